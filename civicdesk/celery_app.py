@@ -1,0 +1,47 @@
+"""The one Celery app. Embedded mode uses kombu's SQLAlchemy transport on a SQLite file; production
+points CIVICDESK_BROKER_URL at Redis or RabbitMQ. The task code is the same in both."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from celery import Celery
+
+from civicdesk.settings import get_settings
+
+# Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
+TASK_MODULES = ["tickets.tasks"]
+
+
+def _beat_schedule() -> dict[str, Any]:
+    schedule: dict[str, Any] = {}
+    for name in TASK_MODULES:
+        schedule.update(getattr(importlib.import_module(name), "BEAT_SCHEDULE", {}))
+    return schedule
+
+
+def create_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("civicdesk", broker=settings.broker_url, backend=settings.result_backend)
+    app.conf.update(
+        include=TASK_MODULES,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        result_expires=3600,
+        timezone=settings.timezone,
+        enable_utc=True,
+        broker_connection_retry_on_startup=True,
+        beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+    )
+    if settings.broker_url.startswith("sqla+"):
+        # the SQL transport polls; one second keeps the embedded run responsive without load
+        app.conf.broker_transport_options = {"polling_interval": 1.0}
+    return app
+
+
+celery_app = create_celery()
+celery_app.conf.beat_schedule = _beat_schedule()

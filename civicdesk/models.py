@@ -1,0 +1,16 @@
+"""Every table, imported once so that the metadata Alembic compares against is complete."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import tickets.models
+import tickets.reference
+import tickets.staff
+from civicdesk.db import metadata
+
+MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff]
+
+
+def all_metadata() -> MetaData:
+    return metadata

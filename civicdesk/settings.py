@@ -1,0 +1,68 @@
+"""Settings from the environment (prefix ``CIVICDESK_``) and an optional ``.env`` file.
+
+The defaults run everything embedded: SQLite files under ``./var`` for the database and the Celery
+broker, so ``civicdesk run`` needs no server. Production sets PostgreSQL and Redis or RabbitMQ.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-change-me"  # noqa: S105 - a marker refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICDESK_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str = ""
+    result_backend: str = ""
+    secret_key: str = DEV_SECRET
+    public_base_url: str = "http://localhost:8000"
+    city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    access_token_minutes: int = 8 * 60
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_dir: Path | None = None
+    description_max_chars: int = 5000
+    reopen_days: int = 7
+
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: str = ""
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'civicdesk.sqlite'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.sqlite'}"
+        if not self.result_backend:
+            self.result_backend = f"db+sqlite:///{self.var_dir / 'results.sqlite'}"
+        if self.attachment_dir is None:
+            self.attachment_dir = self.var_dir / "attachments"
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
+        return self
+
+    @property
+    def ami_configured(self) -> bool:
+        return bool(self.ami_host and self.ami_username)
+
+    @property
+    def attachments_path(self) -> Path:
+        assert self.attachment_dir is not None
+        return self.attachment_dir
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,126 @@
+"""Attachments: type and size checked, stored once per content hash behind a small storage port."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+import filetype
+from sqlmodel import Session
+
+from civicdesk.errors import Invalid
+from civicdesk.settings import get_settings
+from tickets.models import Attachment
+
+# What citizens and staff may attach: photos, voice messages and recordings, documents.
+ALLOWED_MIME_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/heic",
+        "audio/x-wav",
+        "audio/wav",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/mp4",
+        "audio/aac",
+        "video/mp4",
+        "application/pdf",
+    }
+)
+PURPOSES = frozenset({"evidence", "before", "after", "voicemail", "recording"})
+
+
+class FileStore(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class LocalFileStore:
+    """Files under a directory, written atomically (temp file then rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise Invalid("bad storage key")
+        return path
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+
+def default_store() -> FileStore:
+    return LocalFileStore(get_settings().attachments_path)
+
+
+def sniff_mime_type(data: bytes) -> str | None:
+    kind = filetype.guess(data)
+    return kind.mime if kind else None
+
+
+def store_attachment(
+    session: Session,
+    *,
+    data: bytes,
+    original_name: str | None = None,
+    ticket_id: int | None = None,
+    message_id: int | None = None,
+    purpose: str = "evidence",
+    public: bool = True,
+    store: FileStore | None = None,
+) -> Attachment:
+    """Check and store a file; the content decides its type, never the name the sender gave it."""
+    limit = get_settings().attachment_max_bytes
+    if not data:
+        raise Invalid("the file is empty", field="file")
+    if len(data) > limit:
+        raise Invalid(f"the file is {len(data)} bytes; the limit is {limit} bytes", field="file")
+    mime_type = sniff_mime_type(data)
+    if mime_type not in ALLOWED_MIME_TYPES:
+        raise Invalid(
+            f"files of type {mime_type or 'unknown'} are not accepted; send a photo (JPEG, PNG, WebP),"
+            " a sound file or a PDF",
+            field="file",
+        )
+    if purpose not in PURPOSES:
+        raise Invalid(f"purpose must be one of {sorted(PURPOSES)}", field="purpose")
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{digest[:2]}/{digest}"
+    store = store or default_store()
+    if not store.exists(key):
+        store.put(key, data)
+    attachment = Attachment(
+        ticket_id=ticket_id,
+        message_id=message_id,
+        sha256=digest,
+        mime_type=mime_type,
+        size_bytes=len(data),
+        original_name=(original_name or "")[:255] or None,
+        storage_key=key,
+        purpose=purpose,
+        public=public,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment

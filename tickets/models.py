@@ -1,0 +1,214 @@
+"""The ticket core's tables: citizens and their channel identities, tickets, their conversation
+(messages and attachments) and their append-only timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from civicdesk.timeutil import UTCDateTime, utcnow
+
+
+class Status(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_CITIZEN = "waiting_citizen"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    REOPENED = "reopened"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.NEW, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_CITIZEN, Status.REOPENED}
+)
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    VOICEMAIL = "voicemail"
+    ZALO = "zalo"
+    FACEBOOK = "facebook"
+    WEB = "web"
+    EMAIL = "email"
+    API = "api"
+    OPEN311 = "open311"
+    INTERNAL = "internal"
+
+
+class IdentityKind(StrEnum):
+    PHONE = "phone"
+    ZALO = "zalo"
+    FACEBOOK = "facebook"
+    EMAIL = "email"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    CLASSIFIED = "classified"
+    ROUTED = "routed"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    COMMENT = "comment"
+    MESSAGE_RECEIVED = "message_received"
+    REPLY_SENT = "reply_sent"
+    REPLY_FAILED = "reply_failed"
+    ATTACHMENT_ADDED = "attachment_added"
+    EDITED = "edited"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    ESCALATED = "escalated"
+    MERGED = "merged"
+    REOPENED = "reopened"
+    RATED = "rated"
+    CALL_LINKED = "call_linked"
+
+
+class ActorType(StrEnum):
+    SYSTEM = "system"
+    STAFF = "staff"
+    CITIZEN = "citizen"
+
+
+def _str(length: int, **kw: Any) -> Any:
+    return Field(sa_type=String(length), **kw)  # type: ignore[call-overload]
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[call-overload]
+
+
+class Citizen(SQLModel, table=True):
+    """One person, however many channels they use. The name is private: never shown publicly."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str | None = _str(200, default=None)
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """A way to reach a citizen: phone number, Zalo user id, Facebook page-scoped id or e-mail."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    kind: str = _str(16)
+    value: str = _str(200)
+    created_at: datetime = _time(default_factory=utcnow)
+    last_seen_at: datetime = _time(default_factory=utcnow)
+
+
+class TicketSequence(SQLModel, table=True):
+    """The last number used for human codes in a year (PR-2026-000123)."""
+
+    __tablename__ = "ticket_sequence"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_department_status", "department_code", "status"),
+        Index("ix_ticket_ward_status", "ward_code", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = _str(32, unique=True)
+    tracking_token: str = _str(64, unique=True)
+    title: str = _str(300)
+    description: str = Field(sa_type=Text)
+    public_description: str | None = Field(default=None, sa_type=Text)
+    # folded (no diacritics, lower case) code, title, description and address, for text search
+    search_text: str = Field(default="", sa_type=Text)
+    category_code: str | None = Field(default=None, foreign_key="category.code", index=True)
+    ward_code: str | None = Field(default=None, foreign_key="ward.code")
+    ward_named_code: str | None = Field(default=None, foreign_key="ward.code")
+    department_code: str | None = Field(default=None, foreign_key="department.code")
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    address_text: str | None = _str(500, default=None)
+    latitude: float | None = None
+    longitude: float | None = None
+    priority: str = _str(16, default=Priority.NORMAL)
+    status: str = _str(24, default=Status.NEW)
+    origin_channel: str = _str(16, default=Channel.WEB)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+    hidden_from_public: bool = False
+    city_level: bool = False
+    rating: int | None = None
+    created_at: datetime = _time(default_factory=utcnow, index=True)
+    updated_at: datetime = _time(default_factory=utcnow)
+    resolved_at: datetime | None = _time(default=None)
+    closed_at: datetime | None = _time(default=None)
+
+
+class Message(SQLModel, table=True):
+    """One message of a ticket's conversation, in or out, on any channel."""
+
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    author_user_id: int | None = Field(default=None, foreign_key="user.id")
+    channel: str = _str(16)
+    direction: str = _str(8)
+    provider_message_id: str | None = _str(200, default=None)
+    text: str = Field(default="", sa_type=Text)
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    """A stored file (photo, voice message, document), kept once per content hash on disk."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    sha256: str = _str(64, index=True)
+    mime_type: str = _str(100)
+    size_bytes: int
+    original_name: str | None = _str(255, default=None)
+    storage_key: str = _str(300)
+    purpose: str = _str(16, default="evidence")  # evidence, before, after, voicemail
+    public: bool = True
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class TicketEvent(SQLModel, table=True):
+    """The append-only timeline: the database refuses updates and deletes (see the migration)."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_created", "ticket_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str = _str(32)
+    actor_type: str = _str(16, default=ActorType.SYSTEM)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    public: bool = False
+    note: str | None = Field(default=None, sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _time(default_factory=utcnow)

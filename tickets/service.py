@@ -1,0 +1,549 @@
+"""The ticket core's verbs. Every change writes a timeline event; nothing here commits — the unit of
+work that calls it does, so a ticket, its events and the tasks it triggers stand or fall together."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from civicdesk.errors import Conflict, Invalid, NotFound
+from civicdesk.settings import get_settings
+from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from nlp.text import fold
+from tickets import lifecycle
+from tickets.citizens import Contact, resolve_citizen
+from tickets.codes import new_tracking_token, next_ticket_code
+from tickets.models import (
+    OPEN_STATUSES,
+    ActorType,
+    Channel,
+    Direction,
+    EventKind,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from tickets.reference import Category, Department, Ward
+from tickets.staff import Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the system, a citizen, or a member of staff."""
+
+    type: ActorType
+    user_id: int | None = None
+
+    @classmethod
+    def staff(cls, user: User) -> Actor:
+        return cls(ActorType.STAFF, user.id)
+
+
+SYSTEM = Actor(ActorType.SYSTEM)
+CITIZEN = Actor(ActorType.CITIZEN)
+
+TITLE_MAX = 300
+ADDRESS_MAX = 500
+
+
+# Called with (session, ticket) inside the creating transaction; triage and SLA register here.
+TicketHook = Callable[[Session, Ticket], None]
+_on_created: list[TicketHook] = []
+_on_status_changed: list[Callable[[Session, Ticket, Status, Status], None]] = []
+
+
+def on_ticket_created(hook: TicketHook) -> TicketHook:
+    _on_created.append(hook)
+    return hook
+
+
+def on_status_changed(
+    hook: Callable[[Session, Ticket, Status, Status], None],
+) -> Callable[[Session, Ticket, Status, Status], None]:
+    _on_status_changed.append(hook)
+    return hook
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    kind: EventKind,
+    *,
+    actor: Actor = SYSTEM,
+    public: bool = False,
+    note: str | None = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> TicketEvent:
+    assert ticket.id is not None
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user_id=actor.user_id,
+        public=public,
+        note=note,
+        data=data,
+        created_at=at or utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+# --- creation -------------------------------------------------------------------------------------
+
+
+@dataclass
+class NewTicket:
+    description: str
+    title: str | None = None
+    channel: Channel = Channel.WEB
+    contact: Contact = field(default_factory=Contact)
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    category: str | None = None
+    ward: str | None = None
+    priority: Priority | None = None
+    created_at: datetime | None = None
+
+
+def _check_reference(session: Session, model: type[Any], code: str | None, what: str) -> Any:
+    if code is None:
+        return None
+    row = session.get(model, code)
+    if row is None:
+        known = ", ".join(sorted(session.exec(select(model.code)).all()))
+        raise Invalid(f"unknown {what} '{code}'; use one of: {known}", field=what)
+    return row
+
+
+def _title_from(description: str) -> str:
+    first_line = description.strip().splitlines()[0] if description.strip() else ""
+    return first_line[:120].rstrip() + ("…" if len(first_line) > 120 else "")
+
+
+def _validate_new(draft: NewTicket) -> None:
+    limit = get_settings().description_max_chars
+    if not draft.description or not draft.description.strip():
+        raise Invalid("the description is empty; say what the problem is and where", field="description")
+    if len(draft.description) > limit:
+        raise Invalid(f"the description has {len(draft.description)} characters; the limit is {limit}")
+    if draft.title and len(draft.title) > TITLE_MAX:
+        raise Invalid(f"the title is longer than {TITLE_MAX} characters", field="title")
+    if draft.address and len(draft.address) > ADDRESS_MAX:
+        raise Invalid(f"the address is longer than {ADDRESS_MAX} characters", field="address")
+    if (draft.latitude is None) != (draft.longitude is None):
+        raise Invalid("give both latitude and longitude, or neither", field="latitude")
+    if draft.latitude is not None and not -90 <= draft.latitude <= 90:
+        raise Invalid("latitude must be between -90 and 90", field="latitude")
+    if draft.longitude is not None and not -180 <= draft.longitude <= 180:
+        raise Invalid("longitude must be between -180 and 180", field="longitude")
+
+
+def search_text_of(ticket: Ticket) -> str:
+    return fold(" ".join(filter(None, [ticket.code, ticket.title, ticket.description, ticket.address_text])))
+
+
+def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN) -> Ticket:
+    _validate_new(draft)
+    category: Category | None = _check_reference(session, Category, draft.category, "category")
+    _check_reference(session, Ward, draft.ward, "ward")
+    citizen = resolve_citizen(session, draft.contact)
+    created_at = as_utc(draft.created_at) if draft.created_at else utcnow()
+    ticket = Ticket(
+        code=next_ticket_code(
+            session, prefix=get_settings().city_code, year=created_at.astimezone(VN_TZ).year
+        ),
+        tracking_token=new_tracking_token(),
+        title=(draft.title or _title_from(draft.description)).strip(),
+        description=draft.description.strip(),
+        category_code=category.code if category else None,
+        ward_code=draft.ward,
+        department_code=category.department_code if category else None,
+        address_text=draft.address,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        priority=draft.priority or (category.priority if category else Priority.NORMAL),
+        origin_channel=draft.channel,
+        citizen_id=citizen.id if citizen else None,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    ticket.search_text = search_text_of(ticket)
+    session.add(ticket)
+    session.flush()
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            citizen_id=ticket.citizen_id,
+            channel=draft.channel,
+            direction=Direction.INBOUND,
+            text=ticket.description,
+            created_at=created_at,
+        )
+    )
+    record_event(
+        session, ticket, EventKind.CREATED, actor=actor, public=True, at=created_at, channel=draft.channel
+    )
+    for hook in _on_created:
+        hook(session, ticket)
+    return ticket
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def visible_to(user: User) -> list[Any]:
+    """The conditions that bound what a member of staff may see."""
+    if user.role == Role.DEPARTMENT_STAFF:
+        return [Ticket.department_code == user.department_code]
+    if user.role == Role.WARD_OFFICER:
+        return [Ticket.ward_code == user.ward_code]
+    return []
+
+
+def get_ticket(session: Session, ticket_id: int, *, viewer: User | None = None, lock: bool = False) -> Ticket:
+    """The ticket, if it exists and the viewer may see it; 404 otherwise (never 403: ids don't leak)."""
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if viewer is not None:
+        query = query.where(*visible_to(viewer))
+    if lock:
+        query = query.with_for_update()
+    ticket = session.exec(query).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def get_ticket_by_token(session: Session, token: str) -> Ticket:
+    ticket = session.exec(select(Ticket).where(Ticket.tracking_token == token)).first() if token else None
+    if ticket is None:
+        raise NotFound("no such report")
+    return ticket
+
+
+def timeline(session: Session, ticket_id: int, *, public_only: bool = False) -> list[TicketEvent]:
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+    if public_only:
+        query = query.where(col(TicketEvent.public).is_(True))
+    return list(session.exec(query.order_by(col(TicketEvent.created_at), col(TicketEvent.id))).all())
+
+
+def messages_of(session: Session, ticket_id: int) -> list[Message]:
+    query = select(Message).where(Message.ticket_id == ticket_id)
+    return list(session.exec(query.order_by(col(Message.created_at), col(Message.id))).all())
+
+
+@dataclass
+class TicketFilter:
+    status: list[str] = field(default_factory=list)
+    category: str | None = None
+    ward: str | None = None
+    department: str | None = None
+    channel: str | None = None
+    text: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    assignee_id: int | None = None
+    citizen_id: int | None = None
+
+
+def _encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps([ticket.created_at.isoformat(), ticket.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, ticket_id = json.loads(raw)
+        return as_utc(datetime.fromisoformat(created)), int(ticket_id)
+    except (ValueError, TypeError) as exc:
+        raise Invalid("the cursor is not one this API gave out; start again without it", field="cursor") from exc
+
+
+def list_tickets(
+    session: Session,
+    filters: TicketFilter,
+    *,
+    viewer: User | None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Ticket], str | None]:
+    """Newest first, keyset-paginated on (created_at, id) so pages stay stable as tickets arrive."""
+    query = select(Ticket)
+    conditions: list[Any] = visible_to(viewer) if viewer else []
+    if filters.status:
+        unknown = set(filters.status) - {s.value for s in Status}
+        if unknown:
+            raise Invalid(f"unknown status {sorted(unknown)}; use {[s.value for s in Status]}", field="status")
+        conditions.append(col(Ticket.status).in_(filters.status))
+    for column, value in (
+        (Ticket.category_code, filters.category),
+        (Ticket.ward_code, filters.ward),
+        (Ticket.department_code, filters.department),
+        (Ticket.origin_channel, filters.channel),
+        (Ticket.assignee_id, filters.assignee_id),
+        (Ticket.citizen_id, filters.citizen_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.text:
+        for word in fold(filters.text).split():
+            conditions.append(col(Ticket.search_text).contains(word, autoescape=True))
+    if filters.created_from:
+        conditions.append(col(Ticket.created_at) >= filters.created_from)
+    if filters.created_to:
+        conditions.append(col(Ticket.created_at) < filters.created_to)
+    if cursor:
+        created, ticket_id = _decode_cursor(cursor)
+        conditions.append(
+            or_(
+                col(Ticket.created_at) < created,
+                (col(Ticket.created_at) == created) & (col(Ticket.id) < ticket_id),
+            )
+        )
+    query = query.where(*conditions).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def count_by_status(session: Session, *, viewer: User | None = None) -> dict[str, int]:
+    query = select(Ticket.status, func.count()).group_by(Ticket.status)
+    if viewer:
+        query = query.where(*visible_to(viewer))
+    return {status: count for status, count in session.exec(query).all()}
+
+
+# --- changes --------------------------------------------------------------------------------------
+
+
+def _set_status(session: Session, ticket: Ticket, target: Status, *, actor: Actor, reason: str | None) -> None:
+    previous = Status(ticket.status)
+    now = utcnow()
+    ticket.status = target
+    ticket.updated_at = now
+    if target == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif target == Status.CLOSED:
+        ticket.closed_at = now
+    elif target == Status.REOPENED:
+        ticket.closed_at = None
+    kind = EventKind.REOPENED if target == Status.REOPENED else EventKind.STATUS_CHANGED
+    record_event(
+        session, ticket, kind, actor=actor, public=True, note=reason, old=previous.value, new=target.value
+    )
+    for hook in _on_status_changed:
+        hook(session, ticket, previous, target)
+
+
+def _require_move(ticket: Ticket, target: Status) -> None:
+    current = Status(ticket.status)
+    if not lifecycle.can_move(current, target):
+        raise Conflict(
+            f"a ticket that is {current.value} cannot become {target.value}",
+            current=current.value,
+            allowed=[s.value for s in lifecycle.allowed_next(current)],
+        )
+
+
+def transition(
+    session: Session,
+    ticket_id: int,
+    target: Status,
+    *,
+    actor: Actor,
+    viewer: User | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Move a ticket to another status. The row is locked first, so of two concurrent moves from the
+    same status only the first can succeed; the second sees the new status and is refused."""
+    ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    if target in lifecycle.SET_BY_OWN_VERB:
+        raise Invalid(f"use the {'assign' if target == Status.ASSIGNED else 'merge'} action for {target.value}")
+    _require_move(ticket, target)
+    if target in lifecycle.REASON_REQUIRED and not (reason and reason.strip()):
+        raise Invalid(f"say why the ticket becomes {target.value}", field="reason")
+    if target == Status.REOPENED:
+        _check_reopen_window(ticket)
+    _set_status(session, ticket, target, actor=actor, reason=reason)
+    return ticket
+
+
+def _check_reopen_window(ticket: Ticket) -> None:
+    days = get_settings().reopen_days
+    if ticket.resolved_at is None or utcnow() - ticket.resolved_at > timedelta(days=days):
+        raise Conflict(f"a resolution can be disputed within {days} days; file a new report instead")
+
+
+def assign(
+    session: Session,
+    ticket_id: int,
+    *,
+    department: str,
+    assignee_id: int | None = None,
+    actor: Actor,
+    viewer: User | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Route a ticket to a department (and optionally a person). A move to another department puts it
+    back to ``assigned`` for the new department to accept; the SLA clock is not restarted."""
+    ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    dept: Department = _check_reference(session, Department, department, "department")
+    assignee = _check_assignee(session, assignee_id, dept)
+    status = Status(ticket.status)
+    moves_department = ticket.department_code != dept.code
+    if status not in OPEN_STATUSES:
+        raise Conflict(f"a ticket that is {status.value} cannot be assigned; reopen it first", current=status.value)
+    previous = {"department": ticket.department_code, "assignee_id": ticket.assignee_id}
+    ticket.department_code = dept.code
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.updated_at = utcnow()
+    record_event(
+        session,
+        ticket,
+        EventKind.ASSIGNED,
+        actor=actor,
+        public=moves_department,
+        note=reason,
+        department=dept.code,
+        assignee_id=ticket.assignee_id,
+        previous=previous,
+    )
+    if status != Status.ASSIGNED and (moves_department or status in {Status.NEW, Status.TRIAGED, Status.REOPENED}):
+        _set_status(session, ticket, Status.ASSIGNED, actor=actor, reason=None)
+    return ticket
+
+
+def _check_assignee(session: Session, assignee_id: int | None, department: Department) -> User | None:
+    if assignee_id is None:
+        return None
+    user = session.get(User, assignee_id)
+    if user is None or not user.active:
+        raise Invalid(f"no active user {assignee_id}", field="assignee_id")
+    if user.role == Role.DEPARTMENT_STAFF and user.department_code != department.code:
+        raise Invalid(f"{user.username} works for {user.department_code}, not {department.code}")
+    return user
+
+
+def add_comment(
+    session: Session, ticket_id: int, *, text: str, public: bool, actor: Actor, viewer: User | None = None
+) -> TicketEvent:
+    """An internal note, or a public reply that the citizen sees (and the channels deliver)."""
+    if not text.strip():
+        raise Invalid("the comment is empty", field="text")
+    if len(text) > get_settings().description_max_chars:
+        raise Invalid("the comment is too long", field="text")
+    ticket = get_ticket(session, ticket_id, viewer=viewer)
+    ticket.updated_at = utcnow()
+    return record_event(session, ticket, EventKind.COMMENT, actor=actor, public=public, note=text.strip())
+
+
+EDITABLE_FIELDS = ("title", "public_description", "category_code", "ward_code", "priority", "address_text",
+                   "hidden_from_public")
+
+
+def update_ticket(
+    session: Session, ticket_id: int, changes: dict[str, Any], *, actor: Actor, viewer: User | None = None
+) -> Ticket:
+    """Edit a ticket's details. A category, ward or priority change by a person is a correction, kept on
+    the timeline with the old value so triage can learn from it."""
+    ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid(f"these fields cannot be edited: {sorted(unknown)}")
+    if "category_code" in changes:
+        _check_reference(session, Category, changes["category_code"], "category")
+    if "ward_code" in changes:
+        _check_reference(session, Ward, changes["ward_code"], "ward")
+    if "priority" in changes and changes["priority"] not in {p.value for p in Priority}:
+        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
+    diff = {name: [getattr(ticket, name), value] for name, value in changes.items() if getattr(ticket, name) != value}
+    if not diff:
+        return ticket
+    for name, (_, value) in diff.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = utcnow()
+    ticket.search_text = search_text_of(ticket)
+    corrected = {"category_code", "ward_code", "priority"} & set(diff)
+    kind = EventKind.CLASSIFIED if corrected else EventKind.EDITED
+    record_event(session, ticket, kind, actor=actor, changes=diff, correction=bool(corrected))
+    return ticket
+
+
+def merge(session: Session, ticket_id: int, *, into_id: int, actor: Actor, viewer: User | None = None) -> Ticket:
+    """Mark a ticket as a duplicate of another; both timelines say so."""
+    if ticket_id == into_id:
+        raise Invalid("a ticket cannot be merged into itself")
+    ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    target = get_ticket(session, into_id, viewer=viewer)
+    if target.status == Status.DUPLICATE:
+        raise Conflict(f"{target.code} is itself a duplicate; merge into {target.duplicate_of_id} instead")
+    _require_move(ticket, Status.DUPLICATE)
+    ticket.duplicate_of_id = target.id
+    record_event(session, ticket, EventKind.MERGED, actor=actor, public=True, into=target.code)
+    record_event(session, target, EventKind.MERGED, actor=actor, merged=ticket.code)
+    _set_status(session, ticket, Status.DUPLICATE, actor=actor, reason=f"duplicate of {target.code}")
+    return ticket
+
+
+def rate(session: Session, ticket_id: int, *, rating: int, comment: str | None = None) -> Ticket:
+    ticket = get_ticket(session, ticket_id, lock=True)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise Conflict("a report can be rated once it is resolved")
+    if not 1 <= rating <= 5:
+        raise Invalid("the rating is from 1 to 5", field="rating")
+    ticket.rating = rating
+    record_event(session, ticket, EventKind.RATED, actor=CITIZEN, public=True, note=comment, rating=rating)
+    return ticket
+
+
+def record_message(session: Session, message: Message) -> tuple[Message, bool]:
+    """Store a message once: a redelivered provider message id returns the stored one and False."""
+    if message.provider_message_id:
+        existing = session.exec(
+            select(Message).where(
+                Message.channel == message.channel, Message.provider_message_id == message.provider_message_id
+            )
+        ).first()
+        if existing:
+            return existing, False
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        existing = session.exec(
+            select(Message).where(
+                Message.channel == message.channel, Message.provider_message_id == message.provider_message_id
+            )
+        ).one()
+        return existing, False
+    return message, True
+
+
+def close_resolved_before(session: Session, cutoff: datetime, *, limit: int = 500) -> list[str]:
+    """Close resolved tickets whose dispute window has passed; returns their codes."""
+    query = (
+        select(Ticket)
+        .where(Ticket.status == Status.RESOLVED, col(Ticket.resolved_at) < cutoff)
+        .order_by(col(Ticket.resolved_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    closed = []
+    for ticket in session.exec(query).all():
+        _set_status(session, ticket, Status.CLOSED, actor=SYSTEM, reason=None)
+        closed.append(ticket.code)
+    return closed
