@@ -1,0 +1,23 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/civicdesk: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+.PHONY: install run test lint
+install: $(BIN)/civicdesk
+
+run: install
+	$(BIN)/civicdesk run
+
+test: install
+	bash scripts/services.sh
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy

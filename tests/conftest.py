@@ -1,0 +1,73 @@
+"""Test databases: every test runs on SQLite and on PostgreSQL (CIVICDESK_TEST_POSTGRES_URL, default the
+local server). Each pytest run creates its own PostgreSQL database, so parallel runs never collide."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from civicdesk import migrations
+from civicdesk.db import make_engine, unit_of_work
+from tickets.reference import seed_reference
+
+PG_SERVER = os.environ.get("CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine)
+    with unit_of_work(engine) as session:
+        seed_reference(session)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    server = make_engine(PG_SERVER).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"civicdesk_test_{uuid.uuid4().hex[:10]}"
+    with server.connect() as conn:  # fails, never skips, when PostgreSQL cannot be reached
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    yield url
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'")
+            )
+        ]
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        eng = make_engine(request.getfixturevalue("postgres_url"))
+        _truncate_all(eng)
+        with unit_of_work(eng) as session:
+            seed_reference(session)
+    yield eng
+    eng.dispose()
