@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-insecure-change-me"  # noqa: S105 - a marker refused outside development
+DEV_SECRET = "dev-insecure-change-me-before-production"  # noqa: S105 - a marker refused outside development
 
 
 class Settings(BaseSettings):
@@ -49,6 +49,8 @@ class Settings(BaseSettings):
             self.result_backend = f"db+sqlite:///{self.var_dir / 'results.sqlite'}"
         if self.attachment_dir is None:
             self.attachment_dir = self.var_dir / "attachments"
+        if len(self.secret_key) < 32:
+            raise ValueError("CIVICDESK_SECRET_KEY needs at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
         return self

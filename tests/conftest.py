@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import Iterator
+
+# Before anything reads the settings: keep the embedded broker, results and files out of the work tree.
+os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-test-"))
+os.environ.setdefault("CIVICDESK_ENVIRONMENT", "test")
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from civicdesk import migrations
 from civicdesk.db import make_engine, unit_of_work
 from tickets.reference import seed_reference
+from tickets.staff import create_user
+from web.app import create_app
+from web.security import issue_token
 
 PG_SERVER = os.environ.get("CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -71,3 +80,28 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
             seed_reference(session)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(engine)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(engine: Engine) -> Callable[..., dict[str, str]]:
+    """Create a user and return bearer headers for it."""
+
+    def make(role: str = "admin", username: str | None = None, **kw: str) -> dict[str, str]:
+        with unit_of_work(engine) as session:
+            user = create_user(
+                session, username=username or f"{role}-{uuid.uuid4().hex[:6]}", password="secret-pass", role=role, **kw
+            )
+            return {"Authorization": f"Bearer {issue_token(user)}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return make_user("admin")

@@ -1,0 +1,143 @@
+"""Request and response shapes of the ticket API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tickets.models import Channel, Priority, Status
+
+
+class TicketCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(min_length=1, max_length=5000)
+    title: str | None = Field(default=None, max_length=300)
+    channel: Channel = Channel.PHONE
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200)
+    citizen_name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    category: str | None = Field(default=None, max_length=48)
+    ward: str | None = Field(default=None, max_length=48)
+    priority: Priority | None = None
+
+
+class TicketUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=300)
+    public_description: str | None = Field(default=None, max_length=5000)
+    category: str | None = Field(default=None, max_length=48)
+    ward: str | None = Field(default=None, max_length=48)
+    priority: Priority | None = None
+    address: str | None = Field(default=None, max_length=500)
+    hidden_from_public: bool | None = None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department: str = Field(max_length=32)
+    assignee_id: int | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+    public: bool = False
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: int
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: str
+    actor_type: str
+    actor_user_id: int | None
+    public: bool
+    note: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class ContactOut(BaseModel):
+    citizen_id: int
+    name: str | None
+    phone: list[str]
+    email: list[str]
+    zalo: list[str]
+    facebook: list[str]
+
+
+class TicketOut(BaseModel):
+    id: int
+    code: str
+    status: Status
+    title: str
+    description: str
+    public_description: str | None
+    category: str | None
+    ward: str | None
+    department: str | None
+    assignee_id: int | None
+    priority: Priority
+    channel: Channel
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    duplicate_of: int | None
+    hidden_from_public: bool
+    rating: int | None
+    tracking_url: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketDetail(TicketOut):
+    contact: ContactOut | None
+    timeline: list[EventOut]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    role: str = Field(max_length=24)
+    full_name: str = Field(default="", max_length=200)
+    department: str | None = Field(default=None, max_length=32)
+    ward: str | None = Field(default=None, max_length=48)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    department: str | None
+    ward: str | None

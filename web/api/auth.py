@@ -1,0 +1,70 @@
+"""/api/v1/auth: the OAuth2 password flow, who am I, sign out everywhere; /api/v1/users for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from civicdesk.errors import DomainError
+from tickets import permissions
+from tickets.schemas import UserCreate, UserOut
+from tickets.staff import User, authenticate, create_user
+from web.deps import CurrentUser, SessionDep
+from web.security import issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id or 0,
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role,
+        department=user.department_code,
+        ward=user.ward_code,
+    )
+
+
+@router.post("/auth/token", response_model=None)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+) -> dict[str, str] | JSONResponse:
+    result = authenticate(session, form.username, form.password)
+    if isinstance(result, DomainError):
+        # returned, not raised: the failure count must be committed with this request
+        return JSONResponse(
+            {"detail": result.message},
+            status_code=result.status_code,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return {"access_token": issue_token(result), "token_type": "bearer"}
+
+
+@router.get("/auth/me")
+def me(user: CurrentUser) -> UserOut:
+    return user_out(user)
+
+
+@router.post("/auth/logout-everywhere", status_code=204)
+def logout_everywhere(user: CurrentUser, session: SessionDep) -> None:
+    user.token_version += 1
+    session.add(user)
+
+
+@router.post("/users", status_code=201)
+def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserOut:
+    permissions.require_action(user, "manage_users")
+    created = create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        full_name=body.full_name,
+        department=body.department,
+        ward=body.ward,
+    )
+    return user_out(created)

@@ -1,0 +1,237 @@
+"""/api/v1/tickets: HTTP translated to ticket service calls, nothing more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from civicdesk.errors import NotFound
+from civicdesk.settings import get_settings
+from tickets import permissions, service
+from tickets.attachments import default_store, store_attachment
+from tickets.citizens import Contact, identities_of
+from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
+from tickets.schemas import (
+    AssignRequest,
+    CommentRequest,
+    ContactOut,
+    EventOut,
+    MergeRequest,
+    TicketCreate,
+    TicketDetail,
+    TicketOut,
+    TicketPage,
+    TicketUpdate,
+    TransitionRequest,
+)
+from tickets.service import Actor, NewTicket, TicketFilter
+from tickets.staff import User
+from web.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+
+def tracking_url(ticket: Ticket) -> str:
+    return f"{get_settings().public_base_url.rstrip('/')}/t/{ticket.tracking_token}"
+
+
+def ticket_out(ticket: Ticket) -> TicketOut:
+    return TicketOut(
+        id=ticket.id or 0,
+        code=ticket.code,
+        status=Status(ticket.status),
+        title=ticket.title,
+        description=ticket.description,
+        public_description=ticket.public_description,
+        category=ticket.category_code,
+        ward=ticket.ward_code,
+        department=ticket.department_code,
+        assignee_id=ticket.assignee_id,
+        priority=ticket.priority,  # type: ignore[arg-type]
+        channel=ticket.origin_channel,  # type: ignore[arg-type]
+        address=ticket.address_text,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        duplicate_of=ticket.duplicate_of_id,
+        hidden_from_public=ticket.hidden_from_public,
+        rating=ticket.rating,
+        tracking_url=tracking_url(ticket),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+    )
+
+
+def event_out(event: TicketEvent) -> EventOut:
+    return EventOut.model_validate(event, from_attributes=True)
+
+
+def _contact(session: Session, ticket: Ticket) -> ContactOut | None:
+    if ticket.citizen_id is None:
+        return None
+
+    citizen = session.get(Citizen, ticket.citizen_id)
+    found: dict[str, list[str]] = {kind.value: [] for kind in IdentityKind}
+    for identity in identities_of(session, ticket.citizen_id):
+        found[identity.kind].append(identity.value)
+    return ContactOut(citizen_id=ticket.citizen_id, name=citizen.display_name if citizen else None, **found)
+
+
+def detail(session: Session, ticket: Ticket) -> TicketDetail:
+    assert ticket.id is not None
+    return TicketDetail(
+        **ticket_out(ticket).model_dump(),
+        contact=_contact(session, ticket),
+        timeline=[event_out(e) for e in service.timeline(session, ticket.id)],
+    )
+
+
+@router.post("", status_code=201)
+def create_ticket(body: TicketCreate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    permissions.require_action(user, "create")
+    draft = NewTicket(
+        description=body.description,
+        title=body.title,
+        channel=body.channel,
+        contact=Contact(phone=body.phone, email=body.email, name=body.citizen_name),
+        address=body.address,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        category=body.category,
+        ward=body.ward,
+        priority=body.priority,
+    )
+    ticket = service.create_ticket(session, draft, actor=Actor.staff(user))
+    return detail(session, ticket)
+
+
+@router.get("")
+def list_tickets(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    ward: str | None = None,
+    department: str | None = None,
+    channel: Channel | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="text search, with or without diacritics")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    assignee_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> TicketPage:
+    filters = TicketFilter(
+        status=status or [],
+        category=category,
+        ward=ward,
+        department=department,
+        channel=channel,
+        text=q,
+        created_from=created_from,
+        created_to=created_to,
+        assignee_id=assignee_id,
+    )
+    rows, next_cursor = service.list_tickets(session, filters, viewer=user, limit=limit, cursor=cursor)
+    return TicketPage(items=[ticket_out(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.get("/{ticket_id}")
+def get_ticket(ticket_id: int, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    return detail(session, service.get_ticket(session, ticket_id, viewer=user))
+
+
+@router.post("/{ticket_id}/transition")
+def transition(ticket_id: int, body: TransitionRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    permissions.require_status_move(user, body.status)
+    ticket = service.transition(
+        session, ticket_id, body.status, actor=Actor.staff(user), viewer=user, reason=body.reason
+    )
+    return detail(session, ticket)
+
+
+@router.post("/{ticket_id}/assign")
+def assign(ticket_id: int, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    permissions.require_action(user, "assign")
+    ticket = service.assign(
+        session,
+        ticket_id,
+        department=body.department,
+        assignee_id=body.assignee_id,
+        actor=Actor.staff(user),
+        viewer=user,
+        reason=body.reason,
+    )
+    return detail(session, ticket)
+
+
+@router.post("/{ticket_id}/comments", status_code=201)
+def comment(ticket_id: int, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
+    permissions.require_action(user, "comment")
+    event = service.add_comment(
+        session, ticket_id, text=body.text, public=body.public, actor=Actor.staff(user), viewer=user
+    )
+    session.flush()
+    return event_out(event)
+
+
+@router.patch("/{ticket_id}")
+def update(ticket_id: int, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    permissions.require_action(user, "edit")
+    names = {"category": "category_code", "ward": "ward_code", "address": "address_text"}
+    changes: dict[str, Any] = {names.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
+    ticket = service.update_ticket(session, ticket_id, changes, actor=Actor.staff(user), viewer=user)
+    return detail(session, ticket)
+
+
+@router.post("/{ticket_id}/merge")
+def merge(ticket_id: int, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    permissions.require_action(user, "merge")
+    ticket = service.merge(session, ticket_id, into_id=body.into, actor=Actor.staff(user), viewer=user)
+    return detail(session, ticket)
+
+
+@router.post("/{ticket_id}/attachments", status_code=201)
+async def attach(
+    ticket_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File()],
+    purpose: Annotated[str, Form(max_length=16)] = "evidence",
+    public: Annotated[bool, Form()] = True,
+) -> dict[str, Any]:
+    permissions.require_action(user, "attach")
+    ticket = service.get_ticket(session, ticket_id, viewer=user)
+    limit = get_settings().attachment_max_bytes
+    data = await file.read(limit + 1)
+    attachment = store_attachment(
+        session, data=data, original_name=file.filename, ticket_id=ticket.id, purpose=purpose, public=public
+    )
+    service.record_event(
+        session, ticket, EventKind.ATTACHMENT_ADDED, actor=Actor.staff(user), public=public,
+        attachment_id=attachment.id, purpose=purpose,
+    )
+    return {"id": attachment.id, "sha256": attachment.sha256, "mime_type": attachment.mime_type,
+            "size_bytes": attachment.size_bytes, "purpose": attachment.purpose}
+
+
+attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
+
+
+@attachments_router.get("/{attachment_id}")
+def download(attachment_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    attachment = _visible_attachment(session, attachment_id, user)
+    return Response(default_store().get(attachment.storage_key), media_type=attachment.mime_type)
+
+
+def _visible_attachment(session: Session, attachment_id: int, user: User) -> Attachment:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    service.get_ticket(session, attachment.ticket_id, viewer=user)
+    return attachment

@@ -1,0 +1,59 @@
+"""The FastAPI application: routers, and one place where errors become HTTP answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from civicdesk.db import get_engine
+from civicdesk.errors import DomainError
+from web.api import auth, health, reference, tickets
+
+log = logging.getLogger(__name__)
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    app = FastAPI(
+        title="CivicDesk",
+        description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
+        version="0.1.0",
+    )
+    app.state.engine = engine or get_engine()
+    for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message, **exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = json.loads(json.dumps(exc.errors(), default=str))
+        if any(error.get("type") == "json_invalid" for error in errors):
+            return JSONResponse({"detail": "the body is not valid JSON", "errors": errors}, status_code=400)
+        return JSONResponse({"detail": "the request does not fit the API", "errors": errors}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse({"detail": "this conflicts with data already stored; reload and retry"}, status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def busy(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "the database is busy or unreachable; retry in a moment"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )

@@ -1,0 +1,36 @@
+"""Bearer tokens for the API: signed JWTs that carry the user's token version, so that bumping it signs
+the user out everywhere."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+
+from civicdesk.errors import Unauthorized
+from civicdesk.settings import get_settings
+from civicdesk.timeutil import utcnow
+from tickets.staff import User
+
+ALGORITHM = "HS256"
+
+
+def issue_token(user: User) -> str:
+    settings = get_settings()
+    now = utcnow()
+    claims = {
+        "sub": str(user.id),
+        "ver": user.token_version,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
+
+
+def read_token(token: str) -> tuple[int, int]:
+    """(user id, token version) from a valid token."""
+    try:
+        claims = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM])
+        return int(claims["sub"]), int(claims["ver"])
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthorized("the sign-in has expired or is not valid; sign in again") from exc
