@@ -16,7 +16,9 @@ run: install
 
 test: install
 	bash scripts/services.sh
-	$(BIN)/pytest -q
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q -n 2
 
 lint: install
 	$(BIN)/ruff check .

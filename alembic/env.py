@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-
 from civicdesk.db import make_engine
 from civicdesk.models import all_metadata
 from civicdesk.settings import get_settings

@@ -92,19 +92,30 @@ def user() -> None:
 @user.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True, help="At least 8 characters.")
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "agent", "department_staff", "ward_officer"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "supervisor", "agent", "department_staff", "ward_officer"]),
+)
 @click.option("--department", help="Department code, for department_staff.")
 @click.option("--ward", help="Ward code, for ward_officer.")
 @click.option("--full-name", default="")
-def user_create(username: str, password: str, role: str, department: str | None, ward: str | None, full_name: str) -> None:
+def user_create(
+    username: str, password: str, role: str, department: str | None, ward: str | None, full_name: str
+) -> None:
     """Create a staff account."""
     from tickets.staff import create_user
 
     def make() -> None:
         with unit_of_work() as session:
             made = create_user(
-                session, username=username, password=password, role=role,
-                department=department, ward=ward, full_name=full_name,
+                session,
+                username=username,
+                password=password,
+                role=role,
+                department=department,
+                ward=ward,
+                full_name=full_name,
             )
             click.echo(f"user {made.username} ({made.role}) created")
 

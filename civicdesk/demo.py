@@ -39,17 +39,45 @@ DEMO_USERS = [
 ]
 
 STREETS = [
-    "Thống Nhất", "16 Tháng 4", "Ngô Gia Tự", "Trần Phú", "Lê Hồng Phong", "Yên Ninh", "21 Tháng 8",
-    "Hải Thượng Lãn Ông", "Nguyễn Văn Cừ", "Quang Trung", "Lê Duẩn", "Minh Mạng", "Bác Ái", "Ngô Quyền",
-    "Lê Lợi", "Hùng Vương", "Trường Chinh", "Nguyễn Trãi", "Tô Hiệu", "Nguyễn Thị Minh Khai",
+    "Thống Nhất",
+    "16 Tháng 4",
+    "Ngô Gia Tự",
+    "Trần Phú",
+    "Lê Hồng Phong",
+    "Yên Ninh",
+    "21 Tháng 8",
+    "Hải Thượng Lãn Ông",
+    "Nguyễn Văn Cừ",
+    "Quang Trung",
+    "Lê Duẩn",
+    "Minh Mạng",
+    "Bác Ái",
+    "Ngô Quyền",
+    "Lê Lợi",
+    "Hùng Vương",
+    "Trường Chinh",
+    "Nguyễn Trãi",
+    "Tô Hiệu",
+    "Nguyễn Thị Minh Khai",
 ]
 # Old unit names (as people still say them) and the unit in force since July 2025.
 PLACES = [
-    ("Phủ Hà", "phan-rang"), ("Kinh Dinh", "phan-rang"), ("Thanh Sơn", "phan-rang"), ("Đạo Long", "phan-rang"),
-    ("Đài Sơn", "phan-rang"), ("Mỹ Hương", "phan-rang"), ("Tấn Tài", "phan-rang"), ("Mỹ Bình", "dong-hai-2025"),
-    ("Mỹ Đông", "dong-hai-2025"), ("Mỹ Hải", "dong-hai-2025"), ("Đông Hải", "dong-hai-2025"),
-    ("Văn Hải", "ninh-chu"), ("Phước Mỹ", "bao-an-2025"), ("Bảo An", "bao-an-2025"),
-    ("Thành Hải", "bao-an-2025"), ("Đô Vinh", "do-vinh-2025"),
+    ("Phủ Hà", "phan-rang"),
+    ("Kinh Dinh", "phan-rang"),
+    ("Thanh Sơn", "phan-rang"),
+    ("Đạo Long", "phan-rang"),
+    ("Đài Sơn", "phan-rang"),
+    ("Mỹ Hương", "phan-rang"),
+    ("Tấn Tài", "phan-rang"),
+    ("Mỹ Bình", "dong-hai-2025"),
+    ("Mỹ Đông", "dong-hai-2025"),
+    ("Mỹ Hải", "dong-hai-2025"),
+    ("Đông Hải", "dong-hai-2025"),
+    ("Văn Hải", "ninh-chu"),
+    ("Phước Mỹ", "bao-an-2025"),
+    ("Bảo An", "bao-an-2025"),
+    ("Thành Hải", "bao-an-2025"),
+    ("Đô Vinh", "do-vinh-2025"),
 ]
 
 REPORTS: dict[str, list[str]] = {
@@ -103,7 +131,10 @@ REPORTS: dict[str, list[str]] = {
         "Khu vực {street} mất nước sinh hoạt từ sáng đến giờ không có thông báo",
         "ong nuoc bi be truoc so {no} {street}, nuoc chay lenh lang ra duong",
     ],
-    "electricity": ["Mất điện khu vực {street} nhiều lần trong ngày", "day dien vong thap truoc so {no} {street}"],
+    "electricity": [
+        "Mất điện khu vực {street} nhiều lần trong ngày",
+        "day dien vong thap truoc so {no} {street}",
+    ],
     "health_food": ["Quán ăn số {no} {street} mất vệ sinh, nhiều người bị đau bụng sau khi ăn"],
     "education": ["Trường tiểu học gần {street} thu các khoản phí ngoài quy định"],
     "social_welfare": ["Gia đình tôi thuộc hộ nghèo ở {street} nhưng chưa nhận được trợ cấp quý này"],
@@ -113,7 +144,13 @@ REPORTS: dict[str, list[str]] = {
     "other": ["Đề nghị lắp thêm ghế đá ở công viên gần {street}"],
 }
 
-CHANNELS = [Channel.PHONE] * 4 + [Channel.ZALO] * 4 + [Channel.FACEBOOK] * 3 + [Channel.WEB] * 2 + [Channel.VOICEMAIL]
+CHANNELS = (
+    [Channel.PHONE] * 4
+    + [Channel.ZALO] * 4
+    + [Channel.FACEBOOK] * 3
+    + [Channel.WEB] * 2
+    + [Channel.VOICEMAIL]
+)
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 GIVEN = ["Văn An", "Thị Bình", "Minh Châu", "Quốc Dũng", "Thị Hoa", "Văn Hùng", "Thanh Lan", "Hữu Nghĩa"]
 
@@ -168,14 +205,20 @@ def _walk(session: Session, ticket: Ticket, path: list[Status], actor: Actor) ->
         if step == Status.ASSIGNED:
             service.assign(session, ticket.id, department=ticket.department_code or "vp", actor=actor)
         elif step == Status.REJECTED:
-            service.transition(session, ticket.id, step, actor=actor, reason="Không thuộc thẩm quyền giải quyết")
+            service.transition(
+                session, ticket.id, step, actor=actor, reason="Không thuộc thẩm quyền giải quyết"
+            )
         elif step == Status.WAITING_CITIZEN:
             service.transition(session, ticket.id, step, actor=actor, reason="Xin cho biết địa chỉ cụ thể")
         else:
             service.transition(session, ticket.id, step, actor=actor)
         if step == Status.RESOLVED:
             service.add_comment(
-                session, ticket.id, text="Đơn vị đã xử lý xong, cảm ơn người dân đã phản ánh.", public=True, actor=actor
+                session,
+                ticket.id,
+                text="Đơn vị đã xử lý xong, cảm ơn người dân đã phản ánh.",
+                public=True,
+                actor=actor,
             )
 
 
@@ -193,7 +236,9 @@ def seed_demo_tickets(
         old_name, ward = rng.choice(PLACES)
         street, number = rng.choice(STREETS), rng.randrange(1, 300)
         text = rng.choice(REPORTS[category]).format(street=street, no=number)
-        text += rng.choice(["", f", phường {old_name}", f" (P. {old_name})", f" khu phố {rng.randrange(1, 9)} {old_name}"])
+        text += rng.choice(
+            ["", f", phường {old_name}", f" (P. {old_name})", f" khu phố {rng.randrange(1, 9)} {old_name}"]
+        )
         channel = rng.choice(CHANNELS)
         draft = NewTicket(
             description=text,

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
         if self.attachment_dir is None:
             self.attachment_dir = self.var_dir / "attachments"
         if len(self.secret_key) < 32:
-            raise ValueError("CIVICDESK_SECRET_KEY needs at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            raise ValueError(
+                "CIVICDESK_SECRET_KEY needs at least 32 characters; make one with"
+                " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
         return self

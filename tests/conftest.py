@@ -26,7 +26,9 @@ from tickets.staff import create_user
 from web.app import create_app
 from web.security import issue_token
 
-PG_SERVER = os.environ.get("CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +63,10 @@ def _truncate_all(engine: Engine) -> None:
         tables = [
             row[0]
             for row in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'")
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                    " AND tablename<>'alembic_version'"
+                )
             )
         ]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
@@ -95,7 +100,11 @@ def make_user(engine: Engine) -> Callable[..., dict[str, str]]:
     def make(role: str = "admin", username: str | None = None, **kw: str) -> dict[str, str]:
         with unit_of_work(engine) as session:
             user = create_user(
-                session, username=username or f"{role}-{uuid.uuid4().hex[:6]}", password="secret-pass", role=role, **kw
+                session,
+                username=username or f"{role}-{uuid.uuid4().hex[:6]}",
+                password="secret-pass",
+                role=role,
+                **kw,
             )
             return {"Authorization": f"Bearer {issue_token(user)}"}
 

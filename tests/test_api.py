@@ -28,10 +28,15 @@ def test_password_flow_then_create_and_read(client: TestClient, make_user: Calla
     assert [e["kind"] for e in fetched["timeline"]] == ["created"]
 
 
-def test_wrong_password_is_401_and_lockout_after_five(client: TestClient, make_user: Callable[..., Headers]) -> None:
+def test_wrong_password_is_401_and_lockout_after_five(
+    client: TestClient, make_user: Callable[..., Headers]
+) -> None:
     make_user("agent", username="minh")
     for _ in range(5):
-        assert client.post("/api/v1/auth/token", data={"username": "minh", "password": "nope"}).status_code == 401
+        assert (
+            client.post("/api/v1/auth/token", data={"username": "minh", "password": "nope"}).status_code
+            == 401
+        )
     locked = client.post("/api/v1/auth/token", data={"username": "minh", "password": "secret-pass"})
     assert locked.status_code == 429
 
@@ -64,7 +69,9 @@ def test_bad_input_gets_4xx_with_reason(client: TestClient, admin: Headers) -> N
     oversized = client.post("/api/v1/tickets", json={"description": "a" * 6000}, headers=admin)
     assert oversized.status_code == 422
     ticket = _new(client, admin)
-    invalid = client.post(f"/api/v1/tickets/{ticket['id']}/transition", json={"status": "resolved"}, headers=admin)
+    invalid = client.post(
+        f"/api/v1/tickets/{ticket['id']}/transition", json={"status": "resolved"}, headers=admin
+    )
     assert invalid.status_code == 409
     assert "triaged" in invalid.json()["allowed"]
     assert client.get("/api/v1/tickets?cursor=garbage", headers=admin).status_code == 422
@@ -81,7 +88,9 @@ def test_department_staff_see_only_their_department(
     listed = client.get("/api/v1/tickets", headers=qldt).json()["items"]
     assert [t["id"] for t in listed] == [lighting["id"]]
     assert client.get(f"/api/v1/tickets/{waste['id']}", headers=qldt).status_code == 404
-    forbidden = client.post(f"/api/v1/tickets/{lighting['id']}/assign", json={"department": "tnmt"}, headers=qldt)
+    forbidden = client.post(
+        f"/api/v1/tickets/{lighting['id']}/assign", json={"department": "tnmt"}, headers=qldt
+    )
     assert forbidden.status_code == 403
 
 
@@ -89,7 +98,10 @@ def test_full_life_cycle_through_the_api(client: TestClient, admin: Headers) -> 
     ticket = _new(client, admin, category="waste_collection")
     path = f"/api/v1/tickets/{ticket['id']}"
     assert client.post(f"{path}/transition", json={"status": "triaged"}, headers=admin).status_code == 200
-    assert client.post(f"{path}/assign", json={"department": "tnmt"}, headers=admin).json()["status"] == "assigned"
+    assert (
+        client.post(f"{path}/assign", json={"department": "tnmt"}, headers=admin).json()["status"]
+        == "assigned"
+    )
     client.post(f"{path}/comments", json={"text": "Đã cử đội vệ sinh", "public": True}, headers=admin)
     client.post(f"{path}/transition", json={"status": "in_progress"}, headers=admin)
     resolved = client.post(f"{path}/transition", json={"status": "resolved"}, headers=admin).json()
@@ -106,10 +118,14 @@ def test_logout_everywhere_revokes_tokens(client: TestClient, admin: Headers) ->
 def test_attachment_type_checked_from_content(client: TestClient, admin: Headers) -> None:
     ticket = _new(client, admin)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    ok = client.post(f"/api/v1/tickets/{ticket['id']}/attachments", files={"file": ("a.png", png)}, headers=admin)
+    ok = client.post(
+        f"/api/v1/tickets/{ticket['id']}/attachments", files={"file": ("a.png", png)}, headers=admin
+    )
     assert ok.status_code == 201 and ok.json()["mime_type"] == "image/png"
     fake = client.post(
-        f"/api/v1/tickets/{ticket['id']}/attachments", files={"file": ("a.jpg", b"MZ not an image")}, headers=admin
+        f"/api/v1/tickets/{ticket['id']}/attachments",
+        files={"file": ("a.jpg", b"MZ not an image")},
+        headers=admin,
     )
     assert fake.status_code == 422
 

@@ -15,7 +15,9 @@ from tickets.service import SYSTEM, NewTicket
 
 def _create(engine: Engine, **kw: object) -> int:
     with unit_of_work(engine) as session:
-        draft = NewTicket(description=str(kw.pop("description", "Đèn đường hỏng trên đường Thống Nhất")), **kw)  # type: ignore[arg-type]
+        draft = NewTicket(
+            description=str(kw.pop("description", "Đèn đường hỏng trên đường Thống Nhất")), **kw
+        )  # type: ignore[arg-type]
         ticket = service.create_ticket(session, draft)
         assert ticket.id is not None
         return ticket.id

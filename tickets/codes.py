@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tickets.models import TicketSequence
 
@@ -22,7 +22,7 @@ def _bump(session: Session, year: int) -> int | None:
         update(TicketSequence)
         .where(TicketSequence.year == year)  # type: ignore[arg-type]
         .values(last=TicketSequence.last + 1)
-        .returning(TicketSequence.last)
+        .returning(col(TicketSequence.last))
     ).scalar_one_or_none()
     return result
 

@@ -90,11 +90,11 @@ class ActorType(StrEnum):
 
 
 def _str(length: int, **kw: Any) -> Any:
-    return Field(sa_type=String(length), **kw)  # type: ignore[call-overload]
+    return Field(sa_type=String(length), **kw)
 
 
 def _time(**kw: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[call-overload]
+    return Field(sa_type=UTCDateTime, **kw)
 
 
 class Citizen(SQLModel, table=True):

@@ -115,5 +115,5 @@ def seed_reference(session: Session) -> dict[str, int]:
         for row in new_rows:
             session.add(model(**row))
             session.flush()
-        added[model.__tablename__] = len(new_rows)  # type: ignore[assignment]
+        added[str(model.__tablename__)] = len(new_rows)
     return added

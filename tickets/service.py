@@ -270,7 +270,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         created, ticket_id = json.loads(raw)
         return as_utc(datetime.fromisoformat(created)), int(ticket_id)
     except (ValueError, TypeError) as exc:
-        raise Invalid("the cursor is not one this API gave out; start again without it", field="cursor") from exc
+        raise Invalid(
+            "the cursor is not one this API gave out; start again without it", field="cursor"
+        ) from exc
 
 
 def list_tickets(
@@ -287,7 +289,9 @@ def list_tickets(
     if filters.status:
         unknown = set(filters.status) - {s.value for s in Status}
         if unknown:
-            raise Invalid(f"unknown status {sorted(unknown)}; use {[s.value for s in Status]}", field="status")
+            raise Invalid(
+                f"unknown status {sorted(unknown)}; use {[s.value for s in Status]}", field="status"
+            )
         conditions.append(col(Ticket.status).in_(filters.status))
     for column, value in (
         (Ticket.category_code, filters.category),
@@ -324,13 +328,15 @@ def count_by_status(session: Session, *, viewer: User | None = None) -> dict[str
     query = select(Ticket.status, func.count()).group_by(Ticket.status)
     if viewer:
         query = query.where(*visible_to(viewer))
-    return {status: count for status, count in session.exec(query).all()}
+    return dict(session.exec(query).all())
 
 
 # --- changes --------------------------------------------------------------------------------------
 
 
-def _set_status(session: Session, ticket: Ticket, target: Status, *, actor: Actor, reason: str | None) -> None:
+def _set_status(
+    session: Session, ticket: Ticket, target: Status, *, actor: Actor, reason: str | None
+) -> None:
     previous = Status(ticket.status)
     now = utcnow()
     ticket.status = target
@@ -372,7 +378,9 @@ def transition(
     same status only the first can succeed; the second sees the new status and is refused."""
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
     if target in lifecycle.SET_BY_OWN_VERB:
-        raise Invalid(f"use the {'assign' if target == Status.ASSIGNED else 'merge'} action for {target.value}")
+        raise Invalid(
+            f"use the {'assign' if target == Status.ASSIGNED else 'merge'} action for {target.value}"
+        )
     _require_move(ticket, target)
     if target in lifecycle.REASON_REQUIRED and not (reason and reason.strip()):
         raise Invalid(f"say why the ticket becomes {target.value}", field="reason")
@@ -406,7 +414,9 @@ def assign(
     status = Status(ticket.status)
     moves_department = ticket.department_code != dept.code
     if status not in OPEN_STATUSES:
-        raise Conflict(f"a ticket that is {status.value} cannot be assigned; reopen it first", current=status.value)
+        raise Conflict(
+            f"a ticket that is {status.value} cannot be assigned; reopen it first", current=status.value
+        )
     previous = {"department": ticket.department_code, "assignee_id": ticket.assignee_id}
     ticket.department_code = dept.code
     ticket.assignee_id = assignee.id if assignee else None
@@ -422,7 +432,9 @@ def assign(
         assignee_id=ticket.assignee_id,
         previous=previous,
     )
-    if status != Status.ASSIGNED and (moves_department or status in {Status.NEW, Status.TRIAGED, Status.REOPENED}):
+    if status != Status.ASSIGNED and (
+        moves_department or status in {Status.NEW, Status.TRIAGED, Status.REOPENED}
+    ):
         _set_status(session, ticket, Status.ASSIGNED, actor=actor, reason=None)
     return ticket
 
@@ -451,8 +463,15 @@ def add_comment(
     return record_event(session, ticket, EventKind.COMMENT, actor=actor, public=public, note=text.strip())
 
 
-EDITABLE_FIELDS = ("title", "public_description", "category_code", "ward_code", "priority", "address_text",
-                   "hidden_from_public")
+EDITABLE_FIELDS = (
+    "title",
+    "public_description",
+    "category_code",
+    "ward_code",
+    "priority",
+    "address_text",
+    "hidden_from_public",
+)
 
 
 def update_ticket(
@@ -470,7 +489,11 @@ def update_ticket(
         _check_reference(session, Ward, changes["ward_code"], "ward")
     if "priority" in changes and changes["priority"] not in {p.value for p in Priority}:
         raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
-    diff = {name: [getattr(ticket, name), value] for name, value in changes.items() if getattr(ticket, name) != value}
+    diff = {
+        name: [getattr(ticket, name), value]
+        for name, value in changes.items()
+        if getattr(ticket, name) != value
+    }
     if not diff:
         return ticket
     for name, (_, value) in diff.items():
@@ -483,7 +506,9 @@ def update_ticket(
     return ticket
 
 
-def merge(session: Session, ticket_id: int, *, into_id: int, actor: Actor, viewer: User | None = None) -> Ticket:
+def merge(
+    session: Session, ticket_id: int, *, into_id: int, actor: Actor, viewer: User | None = None
+) -> Ticket:
     """Mark a ticket as a duplicate of another; both timelines say so."""
     if ticket_id == into_id:
         raise Invalid("a ticket cannot be merged into itself")

@@ -35,7 +35,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message, **exc.detail}, status_code=exc.status_code, headers=headers)
+        return JSONResponse(
+            {"detail": exc.message, **exc.detail}, status_code=exc.status_code, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -47,7 +49,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse({"detail": "this conflicts with data already stored; reload and retry"}, status_code=409)
+        return JSONResponse(
+            {"detail": "this conflicts with data already stored; reload and retry"}, status_code=409
+        )
 
     @app.exception_handler(OperationalError)
     async def busy(_: Request, exc: OperationalError) -> JSONResponse:

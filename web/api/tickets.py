@@ -51,8 +51,8 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         ward=ticket.ward_code,
         department=ticket.department_code,
         assignee_id=ticket.assignee_id,
-        priority=ticket.priority,  # type: ignore[arg-type]
-        channel=ticket.origin_channel,  # type: ignore[arg-type]
+        priority=ticket.priority,
+        channel=ticket.origin_channel,
         address=ticket.address_text,
         latitude=ticket.latitude,
         longitude=ticket.longitude,
@@ -119,7 +119,9 @@ def list_tickets(
     ward: str | None = None,
     department: str | None = None,
     channel: Channel | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="text search, with or without diacritics")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="text search, with or without diacritics")
+    ] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     assignee_id: int | None = None,
@@ -147,7 +149,9 @@ def get_ticket(ticket_id: int, session: SessionDep, user: CurrentUser) -> Ticket
 
 
 @router.post("/{ticket_id}/transition")
-def transition(ticket_id: int, body: TransitionRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def transition(
+    ticket_id: int, body: TransitionRequest, session: SessionDep, user: CurrentUser
+) -> TicketDetail:
     permissions.require_status_move(user, body.status)
     ticket = service.transition(
         session, ticket_id, body.status, actor=Actor.staff(user), viewer=user, reason=body.reason
@@ -213,11 +217,21 @@ async def attach(
         session, data=data, original_name=file.filename, ticket_id=ticket.id, purpose=purpose, public=public
     )
     service.record_event(
-        session, ticket, EventKind.ATTACHMENT_ADDED, actor=Actor.staff(user), public=public,
-        attachment_id=attachment.id, purpose=purpose,
+        session,
+        ticket,
+        EventKind.ATTACHMENT_ADDED,
+        actor=Actor.staff(user),
+        public=public,
+        attachment_id=attachment.id,
+        purpose=purpose,
     )
-    return {"id": attachment.id, "sha256": attachment.sha256, "mime_type": attachment.mime_type,
-            "size_bytes": attachment.size_bytes, "purpose": attachment.purpose}
+    return {
+        "id": attachment.id,
+        "sha256": attachment.sha256,
+        "mime_type": attachment.mime_type,
+        "size_bytes": attachment.size_bytes,
+        "purpose": attachment.purpose,
+    }
 
 
 attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])

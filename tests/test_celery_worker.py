@@ -1,0 +1,89 @@
+"""A real Celery worker process on real brokers (Redis, RabbitMQ) runs a ticket task on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from sqlalchemy import update
+
+from civicdesk.db import make_engine, unit_of_work
+from civicdesk.timeutil import utcnow
+from tickets import service
+from tickets.models import Status, Ticket
+from tickets.service import SYSTEM, NewTicket
+
+BROKERS = {
+    "redis": "redis://127.0.0.1:6379/0",
+    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
+}
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def worker(
+    request: pytest.FixtureRequest, postgres_url: str, tmp_path: object
+) -> Iterator[tuple[Celery, str]]:
+    broker = BROKERS[request.param]
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "CIVICDESK_DATABASE_URL": postgres_url,
+        "CIVICDESK_BROKER_URL": broker,
+        "CIVICDESK_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "civicdesk.celery_app",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+    )
+    producer = Celery("test-producer", broker=broker, backend="redis://127.0.0.1:6379/1")
+    try:
+        yield producer, queue
+    finally:
+        process.terminate()
+        process.wait(30)
+        producer.close()
+
+
+def test_worker_closes_undisputed_resolutions(worker: tuple[Celery, str], postgres_url: str) -> None:
+    producer, queue = worker
+    engine = make_engine(postgres_url)
+    with unit_of_work(engine) as session:
+        old = service.create_ticket(session, NewTicket(description="Rác ở chợ Phan Rang"))
+        recent = service.create_ticket(session, NewTicket(description="Đèn hỏng đường Quang Trung"))
+        for ticket in (old, recent):
+            for status in (Status.TRIAGED, Status.IN_PROGRESS, Status.RESOLVED):
+                if status == Status.IN_PROGRESS:
+                    service.assign(session, ticket.id or 0, department="qldt", actor=SYSTEM)
+                service.transition(session, ticket.id or 0, status, actor=SYSTEM)
+        session.execute(
+            update(Ticket).where(Ticket.id == old.id).values(resolved_at=utcnow() - timedelta(days=8))  # type: ignore[arg-type]
+        )
+    result = producer.send_task("tickets.close_undisputed_resolutions", queue=queue)
+    closed = result.get(timeout=60)
+    assert closed == [old.code]
+    with unit_of_work(engine) as session:
+        assert service.get_ticket(session, old.id or 0).status == Status.CLOSED
+        assert service.get_ticket(session, recent.id or 0).status == Status.RESOLVED
+    engine.dispose()
