@@ -81,3 +81,20 @@ def test_timeline_is_append_only(engine: Engine) -> None:
         conn.execute(text("UPDATE ticket_event SET note = 'changed'"))
     with pytest.raises(DBAPIError), engine.begin() as conn:
         conn.execute(text("DELETE FROM ticket_event"))
+
+
+def test_a_redelivered_provider_message_is_stored_once(engine: Engine) -> None:
+    from tickets.models import Direction, Message
+
+    def deliver() -> tuple[int | None, bool]:
+        with unit_of_work(engine) as session:
+            message = Message(
+                channel="zalo", direction=Direction.INBOUND, provider_message_id="msg-1", text="alo"
+            )
+            stored, new = service.record_message(session, message)
+            return stored.id, new
+
+    first_id, first_new = deliver()
+    second_id, second_new = deliver()
+    assert (first_new, second_new) == (True, False)
+    assert first_id == second_id

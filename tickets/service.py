@@ -538,24 +538,24 @@ def rate(session: Session, ticket_id: int, *, rating: int, comment: str | None =
 def record_message(session: Session, message: Message) -> tuple[Message, bool]:
     """Store a message once: a redelivered provider message id returns the stored one and False."""
     if message.provider_message_id:
-        existing = session.exec(
-            select(Message).where(
-                Message.channel == message.channel, Message.provider_message_id == message.provider_message_id
-            )
-        ).first()
+        existing = _stored_message(session, message)
         if existing:
             return existing, False
     try:
         with session.begin_nested():
             session.add(message)
-    except IntegrityError:
-        existing = session.exec(
-            select(Message).where(
-                Message.channel == message.channel, Message.provider_message_id == message.provider_message_id
-            )
-        ).one()
-        return existing, False
+    except IntegrityError:  # stored meanwhile by a concurrent delivery of the same message
+        stored = _stored_message(session, message)
+        assert stored is not None
+        return stored, False
     return message, True
+
+
+def _stored_message(session: Session, message: Message) -> Message | None:
+    query = select(Message).where(
+        Message.channel == message.channel, Message.provider_message_id == message.provider_message_id
+    )
+    return session.exec(query).first()
 
 
 def close_resolved_before(session: Session, cutoff: datetime, *, limit: int = 500) -> list[str]:
