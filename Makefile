@@ -16,6 +16,7 @@ run: install
 
 test: install
 	bash scripts/services.sh
+	bash scripts/chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2

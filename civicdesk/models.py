@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import civicdesk.ratelimit
 import tickets.models
 import tickets.reference
 import tickets.staff
 from civicdesk.db import metadata
 
-MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff]
+MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff, civicdesk.ratelimit]
 
 
 def all_metadata() -> MetaData:

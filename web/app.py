@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError
-from web.api import auth, health, reference, tickets
+from web.api import auth, health, public, reference, tickets
+from web.pages import errors as page_errors
+from web.pages import public as public_pages
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +32,37 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
+    app.include_router(public.router)
+    app.include_router(public_pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if page_errors.wants_page(request):
+            return page_errors.page_for(request, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
             {"detail": exc.message, **exc.detail}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if page_errors.wants_page(request):
+            return page_errors.invalid_form_page(request, exc)
         errors = json.loads(json.dumps(exc.errors(), default=str))
         if any(error.get("type") == "json_invalid" for error in errors):
             return JSONResponse({"detail": "the body is not valid JSON", "errors": errors}, status_code=400)
         return JSONResponse({"detail": "the request does not fit the API", "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if page_errors.wants_page(request):
+            return page_errors.page_for(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -15,6 +15,7 @@ from tickets import permissions, service
 from tickets.attachments import default_store, store_attachment
 from tickets.citizens import Contact, identities_of
 from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
+from tickets.photos import without_metadata
 from tickets.schemas import (
     AssignRequest,
     CommentRequest,
@@ -213,6 +214,8 @@ async def attach(
     ticket = service.get_ticket(session, ticket_id, viewer=user)
     limit = get_settings().attachment_max_bytes
     data = await file.read(limit + 1)
+    if public and len(data) <= limit:
+        data = without_metadata(data)
     attachment = store_attachment(
         session, data=data, original_name=file.filename, ticket_id=ticket.id, purpose=purpose, public=public
     )

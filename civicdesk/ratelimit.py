@@ -1,0 +1,40 @@
+"""Fixed-window rate limits kept in the database, so they hold across web workers and restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, col
+
+from civicdesk.errors import TooManyRequests
+from civicdesk.timeutil import UTCDateTime, utcnow
+
+
+class RateLimitWindow(SQLModel, table=True):
+    __tablename__ = "rate_limit_window"
+
+    key: str = Field(primary_key=True, sa_type=String(200))
+    window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    hits: int = 0
+
+
+def hit(session: Session, key: str, *, limit: int, window_seconds: int, message: str) -> int:
+    """Count one hit for ``key`` in the current window; refuse with 429 past ``limit``."""
+    now = utcnow()
+    start = datetime.fromtimestamp(now.timestamp() // window_seconds * window_seconds, tz=now.tzinfo)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    first_hit = insert(RateLimitWindow).values(key=key[:200], window_start=start, hits=1)
+    statement = first_hit.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"hits": col(RateLimitWindow.hits) + 1},
+    ).returning(col(RateLimitWindow.hits))
+    hits: int = session.execute(statement).scalar_one()
+    if hits > limit:
+        raise TooManyRequests(
+            message, retry_after=int(start.timestamp() + window_seconds - now.timestamp()) + 1
+        )
+    return hits

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from tickets.privacy import EMAIL_MASK, ID_MASK, NAME_MASK, PHONE_MASK, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "+84 912 345 678",
+        "84912345678",
+        "+84-912-345-678",
+        "02593822111",
+    ],
+)
+def test_phone_numbers_are_masked_however_written(phone: str) -> None:
+    masked = mask_personal_data(f"Ổ gà ở Thống Nhất, gọi {phone} nhé")
+    assert PHONE_MASK in masked
+    assert "345" not in masked and "822" not in masked
+
+
+def test_emails_and_long_ids_are_masked() -> None:
+    masked = mask_personal_data("email nguyen.an+pr@gmail.com, zalo id 8473625184736251")
+    assert EMAIL_MASK in masked and ID_MASK in masked
+    assert "gmail" not in masked and "84736" not in masked
+
+
+def test_introduced_full_names_are_masked_but_places_and_short_names_stay() -> None:
+    masked = mask_personal_data("Tôi là Nguyễn Văn An ở số 12 Thống Nhất, anh Hai hàng xóm cũng thấy")
+    assert NAME_MASK in masked
+    assert "Nguyễn Văn An" not in masked
+    assert "Thống Nhất" in masked and "anh Hai" in masked
+
+
+def test_known_citizen_name_is_masked_anywhere() -> None:
+    masked = mask_personal_data("Gia đình Trần Thị Bình bị ngập", known_names=["Trần Thị Bình"])
+    assert "Bình" not in masked
+
+
+def test_house_numbers_and_dates_are_kept() -> None:
+    text = "Trước số 123 đường 16 Tháng 4, từ ngày 12/3/2026 lúc 19h"
+    assert mask_personal_data(text) == text

@@ -1,0 +1,68 @@
+"""Citizens' photos: the location is read from EXIF when present, then every EXIF field is dropped
+(camera serial numbers, owner names and timestamps must not be published)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from civicdesk.errors import Invalid
+
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    data: bytes
+    latitude: float | None
+    longitude: float | None
+
+
+def _degrees(value: tuple[float, float, float], ref: str) -> float:
+    degrees, minutes, seconds = (float(part) for part in value)
+    sign = -1 if ref in ("S", "W") else 1
+    return sign * (degrees + minutes / 60 + seconds / 3600)
+
+
+def exif_location(image: Image.Image) -> tuple[float, float] | None:
+    gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    try:
+        lat = _degrees(gps[ExifTags.GPS.GPSLatitude], gps.get(ExifTags.GPS.GPSLatitudeRef, "N"))
+        lon = _degrees(gps[ExifTags.GPS.GPSLongitude], gps.get(ExifTags.GPS.GPSLongitudeRef, "E"))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return round(lat, 6), round(lon, 6)
+
+
+def clean_photo(data: bytes) -> CleanPhoto:
+    """Re-encode the picture upright and without metadata; say where it was taken if it knows."""
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = SAVE_FORMATS.get(image.format or "")
+            if fmt is None:
+                raise Invalid(f"photos must be JPEG, PNG, WebP or GIF, not {image.format}", field="photos")
+            location = exif_location(image)
+            upright = ImageOps.exif_transpose(image)
+            if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
+            out = io.BytesIO()
+            upright.save(out, format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+        raise Invalid(
+            "this file is not a photo we can read; send a JPEG or PNG picture", field="photos"
+        ) from exc
+    lat, lon = location if location else (None, None)
+    return CleanPhoto(out.getvalue(), lat, lon)
+
+
+def without_metadata(data: bytes) -> bytes:
+    """A staff photo meant for the public loses its EXIF too; other files pass as they are."""
+    if data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[8:12] == b"WEBP":
+        return clean_photo(data).data
+    return data

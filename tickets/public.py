@@ -1,0 +1,204 @@
+"""The public face of a report: what the citizen's status page, the public list and map may show.
+
+Everything here passes through ``privacy.mask_personal_data``; nothing names a person or a contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from civicdesk.errors import Invalid
+from civicdesk.settings import get_settings
+from civicdesk.timeutil import utcnow
+from tickets import service
+from tickets.models import OPEN_STATUSES, Attachment, Citizen, EventKind, Status, Ticket, TicketEvent
+from tickets.privacy import mask_personal_data
+from tickets.reference import Category, Ward
+
+PUBLIC_PHOTO_PURPOSES = ("evidence", "before", "after")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
+@dataclass
+class PublicEvent:
+    kind: str
+    at: datetime
+    status: str | None = None
+    note: str | None = None
+    rating: int | None = None
+
+
+@dataclass
+class PublicReport:
+    code: str
+    status: str
+    category_code: str | None
+    category_vi: str | None
+    category_en: str | None
+    ward_code: str | None
+    ward_name: str | None
+    text: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    resolved_at: datetime | None
+    due_at: datetime | None
+    rating: int | None
+    events: list[PublicEvent] = field(default_factory=list)
+    photos: list[tuple[int, str]] = field(default_factory=list)  # (attachment id, purpose)
+    can_rate: bool = False
+    can_reopen: bool = False
+
+
+def _known_names(session: Session, ticket: Ticket) -> list[str]:
+    citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
+    return [citizen.display_name] if citizen and citizen.display_name else []
+
+
+def _mask(text: str | None, names: list[str]) -> str | None:
+    return mask_personal_data(text, known_names=names) if text else text
+
+
+def _public_event(event: TicketEvent, names: list[str]) -> PublicEvent:
+    status = event.data.get("new") if event.kind in (EventKind.STATUS_CHANGED, EventKind.REOPENED) else None
+    note = event.note if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED) else None
+    if event.kind == EventKind.STATUS_CHANGED and event.data.get("new") == Status.REJECTED:
+        note = event.note  # the reason a report was refused is owed to the citizen
+    return PublicEvent(
+        kind=event.kind,
+        at=event.created_at,
+        status=status,
+        note=_mask(note, names),
+        rating=event.data.get("rating"),
+    )
+
+
+def reopen_deadline(ticket: Ticket) -> datetime | None:
+    if ticket.resolved_at is None:
+        return None
+    return ticket.resolved_at + timedelta(days=get_settings().reopen_days)
+
+
+def public_report(session: Session, ticket: Ticket) -> PublicReport:
+    assert ticket.id is not None
+    names = _known_names(session, ticket)
+    category = session.get(Category, ticket.category_code) if ticket.category_code else None
+    ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
+    photos = session.exec(
+        select(Attachment.id, Attachment.purpose).where(
+            Attachment.ticket_id == ticket.id,
+            col(Attachment.public).is_(True),
+            col(Attachment.purpose).in_(PUBLIC_PHOTO_PURPOSES),
+            col(Attachment.mime_type).in_(IMAGE_TYPES),
+        )
+    ).all()
+    deadline = reopen_deadline(ticket)
+    resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    return PublicReport(
+        code=ticket.code,
+        status=ticket.status,
+        category_code=ticket.category_code,
+        category_vi=category.name_vi if category else None,
+        category_en=category.name_en if category else None,
+        ward_code=ticket.ward_code,
+        ward_name=ward.name_vi if ward else None,
+        text=_mask(ticket.public_description or ticket.description, names) or "",
+        address=_mask(ticket.address_text, names),
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        created_at=ticket.created_at,
+        resolved_at=ticket.resolved_at,
+        due_at=getattr(ticket, "due_at", None),
+        rating=ticket.rating,
+        events=[_public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)],
+        photos=[(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None],
+        can_rate=resolved and ticket.rating is None,
+        can_reopen=resolved and deadline is not None and utcnow() <= deadline,
+    )
+
+
+def public_photo(session: Session, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    attachment = session.get(Attachment, attachment_id)
+    if (
+        attachment is None
+        or attachment.ticket_id != ticket.id
+        or not attachment.public
+        or attachment.mime_type not in IMAGE_TYPES
+    ):
+        return None
+    return attachment
+
+
+@dataclass
+class PublicFilter:
+    category: str | None = None
+    ward: str | None = None
+    status: str | None = None  # "open", "resolved" or a status code
+
+
+def _publicly_listed() -> list[Any]:
+    public_categories = select(Category.code).where(col(Category.public).is_(True))
+    return [
+        col(Ticket.hidden_from_public).is_(False),
+        col(Ticket.category_code).in_(public_categories),
+        col(Ticket.status).not_in([Status.DUPLICATE, Status.REJECTED]),
+    ]
+
+
+def public_list(session: Session, filters: PublicFilter, *, limit: int = 100) -> list[PublicReport]:
+    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
+    query = select(Ticket).where(*_publicly_listed())
+    if filters.category:
+        query = query.where(Ticket.category_code == filters.category)
+    if filters.ward:
+        query = query.where(col(Ticket.ward_code).in_(ward_and_predecessors(session, filters.ward)))
+    if filters.status == "open":
+        query = query.where(col(Ticket.status).in_(OPEN_STATUSES))
+    elif filters.status == "resolved":
+        query = query.where(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
+    elif filters.status:
+        if filters.status not in {s.value for s in Status}:
+            raise Invalid(f"unknown status '{filters.status}'")
+        query = query.where(Ticket.status == filters.status)
+    rows = session.exec(query.order_by(col(Ticket.created_at).desc()).limit(limit)).all()
+    return [_summary(session, ticket) for ticket in rows]
+
+
+def ward_and_predecessors(session: Session, code: str) -> set[str]:
+    """A ward in force today and every older unit that was merged into it, however many steps back."""
+    successor_of = dict(session.exec(select(Ward.code, Ward.successor_code)).all())
+    found = {code}
+    grew = True
+    while grew:
+        before = len(found)
+        found |= {old for old, new in successor_of.items() if new in found}
+        grew = len(found) > before
+    return found
+
+
+def _summary(session: Session, ticket: Ticket) -> PublicReport:
+    category = session.get(Category, ticket.category_code) if ticket.category_code else None
+    ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
+    names = _known_names(session, ticket)
+    return PublicReport(
+        code=ticket.code,
+        status=ticket.status,
+        category_code=ticket.category_code,
+        category_vi=category.name_vi if category else None,
+        category_en=category.name_en if category else None,
+        ward_code=ticket.ward_code,
+        ward_name=ward.name_vi if ward else None,
+        text=_mask(ticket.public_description or ticket.title, names) or "",
+        address=None,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        created_at=ticket.created_at,
+        resolved_at=ticket.resolved_at,
+        due_at=None,
+        rating=None,
+    )

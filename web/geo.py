@@ -1,0 +1,95 @@
+"""The project's own schematic map of the wards, drawn as SVG with no tile server.
+
+We have no surveyed boundaries, so each of the 16 pre-2024 units is the Voronoi cell of its
+approximate centre within the city's bounding box; today's wards are the unions of the old units
+they took over. Good enough to place reports by ward; not a cadastral map (the page says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Approximate centres (latitude, longitude) of the pre-2024 units of Phan Rang – Tháp Chàm.
+OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
+    "do-vinh": (11.618, 108.952),
+    "bao-an": (11.592, 108.968),
+    "phuoc-my": (11.584, 108.984),
+    "thanh-hai": (11.606, 109.000),
+    "dai-son": (11.568, 108.973),
+    "thanh-son": (11.578, 108.992),
+    "kinh-dinh": (11.565, 108.990),
+    "phu-ha": (11.576, 109.002),
+    "my-huong": (11.567, 109.000),
+    "tan-tai": (11.558, 109.004),
+    "dao-long": (11.549, 108.983),
+    "my-binh": (11.552, 109.016),
+    "my-dong": (11.566, 109.014),
+    "my-hai": (11.542, 109.027),
+    "dong-hai": (11.557, 109.032),
+    "van-hai": (11.590, 109.022),
+}
+BOUNDS = (11.530, 108.935, 11.635, 109.045)  # south, west, north, east
+
+Point = tuple[float, float]  # (x, y) = (longitude, latitude)
+
+
+def _clip(polygon: list[Point], keep_closer_to: Point, other: Point) -> list[Point]:
+    """Keep the part of the polygon closer to one centre than to another (one Voronoi half-plane)."""
+    (ax, ay), (bx, by) = keep_closer_to, other
+    nx, ny = bx - ax, by - ay
+    mid = ((ax + bx) / 2, (ay + by) / 2)
+
+    def side(p: Point) -> float:
+        return (p[0] - mid[0]) * nx + (p[1] - mid[1]) * ny
+
+    result: list[Point] = []
+    for i, current in enumerate(polygon):
+        previous = polygon[i - 1]
+        s_cur, s_prev = side(current), side(previous)
+        if s_cur <= 0:
+            if s_prev > 0:
+                result.append(_cross(previous, current, s_prev, s_cur))
+            result.append(current)
+        elif s_prev <= 0:
+            result.append(_cross(previous, current, s_prev, s_cur))
+    return result
+
+
+def _cross(p: Point, q: Point, sp: float, sq: float) -> Point:
+    t = sp / (sp - sq)
+    return (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
+
+
+def voronoi_cells() -> dict[str, list[Point]]:
+    south, west, north, east = BOUNDS
+    box: list[Point] = [(west, south), (east, south), (east, north), (west, north)]
+    cells = {}
+    for code, (lat, lon) in OLD_UNIT_CENTRES.items():
+        cell = box
+        for other, (olat, olon) in OLD_UNIT_CENTRES.items():
+            if other != code:
+                cell = _clip(cell, (lon, lat), (olon, olat))
+        cells[code] = cell
+    return cells
+
+
+@dataclass(frozen=True)
+class SvgMap:
+    width: int = 640
+    height: int = 600
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        south, west, north, east = BOUNDS
+        x = (lon - west) / (east - west) * self.width
+        y = (north - lat) / (north - south) * self.height
+        return round(x, 1), round(y, 1)
+
+    def path(self, cell: list[Point]) -> str:
+        points = [self.xy(lat, lon) for lon, lat in cell]
+        return "M" + " L".join(f"{x},{y}" for x, y in points) + " Z"
+
+
+def centre_of(codes: list[str]) -> tuple[float, float]:
+    lats = [OLD_UNIT_CENTRES[c][0] for c in codes]
+    lons = [OLD_UNIT_CENTRES[c][1] for c in codes]
+    return sum(lats) / len(lats), sum(lons) / len(lons)

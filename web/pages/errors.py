@@ -1,0 +1,35 @@
+"""Errors on the people's pages become pages in their language, not JSON; the API keeps JSON."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+
+from web.i18n import language_of, translator
+from web.pages.common import render
+
+JSON_PREFIXES = ("/api/", "/docs", "/openapi.json", "/redoc", "/webhooks/", "/open311/")
+
+
+def wants_page(request: Request) -> bool:
+    return not request.url.path.startswith(JSON_PREFIXES)
+
+
+def page_for(request: Request, status_code: int, message: str) -> HTMLResponse:
+    t = translator(language_of(request))
+    if status_code == 404:
+        # the same plain answer for a made-up, expired or mistyped link: nothing to learn from it
+        title, message = t("not_found_title"), t("not_found")
+    elif status_code == 429:
+        title, message = t("too_many_title"), t("too_many")
+    else:
+        title = t("problem_title")
+    return render(request, "public/error.html", status_code=status_code, title=title, message=message)
+
+
+def invalid_form_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    t = translator(language_of(request))
+    fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+    message = t("invalid_fields") + " " + ", ".join(t("field_" + name) for name in fields)
+    return render(request, "public/error.html", status_code=400, title=t("problem_title"), message=message)
