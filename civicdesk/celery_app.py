@@ -37,9 +37,8 @@ def create_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
-    if settings.broker_url.startswith("sqla+"):
-        # the SQL transport polls; one second keeps the embedded run responsive without load
-        app.conf.broker_transport_options = {"polling_interval": 1.0}
+    # The embedded SQL transport polls every second (kombu's default for virtual transports). Its
+    # transport options go straight to SQLAlchemy's create_engine, so none are set here.
     return app
 
 

@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -17,6 +18,7 @@ from civicdesk.db import make_engine, unit_of_work
 from civicdesk.timeutil import utcnow
 from tickets import service
 from tickets.models import Status, Ticket
+from tickets.reference import seed_reference
 from tickets.service import SYSTEM, NewTicket
 
 BROKERS = {
@@ -25,11 +27,12 @@ BROKERS = {
 }
 
 
-@pytest.fixture(params=sorted(BROKERS))
+@pytest.fixture(params=[*sorted(BROKERS), "embedded-sqlite"])
 def worker(
-    request: pytest.FixtureRequest, postgres_url: str, tmp_path: object
+    request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path
 ) -> Iterator[tuple[Celery, str]]:
-    broker = BROKERS[request.param]
+    # the embedded run's broker: kombu's SQL transport on a SQLite file, as `civicdesk run` uses it
+    broker = BROKERS.get(request.param) or f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -70,6 +73,7 @@ def test_worker_closes_undisputed_resolutions(worker: tuple[Celery, str], postgr
     producer, queue = worker
     engine = make_engine(postgres_url)
     with unit_of_work(engine) as session:
+        seed_reference(session)  # other tests in this process may have emptied the tables
         old = service.create_ticket(session, NewTicket(description="Rác ở chợ Phan Rang"))
         recent = service.create_ticket(session, NewTicket(description="Đèn hỏng đường Quang Trung"))
         for ticket in (old, recent):
