@@ -87,8 +87,6 @@ def reopen_deadline(ticket: Ticket) -> datetime | None:
 def public_report(session: Session, ticket: Ticket) -> PublicReport:
     assert ticket.id is not None
     names = _known_names(session, ticket)
-    category = session.get(Category, ticket.category_code) if ticket.category_code else None
-    ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
     photos = session.exec(
         select(Attachment.id, Attachment.purpose).where(
             Attachment.ticket_id == ticket.id,
@@ -99,27 +97,15 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     ).all()
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
-    return PublicReport(
-        code=ticket.code,
-        status=ticket.status,
-        category_code=ticket.category_code,
-        category_vi=category.name_vi if category else None,
-        category_en=category.name_en if category else None,
-        ward_code=ticket.ward_code,
-        ward_name=ward.name_vi if ward else None,
-        text=_mask(ticket.public_description or ticket.description, names) or "",
-        address=_mask(ticket.address_text, names),
-        latitude=ticket.latitude,
-        longitude=ticket.longitude,
-        created_at=ticket.created_at,
-        resolved_at=ticket.resolved_at,
-        due_at=getattr(ticket, "due_at", None),
-        rating=ticket.rating,
-        events=[_public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)],
-        photos=[(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None],
-        can_rate=resolved and ticket.rating is None,
-        can_reopen=resolved and deadline is not None and utcnow() <= deadline,
-    )
+    report = _report(session, ticket, names, ticket.public_description or ticket.description)
+    report.address = _mask(ticket.address_text, names)
+    report.due_at = getattr(ticket, "due_at", None)
+    report.rating = ticket.rating
+    report.events = [_public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)]
+    report.photos = [(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None]
+    report.can_rate = resolved and ticket.rating is None
+    report.can_reopen = resolved and deadline is not None and utcnow() <= deadline
+    return report
 
 
 def public_photo(session: Session, ticket: Ticket, attachment_id: int) -> Attachment | None:
@@ -182,9 +168,14 @@ def ward_and_predecessors(session: Session, code: str) -> set[str]:
 
 
 def _summary(session: Session, ticket: Ticket) -> PublicReport:
+    names = _known_names(session, ticket)
+    return _report(session, ticket, names, ticket.public_description or ticket.title)
+
+
+def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> PublicReport:
+    """What the list and the status page both show; the status page adds its details."""
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
-    names = _known_names(session, ticket)
     return PublicReport(
         code=ticket.code,
         status=ticket.status,
@@ -193,7 +184,7 @@ def _summary(session: Session, ticket: Ticket) -> PublicReport:
         category_en=category.name_en if category else None,
         ward_code=ticket.ward_code,
         ward_name=ward.name_vi if ward else None,
-        text=_mask(ticket.public_description or ticket.title, names) or "",
+        text=_mask(text, names) or "",
         address=None,
         latitude=ticket.latitude,
         longitude=ticket.longitude,

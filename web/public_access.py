@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import Request
 from sqlmodel import Session
 
@@ -10,7 +12,16 @@ from civicdesk.errors import NotFound
 from tickets import service
 from tickets.models import Ticket
 
-MISSED_TOKEN_LIMIT = (30, 600)  # wrong links per address per 10 minutes
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    scope: str
+    attempts: int
+    window_seconds: int
+    message: str
+
+
+WRONG_LINKS = AttemptLimit("token-miss", 30, 600, "too many wrong links; try again later")
 
 
 def client_address(request: Request) -> str:
@@ -21,12 +32,18 @@ def ticket_or_404(session: Session, request: Request, token: str) -> Ticket:
     try:
         return service.get_ticket_by_token(session, token)
     except NotFound:
-        ratelimit.hit(
-            session,
-            f"token-miss:{client_address(request)}",
-            limit=MISSED_TOKEN_LIMIT[0],
-            window_seconds=MISSED_TOKEN_LIMIT[1],
-            message="too many wrong links; try again later",
-        )
-        session.commit()  # the miss must count even though this request ends in a 404
+        count_attempt(session, request, WRONG_LINKS)
         raise
+
+
+def count_attempt(session: Session, request: Request, limit: AttemptLimit) -> None:
+    """Count one attempt from this address; refuse with 429 past the limit."""
+    address = client_address(request)
+    ratelimit.hit(
+        session,
+        f"{limit.scope}:{address}",
+        limit=limit.attempts,
+        window_seconds=limit.window_seconds,
+        message=limit.message,
+    )
+    session.commit()  # the attempt counts even when the request then fails and rolls back

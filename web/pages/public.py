@@ -12,7 +12,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from civicdesk import ratelimit
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from tickets import public, service
@@ -27,13 +26,13 @@ from web.deps import SessionDep
 from web.geo import SvgMap, centre_of, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
-from web.public_access import client_address, ticket_or_404
+from web.public_access import AttemptLimit, count_attempt, ticket_or_404
 
 router = APIRouter(include_in_schema=False)
 
 MAX_PHOTOS = 5
-FORM_LIMIT = (5, 600)  # reports per address per 10 minutes
-LOOKUP_LIMIT = (10, 600)
+REPORTS = AttemptLimit("report", 5, 600, "too many reports from this address; try again in a few minutes")
+LOOKUPS = AttemptLimit("lookup", 10, 600, "too many look-ups; try again in a few minutes")
 
 
 def _categories(session: Session) -> list[Category]:
@@ -78,14 +77,7 @@ async def submit_report(
     }
     if website:
         return render(request, "public/honeypot.html")
-    ratelimit.hit(
-        session,
-        f"report:{client_address(request)}",
-        limit=FORM_LIMIT[0],
-        window_seconds=FORM_LIMIT[1],
-        message="too many reports from this address; try again in a few minutes",
-    )
-    session.commit()  # the attempt counts even when the report is then refused as invalid
+    count_attempt(session, request, REPORTS)
     try:
         uploads = await _read_uploads([p for p in photos or [] if p.filename])
         ticket = await run_in_threadpool(_file_report, session, form, uploads)
@@ -220,13 +212,7 @@ def lookup(
     code: Annotated[str, Form(max_length=32)],
     phone_last4: Annotated[str, Form(pattern=r"^\d{4}$")],
 ) -> Response:
-    ratelimit.hit(
-        session,
-        f"lookup:{client_address(request)}",
-        limit=LOOKUP_LIMIT[0],
-        window_seconds=LOOKUP_LIMIT[1],
-        message="too many look-ups; try again in a few minutes",
-    )
+    count_attempt(session, request, LOOKUPS)
     ticket = session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()
     if ticket and ticket.citizen_id and _phone_ends_with(session, ticket.citizen_id, phone_last4):
         return RedirectResponse(f"/t/{ticket.tracking_token}", status_code=303)
