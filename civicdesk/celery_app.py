@@ -8,10 +8,11 @@ from typing import Any
 
 from celery import Celery
 
+from civicdesk import wiring
 from civicdesk.settings import get_settings
 
 # Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
-TASK_MODULES = ["tickets.tasks"]
+TASK_MODULES = ["tickets.tasks", "sla.tasks"]
 
 
 def _beat_schedule() -> dict[str, Any]:
@@ -43,4 +44,5 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+wiring.install()
 celery_app.conf.beat_schedule = _beat_schedule()

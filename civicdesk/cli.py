@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from civicdesk import migrations
+from civicdesk import migrations, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
 from civicdesk.settings import get_settings
@@ -22,7 +22,7 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def _domain(call: Any) -> Any:
+def domain_call(call: Any) -> Any:
     try:
         return call()
     except DomainError as exc:
@@ -32,6 +32,7 @@ def _domain(call: Any) -> Any:
 @click.group()
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
+    wiring.install()
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def user_create(
             )
             click.echo(f"user {made.username} ({made.role}) created")
 
-    _domain(make)
+    domain_call(make)
 
 
 # --- processes ------------------------------------------------------------------------------------
@@ -185,6 +186,15 @@ def run(host: str, port: int, no_demo: bool) -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
         click.echo("stopped")
+
+
+def _add_domain_commands() -> None:
+    from sla.cli import sla_group
+
+    main.add_command(sla_group)
+
+
+_add_domain_commands()
 
 
 if __name__ == "__main__":

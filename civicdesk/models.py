@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import civicdesk.ratelimit
+import sla.models
 import tickets.models
 import tickets.reference
 import tickets.staff
 from civicdesk.db import metadata
 
-MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff, civicdesk.ratelimit]
+MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff, civicdesk.ratelimit, sla.models]
 
 
 def all_metadata() -> MetaData:

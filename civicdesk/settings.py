@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     ami_port: int = 5038
     ami_username: str = ""
     ami_secret: str = ""
+    # SLA working calendar: office hours on working weekdays, local time (see sla/calendar.py)
+    sla_office_hours: str = Field(
+        "07:00-11:30,13:30-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$"
+    )
+    sla_working_weekdays: str = Field("mon,tue,wed,thu,fri", description="comma-separated, mon..sun")
+    sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

@@ -19,12 +19,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from civicdesk import migrations
+from civicdesk import migrations, wiring
 from civicdesk.db import make_engine, unit_of_work
 from tickets.reference import seed_reference
 from tickets.staff import create_user
 from web.app import create_app
 from web.security import issue_token
+
+wiring.install()  # the SLA clocks follow tickets created by tests that call the services directly
 
 PG_SERVER = os.environ.get(
     "CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -99,7 +99,6 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
     report = _report(session, ticket, names, ticket.public_description or ticket.description)
     report.address = _mask(ticket.address_text, names)
-    report.due_at = getattr(ticket, "due_at", None)
     report.rating = ticket.rating
     report.events = [_public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)]
     report.photos = [(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None]

@@ -105,6 +105,7 @@ class TicketOut(BaseModel):
     longitude: float | None
     duplicate_of: int | None
     hidden_from_public: bool
+    city_level: bool = False
     rating: int | None
     tracking_url: str
     created_at: datetime
@@ -113,9 +114,18 @@ class TicketOut(BaseModel):
     closed_at: datetime | None
 
 
+class SlaOut(BaseModel):
+    out_of_sla: bool
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    state: str | None
+    breached: bool
+
+
 class TicketDetail(TicketOut):
     contact: ContactOut | None
     timeline: list[EventOut]
+    sla: SlaOut | None = None
 
 
 class TicketPage(BaseModel):

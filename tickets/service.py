@@ -60,6 +60,7 @@ ADDRESS_MAX = 500
 TicketHook = Callable[[Session, Ticket], None]
 _on_created: list[TicketHook] = []
 _on_status_changed: list[Callable[[Session, Ticket, Status, Status], None]] = []
+_on_event: list[Callable[[Session, Ticket, TicketEvent], None]] = []
 
 
 def on_ticket_created(hook: TicketHook) -> TicketHook:
@@ -71,6 +72,14 @@ def on_status_changed(
     hook: Callable[[Session, Ticket, Status, Status], None],
 ) -> Callable[[Session, Ticket, Status, Status], None]:
     _on_status_changed.append(hook)
+    return hook
+
+
+def on_event_recorded(
+    hook: Callable[[Session, Ticket, TicketEvent], None],
+) -> Callable[[Session, Ticket, TicketEvent], None]:
+    """Called for every timeline event, after it is added, in the same transaction."""
+    _on_event.append(hook)
     return hook
 
 
@@ -97,6 +106,8 @@ def record_event(
         created_at=at or utcnow(),
     )
     session.add(event)
+    for hook in _on_event:
+        hook(session, ticket, event)
     return event
 
 

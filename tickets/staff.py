@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     role: str = Field(sa_type=String(24))
     department_code: str | None = Field(default=None, foreign_key="department.code")
     ward_code: str | None = Field(default=None, foreign_key="ward.code")
+    # the head of a department (or ward) hears about SLA breaches first
+    is_head: bool = False
     active: bool = True
     # bumped by "sign out everywhere": tokens carry the version they were issued under
     token_version: int = 0

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicdesk import wiring
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError
-from web.api import auth, health, public, reference, tickets
+from web.api import auth, health, public, reference, sla, tickets
 from web.pages import errors as page_errors
 from web.pages import public as public_pages
 
@@ -29,10 +30,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
         version="0.1.0",
     )
+    wiring.install()
     app.state.engine = engine or get_engine()
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(public.router)
+    app.include_router(sla.router)
+    app.include_router(sla.notifications_router)
     app.include_router(public_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
+from sla import service as sla_service
 from tickets import public
 from web.deps import SessionDep
 from web.public_access import ticket_or_404
@@ -32,7 +33,9 @@ def list_reports(
 @router.get("/reports/{token}")
 def report_by_token(request: Request, token: str, session: SessionDep) -> dict[str, Any]:
     ticket = ticket_or_404(session, request, token)
-    report = asdict(public.public_report(session, ticket))
+    view = public.public_report(session, ticket)
+    view.due_at = sla_service.deadline_of(session, ticket)
+    report = asdict(view)
     report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
     return report
 

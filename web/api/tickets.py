@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from civicdesk.errors import NotFound
 from civicdesk.settings import get_settings
+from sla import service as sla_service
 from tickets import permissions, service
 from tickets.attachments import default_store, store_attachment
 from tickets.citizens import Contact, identities_of
@@ -22,6 +24,7 @@ from tickets.schemas import (
     ContactOut,
     EventOut,
     MergeRequest,
+    SlaOut,
     TicketCreate,
     TicketDetail,
     TicketOut,
@@ -59,6 +62,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         longitude=ticket.longitude,
         duplicate_of=ticket.duplicate_of_id,
         hidden_from_public=ticket.hidden_from_public,
+        city_level=ticket.city_level,
         rating=ticket.rating,
         tracking_url=tracking_url(ticket),
         created_at=ticket.created_at,
@@ -89,6 +93,7 @@ def detail(session: Session, ticket: Ticket) -> TicketDetail:
         **ticket_out(ticket).model_dump(),
         contact=_contact(session, ticket),
         timeline=[event_out(e) for e in service.timeline(session, ticket.id)],
+        sla=SlaOut(**asdict(sla_service.view(session, ticket))),
     )
 
 

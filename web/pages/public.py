@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
+from sla import service as sla_service
 from tickets import public, service
 from tickets.attachments import default_store, store_attachment
 from tickets.citizens import Contact, identities_of
@@ -148,6 +149,7 @@ def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str
 def status_page(request: Request, token: str, session: SessionDep) -> HTMLResponse:
     ticket = ticket_or_404(session, request, token)
     report = public.public_report(session, ticket)
+    report.due_at = sla_service.deadline_of(session, ticket)
     return render(
         request,
         "public/status.html",

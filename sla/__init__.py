@@ -1,0 +1,1 @@
+"""Service levels: the working calendar, targets per priority and category, clocks, warnings, breaches."""

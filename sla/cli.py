@@ -1,0 +1,51 @@
+"""`civicdesk sla …`: an operator's check of the deadlines the timers compute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from civicdesk.db import unit_of_work
+from civicdesk.errors import Invalid
+from civicdesk.timeutil import VN_TZ
+from sla import service
+from tickets.models import Priority
+
+
+@click.group("sla")
+def sla_group() -> None:
+    """Service levels: working calendar and deadlines."""
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise Invalid(
+            f"--from must be an ISO 8601 time such as 2027-02-03T09:15+07:00, not {text!r}"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)  # local time unless told otherwise
+
+
+@sla_group.command("due")
+@click.option(
+    "--from", "start", required=True, help="When the ticket is created (ISO 8601; local time if no offset)."
+)
+@click.option("--priority", required=True, type=click.Choice([p.value for p in Priority]))
+@click.option("--category", default=None, help="Category code, when it overrides its priority's target.")
+def due(start: str, priority: str, category: str | None) -> None:
+    """Print the resolution due time a ticket created at --from would get (Asia/Ho_Chi_Minh)."""
+    from civicdesk.cli import domain_call
+
+    def compute() -> datetime | None:
+        with unit_of_work() as session:
+            if category is not None:
+                from tickets.reference import Category
+
+                if session.get(Category, category) is None:
+                    raise Invalid(f"unknown category '{category}'; see GET /api/v1/categories")
+            return service.due_for(session, _moment(start), priority, category)
+
+    moment = domain_call(compute)
+    click.echo("out of SLA (legal process)" if moment is None else moment.astimezone(VN_TZ).isoformat())

@@ -1,0 +1,429 @@
+"""The SLA clocks of a ticket: started at creation, paused while waiting for the citizen, met by a
+person's acknowledgement and by resolution, restarted by a reopen; warned at 75 % and escalated at
+breach by the scan that beat runs every few seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from civicdesk.errors import Invalid, NotFound
+from civicdesk.settings import get_settings
+from civicdesk.timeutil import VN_TZ, utcnow
+from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
+from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock
+from sla.policies import Target, Targets, targets_for
+from tickets.models import OPEN_STATUSES, ActorType, EventKind, Priority, Status, Ticket, TicketEvent
+from tickets.service import SYSTEM, record_event
+from tickets.staff import Role, User
+
+WARN_FRACTION = 0.75
+DONE_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
+ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
+
+
+# --- the calendar in force ------------------------------------------------------------------------
+
+
+def calendar_for(session: Session) -> WorkingCalendar:
+    settings = get_settings()
+    exceptions = session.exec(select(CalendarException)).all()
+    return WorkingCalendar(
+        office_hours=parse_office_hours(settings.sla_office_hours),
+        weekdays=parse_weekdays(settings.sla_working_weekdays),
+        extra_days_off=frozenset(e.day for e in exceptions if e.kind == ExceptionKind.DAY_OFF),
+        extra_working_days=frozenset(e.day for e in exceptions if e.kind == ExceptionKind.WORKING_DAY),
+    )
+
+
+def due_for(session: Session, start: datetime, priority: str, category_code: str | None) -> datetime | None:
+    """The resolution due time of a ticket created at ``start`` (what `civicdesk sla due` prints)."""
+    targets = targets_for(session, priority, category_code)
+    if targets.resolution is None:
+        return None
+    calendar = calendar_for(session)
+    return calendar.add(start, targets.resolution.minutes(calendar))
+
+
+# --- starting and moving clocks -------------------------------------------------------------------
+
+
+def _clocks(session: Session, ticket_id: int, *states: ClockState) -> list[SlaClock]:
+    query = select(SlaClock).where(SlaClock.ticket_id == ticket_id)
+    if states:
+        query = query.where(col(SlaClock.state).in_(states))
+    return list(session.exec(query.order_by(col(SlaClock.id))).all())
+
+
+def _schedule(clock: SlaClock, calendar: WorkingCalendar, now: datetime) -> None:
+    """Set due and warning times from the start of the running segment and what is left."""
+    clock.segment_started_at = clock.segment_started_at or now
+    left = clock.target_minutes - clock.consumed_minutes
+    clock.due_at = calendar.add(clock.segment_started_at, left)
+    warn_left = clock.target_minutes * WARN_FRACTION - clock.consumed_minutes
+    clock.warn_at = None if clock.warned else calendar.add(clock.segment_started_at, max(warn_left, 0))
+
+
+def _start(
+    session: Session,
+    ticket: Ticket,
+    kind: ClockKind,
+    target: Target,
+    calendar: WorkingCalendar,
+    now: datetime,
+    cycle: int = 1,
+) -> SlaClock:
+    assert ticket.id is not None
+    clock = SlaClock(
+        ticket_id=ticket.id,
+        kind=kind,
+        cycle=cycle,
+        target_minutes=target.minutes(calendar),
+        started_at=now,
+        segment_started_at=now,
+    )
+    _schedule(clock, calendar, now)
+    session.add(clock)
+    return clock
+
+
+def start_clocks(session: Session, ticket: Ticket, *, now: datetime | None = None) -> list[SlaClock]:
+    now = now or ticket.created_at
+    targets = targets_for(session, ticket.priority, ticket.category_code)
+    calendar = calendar_for(session)
+    started = []
+    if targets.response is not None:
+        started.append(_start(session, ticket, ClockKind.RESPONSE, targets.response, calendar, now))
+    if targets.resolution is not None:
+        started.append(_start(session, ticket, ClockKind.RESOLUTION, targets.resolution, calendar, now))
+    session.flush()
+    return started
+
+
+def _stop(clock: SlaClock, state: ClockState, now: datetime) -> None:
+    if clock.state == ClockState.BREACHED:
+        clock.met_at = clock.met_at or now  # late, and on record as late
+    else:
+        clock.state = state
+        clock.met_at = now if state == ClockState.MET else None
+    clock.due_at = clock.warn_at = clock.segment_started_at = None
+
+
+def meet(session: Session, ticket: Ticket, kind: ClockKind, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    for clock in _clocks(session, ticket.id or 0, ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED):
+        if clock.kind == kind and clock.met_at is None:
+            _stop(clock, ClockState.MET, now)
+
+
+def pause(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    calendar = calendar_for(session)
+    for clock in _clocks(session, ticket.id or 0, ClockState.RUNNING):
+        clock.consumed_minutes += calendar.minutes_between(clock.segment_started_at or now, now)
+        clock.state = ClockState.PAUSED
+        clock.due_at = clock.warn_at = clock.segment_started_at = None
+
+
+def resume(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    calendar = calendar_for(session)
+    for clock in _clocks(session, ticket.id or 0, ClockState.PAUSED):
+        clock.state = ClockState.RUNNING
+        clock.segment_started_at = now
+        _schedule(clock, calendar, now)
+
+
+def restart_resolution(session: Session, ticket: Ticket, now: datetime | None = None) -> SlaClock | None:
+    """A reopen: the old resolution clock stays as it ended; a new cycle starts with the full target."""
+    now = now or utcnow()
+    targets = targets_for(session, ticket.priority, ticket.category_code)
+    if targets.resolution is None:
+        return None
+    previous = [c for c in _clocks(session, ticket.id or 0) if c.kind == ClockKind.RESOLUTION]
+    cycle = max((c.cycle for c in previous), default=0) + 1
+    clock = _start(
+        session, ticket, ClockKind.RESOLUTION, targets.resolution, calendar_for(session), now, cycle
+    )
+    session.flush()
+    return clock
+
+
+def retarget(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
+    """Category or priority changed: the same clocks (a re-route never restarts them) with new targets."""
+    now = now or utcnow()
+    targets = targets_for(session, ticket.priority, ticket.category_code)
+    live = _clocks(session, ticket.id or 0, ClockState.RUNNING, ClockState.PAUSED)
+    if targets.out_of_sla:
+        for clock in live:
+            _stop(clock, ClockState.CANCELLED, now)
+        return
+    if not _clocks(session, ticket.id or 0) and ticket.status in OPEN_STATUSES:
+        start_clocks(session, ticket, now=ticket.created_at)  # it was out of SLA and is no longer
+        return
+    calendar = calendar_for(session)
+    for clock in live:
+        target = _target_of(targets, ClockKind(clock.kind))
+        if target is None:
+            continue
+        clock.target_minutes = target.minutes(calendar)
+        if clock.state == ClockState.RUNNING:
+            _schedule(clock, calendar, now)
+
+
+def _target_of(targets: Targets, kind: ClockKind) -> Target | None:
+    return targets.response if kind == ClockKind.RESPONSE else targets.resolution
+
+
+# --- reacting to the ticket core --------------------------------------------------------------------
+
+
+def ticket_created(session: Session, ticket: Ticket) -> None:
+    start_clocks(session, ticket)
+
+
+def status_changed(session: Session, ticket: Ticket, previous: Status, target: Status) -> None:
+    if previous == Status.WAITING_CITIZEN and target != Status.WAITING_CITIZEN:
+        resume(session, ticket)
+    if target == Status.WAITING_CITIZEN:
+        pause(session, ticket)
+    elif target in DONE_STATUSES:
+        meet(session, ticket, ClockKind.RESPONSE)
+        for clock in _clocks(
+            session, ticket.id or 0, ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED
+        ):
+            if clock.kind == ClockKind.RESOLUTION and clock.met_at is None:
+                _stop(clock, ClockState.MET, utcnow())
+    elif target == Status.REOPENED:
+        restart_resolution(session, ticket)
+
+
+def event_recorded(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    if event.actor_type == ActorType.STAFF:
+        meet(session, ticket, ClockKind.RESPONSE, event.created_at)
+    changes = event.data.get("changes", {}) if event.kind in (EventKind.CLASSIFIED, EventKind.EDITED) else {}
+    if {"category_code", "priority"} & set(changes):
+        retarget(session, ticket)
+
+
+# --- what people see ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaView:
+    out_of_sla: bool
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    state: str | None  # of the current resolution clock
+    breached: bool
+
+
+def view(session: Session, ticket: Ticket) -> SlaView:
+    clocks = _clocks(session, ticket.id or 0)
+    if not clocks:
+        targets = targets_for(session, ticket.priority, ticket.category_code)
+        return SlaView(targets.out_of_sla, None, None, None, False)
+    response = next((c for c in clocks if c.kind == ClockKind.RESPONSE), None)
+    resolution = max(
+        (c for c in clocks if c.kind == ClockKind.RESOLUTION), key=lambda c: c.cycle, default=None
+    )
+    return SlaView(
+        out_of_sla=False,
+        response_due_at=response.due_at if response else None,
+        resolution_due_at=resolution.due_at if resolution else None,
+        state=resolution.state if resolution else None,
+        breached=any(c.breached_at is not None for c in clocks),
+    )
+
+
+def deadline_of(session: Session, ticket: Ticket) -> datetime | None:
+    """The processing deadline promised to the citizen: the running resolution clock's due time."""
+    return view(session, ticket).resolution_due_at
+
+
+# --- the scan: warnings and breaches ----------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    warned: int = 0
+    breached: int = 0
+
+
+def _due_query(now: datetime, limit: int, *, breach: bool) -> object:
+    if breach:
+        query = select(SlaClock).where(SlaClock.state == ClockState.RUNNING, col(SlaClock.due_at) <= now)
+        query = query.order_by(col(SlaClock.due_at))
+    else:
+        query = select(SlaClock).where(col(SlaClock.warn_at) <= now).order_by(col(SlaClock.warn_at))
+    return query.limit(limit).with_for_update(skip_locked=True)
+
+
+def scan(session: Session, *, now: datetime | None = None, limit: int = 500) -> ScanResult:
+    """One tick: warn what passed 75 % of its time, escalate what passed its due time. Safe to run twice
+    at once (rows are locked and skipped) and to repeat (a clock is warned and breached once)."""
+    now = now or utcnow()
+    result = ScanResult()
+    for clock in session.exec(_due_query(now, limit, breach=False)).all():  # type: ignore[call-overload]
+        if clock.state == ClockState.RUNNING and not clock.warned:
+            _warn(session, clock)
+            result.warned += 1
+        clock.warn_at = None
+    for clock in session.exec(_due_query(now, limit, breach=True)).all():  # type: ignore[call-overload]
+        _breach(session, clock, now)
+        result.breached += 1
+    return result
+
+
+def _warn(session: Session, clock: SlaClock) -> None:
+    clock.warned = True
+    ticket = session.get(Ticket, clock.ticket_id)
+    assert ticket is not None
+    record_event(session, ticket, EventKind.SLA_WARNING, clock=clock.kind, due_at=_iso(clock.due_at))
+    text = f"{ticket.code}: 75% of the {clock.kind} time used; due {_local(clock.due_at)}"
+    recipients = [ticket.assignee_id] if ticket.assignee_id else _department_staff(session, ticket)
+    _notify(session, recipients, ticket, "sla_warning", text)
+
+
+def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
+    ticket = session.get(Ticket, clock.ticket_id)
+    assert ticket is not None
+    clock.state = ClockState.BREACHED
+    clock.breached_at = now
+    clock.warned = True
+    record_event(session, ticket, EventKind.SLA_BREACH, clock=clock.kind, due_at=_iso(clock.due_at))
+    old_priority = ticket.priority
+    ticket.priority = ESCALATION.get(Priority(ticket.priority), Priority.URGENT)
+    ticket.city_level = True
+    ticket.updated_at = now
+    record_event(
+        session,
+        ticket,
+        EventKind.ESCALATED,
+        actor=SYSTEM,
+        note=f"{clock.kind} target missed",
+        old_priority=old_priority,
+        new_priority=ticket.priority,
+        city_level=True,
+    )
+    text = f"{ticket.code}: {clock.kind} target missed (due {_local(clock.due_at)}); escalated to city level"
+    _notify(session, _heads(session, ticket) + _supervisors(session), ticket, "sla_breach", text)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if moment else "—"
+
+
+def _department_staff(session: Session, ticket: Ticket) -> list[int]:
+    if ticket.department_code is None:
+        return []
+    users = session.exec(
+        select(User.id).where(User.department_code == ticket.department_code, col(User.active).is_(True))
+    ).all()
+    return [user_id for user_id in users if user_id is not None]
+
+
+def _heads(session: Session, ticket: Ticket) -> list[int]:
+    if ticket.department_code is None:
+        return []
+    heads = session.exec(
+        select(User.id).where(
+            User.department_code == ticket.department_code,
+            col(User.is_head).is_(True),
+            col(User.active).is_(True),
+        )
+    ).all()
+    return [user_id for user_id in heads if user_id is not None] or _department_staff(session, ticket)
+
+
+def _supervisors(session: Session) -> list[int]:
+    ids = session.exec(select(User.id).where(User.role == Role.SUPERVISOR, col(User.active).is_(True))).all()
+    return [user_id for user_id in ids if user_id is not None]
+
+
+def _notify(session: Session, user_ids: Iterable[int], ticket: Ticket, kind: str, text: str) -> None:
+    for user_id in dict.fromkeys(user_ids):
+        session.add(Notification(user_id=user_id, ticket_id=ticket.id, kind=kind, text=text))
+
+
+def notifications_for(session: Session, user: User, *, unread_only: bool = True) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(col(Notification.read_at).is_(None))
+    return list(session.exec(query.order_by(col(Notification.id).desc()).limit(200)).all())
+
+
+def mark_read(session: Session, user: User, notification_ids: list[int]) -> int:
+    rows = session.exec(
+        select(Notification).where(
+            Notification.user_id == user.id, col(Notification.id).in_(notification_ids)
+        )
+    ).all()
+    for row in rows:
+        row.read_at = row.read_at or utcnow()
+    return len(rows)
+
+
+# --- calendar administration ------------------------------------------------------------------------
+
+
+def add_exception(session: Session, day: date, kind: str, note: str = "") -> CalendarException:
+    if kind not in {k.value for k in ExceptionKind}:
+        raise Invalid(f"kind must be one of {[k.value for k in ExceptionKind]}", field="kind")
+    row = session.get(CalendarException, day) or CalendarException(day=day, kind=kind)
+    row.kind, row.note = kind, note
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_exception(session: Session, day: date) -> None:
+    row = session.get(CalendarException, day)
+    if row is None:
+        raise NotFound(f"no calendar exception on {day.isoformat()}")
+    session.delete(row)
+
+
+# --- compliance for the dashboards ------------------------------------------------------------------
+
+GROUPS = {"department": Ticket.department_code, "ward": Ticket.ward_code, "category": Ticket.category_code}
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    key: str | None
+    finished: int
+    on_time: int
+    breached: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.on_time / self.finished, 4) if self.finished else None
+
+
+def compliance(session: Session, by: str, since: datetime, until: datetime) -> list[ComplianceRow]:
+    """Resolution clocks that ended or breached in [since, until), grouped: on time versus late."""
+    if by not in GROUPS:
+        raise Invalid(f"group by one of {sorted(GROUPS)}", field="by")
+    group = GROUPS[by]
+    ended = func.coalesce(SlaClock.met_at, SlaClock.breached_at)
+    rows = session.exec(
+        select(
+            group,
+            func.count(),
+            func.count(col(SlaClock.breached_at)),
+        )
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)  # type: ignore[arg-type]
+        .where(SlaClock.kind == ClockKind.RESOLUTION, ended >= since, ended < until)
+        .group_by(group)
+        .order_by(group)
+    ).all()
+    return [ComplianceRow(key, total, total - late_count, late_count) for key, total, late_count in rows]
