@@ -27,6 +27,7 @@ def create_celery() -> Celery:
     app = Celery("civicdesk", broker=settings.broker_url, backend=settings.result_backend)
     app.conf.update(
         include=TASK_MODULES,
+        task_default_queue=settings.task_queue,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         "07:00-11:30,13:30-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$"
     )
     sla_working_weekdays: str = Field("mon,tue,wed,thu,fri", description="comma-separated, mon..sun")
+    task_queue: str = Field("celery", description="Celery queue name; lets several cities share one broker")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
 
     @model_validator(mode="after")

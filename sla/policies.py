@@ -76,10 +76,12 @@ def _override(session: Session, scope: str, code: str | None) -> SlaPolicy | Non
     return session.exec(select(SlaPolicy).where(SlaPolicy.scope == scope, SlaPolicy.code == code)).first()
 
 
-def targets_for(session: Session, priority: str, category_code: str | None) -> Targets:
+def targets_for(
+    session: Session, priority: str, category_code: str | None, *, legal_process: bool = False
+) -> Targets:
     """The category's own override wins over its priority's; complaints and denunciations have none."""
     category = session.get(Category, category_code) if category_code else None
-    if category is not None and category.out_of_sla:
+    if legal_process or (category is not None and category.out_of_sla):
         return OUT_OF_SLA
     base = default_targets().get(priority) or default_targets()[Priority.NORMAL]
     by_priority = _overlay(base, _override(session, "priority", priority))

@@ -93,7 +93,7 @@ def _start(
 
 def start_clocks(session: Session, ticket: Ticket, *, now: datetime | None = None) -> list[SlaClock]:
     now = now or ticket.created_at
-    targets = targets_for(session, ticket.priority, ticket.category_code)
+    targets = _targets(session, ticket)
     calendar = calendar_for(session)
     started = []
     if targets.response is not None:
@@ -141,7 +141,7 @@ def resume(session: Session, ticket: Ticket, now: datetime | None = None) -> Non
 def restart_resolution(session: Session, ticket: Ticket, now: datetime | None = None) -> SlaClock | None:
     """A reopen: the old resolution clock stays as it ended; a new cycle starts with the full target."""
     now = now or utcnow()
-    targets = targets_for(session, ticket.priority, ticket.category_code)
+    targets = _targets(session, ticket)
     if targets.resolution is None:
         return None
     previous = [c for c in _clocks(session, ticket.id or 0) if c.kind == ClockKind.RESOLUTION]
@@ -156,7 +156,7 @@ def restart_resolution(session: Session, ticket: Ticket, now: datetime | None = 
 def retarget(session: Session, ticket: Ticket, now: datetime | None = None) -> None:
     """Category or priority changed: the same clocks (a re-route never restarts them) with new targets."""
     now = now or utcnow()
-    targets = targets_for(session, ticket.priority, ticket.category_code)
+    targets = _targets(session, ticket)
     live = _clocks(session, ticket.id or 0, ClockState.RUNNING, ClockState.PAUSED)
     if targets.out_of_sla:
         for clock in live:
@@ -173,6 +173,10 @@ def retarget(session: Session, ticket: Ticket, now: datetime | None = None) -> N
         clock.target_minutes = target.minutes(calendar)
         if clock.state == ClockState.RUNNING:
             _schedule(clock, calendar, now)
+
+
+def _targets(session: Session, ticket: Ticket) -> Targets:
+    return targets_for(session, ticket.priority, ticket.category_code, legal_process=ticket.legal_process)
 
 
 def _target_of(targets: Targets, kind: ClockKind) -> Target | None:
@@ -206,7 +210,7 @@ def event_recorded(session: Session, ticket: Ticket, event: TicketEvent) -> None
     if event.actor_type == ActorType.STAFF:
         meet(session, ticket, ClockKind.RESPONSE, event.created_at)
     changes = event.data.get("changes", {}) if event.kind in (EventKind.CLASSIFIED, EventKind.EDITED) else {}
-    if {"category_code", "priority"} & set(changes):
+    if {"category_code", "priority", "legal_process"} & set(changes):
         retarget(session, ticket)
 
 
@@ -225,7 +229,7 @@ class SlaView:
 def view(session: Session, ticket: Ticket) -> SlaView:
     clocks = _clocks(session, ticket.id or 0)
     if not clocks:
-        targets = targets_for(session, ticket.priority, ticket.category_code)
+        targets = _targets(session, ticket)
         return SlaView(targets.out_of_sla, None, None, None, False)
     response = next((c for c in clocks if c.kind == ClockKind.RESPONSE), None)
     resolution = max(

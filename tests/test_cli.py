@@ -80,3 +80,29 @@ def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(cli.main, ["--help"])
     for command in ("run", "web", "worker", "beat", "db", "seed", "user"):
         assert command in result.output
+
+
+def test_sla_due_prints_the_local_due_time(fresh_env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli.main, ["seed"]).exit_code == 0
+    # Wednesday 3 February 2027, 16:00, urgent (4 working hours): Tết runs 4–10 February
+    urgent = runner.invoke(
+        cli.main, ["sla", "due", "--from", "2027-02-03T16:00:00+07:00", "--priority", "urgent"]
+    )
+    assert urgent.exit_code == 0, urgent.output
+    assert urgent.output.strip() == "2027-02-11T10:00:00+07:00"
+    # a time without an offset is local time; high with the road category is 3 working days
+    high = runner.invoke(
+        cli.main,
+        ["sla", "due", "--from", "2026-12-31T09:00", "--priority", "high", "--category", "road_damage"],
+    )
+    assert high.output.strip() == "2027-01-06T09:00:00+07:00"  # 1/1 is New Year's Day, then a weekend
+    for bad in (
+        ["--from", "yesterday", "--priority", "high"],
+        ["--from", "2027-01-01T09:00", "--priority", "soon"],
+        ["--from", "2027-01-01T09:00", "--priority", "low", "--category", "nope"],
+    ):
+        result = runner.invoke(cli.main, ["sla", "due", *bad])
+        assert result.exit_code == 2, result.output
+        assert "Error" in result.output

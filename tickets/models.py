@@ -158,6 +158,8 @@ class Ticket(SQLModel, table=True):
     duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
     hidden_from_public: bool = False
     city_level: bool = False
+    # a complaint or denunciation (khiếu nại, tố cáo) follows its own legal process: out of SLA
+    legal_process: bool = False
     rating: int | None = None
     created_at: datetime = _time(default_factory=utcnow, index=True)
     updated_at: datetime = _time(default_factory=utcnow)

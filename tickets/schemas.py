@@ -37,6 +37,7 @@ class TicketUpdate(BaseModel):
     priority: Priority | None = None
     address: str | None = Field(default=None, max_length=500)
     hidden_from_public: bool | None = None
+    legal_process: bool | None = None
 
 
 class TransitionRequest(BaseModel):
@@ -106,6 +107,7 @@ class TicketOut(BaseModel):
     duplicate_of: int | None
     hidden_from_public: bool
     city_level: bool = False
+    legal_process: bool = False
     rating: int | None
     tracking_url: str
     created_at: datetime

@@ -482,6 +482,7 @@ EDITABLE_FIELDS = (
     "priority",
     "address_text",
     "hidden_from_public",
+    "legal_process",
 )
 
 
@@ -495,7 +496,8 @@ def update_ticket(
     if unknown:
         raise Invalid(f"these fields cannot be edited: {sorted(unknown)}")
     if "category_code" in changes:
-        _check_reference(session, Category, changes["category_code"], "category")
+        new_category = _check_reference(session, Category, changes["category_code"], "category")
+        changes = _priority_follows_category(session, ticket, new_category, changes)
     if "ward_code" in changes:
         _check_reference(session, Ward, changes["ward_code"], "ward")
     if "priority" in changes and changes["priority"] not in {p.value for p in Priority}:
@@ -515,6 +517,17 @@ def update_ticket(
     kind = EventKind.CLASSIFIED if corrected else EventKind.EDITED
     record_event(session, ticket, kind, actor=actor, changes=diff, correction=bool(corrected))
     return ticket
+
+
+def _priority_follows_category(
+    session: Session, ticket: Ticket, new_category: Category | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """A reclassified ticket takes the new category's priority, unless a person set one on purpose."""
+    old_category = session.get(Category, ticket.category_code) if ticket.category_code else None
+    set_by_default = old_category is None or ticket.priority == old_category.priority
+    if "priority" in changes or new_category is None or not set_by_default:
+        return changes
+    return {**changes, "priority": new_category.priority}
 
 
 def merge(

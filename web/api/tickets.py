@@ -63,6 +63,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         duplicate_of=ticket.duplicate_of_id,
         hidden_from_public=ticket.hidden_from_public,
         city_level=ticket.city_level,
+        legal_process=ticket.legal_process,
         rating=ticket.rating,
         tracking_url=tracking_url(ticket),
         created_at=ticket.created_at,

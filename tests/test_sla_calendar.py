@@ -1,0 +1,103 @@
+"""Working-time arithmetic on the Vietnamese calendar: office hours, lunch, weekends, lunar and fixed
+holidays, administrators' days off and make-up Saturdays."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from civicdesk.errors import Invalid
+from civicdesk.timeutil import VN_TZ
+from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
+
+CAL = WorkingCalendar()
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VN_TZ)  # type: ignore[misc]
+
+
+def hours(n: float) -> float:
+    return n * 60
+
+
+@pytest.mark.parametrize(
+    ("start", "minutes", "due"),
+    [
+        # inside the morning
+        (local(2026, 11, 23, 8, 0), hours(1), local(2026, 11, 23, 9, 0)),
+        # across the lunch break: 30 minutes before it, 30 after
+        (local(2026, 11, 23, 11, 0), hours(1), local(2026, 11, 23, 14, 0)),
+        # received at lunch: the clock starts at 13:30
+        (local(2026, 11, 23, 12, 15), hours(1), local(2026, 11, 23, 14, 30)),
+        # Friday afternoon to Monday morning
+        (local(2026, 11, 27, 16, 0), hours(2), local(2026, 11, 30, 8, 0)),
+        # received on Sunday night: Monday 07:00 + 4 h = 11:00
+        (local(2026, 11, 29, 22, 0), hours(4), local(2026, 11, 30, 11, 0)),
+        # Tết 2027 (6 February): the days off run from 4 to 10 February
+        (local(2027, 2, 3, 16, 0), hours(2), local(2027, 2, 11, 8, 0)),
+        # 30/4 Friday, 1/5 Saturday observed on Monday 3/5
+        (local(2027, 4, 29, 16, 30), hours(1), local(2027, 5, 4, 7, 30)),
+        # National Day 2/9 and 3/9 (Thursday, Friday) in 2027: one working day from Wednesday evening
+        (local(2027, 9, 1, 17, 0), 480, local(2027, 9, 6, 17, 0)),
+    ],
+)
+def test_due_times(start: datetime, minutes: float, due: datetime) -> None:
+    assert CAL.add(start, minutes) == due
+
+
+def test_an_admin_day_off_and_a_make_up_saturday() -> None:
+    monday, saturday = date(2026, 11, 30), date(2026, 12, 5)
+    swapped = WorkingCalendar(extra_days_off=frozenset({monday}), extra_working_days=frozenset({saturday}))
+    assert not swapped.is_working_day(monday) and swapped.is_working_day(saturday)
+    # Friday 16:00 + 2 h skips the day off: Tuesday 08:00
+    assert swapped.add(local(2026, 11, 27, 16, 0), hours(2)) == local(2026, 12, 1, 8, 0)
+    # Friday 16:00 of the next week + 2 h lands on the make-up Saturday
+    assert swapped.add(local(2026, 12, 4, 16, 0), hours(2)) == local(2026, 12, 5, 8, 0)
+    assert CAL.add(local(2026, 12, 4, 16, 0), hours(2)) == local(2026, 12, 7, 8, 0)
+
+
+def test_days_count_whole_office_days() -> None:
+    assert CAL.minutes_per_day == 480
+    # five working days from Wednesday 10:00 is the next Wednesday 10:00
+    assert CAL.add(local(2026, 11, 25, 10, 0), 5 * 480) == local(2026, 12, 2, 10, 0)
+
+
+def test_measuring_undoes_adding() -> None:
+    rng = random.Random(2027)
+    for _ in range(300):
+        start = local(2027, 1, 1) + timedelta(minutes=rng.randrange(0, 400 * 24 * 60))
+        minutes = rng.randrange(1, 30 * 480)
+        due = CAL.add(start, minutes)
+        assert CAL.minutes_between(start, due) == pytest.approx(minutes)
+        assert due > start
+
+
+def test_nothing_counts_outside_office_hours() -> None:
+    assert CAL.minutes_between(local(2026, 11, 28, 8), local(2026, 11, 29, 20)) == 0  # a weekend
+    assert CAL.minutes_between(local(2026, 11, 23, 11, 30), local(2026, 11, 23, 13, 30)) == 0  # lunch
+    assert CAL.minutes_between(local(2026, 11, 23, 9), local(2026, 11, 23, 8)) == 0
+
+
+def test_the_2026_holidays_the_package_knows() -> None:
+    off = [
+        d
+        for d in (date(2026, 1, 1) + timedelta(days=n) for n in range(365))
+        if d.weekday() < 5 and not CAL.is_working_day(d)
+    ]
+    assert date(2026, 2, 17) in off and date(2026, 4, 30) in off and date(2026, 9, 2) in off
+    assert date(2026, 4, 27) in off  # Giỗ Tổ fell on a Sunday and is observed on Monday
+
+
+def test_configuration_is_checked() -> None:
+    assert parse_office_hours("08:00-12:00,13:00-17:00") == ((time(8), time(12)), (time(13), time(17)))
+    assert parse_weekdays("Mon,Tue,Sat") == frozenset({0, 1, 5})
+    for bad in ("08:00-07:00", "08:00-12:00,11:00-17:00", "8am-5pm"):
+        with pytest.raises(Invalid):
+            parse_office_hours(bad)
+    with pytest.raises(Invalid):
+        parse_weekdays("monday,funday")
+    with pytest.raises(Invalid):
+        WorkingCalendar(weekdays=frozenset()).add(local(2026, 1, 5), 60)
