@@ -189,9 +189,12 @@ def run(host: str, port: int, no_demo: bool) -> None:
 
 
 def _add_domain_commands() -> None:
+    from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
 
     main.add_command(sla_group)
+    main.add_command(triage_command)
+    main.add_command(nlp_group)
 
 
 _add_domain_commands()

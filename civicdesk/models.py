@@ -5,13 +5,21 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import civicdesk.ratelimit
+import routing.models
 import sla.models
 import tickets.models
 import tickets.reference
 import tickets.staff
 from civicdesk.db import metadata
 
-MODEL_MODULES = [tickets.models, tickets.reference, tickets.staff, civicdesk.ratelimit, sla.models]
+MODEL_MODULES = [
+    tickets.models,
+    tickets.reference,
+    tickets.staff,
+    civicdesk.ratelimit,
+    sla.models,
+    routing.models,
+]
 
 
 def all_metadata() -> MetaData:

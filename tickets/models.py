@@ -160,6 +160,9 @@ class Ticket(SQLModel, table=True):
     city_level: bool = False
     # a complaint or denunciation (khiếu nại, tố cáo) follows its own legal process: out of SLA
     legal_process: bool = False
+    # set by triage: low confidence or no ward found sends the ticket to a person
+    needs_review: bool = Field(default=False, index=True)
+    triaged_at: datetime | None = _time(default=None)
     rating: int | None = None
     created_at: datetime = _time(default_factory=utcnow, index=True)
     updated_at: datetime = _time(default_factory=utcnow)

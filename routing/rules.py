@@ -1,0 +1,81 @@
+"""Routing rules as data: evaluate them in order, first match wins; with no match the taxonomy decides
+(the category's department and priority)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from civicdesk.errors import Invalid
+from nlp.normalise import normalise
+from routing.models import RoutingRule
+from tickets.models import Priority
+from tickets.reference import Category, Department, Ward
+
+
+@dataclass(frozen=True)
+class Route:
+    department: str | None
+    priority: str | None
+    ward_officer: bool
+    reason: str
+
+
+def active_rules(session: Session) -> list[RoutingRule]:
+    query = select(RoutingRule).where(col(RoutingRule.active).is_(True)).order_by(col(RoutingRule.position))
+    return list(session.exec(query).all())
+
+
+def matches(
+    rule: RoutingRule, *, category: str | None, ward: str | None, text: str, channel: str | None
+) -> bool:
+    if rule.category_code and rule.category_code != category:
+        return False
+    if rule.ward_code and rule.ward_code != ward:
+        return False
+    if rule.channel and rule.channel != channel:
+        return False
+    if rule.keywords:
+        padded = f" {normalise(text)} "
+        return any(f" {normalise(word)} " in padded for word in rule.keywords)
+    return True
+
+
+def route(
+    session: Session, *, category: str | None, ward: str | None, text: str, channel: str | None
+) -> Route:
+    for rule in active_rules(session):
+        if matches(rule, category=category, ward=ward, text=text, channel=channel):
+            default = _taxonomy(session, category)
+            return Route(
+                rule.department_code or default.department,
+                rule.priority or default.priority,
+                rule.ward_officer,
+                f"rule {rule.position} ({rule.name})",
+            )
+    return _taxonomy(session, category)
+
+
+def _taxonomy(session: Session, category: str | None) -> Route:
+    row = session.get(Category, category) if category else None
+    if row is None:
+        return Route(None, None, False, "no category: no department")
+    return Route(row.department_code, row.priority, False, f"taxonomy: {row.code} → {row.department_code}")
+
+
+def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:
+    for model, code, what in (
+        (Category, rule.category_code, "category"),
+        (Ward, rule.ward_code, "ward"),
+        (Department, rule.department_code, "department"),
+    ):
+        if code is not None and session.get(model, code) is None:
+            raise Invalid(f"unknown {what} '{code}'", field=what)
+    if rule.priority is not None and rule.priority not in {p.value for p in Priority}:
+        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
+    if not (rule.department_code or rule.priority or rule.ward_officer):
+        raise Invalid("a rule must set a department, a priority or ward-officer handling")
+    session.add(rule)
+    session.flush()
+    return rule
