@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     )
     sla_working_weekdays: str = Field("mon,tue,wed,thu,fri", description="comma-separated, mon..sun")
     task_queue: str = Field("celery", description="Celery queue name; lets several cities share one broker")
+    nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
 

@@ -85,20 +85,32 @@ def build_pipeline() -> Pipeline:
     return Pipeline([("features", features), ("model", LogisticRegression(C=20, max_iter=3000))])
 
 
-def train(texts: Sequence[str], labels: Sequence[str], path: Path = MODEL_FILE) -> Pipeline:
+def model_path() -> Path:
+    from civicdesk.settings import get_settings
+
+    configured = get_settings().nlp_model_path
+    return Path(configured) if configured else MODEL_FILE
+
+
+def train(texts: Sequence[str], labels: Sequence[str], path: Path | None = None) -> Pipeline:
     pipeline = build_pipeline()
     pipeline.fit([normalise(t) for t in texts], list(labels))
     for _, vectorizer in pipeline.named_steps["features"].transformer_list:
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_  # only needed for introspection; it would swell the file
+    path = path or model_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, path, compress=3)
-    load_model.cache_clear()
+    _load.cache_clear()
     return pipeline
 
 
+def load_model(path: Path | None = None) -> Pipeline:
+    return _load(path or model_path())
+
+
 @cache
-def load_model(path: Path = MODEL_FILE) -> Pipeline:
+def _load(path: Path) -> Pipeline:
     if not path.exists():
         raise FileNotFoundError(f"no category model at {path}; build it with `civicdesk nlp train`")
     model: Pipeline = joblib.load(path)

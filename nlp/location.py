@@ -143,7 +143,6 @@ def _streets() -> dict[str, str]:
 _HOUSE = re.compile(r"\b(?:so nha|so)\s+(\d+[a-z]?(?:/\d+)*)")
 _ALLEY = re.compile(r"\b(?:hem|kiet|ngo|ngach)\s+(\d+(?:\s*/\s*\d+)*)")
 _KHU_PHO = re.compile(r"\bkhu pho\s+(\d+|[a-z]+ ?\d*)")
-_STREET = re.compile(r"\b(?:duong|pho)\s+((?:[a-z0-9]+\s*){1,5})")
 
 
 def find_address(text: str) -> Address:
@@ -160,12 +159,17 @@ def find_address(text: str) -> Address:
 
 
 def _street(folded: str) -> str | None:
+    """The first known street named after 'đường' / 'phố' (or 'đ.'), however many times the word occurs."""
     streets = _streets()
-    for match in _STREET.finditer(folded):
-        words = match.group(1).split()
-        for size in range(min(5, len(words)), 0, -1):
-            candidate = " ".join(words[:size])
-            found = process.extractOne(candidate, streets.keys(), scorer=fuzz.ratio, score_cutoff=88)
+    words = re.findall(r"[a-z0-9]+", folded)
+    for index, word in enumerate(words):
+        if word not in ("duong", "pho"):
+            continue
+        following = words[index + 1 : index + 6]
+        for size in range(len(following), 0, -1):
+            found = process.extractOne(
+                " ".join(following[:size]), streets.keys(), scorer=fuzz.ratio, score_cutoff=88
+            )
             if found:
                 return streets[found[0]]
     return None

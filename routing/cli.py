@@ -100,7 +100,7 @@ def train(without_corrections: bool) -> None:
         bar.update(1)
     click.echo(
         f"trained on {len(examples)} corpus reports and {len(corrections)} corrections"
-        f" → {classifier.MODEL_FILE}"
+        f" → {classifier.model_path()}"
     )
 
 

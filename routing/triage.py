@@ -255,7 +255,7 @@ def record_correction(session: Session, ticket: Ticket, event: TicketEvent) -> N
                 rows.append((CORRECTED_FIELDS[name], old, new))
     elif event.kind == EventKind.ASSIGNED:
         old = (event.data.get("previous") or {}).get("department")
-        if old and old != event.data.get("department"):
+        if old != event.data.get("department"):  # a first routing by a person is a label too
             rows.append(("department", old, event.data.get("department")))
     for name, old, new in rows:
         session.add(

@@ -9,7 +9,9 @@ import tempfile
 import uuid
 
 # Before anything reads the settings: keep the embedded broker, results and files out of the work tree.
-os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-test-"))
+# each pytest process (and each xdist worker) gets its own embedded broker, results and files
+if "PYTEST_XDIST_WORKER" in os.environ or "CIVICDESK_VAR_DIR" not in os.environ:
+    os.environ["CIVICDESK_VAR_DIR"] = tempfile.mkdtemp(prefix="civicdesk-test-")
 os.environ.setdefault("CIVICDESK_ENVIRONMENT", "test")
 from collections.abc import Callable, Iterator
 from pathlib import Path

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from sqlalchemy import update
+from sqlmodel import col, select
 
 from civicdesk.db import make_engine, unit_of_work
 from civicdesk.timeutil import utcnow
 from tickets import service
-from tickets.models import Status, Ticket
+from tickets.models import OPEN_STATUSES, Status, Ticket
 from tickets.reference import seed_reference
 from tickets.service import SYSTEM, NewTicket
 
@@ -28,9 +29,7 @@ BROKERS = {
 
 
 @pytest.fixture(params=[*sorted(BROKERS), "embedded-sqlite"])
-def worker(
-    request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path
-) -> Iterator[tuple[Celery, str]]:
+def worker(request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path) -> Iterator[tuple[Celery, str]]:
     # the embedded run's broker: kombu's SQL transport on a SQLite file, as `civicdesk run` uses it
     broker = BROKERS.get(request.param) or f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -57,6 +56,8 @@ def worker(
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
+            "-n",
+            f"{queue}@%h",  # a node name of its own: two workers named alike clash on RabbitMQ
         ],
         env=env,
     )
@@ -91,3 +92,24 @@ def test_worker_closes_undisputed_resolutions(worker: tuple[Celery, str], postgr
         assert service.get_ticket(session, old.id or 0).status == Status.CLOSED
         assert service.get_ticket(session, recent.id or 0).status == Status.RESOLVED
     engine.dispose()
+
+
+def test_worker_triages_a_new_ticket_once(worker: tuple[Celery, str], postgres_url: str) -> None:
+    producer, queue = worker
+    engine = make_engine(postgres_url)
+    try:
+        with unit_of_work(engine) as session:
+            seed_reference(session)
+            for earlier in session.exec(select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES))).all():
+                earlier.status = Status.CLOSED  # earlier tests' reports must not make this one a duplicate
+            ticket = service.create_ticket(
+                session, NewTicket(description="Cống thoát nước bị tắc, nước thải tràn ra đường ở P. Đô Vinh")
+            )
+        first = producer.send_task("routing.triage_ticket", args=[ticket.id], queue=queue).get(timeout=120)
+        again = producer.send_task("routing.triage_ticket", args=[ticket.id], queue=queue).get(timeout=120)
+        assert first["category"] == "drainage_flooding" and again is None  # a redelivery changes nothing
+        with unit_of_work(engine) as session:
+            triaged = service.get_ticket(session, ticket.id or 0)
+            assert triaged.department_code == "qldt" and triaged.status == Status.ASSIGNED
+    finally:
+        engine.dispose()

@@ -12,13 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from civicdesk.db import make_engine, unit_of_work
 from civicdesk.timeutil import utcnow
 from sla.models import ClockKind, ClockState, SlaClock
 from tickets import service
-from tickets.models import EventKind, Priority, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, EventKind, Priority, Status, Ticket, TicketEvent
 from tickets.reference import seed_reference
 from tickets.service import NewTicket
 
@@ -32,6 +32,8 @@ def test_beat_and_worker_turn_a_breach_into_an_escalation(
     engine = make_engine(postgres_url)
     with unit_of_work(engine) as session:
         seed_reference(session)
+        for earlier in session.exec(select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES))).all():
+            earlier.status = Status.CLOSED  # earlier tests' reports must not be escalated or make duplicates
         ticket = service.create_ticket(
             session,
             NewTicket(
@@ -65,6 +67,8 @@ def test_beat_and_worker_turn_a_breach_into_an_escalation(
         "--without-heartbeat",
         "--without-gossip",
         "--without-mingle",
+        "-n",
+        f"{env['CIVICDESK_TASK_QUEUE']}@%h",  # a node name of its own: alike names clash on RabbitMQ
     ]
     worker = subprocess.Popen(argv, env=env)  # noqa: S603 - our own interpreter
     try:
