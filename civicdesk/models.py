@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import channels.models
 import civicdesk.ratelimit
 import routing.models
 import sla.models
@@ -19,6 +20,7 @@ MODEL_MODULES = [
     civicdesk.ratelimit,
     sla.models,
     routing.models,
+    channels.models,
 ]
 
 

@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     )
     sla_working_weekdays: str = Field("mon,tue,wed,thu,fri", description="comma-separated, mon..sun")
     task_queue: str = Field("celery", description="Celery queue name; lets several cities share one broker")
+    # channels (see channels/): Zalo OA and Facebook Page credentials, API addresses (fakes in tests)
+    zalo_app_id: str = ""
+    zalo_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    facebook_verify_token: str = ""
+    facebook_app_secret: str = ""
+    facebook_app_id: str = ""
+    facebook_page_id: str = ""
+    facebook_page_token: str = ""
+    facebook_graph_base: str = "https://graph.facebook.com/v21.0"
+    channel_http_timeout: float = Field(10.0, gt=0, le=60)
+    thread_window_hours: int = Field(72, ge=0, description="a message joins the open ticket this recent")
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")

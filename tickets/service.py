@@ -127,6 +127,7 @@ class NewTicket:
     ward: str | None = None
     priority: Priority | None = None
     created_at: datetime | None = None
+    provider_message_id: str | None = None  # the channel's id of the message that opened the ticket
 
 
 def _check_reference(session: Session, model: type[Any], code: str | None, what: str) -> Any:
@@ -200,6 +201,7 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
             citizen_id=ticket.citizen_id,
             channel=draft.channel,
             direction=Direction.INBOUND,
+            provider_message_id=draft.provider_message_id,
             text=ticket.description,
             created_at=created_at,
         )

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civicdesk import wiring
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError
-from web.api import auth, health, public, reference, sla, tickets, triage
+from web.api import auth, channels, health, public, reference, sla, tickets, triage, webhooks
 from web.pages import errors as page_errors
 from web.pages import public as public_pages
 
@@ -36,6 +36,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(public.router)
     app.include_router(sla.router)
+    app.include_router(webhooks.router)
+    app.include_router(channels.router)
+    app.include_router(channels.conversation_router)
     app.include_router(triage.router)
     app.include_router(triage.rules_router)
     app.include_router(sla.notifications_router)

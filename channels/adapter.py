@@ -1,0 +1,62 @@
+"""One shape for every channel: an authenticated delivery becomes normalised events; a reply goes out
+through the channel's client. Fakes and real providers are interchangeable behind these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"  # a citizen wrote (text, image, location, file, sticker, postback, quick reply)
+    COMMENT = "comment"  # a comment or visitor post on the page
+    COMMENT_REMOVED = "comment_removed"
+    ECHO = "echo"  # what the page/OA itself sent: recorded as outbound, never a report
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
+    RECEIPT = "receipt"  # delivered / seen / read
+    OTHER = "other"  # authentic, of a type we do not handle: stored and acknowledged
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # image, file, sticker, audio, video, link
+    url: str | None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    kind: EventKind
+    event_name: str
+    event_key: str  # unique per channel: the provider's message id or what identifies the event
+    sender_id: str | None
+    sent_at: datetime
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    location: tuple[float, float] | None = None
+    thread_ref: str | None = None  # comment id (to reply to it) for page comments
+    sender_name: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    provider_message_id: str | None = None
+    route: str | None = None
+    error: str | None = None
+    retry: bool = False  # a temporary failure: try again later
+
+
+class ChannelClient(Protocol):
+    channel: str
+
+    def send_text(
+        self, recipient: str, text: str, *, last_inbound_at: datetime | None, to_comment: bool = False
+    ) -> SendResult: ...
+
+    def send_image(self, recipient: str, url: str, *, last_inbound_at: datetime | None) -> SendResult: ...

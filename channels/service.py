@@ -1,0 +1,464 @@
+"""Inbound events are stored once and processed into the ticket core; outbound messages go through an
+outbox. Webhooks call `accept` (store, then enqueue after commit); tasks call `process` and `send`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from channels import templates
+from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
+from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from civicdesk.errors import Conflict, DomainError, NotFound
+from civicdesk.settings import get_settings
+from civicdesk.timeutil import as_utc, utcnow
+from tickets import service
+from tickets.citizens import Contact, find_citizen
+from tickets.models import (
+    OPEN_STATUSES,
+    Channel,
+    Direction,
+    IdentityKind,
+    Message,
+    Status,
+    Ticket,
+)
+from tickets.models import EventKind as TicketEventKind
+from tickets.service import CITIZEN, SYSTEM, NewTicket
+
+IDENTITY = {"zalo": IdentityKind.ZALO, "facebook": IdentityKind.FACEBOOK}
+REPLY_CHANNELS = ("zalo", "facebook")
+
+
+# --- inbound ----------------------------------------------------------------------------------------
+
+
+def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
+    """Store each event once (a redelivery is a no-op); return the ids of the ones new to us."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stored: list[int] = []
+    for event in events:
+        row = {
+            "channel": event.channel,
+            "event_key": event.event_key[:200],
+            "event_name": event.event_name[:64],
+            "payload": event.raw,
+            "state": EventState.PENDING,
+            "attempts": 0,
+            "received_at": utcnow(),
+        }
+        statement = (
+            insert(InboundEvent)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+            .returning(col(InboundEvent.id))
+        )
+        new_id = session.execute(statement).scalar_one_or_none()
+        if new_id is not None:
+            stored.append(new_id)
+    return stored
+
+
+def parse_stored(event: InboundEvent) -> InboundMessage:
+    from channels import facebook, zalo
+
+    if event.channel == "zalo":
+        return zalo.parse(event.payload)[0]
+    settings = get_settings()
+    wrapped = {"entry": [{"id": settings.facebook_page_id, "messaging": [event.payload]}]}
+    if "field" in event.payload:
+        wrapped = {"entry": [{"id": settings.facebook_page_id, "changes": [event.payload]}]}
+    return facebook.parse(wrapped, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id)[0]
+
+
+def process(session: Session, event_id: int) -> InboundEvent:
+    """Turn a stored event into messages and tickets, once: a repeated task finds it done."""
+    event = session.get(InboundEvent, event_id, with_for_update=True)
+    if event is None:
+        raise NotFound(f"no inbound event {event_id}")
+    if event.state in (EventState.DONE, EventState.IGNORED):
+        return event
+    event.attempts += 1
+    message = parse_stored(event)
+    handled = _handle(session, message)
+    event.state = EventState.DONE if handled else EventState.IGNORED
+    event.ticket_id = handled.id if handled else None
+    event.processed_at = utcnow()
+    event.last_error = None
+    return event
+
+
+def _handle(session: Session, message: InboundMessage) -> Ticket | None:
+    if message.kind in (EventKind.MESSAGE, EventKind.COMMENT) and message.sender_id:
+        return _from_citizen(session, message)
+    if message.kind == EventKind.ECHO and message.sender_id:
+        return _echo(session, message)
+    if message.kind == EventKind.COMMENT_REMOVED:
+        return _comment_removed(session, message)
+    return None  # receipts, follows, reactions and unknown events: stored, acknowledged, nothing to do
+
+
+def _text_of(message: InboundMessage) -> str:
+    parts = [message.text.strip()] if message.text.strip() else []
+    parts += [f"[{a.kind}] {a.url or a.name or ''}".strip() for a in message.attachments]
+    if message.location:
+        parts.append(f"[vị trí] {message.location[0]:.6f}, {message.location[1]:.6f}")
+    return "\n".join(parts)
+
+
+def _open_ticket(session: Session, citizen_id: int, channel: str) -> Ticket | None:
+    window = timedelta(hours=get_settings().thread_window_hours)
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.citizen_id == citizen_id,
+            Ticket.origin_channel == channel,
+            col(Ticket.status).in_(OPEN_STATUSES),
+            col(Ticket.updated_at) >= utcnow() - window,
+        )
+        .order_by(col(Ticket.updated_at).desc())
+    )
+    return session.exec(query).first()
+
+
+def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
+    text = _text_of(message)
+    if not text:
+        return None  # a sticker alone: kept as an event, not a report
+    kind = IDENTITY[message.channel]
+    provider_id = message.event_key
+    citizen = find_citizen(session, kind, message.sender_id or "")
+    ongoing = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
+    if ongoing is not None and message.kind == EventKind.MESSAGE:
+        return _join(session, ongoing, message, text, provider_id)
+    contact = Contact(
+        zalo_id=message.sender_id if kind == IdentityKind.ZALO else None,
+        facebook_id=message.sender_id if kind == IdentityKind.FACEBOOK else None,
+    )
+    return service.create_ticket(
+        session,
+        NewTicket(
+            description=text,
+            channel=Channel(message.channel),
+            contact=contact,
+            latitude=message.location[0] if message.location else None,
+            longitude=message.location[1] if message.location else None,
+            created_at=message.sent_at,
+            provider_message_id=provider_id,
+        ),
+        actor=CITIZEN,
+    )
+
+
+def _join(session: Session, ticket: Ticket, message: InboundMessage, text: str, provider_id: str) -> Ticket:
+    stored, new = service.record_message(
+        session,
+        Message(
+            ticket_id=ticket.id,
+            citizen_id=ticket.citizen_id,
+            channel=message.channel,
+            direction=Direction.INBOUND,
+            provider_message_id=provider_id,
+            text=text,
+            created_at=as_utc(message.sent_at),
+        ),
+    )
+    if not new:
+        return ticket
+    if message.location and ticket.latitude is None:
+        ticket.latitude, ticket.longitude = message.location
+    ticket.updated_at = utcnow()
+    service.record_event(
+        session, ticket, TicketEventKind.MESSAGE_RECEIVED, actor=CITIZEN, message_id=stored.id
+    )
+    if ticket.status == Status.WAITING_CITIZEN:
+        service.transition(
+            session, ticket.id or 0, Status.IN_PROGRESS, actor=CITIZEN, reason="người dân đã trả lời"
+        )
+    return ticket
+
+
+def _echo(session: Session, message: InboundMessage) -> Ticket | None:
+    """What the page or OA sent, through us or typed in the provider's own inbox: outbound, once."""
+    citizen = find_citizen(session, IDENTITY[message.channel], message.sender_id or "")
+    ticket = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
+    ours = session.exec(
+        select(OutboundMessage).where(OutboundMessage.provider_message_id == message.event_key)
+    ).first()
+    if ours is not None or ticket is None:
+        return ticket  # our own send is already on record
+    service.record_message(
+        session,
+        Message(
+            ticket_id=ticket.id,
+            citizen_id=ticket.citizen_id,
+            channel=message.channel,
+            direction=Direction.OUTBOUND,
+            provider_message_id=message.event_key,
+            text=_text_of(message),
+            created_at=as_utc(message.sent_at),
+        ),
+    )
+    return ticket
+
+
+def _comment_removed(session: Session, message: InboundMessage) -> Ticket | None:
+    opening = session.exec(
+        select(Message).where(
+            Message.channel == "facebook", Message.provider_message_id == f"comment:{message.thread_ref}"
+        )
+    ).first()
+    ticket = session.get(Ticket, opening.ticket_id) if opening and opening.ticket_id else None
+    if ticket is not None:
+        service.record_event(
+            session, ticket, TicketEventKind.EDITED, actor=CITIZEN, note="người dân đã xoá bình luận"
+        )
+    return ticket
+
+
+def park(session: Session, event_id: int, error: str) -> None:
+    event = session.get(InboundEvent, event_id)
+    if event is not None and event.state == EventState.PENDING:
+        event.state, event.last_error = EventState.DEAD, error[:4000]
+
+
+def record_failure(session: Session, event_id: int, error: str) -> None:
+    event = session.get(InboundEvent, event_id)
+    if event is not None:
+        event.attempts += 1
+        event.last_error = error[:4000]
+
+
+def dead_letters(session: Session, limit: int = 200) -> list[InboundEvent]:
+    query = (
+        select(InboundEvent)
+        .where(InboundEvent.state == EventState.DEAD)
+        .order_by(col(InboundEvent.id).desc())
+    )
+    return list(session.exec(query.limit(limit)).all())
+
+
+def replay(session: Session, event_id: int) -> InboundEvent:
+    event = session.get(InboundEvent, event_id)
+    if event is None:
+        raise NotFound(f"no inbound event {event_id}")
+    if event.state != EventState.DEAD:
+        raise Conflict(f"event {event_id} is {event.state}; only dead letters are replayed")
+    event.state, event.attempts = EventState.PENDING, 0
+    return event
+
+
+# --- outbound -----------------------------------------------------------------------------------------
+
+
+def _recipient(session: Session, ticket: Ticket) -> tuple[str, bool] | None:
+    """Whom to write on the ticket's own channel, and whether that is a page comment."""
+    if ticket.origin_channel not in REPLY_CHANNELS or ticket.citizen_id is None:
+        return None
+    opening = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id))
+    ).first()
+    if opening and opening.provider_message_id and opening.provider_message_id.startswith("comment:"):
+        return opening.provider_message_id.split(":")[1], True
+    from tickets.citizens import identities_of
+
+    kind = IDENTITY[ticket.origin_channel]
+    for identity in identities_of(session, ticket.citizen_id):
+        if identity.kind == kind:
+            return identity.value, False
+    return None
+
+
+def queue_message(session: Session, ticket: Ticket, purpose: str, text: str) -> OutboundMessage | None:
+    to = _recipient(session, ticket)
+    if to is None or not text:
+        return None
+    outbound = OutboundMessage(
+        ticket_id=ticket.id,
+        channel=ticket.origin_channel,
+        recipient=to[0],
+        reply_to_comment=to[1],
+        purpose=purpose,
+        text=text,
+    )
+    session.add(outbound)
+    session.flush()
+    from channels.tasks import send_outbound
+    from civicdesk.db import send_task_after_commit
+
+    send_task_after_commit(session, send_outbound, outbound.id)
+    return outbound
+
+
+def _last_inbound_at(session: Session, ticket_id: int | None, channel: str) -> Any:
+    message = session.exec(
+        select(Message)
+        .where(
+            Message.ticket_id == ticket_id, Message.channel == channel, Message.direction == Direction.INBOUND
+        )
+        .order_by(col(Message.created_at).desc())
+    ).first()
+    return as_utc(message.created_at) if message else None
+
+
+@dataclass(frozen=True)
+class SendJob:
+    outbound_id: int
+    channel: str
+    recipient: str
+    text: str
+    to_comment: bool
+    last_inbound_at: datetime | None
+
+
+def claim(session: Session, outbound_id: int) -> SendJob | None:
+    """Take a queued message for sending (no transaction stays open during the HTTP call)."""
+    outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
+    if outbound is None or outbound.state != OutboxState.QUEUED:
+        return None
+    outbound.state = OutboxState.SENDING
+    outbound.attempts += 1
+    return SendJob(
+        outbound_id,
+        outbound.channel,
+        outbound.recipient,
+        outbound.text,
+        outbound.reply_to_comment,
+        _last_inbound_at(session, outbound.ticket_id, outbound.channel),
+    )
+
+
+def send_with(client: ChannelClient, job: SendJob) -> SendResult:
+    return client.send_text(
+        job.recipient, job.text, last_inbound_at=job.last_inbound_at, to_comment=job.to_comment
+    )
+
+
+def record_result(session: Session, outbound_id: int, result: SendResult) -> None:
+    """The outcome goes on the row and on the ticket's timeline; a temporary failure waits for a retry."""
+    outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
+    if outbound is None or outbound.state != OutboxState.SENDING:
+        return
+    outbound.route = result.route
+    ticket = session.get(Ticket, outbound.ticket_id) if outbound.ticket_id else None
+    if result.ok:
+        outbound.state, outbound.sent_at = OutboxState.SENT, utcnow()
+        outbound.provider_message_id = result.provider_message_id
+        if ticket is not None:
+            service.record_message(
+                session,
+                Message(
+                    ticket_id=ticket.id,
+                    citizen_id=ticket.citizen_id,
+                    channel=outbound.channel,
+                    direction=Direction.OUTBOUND,
+                    provider_message_id=result.provider_message_id or None,
+                    text=outbound.text,
+                ),
+            )
+            service.record_event(
+                session,
+                ticket,
+                TicketEventKind.REPLY_SENT,
+                actor=SYSTEM,
+                route=result.route,
+                purpose=outbound.purpose,
+                outbound_id=outbound.id,
+            )
+    elif result.retry:
+        outbound.state, outbound.error = OutboxState.QUEUED, result.error
+    else:
+        outbound.state, outbound.error = OutboxState.FAILED, result.error
+        if ticket is not None:
+            service.record_event(
+                session,
+                ticket,
+                TicketEventKind.REPLY_FAILED,
+                actor=SYSTEM,
+                note=result.error,
+                purpose=outbound.purpose,
+                outbound_id=outbound.id,
+            )
+
+
+def send(session_factory: Any, outbound_id: int, client: ChannelClient) -> SendResult | None:
+    """Claim, send, record: three steps, two short transactions. None: nothing was queued."""
+    with session_factory() as session:
+        job = claim(session, outbound_id)
+    if job is None:
+        return None
+    try:
+        result = send_with(client, job)
+    except (httpx.HTTPError, DomainError) as exc:
+        result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
+    with session_factory() as session:
+        record_result(session, outbound_id, result)
+    return result
+
+
+def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
+    outbound = session.get(OutboundMessage, outbound_id)
+    if outbound is None or outbound.state != OutboxState.QUEUED:
+        return
+    outbound.state, outbound.error = OutboxState.FAILED, error
+    ticket = session.get(Ticket, outbound.ticket_id) if outbound.ticket_id else None
+    if ticket is not None:
+        service.record_event(
+            session, ticket, TicketEventKind.REPLY_FAILED, actor=SYSTEM, note=error, outbound_id=outbound.id
+        )
+
+
+# --- what the citizen hears about -------------------------------------------------------------------
+
+
+def tracking_link(ticket: Ticket) -> str:
+    return f"{get_settings().public_base_url.rstrip('/')}/t/{ticket.tracking_token}"
+
+
+def on_created(session: Session, ticket: Ticket) -> None:
+    text = templates.render(session, "receipt", code=ticket.code, link=tracking_link(ticket))
+    queue_message(session, ticket, "receipt", text)
+
+
+NOTIFIED = {
+    Status.ASSIGNED,
+    Status.WAITING_CITIZEN,
+    Status.RESOLVED,
+    Status.REJECTED,
+    Status.DUPLICATE,
+    Status.REOPENED,
+}
+
+
+def on_status(session: Session, ticket: Ticket, previous: Status, target: Status) -> None:
+    if target not in NOTIFIED or (target == Status.ASSIGNED and previous == Status.ASSIGNED):
+        return
+    note = _latest_public_note(session, ticket)
+    text = templates.render(
+        session, f"status_{target.value}", code=ticket.code, link=tracking_link(ticket), note=note
+    )
+    queue_message(session, ticket, f"status_{target.value}", text)
+
+
+def _latest_public_note(session: Session, ticket: Ticket) -> str:
+    from tickets.models import TicketEvent
+
+    event = session.exec(
+        select(TicketEvent)
+        .where(
+            TicketEvent.ticket_id == ticket.id,
+            col(TicketEvent.public).is_(True),
+            col(TicketEvent.note).is_not(None),
+        )
+        .order_by(col(TicketEvent.id).desc())
+    ).first()
+    return event.note or "" if event else ""

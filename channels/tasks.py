@@ -1,0 +1,84 @@
+"""Processing and sending in the background, with retries and backoff; what keeps failing is parked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Task
+from sqlmodel import col, select
+
+from channels import service
+from channels.clients import client_for, http_client
+from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from civicdesk.celery_app import celery_app
+from civicdesk.db import unit_of_work
+from civicdesk.timeutil import utcnow
+
+MAX_ATTEMPTS = 6
+
+
+@celery_app.task(name="channels.process_inbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
+def process_inbound(self: Task, event_id: int) -> str | None:
+    try:
+        with unit_of_work() as session:
+            return service.process(session, event_id).state
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded, retried, then parked
+        with unit_of_work() as session:
+            service.record_failure(session, event_id, repr(exc))
+        if self.request.retries >= MAX_ATTEMPTS:
+            with unit_of_work() as session:
+                service.park(session, event_id, repr(exc))
+            return EventState.DEAD
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 600)) from exc
+
+
+@celery_app.task(name="channels.send_outbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
+def send_outbound(self: Task, outbound_id: int) -> str | None:
+    with unit_of_work() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        channel = row.channel if row else None
+    if channel is None:
+        return None
+    with http_client() as http:
+        result = service.send(unit_of_work, outbound_id, client_for(channel, http))
+    if result is None or result.ok or not result.retry:
+        return "sent" if result and result.ok else "failed" if result else None
+    if self.request.retries >= MAX_ATTEMPTS:
+        with unit_of_work() as session:
+            service.fail_for_good(session, outbound_id, f"gave up after {MAX_ATTEMPTS} tries: {result.error}")
+        return "failed"
+    raise self.retry(countdown=min(2**self.request.retries * 10, 900))
+
+
+@celery_app.task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
+def sweep() -> int:
+    """Events and messages whose task was lost after commit: older than two minutes and still waiting."""
+    cutoff = utcnow() - timedelta(minutes=2)
+    with unit_of_work() as session:
+        events = session.exec(
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.state == EventState.PENDING,
+                col(InboundEvent.received_at) < cutoff,
+                InboundEvent.attempts == 0,
+            )
+            .limit(500)
+        ).all()
+        outbound = session.exec(
+            select(OutboundMessage.id)
+            .where(
+                OutboundMessage.state == OutboxState.QUEUED,
+                col(OutboundMessage.created_at) < cutoff,
+                OutboundMessage.attempts == 0,
+            )
+            .limit(500)
+        ).all()
+    for event_id in events:
+        process_inbound.delay(event_id)
+    for outbound_id in outbound:
+        send_outbound.delay(outbound_id)
+    return len(events) + len(outbound)
+
+
+BEAT_SCHEDULE: dict[str, Any] = {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}

@@ -1,0 +1,33 @@
+"""The messages citizens receive, in Vietnamese by default; administrators edit them (reply_template)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from channels.models import ReplyTemplate
+
+DEFAULTS: dict[str, str] = {
+    "receipt": (
+        "CivicDesk đã tiếp nhận phản ánh của bạn, mã {code}. Theo dõi tại {link}. "
+        "Cảm ơn bạn đã góp ý cho thành phố."
+    ),
+    "status_assigned": "Phản ánh {code} đã được chuyển đến đơn vị xử lý. Theo dõi: {link}",
+    "status_in_progress": "Phản ánh {code} đang được xử lý.",
+    "status_waiting_citizen": (
+        "Về phản ánh {code}, chúng tôi cần bạn bổ sung: {note}. Vui lòng trả lời tin nhắn này."
+    ),
+    "status_resolved": (
+        "Phản ánh {code} đã được xử lý. {note} Bạn hài lòng không? "
+        "Đánh giá hoặc mở lại trong 7 ngày tại {link}"
+    ),
+    "status_rejected": "Phản ánh {code} không thuộc phạm vi xử lý: {note}. Chi tiết: {link}",
+    "status_duplicate": "Phản ánh {code} trùng với một phản ánh đang được xử lý. Theo dõi: {link}",
+    "status_reopened": "Phản ánh {code} đã được mở lại và sẽ được xử lý tiếp.",
+    "reply": "{note}",
+}
+
+
+def render(session: Session, key: str, **values: str) -> str:
+    row = session.get(ReplyTemplate, key)
+    text = row.text_vi if row else DEFAULTS[key]
+    return text.format_map({"code": "", "link": "", "note": "", **values}).strip()

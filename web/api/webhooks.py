@@ -1,0 +1,75 @@
+"""/webhooks: Facebook's subscription challenge and deliveries, Zalo's events. Each authentic delivery is
+stored before the answer (one row per event, a redelivery stored once) and processed by Celery after the
+commit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from channels import facebook, service, zalo
+from channels.tasks import process_inbound
+from civicdesk.db import send_task_after_commit
+from civicdesk.errors import DomainError, Forbidden
+from civicdesk.settings import get_settings
+from web.deps import SessionDep
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class NotConfigured(DomainError):
+    status_code = 503
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+@router.get("/facebook", response_class=PlainTextResponse)
+def facebook_challenge(
+    mode: Annotated[str, Query(alias="hub.mode")] = "",
+    token: Annotated[str, Query(alias="hub.verify_token")] = "",
+    challenge: Annotated[str, Query(alias="hub.challenge", max_length=200)] = "",
+) -> str:
+    expected = get_settings().facebook_verify_token
+    if mode != "subscribe" or not expected or token != expected:
+        raise Forbidden("the verify token does not match CIVICDESK_FACEBOOK_VERIFY_TOKEN")
+    return challenge
+
+
+def _store(session: Any, events: list[Any]) -> dict[str, int]:
+    stored = service.accept(session, events)
+    for event_id in stored:
+        send_task_after_commit(session, process_inbound, event_id)
+    return {"received": len(events), "stored": len(stored)}
+
+
+@router.post("/facebook")
+def facebook_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[str, int]:
+    settings = get_settings()
+    if not settings.facebook_app_secret:
+        raise NotConfigured("the Facebook webhook is not configured: set CIVICDESK_FACEBOOK_APP_SECRET")
+    body = facebook.verify(
+        raw, request.headers.get("X-Hub-Signature-256"), app_secret=settings.facebook_app_secret
+    )
+    events = facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id)
+    return _store(session, events)
+
+
+@router.post("/zalo")
+def zalo_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[str, int]:
+    settings = get_settings()
+    if not settings.zalo_oa_secret_key:
+        raise NotConfigured("the Zalo webhook is not configured: set CIVICDESK_ZALO_OA_SECRET_KEY")
+    header = request.headers.get("X-ZEvent-Signature")
+    if not header:
+        raise Forbidden("missing X-ZEvent-Signature")
+    body = zalo.verify(
+        raw, header, oa_secret_key=settings.zalo_oa_secret_key, expected_app_id=settings.zalo_app_id
+    )
+    return _store(session, zalo.parse(body))
