@@ -3,12 +3,14 @@ outbox. Webhooks call `accept` (store, then enqueue after commit); tasks call `p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -87,12 +89,23 @@ def process(session: Session, event_id: int) -> InboundEvent:
         return event
     event.attempts += 1
     message = parse_stored(event)
+    _one_at_a_time_per_sender(session, message)
     handled = _handle(session, message)
     event.state = EventState.DONE if handled else EventState.IGNORED
     event.ticket_id = handled.id if handled else None
     event.processed_at = utcnow()
     event.last_error = None
     return event
+
+
+def _one_at_a_time_per_sender(session: Session, message: InboundMessage) -> None:
+    """Two messages of one person processed at once must not both open a ticket: on PostgreSQL a
+    transaction lock per sender serialises them (SQLite serialises every writer already)."""
+    if message.sender_id and session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"{message.channel}:{message.sender_id}".encode(), digest_size=8).digest()
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)}
+        )
 
 
 def _handle(session: Session, message: InboundMessage) -> Ticket | None:

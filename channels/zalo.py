@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from channels.adapter import Attachment, EventKind, InboundMessage, SendResult
-from civicdesk.errors import Forbidden, Invalid
+from civicdesk.errors import Forbidden, Malformed
 
 CHANNEL = "zalo"
 ECHO_PREFIX = "oa_send_"
@@ -44,9 +44,9 @@ def parse_body(raw_body: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw_body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Invalid(f"the body is not JSON: {exc}") from exc
+        raise Malformed(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
+        raise Malformed("the body must be a JSON object")
     return body
 
 

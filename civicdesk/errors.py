@@ -38,3 +38,9 @@ class Unauthorized(DomainError):
 
 class TooManyRequests(DomainError):
     status_code = 429
+
+
+class Malformed(DomainError):
+    """The request cannot be read at all (not JSON, wrong encoding)."""
+
+    status_code = 400

@@ -286,3 +286,16 @@ def test_public_api_never_returns_personal_data(client: TestClient, engine: Engi
         for secret in PERSONAL:
             assert secret not in body
     assert client.get("/api/v1/public/reports/not-a-token").status_code == 404
+
+
+def test_a_form_sent_twice_makes_one_report(client: TestClient, engine: Engine) -> None:
+    form = client.get("/report").text
+    submission = re.search(r'name="submission_id" value="([0-9a-f]{32})"', form)
+    assert submission
+    data = {"text": "Cây đổ chắn đường Yên Ninh", "submission_id": submission.group(1)}
+    first = client.post("/report", data=data, follow_redirects=False)
+    again = client.post("/report", data=data, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(Ticket)).all()) == 1

@@ -5,6 +5,7 @@ No sign-in. Nothing here shows a phone number, an e-mail, a Zalo or Facebook id 
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -12,17 +13,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from channels import web as web_channel
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from sla import service as sla_service
 from tickets import public, service
-from tickets.attachments import default_store, store_attachment
-from tickets.citizens import Contact, identities_of
-from tickets.models import Channel, IdentityKind, Status, Ticket
-from tickets.photos import clean_photo
+from tickets.attachments import default_store
+from tickets.citizens import identities_of
+from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
 from tickets.reference import Category, Ward
-from tickets.service import CITIZEN, NewTicket
+from tickets.service import CITIZEN
 from web.deps import SessionDep
 from web.geo import SvgMap, centre_of, voronoi_cells
 from web.i18n import language_of, translator
@@ -52,7 +53,7 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request) -> HTMLResponse:
-    return render(request, "public/report.html", errors=[], form={})
+    return render(request, "public/report.html", errors=[], form={"submission_id": uuid.uuid4().hex})
 
 
 @router.post("/report", response_model=None)
@@ -66,6 +67,7 @@ async def submit_report(
     phone: Annotated[str, Form(max_length=30)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
     website: Annotated[str, Form(max_length=200)] = "",  # the honeypot: people never see it
+    submission_id: Annotated[str, Form(pattern=r"^[0-9a-f]{32}$")] = "",
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     form = {
@@ -75,6 +77,7 @@ async def submit_report(
         "longitude": longitude,
         "phone": phone,
         "email": email,
+        "submission_id": submission_id or uuid.uuid4().hex,  # a form sent twice makes one report
     }
     if website:
         return render(request, "public/honeypot.html")
@@ -95,6 +98,20 @@ def _explain(request: Request, problem: DomainError) -> str:
     if not field:
         return problem.message
     return f"{translator(language_of(request))('field_' + str(field))}: {problem.message}"
+
+
+def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
+    report = web_channel.WebReport(
+        submission_id=form["submission_id"],
+        text=form["text"],
+        address=form["address"] or None,
+        latitude=_coordinate(form["latitude"], "latitude"),
+        longitude=_coordinate(form["longitude"], "longitude"),
+        phone=form["phone"] or None,
+        email=form["email"] or None,
+        photos=uploads,
+    )
+    return web_channel.file_report(session, report)
 
 
 def _coordinate(value: str, name: str) -> float | None:
@@ -119,30 +136,6 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
             )
         read.append((upload.filename, data))
     return read
-
-
-def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
-    cleaned = [(filename, clean_photo(data)) for filename, data in uploads]
-    latitude = _coordinate(form["latitude"], "latitude")
-    longitude = _coordinate(form["longitude"], "longitude")
-    if latitude is None and longitude is None:
-        located = next((c for _, c in cleaned if c.latitude is not None), None)
-        if located:
-            latitude, longitude = located.latitude, located.longitude
-    draft = NewTicket(
-        description=form["text"],
-        channel=Channel.WEB,
-        contact=Contact(phone=form["phone"] or None, email=form["email"] or None),
-        address=form["address"] or None,
-        latitude=latitude,
-        longitude=longitude,
-    )
-    ticket = service.create_ticket(session, draft, actor=CITIZEN)
-    for filename, photo in cleaned:
-        store_attachment(
-            session, data=photo.data, original_name=filename, ticket_id=ticket.id, purpose="evidence"
-        )
-    return ticket
 
 
 @router.get("/t/{token}", response_class=HTMLResponse)
