@@ -147,9 +147,13 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
         return None  # a sticker alone: kept as an event, not a report
     kind = IDENTITY[message.channel]
     provider_id = message.event_key
+    if message.event_name == "comment_edited":
+        commented = _ticket_of_comment(session, message.thread_ref)
+        if commented is not None:
+            return _join(session, commented, message, f"(sửa bình luận) {text}", provider_id)
     citizen = find_citizen(session, kind, message.sender_id or "")
     ongoing = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
-    if ongoing is not None and message.kind == EventKind.MESSAGE:
+    if ongoing is not None and message.kind == EventKind.MESSAGE and message.event_name != "comment_edited":
         return _join(session, ongoing, message, text, provider_id)
     contact = Contact(
         zalo_id=message.sender_id if kind == IdentityKind.ZALO else None,
@@ -220,6 +224,15 @@ def _echo(session: Session, message: InboundMessage) -> Ticket | None:
         ),
     )
     return ticket
+
+
+def _ticket_of_comment(session: Session, comment_id: str | None) -> Ticket | None:
+    opening = session.exec(
+        select(Message).where(
+            Message.channel == "facebook", Message.provider_message_id == f"comment:{comment_id}"
+        )
+    ).first()
+    return session.get(Ticket, opening.ticket_id) if opening and opening.ticket_id else None
 
 
 def _comment_removed(session: Session, message: InboundMessage) -> Ticket | None:

@@ -470,3 +470,61 @@ def test_templates_are_editable_by_admins(
     process_all(engine)
     send_all(engine)
     assert zalo.sent[-1]["message"]["text"].startswith("Đã nhận phản ánh PR-")
+
+
+def test_staff_split_a_message_off_and_edited_comments_join_their_ticket(
+    client: TestClient, engine: Engine, admin: dict[str, str], providers: tuple[ZaloState, GraphState]
+) -> None:
+    user = "4100000000000000011"
+    zalo_post(client, zalo_event("s-1", user, "Đèn đường tắt ở P. Phủ Hà"))
+    zalo_post(client, zalo_event("s-2", user, "À còn nữa, chó thả rông cắn người ở hẻm 3"))
+    process_all(engine)
+    with unit_of_work(engine) as session:
+        ticket = session.exec(select(Ticket)).one()
+        second = [m for m in tickets.messages_of(session, ticket.id or 0) if m.provider_message_id == "s-2"][
+            0
+        ]
+        first = [m for m in tickets.messages_of(session, ticket.id or 0) if m.provider_message_id == "s-1"][0]
+    refused = client.post(f"/api/v1/tickets/{ticket.id}/messages/{first.id}/split", headers=admin)
+    assert refused.status_code == 409
+    made = client.post(f"/api/v1/tickets/{ticket.id}/messages/{second.id}/split", headers=admin)
+    assert made.status_code == 201
+    moved = client.get(f"/api/v1/tickets/{made.json()['id']}/messages", headers=admin).json()
+    assert [m["text"] for m in moved] == ["À còn nữa, chó thả rông cắn người ở hẻm 3"]
+    remaining = client.get(f"/api/v1/tickets/{ticket.id}/messages", headers=admin).json()
+    assert [m["provider_message_id"] for m in remaining] == ["s-1"]
+    comment = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE_ID,
+                "time": 1,
+                "changes": [
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "comment_id": "99_1",
+                            "post_id": f"{PAGE_ID}_99",
+                            "created_time": 1763790100,
+                            "from": {"id": "7000000000000009"},
+                            "message": "Ngập ở Mỹ Hải",
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    edited = json.loads(json.dumps(comment))
+    edited["entry"][0]["changes"][0]["value"].update(
+        verb="edited", message="Ngập nặng ở Mỹ Hải", created_time=1763790200
+    )
+    for body in (comment, edited):
+        fb_post(client, body)
+    process_all(engine)
+    with unit_of_work(engine) as session:
+        facebook_tickets = session.exec(select(Ticket).where(Ticket.origin_channel == "facebook")).all()
+        assert len(facebook_tickets) == 1
+        texts = [m.text for m in tickets.messages_of(session, facebook_tickets[0].id or 0)]
+        assert any("Ngập nặng" in text for text in texts)

@@ -25,6 +25,7 @@ from tickets.models import (
     OPEN_STATUSES,
     ActorType,
     Channel,
+    Citizen,
     Direction,
     EventKind,
     Message,
@@ -548,6 +549,51 @@ def merge(
     record_event(session, target, EventKind.MERGED, actor=actor, merged=ticket.code)
     _set_status(session, ticket, Status.DUPLICATE, actor=actor, reason=f"duplicate of {target.code}")
     return ticket
+
+
+def split_message(
+    session: Session, ticket_id: int, message_id: int, *, actor: Actor, viewer: User | None = None
+) -> Ticket:
+    """A message that is really another problem becomes its own ticket (then triaged like any other)."""
+    ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    message = session.get(Message, message_id)
+    if message is None or message.ticket_id != ticket.id:
+        raise NotFound(f"no message {message_id} on {ticket.code}")
+    if message.direction != Direction.INBOUND or not message.text.strip():
+        raise Invalid("only a citizen's message with text can become a ticket of its own")
+    first = session.exec(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(col(Message.id))
+    ).first()
+    if first is not None and first.id == message.id:
+        raise Conflict("this message opened the ticket; it cannot be split off")
+    citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
+    new = create_ticket(
+        session,
+        NewTicket(description=message.text, channel=Channel(message.channel), created_at=message.created_at),
+        actor=actor,
+    )
+    new.citizen_id = citizen.id if citizen else None
+    opening = session.exec(select(Message).where(Message.ticket_id == new.id)).one()
+    session.delete(opening)  # the split message itself opens the new ticket
+    message.ticket_id = new.id
+    record_event(
+        session,
+        ticket,
+        EventKind.EDITED,
+        actor=actor,
+        note=f"message split off into {new.code}",
+        split_into=new.code,
+        message_id=message.id,
+    )
+    record_event(
+        session,
+        new,
+        EventKind.EDITED,
+        actor=actor,
+        note=f"split off from {ticket.code}",
+        split_from=ticket.code,
+    )
+    return new
 
 
 def rate(session: Session, ticket_id: int, *, rating: int, comment: str | None = None) -> Ticket:

@@ -101,6 +101,16 @@ def put_zalo_token(body: TokenPair, session: SessionDep, user: CurrentUser) -> N
     tokens.store_pair(session, body.access_token, body.refresh_token, body.expires_in)
 
 
+@conversation_router.post("/{ticket_id}/messages/{message_id}/split", status_code=201)
+def split(ticket_id: int, message_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """A message about another problem becomes a ticket of its own."""
+    from tickets import permissions
+
+    permissions.require_action(user, "merge")
+    new = tickets.split_message(session, ticket_id, message_id, actor=tickets.Actor.staff(user), viewer=user)
+    return {"id": new.id, "code": new.code}
+
+
 @conversation_router.get("/{ticket_id}/messages")
 def conversation(ticket_id: int, session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
     tickets.get_ticket(session, ticket_id, viewer=user)  # 404 outside what this person may see
