@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 import channels.models
 import civicdesk.ratelimit
+import open311.models
 import routing.models
 import sla.models
 import tickets.models
@@ -21,6 +22,7 @@ MODEL_MODULES = [
     sla.models,
     routing.models,
     channels.models,
+    open311.models,
 ]
 
 

@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicdesk import wiring
 from civicdesk.db import get_engine
-from civicdesk.errors import DomainError
-from web.api import auth, channels, health, public, reference, sla, tickets, triage, webhooks
+from civicdesk.errors import DomainError, NotFound
+from web.api import auth, channels, health, open311, public, reference, sla, tickets, triage, webhooks
 from web.pages import errors as page_errors
 from web.pages import public as public_pages
 
@@ -36,6 +36,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(public.router)
     app.include_router(sla.router)
+    app.include_router(open311.router)
+    app.include_router(open311.admin_router)
     app.include_router(webhooks.router)
     app.include_router(channels.router)
     app.include_router(channels.conversation_router)
@@ -48,9 +50,18 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     return app
 
 
+OPEN311 = "/open311/"
+
+
+def _suffix(request: Request) -> str:
+    return request.url.path.rsplit(".", 1)[-1] if "." in request.url.path.rsplit("/", 1)[-1] else "json"
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if request.url.path.startswith(OPEN311):
+            return open311.error_reply(_suffix(request), exc)
         if page_errors.wants_page(request):
             return page_errors.page_for(request, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -60,6 +71,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith(OPEN311):
+            fields = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc"))
+            return open311.error_reply(_suffix(request), DomainError(f"invalid parameters: {fields}"))
         if page_errors.wants_page(request):
             return page_errors.invalid_form_page(request, exc)
         errors = json.loads(json.dumps(exc.errors(), default=str))
@@ -69,6 +83,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(OPEN311):
+            problem = (
+                NotFound("no such Open311 resource")
+                if exc.status_code == 404
+                else DomainError(str(exc.detail))
+            )
+            return open311.error_reply(_suffix(request), problem)
         if page_errors.wants_page(request):
             return page_errors.page_for(request, exc.status_code, str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

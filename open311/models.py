@@ -1,0 +1,23 @@
+"""API keys of the Open311 clients (a provincial portal, a ward's app, another city's system)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from civicdesk.timeutil import UTCDateTime, utcnow
+
+
+class ApiClient(SQLModel, table=True):
+    __tablename__ = "open311_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(120))
+    key_hash: str = Field(sa_type=String(64), unique=True)  # SHA-256 of the key; the key is shown once
+    key_prefix: str = Field(sa_type=String(8))
+    requests_per_minute: int = 60
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,355 @@
+"""The GeoReport v2 surface as service functions: services from our categories, requests through the
+same intake as every channel, requests read back without personal data, and FixMyStreet's
+servicerequestupdates for our detailed states."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from civicdesk import ratelimit
+from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
+from civicdesk.timeutil import as_utc, utcnow
+from open311.models import ApiClient
+from sla import service as sla
+from tickets import service as tickets
+from tickets.citizens import Contact
+from tickets.models import Channel, EventKind, Status, Ticket, TicketEvent
+from tickets.privacy import mask_personal_data
+from tickets.reference import Category, Department
+
+ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
+CLOSED = {Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE}
+MAX_DESCRIPTION = 4000
+MAX_WINDOW = timedelta(days=90)
+MAX_REQUESTS = 1000
+GROUPS = {
+    "qldt": "Hạ tầng đô thị",
+    "tnmt": "Môi trường",
+    "ttdt": "Trật tự đô thị",
+    "ca": "An ninh trật tự",
+    "nuoc": "Điện, nước",
+    "dien": "Điện, nước",
+    "yt": "Y tế",
+    "gddt": "Giáo dục",
+    "ldtbxh": "Xã hội",
+    "vp": "Hành chính",
+    "vhtt": "Văn hóa, du lịch",
+    "kt": "Kinh tế",
+    "tp": "Tư pháp",
+}
+
+
+class NotFoundOpen311(NotFound):
+    pass
+
+
+@cache
+def attribute_definitions() -> dict[str, list[dict[str, Any]]]:
+    loaded: dict[str, list[dict[str, Any]]] = json.loads(ATTRIBUTES_FILE.read_text(encoding="utf-8"))
+    return loaded
+
+
+# --- clients and keys -------------------------------------------------------------------------------
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_client(session: Session, name: str, requests_per_minute: int = 60) -> tuple[ApiClient, str]:
+    if not name.strip():
+        raise Invalid("a client needs a name", field="name")
+    key = secrets.token_urlsafe(24)
+    client = ApiClient(
+        name=name.strip(), key_hash=_digest(key), key_prefix=key[:8], requests_per_minute=requests_per_minute
+    )
+    session.add(client)
+    session.flush()
+    return client, key
+
+
+def client_for_key(session: Session, api_key: str | None) -> ApiClient:
+    if not api_key:
+        raise Forbidden("api_key is required")
+    client = session.exec(select(ApiClient).where(ApiClient.key_hash == _digest(api_key))).first()
+    if client is None or not client.active:
+        raise Forbidden("api_key is not valid")
+    ratelimit.hit(
+        session,
+        f"open311:{client.id}",
+        limit=client.requests_per_minute,
+        window_seconds=60,
+        message="too many requests for this api_key; slow down",
+    )
+    client.last_used_at = utcnow()
+    return client
+
+
+# --- services -----------------------------------------------------------------------------------------
+
+
+def services(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(select(Category).where(col(Category.active).is_(True)).order_by(Category.code)).all()
+    definitions = attribute_definitions()
+    return [
+        {
+            "service_code": row.code,
+            "service_name": row.name_vi,
+            "description": row.name_en,
+            "metadata": row.code in definitions,
+            "type": "realtime",
+            "keywords": row.name_en.lower().replace(" and ", ", "),
+            "group": GROUPS.get(row.department_code, "Khác"),
+        }
+        for row in rows
+    ]
+
+
+def definition(session: Session, service_code: str) -> dict[str, Any]:
+    if session.get(Category, service_code) is None:
+        raise NotFoundOpen311(f"service_code {service_code} not found")
+    attributes = attribute_definitions().get(service_code)
+    if attributes is None:
+        raise NotFoundOpen311(f"service_code {service_code} has no service definition (metadata is false)")
+    return {
+        "service_code": service_code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": a["code"],
+                "datatype": a["datatype"],
+                "required": a["required"],
+                "datatype_description": a.get("datatype_description"),
+                "order": a["order"],
+                "description": a["description"],
+                "values": a.get("values", []),
+            }
+            for a in attributes
+        ],
+    }
+
+
+# --- creating requests ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    service_code: str | None
+    lat: str | None
+    long: str | None
+    address_string: str | None
+    address_id: str | None
+    description: str | None
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    media_url: str | None
+    attributes: dict[str, list[str]]
+
+
+def _float(value: str | None, name: str, low: float, high: float) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise Invalid(f"{name} must be a number") from exc
+    if not low <= number <= high:
+        raise Invalid(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _check_attributes(service_code: str, given: dict[str, list[str]]) -> list[str]:
+    lines = []
+    for attribute in attribute_definitions().get(service_code, []):
+        values = [v for v in given.get(attribute["code"], []) if v]
+        if attribute["required"] and not values:
+            raise Invalid(f"attribute[{attribute['code']}] is required for {service_code}")
+        keys = {v["key"] for v in attribute.get("values", [])}
+        if keys and any(v not in keys for v in values):
+            raise Invalid(f"attribute[{attribute['code']}] must be one of {sorted(keys)}")
+        if attribute["datatype"] == "singlevaluelist" and len(values) > 1:
+            raise Invalid(f"attribute[{attribute['code']}] takes one value")
+        if values:
+            lines.append(f"{attribute['description']}: {', '.join(values)}")
+    return lines
+
+
+def create_request(session: Session, client: ApiClient, new: NewRequest) -> Ticket:
+    if not new.service_code:
+        raise Invalid("service_code is required")
+    if session.get(Category, new.service_code) is None:
+        raise Invalid(f"service_code {new.service_code} is not a service here; see services.json")
+    lat = _float(new.lat, "lat", -90, 90)
+    long = _float(new.long, "long", -180, 180)
+    if (lat is None) != (long is None):
+        raise Invalid("lat and long go together")
+    if lat is None and not new.address_string and not new.address_id:
+        raise Invalid("a location is required: lat and long, address_string or address_id")
+    if new.description and len(new.description) > MAX_DESCRIPTION:
+        raise Invalid(f"description is longer than {MAX_DESCRIPTION} characters")
+    extra = _check_attributes(new.service_code, new.attributes)
+    media = f"[ảnh] {new.media_url}" if new.media_url else ""
+    text = "\n".join(filter(None, [new.description or "", *extra, media]))
+    name = " ".join(filter(None, [new.first_name, new.last_name])) or None
+    return tickets.create_ticket(
+        session,
+        tickets.NewTicket(
+            description=text or f"({new.service_code})",
+            channel=Channel.OPEN311,
+            contact=Contact(phone=new.phone or None, email=new.email or None, name=name),
+            address=new.address_string or (f"address_id {new.address_id}" if new.address_id else None),
+            latitude=lat,
+            longitude=long,
+            category=new.service_code,
+        ),
+        actor=tickets.CITIZEN,
+    )
+
+
+# --- reading requests -----------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _public_notes(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    return list(
+        session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, col(TicketEvent.public).is_(True))
+            .order_by(col(TicketEvent.id))
+        ).all()
+    )
+
+
+def _mask(text: str | None) -> str | None:
+    return mask_personal_data(text) if text else text
+
+
+def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
+    category = session.get(Category, ticket.category_code) if ticket.category_code else None
+    department = session.get(Department, ticket.department_code) if ticket.department_code else None
+    notes = [e.note for e in _public_notes(session, ticket) if e.note and e.kind != EventKind.REOPENED]
+    return {
+        "service_request_id": ticket.code,
+        "status": "closed" if ticket.status in CLOSED else "open",
+        "status_notes": _mask(notes[-1]) if notes else None,
+        "service_name": category.name_vi if category else None,
+        "service_code": ticket.category_code or "other",
+        "description": _mask(ticket.public_description or ticket.description),
+        "agency_responsible": department.name_vi if department else None,
+        "service_notice": None,
+        "requested_datetime": _iso(ticket.created_at),
+        "updated_datetime": _iso(ticket.updated_at),
+        "expected_datetime": _iso(sla.deadline_of(session, ticket)),
+        "address": _mask(ticket.address_text),
+        "address_id": None,
+        "zipcode": None,
+        "lat": ticket.latitude,
+        "long": ticket.longitude,
+        "media_url": None,
+        "detailed_status": ticket.status,  # FixMyStreet-style richer state, beside the spec's open/closed
+    }
+
+
+def _listable() -> list[Any]:
+    public_categories = select(Category.code).where(col(Category.public).is_(True))
+    return [col(Ticket.hidden_from_public).is_(False), col(Ticket.category_code).in_(public_categories)]
+
+
+def get_request(session: Session, service_request_id: str) -> dict[str, Any]:
+    ticket = session.exec(select(Ticket).where(Ticket.code == service_request_id, *_listable())).first()
+    if ticket is None:
+        raise NotFoundOpen311(f"service_request_id {service_request_id} not found")
+    return as_request(session, ticket)
+
+
+def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    def parse(value: str, name: str) -> datetime:
+        try:
+            return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError as exc:
+            raise Invalid(f"{name} must be a W3C datetime such as 2026-11-01T00:00:00Z") from exc
+
+    until = parse(end, "end_date") if end else utcnow()
+    since = parse(start, "start_date") if start else until - MAX_WINDOW
+    if since > until:
+        raise Invalid("start_date is after end_date")
+    if until - since > MAX_WINDOW:
+        raise Invalid("start_date and end_date may be at most 90 days apart")
+    return since, until
+
+
+def list_requests(
+    session: Session,
+    *,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    query = select(Ticket).where(*_listable())
+    if service_request_id:
+        ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
+        query = query.where(col(Ticket.code).in_(ids))  # overrides every other filter
+    else:
+        since, until = _dates(start_date, end_date)
+        query = query.where(col(Ticket.created_at) >= since, col(Ticket.created_at) <= until)
+        if service_code:
+            query = query.where(col(Ticket.category_code).in_([c.strip() for c in service_code.split(",")]))
+        if status:
+            wanted = {s.strip() for s in status.split(",")}
+            if not wanted <= {"open", "closed"}:
+                raise Invalid("status must be open, closed or both")
+            if wanted == {"open"}:
+                query = query.where(col(Ticket.status).not_in(CLOSED))
+            elif wanted == {"closed"}:
+                query = query.where(col(Ticket.status).in_(CLOSED))
+    rows = session.exec(query.order_by(col(Ticket.created_at).desc()).limit(MAX_REQUESTS)).all()
+    return [as_request(session, ticket) for ticket in rows]
+
+
+def updates(session: Session, start_date: str | None, end_date: str | None) -> list[dict[str, Any]]:
+    """FixMyStreet's servicerequestupdates: the public events of listable requests in a window."""
+    since, until = _dates(start_date, end_date)
+    rows = session.exec(
+        select(TicketEvent, Ticket)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)  # type: ignore[arg-type]
+        .where(
+            col(TicketEvent.public).is_(True),
+            col(TicketEvent.created_at) >= since,
+            col(TicketEvent.created_at) <= until,
+            *_listable(),
+        )
+        .order_by(col(TicketEvent.id))
+        .limit(MAX_REQUESTS)
+    ).all()
+    return [
+        {
+            "update_id": str(event.id),
+            "service_request_id": ticket.code,
+            "status": "closed" if (event.data.get("new") or ticket.status) in CLOSED else "open",
+            "external_status_code": event.data.get("new") or event.kind,
+            "description": _mask(event.note) or "",
+            "updated_datetime": _iso(event.created_at),
+            "media_url": None,
+        }
+        for event, ticket in rows
+    ]
+
+
+def error_list(problem: DomainError) -> list[dict[str, Any]]:
+    return [{"code": problem.status_code, "description": problem.message}]

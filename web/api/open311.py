@@ -1,0 +1,190 @@
+"""/open311/v2: Open311 GeoReport v2 in JSON and XML; /api/v1/open311/clients for administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+
+from civicdesk.errors import DomainError, Forbidden, NotFound
+from open311 import service, xml
+from open311.models import ApiClient
+from tickets.staff import Role
+from web.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+admin_router = APIRouter(prefix="/api/v1/open311/clients", tags=["open311"])
+FORMATS = {"json", "xml"}
+
+
+def reply(fmt: str, root: str, value: Any, status_code: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(
+            xml.render(root, value), status_code=status_code, media_type="text/xml; charset=utf-8"
+        )
+    return JSONResponse(value, status_code=status_code)
+
+
+def error_reply(fmt: str, problem: DomainError) -> Response:
+    status = (
+        429
+        if problem.status_code == 429
+        else problem.status_code
+        if problem.status_code in (403, 404)
+        else 400
+    )
+    body = [{"code": status, "description": problem.message}]
+    return reply(fmt if fmt in FORMATS else "json", "errors", body, status)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise NotFound(f"unknown format '{fmt}'; use .json or .xml")
+    return fmt
+
+
+@router.get("/discovery.{fmt}")
+def discovery(fmt: str, request: Request) -> Response:
+    base = str(request.base_url).rstrip("/") + "/open311/v2"
+    value = {
+        "changeset": "2026-11-23T00:00:00+07:00",
+        "contact": "Trung tâm Giám sát, điều hành đô thị thông minh — đường dây nóng 1900 9113",
+        "key_service": "Quản trị viên CivicDesk cấp api_key cho từng ứng dụng",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base,
+                "changeset": "2026-11-23T00:00:00+07:00",
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return reply(_format(fmt), "discovery", value)
+
+
+@router.get("/services.{fmt}")
+def services(fmt: str, session: SessionDep) -> Response:
+    return reply(_format(fmt), "services", service.services(session))
+
+
+@router.get("/services/{service_code}.{fmt}")
+def service_definition(service_code: str, fmt: str, session: SessionDep) -> Response:
+    return reply(_format(fmt), "service_definition", service.definition(session, service_code))
+
+
+def _attributes(form: Any) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if key.startswith("attribute[") and key.endswith("]") or key.endswith("][]"):
+            code = key[len("attribute[") :].split("]")[0]
+            found.setdefault(code, []).append(str(value))
+    return found
+
+
+@router.post("/requests.{fmt}")
+async def create_request(fmt: str, request: Request, session: SessionDep) -> Response:
+    fmt = _format(fmt)
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    client = service.client_for_key(session, fields.get("api_key") or request.query_params.get("api_key"))
+    new = service.NewRequest(
+        service_code=fields.get("service_code"),
+        lat=fields.get("lat"),
+        long=fields.get("long"),
+        address_string=fields.get("address_string"),
+        address_id=fields.get("address_id"),
+        description=fields.get("description"),
+        email=fields.get("email"),
+        phone=fields.get("phone"),
+        first_name=fields.get("first_name"),
+        last_name=fields.get("last_name"),
+        media_url=fields.get("media_url"),
+        attributes=_attributes(form),
+    )
+    ticket = service.create_request(session, client, new)
+    notice = "Đã tiếp nhận; thời hạn xử lý theo quy định của thành phố."
+    return reply(
+        fmt,
+        "service_requests",
+        [{"service_request_id": ticket.code, "service_notice": notice, "account_id": None}],
+        201,
+    )
+
+
+@router.get("/requests.{fmt}")
+def list_requests(
+    fmt: str,
+    session: SessionDep,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> Response:
+    found = service.list_requests(
+        session,
+        service_request_id=service_request_id,
+        service_code=service_code,
+        start_date=start_date,
+        end_date=end_date,
+        status=status,
+    )
+    return reply(_format(fmt), "service_requests", found)
+
+
+@router.get("/requests/{service_request_id}.{fmt}")
+def get_request(service_request_id: str, fmt: str, session: SessionDep) -> Response:
+    return reply(_format(fmt), "service_requests", [service.get_request(session, service_request_id)])
+
+
+@router.get("/tokens/{token}.{fmt}")
+def token(token: str, fmt: str) -> Response:
+    _format(fmt)
+    # CivicDesk answers POST requests with the service_request_id at once and issues no tokens
+    raise NotFound(f"token {token} not found: this server returns service_request_id directly")
+
+
+@router.get("/servicerequestupdates.{fmt}")
+def request_updates(
+    fmt: str, session: SessionDep, start_date: str | None = None, end_date: str | None = None
+) -> Response:
+    return reply(_format(fmt), "service_request_updates", service.updates(session, start_date, end_date))
+
+
+class ClientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    requests_per_minute: int = Field(default=60, ge=1, le=10000)
+
+
+def _admin(user: Any) -> None:
+    if Role(user.role) != Role.ADMIN:
+        raise Forbidden("only administrators manage Open311 clients")
+
+
+@admin_router.post("", status_code=201)
+def create_client(body: ClientIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    _admin(user)
+    client, key = service.create_client(session, body.name, body.requests_per_minute)
+    return {**client.model_dump(mode="json", exclude={"key_hash"}), "api_key": key}
+
+
+@admin_router.get("")
+def list_clients(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    _admin(user)
+    rows = session.exec(select(ApiClient).order_by(col(ApiClient.id))).all()
+    return [row.model_dump(mode="json", exclude={"key_hash"}) for row in rows]
+
+
+@admin_router.delete("/{client_id}", status_code=204)
+def revoke_client(client_id: int, session: SessionDep, user: CurrentUser) -> None:
+    _admin(user)
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise NotFound(f"no Open311 client {client_id}")
+    client.active = False
