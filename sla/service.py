@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock
 from sla.policies import Target, Targets, targets_for
@@ -386,6 +386,7 @@ def add_exception(session: Session, day: date, kind: str, note: str = "") -> Cal
     row.kind, row.note = kind, note
     session.add(row)
     session.flush()
+    reschedule_from(session, day)
     return row
 
 
@@ -394,6 +395,38 @@ def remove_exception(session: Session, day: date) -> None:
     if row is None:
         raise NotFound(f"no calendar exception on {day.isoformat()}")
     session.delete(row)
+    session.flush()
+    reschedule_from(session, day)
+
+
+def reschedule_from(session: Session, day: date, *, batch: int = 1000) -> int:
+    """The calendar changed on ``day``: running clocks whose due or warning time lies on or after it are
+    due again from the same running segment under the calendar now in force (a day off announced next
+    week moves the deadlines that cross it). Clocks due before the day cannot be affected and are not
+    read. Returns how many clocks were rescheduled."""
+    calendar = calendar_for(session)
+    since = as_utc(datetime.combine(day, time(0), VN_TZ))
+    now = utcnow()
+    moved, last_id = 0, 0
+    while True:
+        clocks = session.exec(
+            select(SlaClock)
+            .where(
+                SlaClock.state == ClockState.RUNNING,
+                col(SlaClock.due_at) >= since,
+                col(SlaClock.id) > last_id,
+            )
+            .order_by(col(SlaClock.id))
+            .limit(batch)
+        ).all()
+        if not clocks:
+            return moved
+        for clock in clocks:
+            _schedule(clock, calendar, now)
+            session.add(clock)
+        session.flush()
+        moved += len(clocks)
+        last_id = clocks[-1].id or last_id
 
 
 # --- compliance for the dashboards ------------------------------------------------------------------

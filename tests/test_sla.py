@@ -247,3 +247,27 @@ def test_status_page_shows_the_deadline(client: TestClient, engine: Engine) -> N
     assert public["due_at"] == due.isoformat().replace("+00:00", "Z") or public["due_at"].startswith(
         due.isoformat()[:16]
     )
+
+
+def test_an_announced_day_off_moves_the_deadlines_that_cross_it(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        ticket = new_ticket(session)  # normal: five working days to resolve
+        before = sla.calendar_for(session)
+        resolution = clocks(session, ticket.id or 0)[(ClockKind.RESOLUTION, 1)]
+        old_due = resolution.due_at
+        assert old_due is not None
+        # the government announces a day off on a working day inside the five days
+        inside = next(d for d in before.working_days(old_due.date() - timedelta(days=3), old_due.date()))
+        sla.add_exception(session, inside, "day_off", "nghỉ bù")
+        after = sla.calendar_for(session)
+        assert not after.is_working_day(inside)
+        assert resolution.due_at == after.add(ticket.created_at, 5 * 480)
+        assert resolution.due_at is not None and resolution.due_at > old_due
+        assert after.minutes_between(ticket.created_at, resolution.due_at) == pytest.approx(5 * 480)
+        # a day off long after every deadline changes nothing; taking the first one back restores it
+        far = old_due.date() + timedelta(days=400)
+        moved = resolution.due_at
+        sla.add_exception(session, far, "day_off")
+        assert resolution.due_at == moved
+        sla.remove_exception(session, inside)
+        assert resolution.due_at == old_due

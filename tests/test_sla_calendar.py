@@ -101,3 +101,39 @@ def test_configuration_is_checked() -> None:
         parse_weekdays("monday,funday")
     with pytest.raises(Invalid):
         WorkingCalendar(weekdays=frozenset()).add(local(2026, 1, 5), 60)
+
+
+def test_working_time_properties_hold_under_random_swaps() -> None:
+    """Property-style: for random calendars (random days off and make-up Saturdays around Tết 2027) and
+    random starts, the due time lies in office hours of a working day, measures back to the target,
+    grows with the target, and adding in two steps is adding once."""
+    rng = random.Random(4)
+    base = date(2027, 1, 15)
+    for _ in range(40):
+        days = [base + timedelta(days=rng.randrange(0, 60)) for _ in range(6)]
+        cal = WorkingCalendar(
+            extra_days_off=frozenset(d for d in days[:3] if d.weekday() < 5),
+            extra_working_days=frozenset(d for d in days[3:] if d.weekday() == 5),
+        )
+        start = local(2027, 1, 15) + timedelta(minutes=rng.randrange(0, 50 * 24 * 60))
+        first, second = rng.randrange(1, 5 * 480), rng.randrange(1, 5 * 480)
+        due = cal.add(start, first)
+        local_due = due.astimezone(VN_TZ)
+        assert cal.is_working_day(local_due.date())
+        assert any(a < local_due.time() <= b for a, b in cal.office_hours)
+        assert cal.minutes_between(start, due) == pytest.approx(first)
+        assert cal.add(start, first + second) > due
+        assert cal.add(due, second) == cal.add(start, first + second)
+        for day in cal.extra_days_off:
+            assert not cal.is_working_day(day)
+        for day in cal.extra_working_days:
+            assert cal.is_working_day(day)
+
+
+def test_a_make_up_saturday_during_tet_counts_and_a_tet_day_does_not() -> None:
+    tet = date(2027, 2, 6)  # a Saturday, and Tết: a make-up working day on it wins over the holiday
+    assert not CAL.is_working_day(tet)
+    swapped = WorkingCalendar(extra_working_days=frozenset({tet}))
+    assert swapped.is_working_day(tet)
+    # from Wednesday 3 February 16:00, two hours: one on the 3rd, then 07:00 + 1 h on Saturday the 6th
+    assert swapped.add(local(2027, 2, 3, 16, 0), hours(2)) == local(2027, 2, 6, 8, 0)
