@@ -16,6 +16,15 @@ def http_client() -> httpx.Client:
     return httpx.Client(timeout=get_settings().channel_http_timeout)
 
 
+def configured(channel: str) -> bool:
+    settings = get_settings()
+    if channel == "zalo":
+        return bool(settings.zalo_app_id and settings.zalo_app_secret)
+    if channel == "facebook":
+        return bool(settings.facebook_page_id and settings.facebook_page_token)
+    return False
+
+
 def client_for(channel: str, http: httpx.Client, engine: Engine | None = None) -> ChannelClient:
     settings = get_settings()
     if channel == "zalo":

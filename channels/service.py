@@ -308,6 +308,18 @@ def queue_message(session: Session, ticket: Ticket, purpose: str, text: str) -> 
     to = _recipient(session, ticket)
     if to is None or not text:
         return None
+    from channels.clients import configured
+
+    if not configured(ticket.origin_channel):
+        service.record_event(
+            session,
+            ticket,
+            TicketEventKind.REPLY_FAILED,
+            actor=SYSTEM,
+            purpose=purpose,
+            note=f"{ticket.origin_channel} is not configured here: the citizen was not told",
+        )
+        return None
     outbound = OutboundMessage(
         ticket_id=ticket.id,
         channel=ticket.origin_channel,
@@ -424,8 +436,10 @@ def send(session_factory: Any, outbound_id: int, client: ChannelClient) -> SendR
         return None
     try:
         result = send_with(client, job)
-    except (httpx.HTTPError, DomainError) as exc:
+    except httpx.HTTPError as exc:  # the network or the provider is down: try again later
         result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
+    except DomainError as exc:  # e.g. Zalo not authorised yet: a person must act, retrying will not help
+        result = SendResult(False, error=exc.message, retry=False)
     with session_factory() as session:
         record_result(session, outbound_id, result)
     return result

@@ -528,3 +528,19 @@ def test_staff_split_a_message_off_and_edited_comments_join_their_ticket(
         assert len(facebook_tickets) == 1
         texts = [m.text for m in tickets.messages_of(session, facebook_tickets[0].id or 0)]
         assert any("Ngập nặng" in text for text in texts)
+
+
+def test_an_unconfigured_channel_is_said_on_the_timeline_not_retried(
+    client: TestClient, engine: Engine
+) -> None:
+    from tickets.citizens import Contact
+
+    get_settings.cache_clear()  # no Zalo credentials in this environment
+    with unit_of_work(engine) as session:
+        ticket = tickets.create_ticket(
+            session,
+            tickets.NewTicket(description="Rác ở P. Phủ Hà", channel="zalo", contact=Contact(zalo_id="41")),
+        )
+        kinds = [e.kind for e in events_of(session, ticket.id or 0)]
+        assert EventKind.REPLY_FAILED in kinds
+        assert session.exec(select(OutboundMessage)).first() is None
