@@ -1,4 +1,9 @@
-"""Fixed-window rate limits kept in the database, so they hold across web workers and restarts."""
+"""Rate limits kept in the database, so they hold across web workers and restarts.
+
+Counts are kept per fixed window, but a request is judged on a sliding window: the previous
+window's count, weighted by how much of it still overlaps the last ``window_seconds``, plus the
+current count. A burst straddling a window boundary is therefore not let through twice.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from civicdesk.errors import TooManyRequests
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -21,9 +26,17 @@ class RateLimitWindow(SQLModel, table=True):
     hits: int = 0
 
 
-def hit(session: Session, key: str, *, limit: int, window_seconds: int, message: str) -> int:
+def hit(
+    session: Session,
+    key: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    message: str,
+    now: datetime | None = None,
+) -> int:
     """Count one hit for ``key`` in the current window; refuse with 429 past ``limit``."""
-    now = utcnow()
+    now = now or utcnow()
     start = datetime.fromtimestamp(now.timestamp() // window_seconds * window_seconds, tz=now.tzinfo)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -33,8 +46,15 @@ def hit(session: Session, key: str, *, limit: int, window_seconds: int, message:
         set_={"hits": col(RateLimitWindow.hits) + 1},
     ).returning(col(RateLimitWindow.hits))
     hits: int = session.execute(statement).scalar_one()
-    if hits > limit:
-        raise TooManyRequests(
-            message, retry_after=int(start.timestamp() + window_seconds - now.timestamp()) + 1
+    elapsed = (now - start).total_seconds()
+    previous_start = datetime.fromtimestamp(start.timestamp() - window_seconds, tz=now.tzinfo)
+    previous_hits = session.exec(
+        select(RateLimitWindow.hits).where(
+            RateLimitWindow.key == key[:200], RateLimitWindow.window_start == previous_start
         )
+    ).first()
+    overlap = max(0.0, 1 - elapsed / window_seconds)
+    estimate = hits + (previous_hits or 0) * overlap
+    if estimate > limit:
+        raise TooManyRequests(message, retry_after=int(window_seconds - elapsed) + 1)
     return hits
