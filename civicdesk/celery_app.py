@@ -12,7 +12,15 @@ from civicdesk import wiring
 from civicdesk.settings import get_settings
 
 # Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
-TASK_MODULES = ["tickets.tasks", "sla.tasks", "routing.tasks", "channels.tasks"]
+TASK_MODULES = [
+    "tickets.tasks",
+    "sla.tasks",
+    "routing.tasks",
+    "channels.tasks",
+    "ioc.tasks",
+    "telephony.tasks",
+    "civicdesk.tasks",
+]
 
 
 def _beat_schedule() -> dict[str, Any]:

@@ -69,8 +69,14 @@ def _seed(*, demo: bool, count: int = 200) -> None:
     with unit_of_work() as session:
         added = seed_reference(session)
     click.echo("reference data: " + ", ".join(f"{n} new {table}" for table, n in added.items()))
+    from ioc import service as ioc
+
+    with unit_of_work() as session:
+        click.echo(f"IOC connectors: {ioc.seed(session)} new")
     if not demo:
         return
+    with unit_of_work() as session:
+        click.echo(f"IOC demo history: {ioc.backfill(session)} readings")
     with unit_of_work() as session:
         users = demo_data.seed_demo_users(session)
     click.echo(f"demo users: {len(users)} new (password '{demo_data.DEMO_PASSWORD}')")
@@ -191,8 +197,10 @@ def run(host: str, port: int, no_demo: bool) -> None:
 def _add_domain_commands() -> None:
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
+    from telephony.cli import telephony_group
 
     main.add_command(sla_group)
+    main.add_command(telephony_group)
     main.add_command(triage_command)
     main.add_command(nlp_group)
 

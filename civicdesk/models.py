@@ -5,10 +5,13 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import channels.models
+import civicdesk.live
 import civicdesk.ratelimit
+import ioc.models
 import open311.models
 import routing.models
 import sla.models
+import telephony.models
 import tickets.models
 import tickets.reference
 import tickets.staff
@@ -19,10 +22,13 @@ MODEL_MODULES = [
     tickets.reference,
     tickets.staff,
     civicdesk.ratelimit,
+    civicdesk.live,
     sla.models,
     routing.models,
     channels.models,
     open311.models,
+    ioc.models,
+    telephony.models,
 ]
 
 

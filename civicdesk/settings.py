@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     ami_port: int = 5038
     ami_username: str = ""
     ami_secret: str = ""
+    # contexts where PSTN calls to the hotline enter the dialplan (sample: telephony/asterisk/extensions.conf)
+    ami_inbound_contexts: str = "from-pstn,from-trunk"
+    hotline_number: str = "19009113"
+    ami_callback_context: str = "from-internal"
+    ami_ping_seconds: float = Field(10.0, gt=0)
+    queue_wrap_up_seconds: int = Field(10, ge=0, description="as wrapuptime in queues.conf")
+    service_level_seconds: int = Field(20, gt=0, description="answered within this many seconds of joining")
+    short_abandon_seconds: int = Field(5, ge=0, description="abandons quicker than this are reported apart")
+    transcribe_recordings: bool = False  # also transcribe recorded conversations (kept on the call)
+    vosk_model: Path | None = None  # a Vosk model directory, e.g. vosk-model-small-vn-0.4
+    voicemail_dir: Path = Path("/var/spool/asterisk/voicemail")  # where relative voicemail files live
     # SLA working calendar: office hours on working weekdays, local time (see sla/calendar.py)
     sla_office_hours: str = Field(
         "07:00-11:30,13:30-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$"
@@ -58,6 +69,7 @@ class Settings(BaseSettings):
     facebook_graph_base: str = "https://graph.facebook.com/v21.0"
     channel_http_timeout: float = Field(10.0, gt=0, le=60)
     thread_window_hours: int = Field(72, ge=0, description="a message joins the open ticket this recent")
+    ioc_wall_key: str = Field("", description="key the video wall uses for /ioc pages; empty: open")
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-HOOK_MODULES = ["sla.hooks", "routing.hooks", "channels.hooks"]
+HOOK_MODULES = ["sla.hooks", "routing.hooks", "channels.hooks", "telephony.hooks"]
 
 
 def install() -> None:

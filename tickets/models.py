@@ -81,6 +81,7 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     RATED = "rated"
     CALL_LINKED = "call_linked"
+    CALLBACK = "callback"
 
 
 class ActorType(StrEnum):

@@ -17,8 +17,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civicdesk import wiring
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, NotFound
-from web.api import auth, channels, health, open311, public, reference, sla, tickets, triage, webhooks
+from web.api import (
+    auth,
+    channels,
+    health,
+    ioc,
+    open311,
+    public,
+    reference,
+    sla,
+    telephony,
+    tickets,
+    triage,
+    webhooks,
+)
 from web.pages import errors as page_errors
+from web.pages import ioc as ioc_pages
 from web.pages import public as public_pages
 
 log = logging.getLogger(__name__)
@@ -36,7 +50,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(public.router)
     app.include_router(sla.router)
+    app.include_router(telephony.router)
     app.include_router(open311.router)
+    app.include_router(ioc.router)
+    app.include_router(ioc_pages.router)
     app.include_router(open311.admin_router)
     app.include_router(webhooks.router)
     app.include_router(channels.router)

@@ -238,11 +238,11 @@ def public_reports(
         filters=filters,
         categories=_categories(session),
         wards=_current_wards(session),
-        map=_ward_map(session, reports),
+        map=ward_map(session, reports),
     )
 
 
-def _ward_map(session: Session, reports: list[public.PublicReport]) -> dict[str, object]:
+def ward_map(session: Session, reports: list[public.PublicReport]) -> dict[str, object]:
     """Old units shaded by the ward that took them over, with the number of reports per current ward."""
     svg = SvgMap()
     wards = {w.code: w for w in session.exec(select(Ward)).all()}

@@ -1,0 +1,61 @@
+"""Live events for staff screens (screen pop, queue and board changes) across processes.
+
+The telephony service, the Celery workers and the web process are separate processes, and the
+embedded run has no Redis, so events go through a small table: a producer writes a row inside its own
+transaction (the event exists only if what it announces was committed), and the web process's
+server-sent-event stream reads rows newer than the last id it sent, a few times a second. Rows older
+than an hour are purged by beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, String, delete, func
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from civicdesk.timeutil import UTCDateTime, utcnow
+
+KEEP_FOR = timedelta(hours=1)
+
+
+class LiveEvent(SQLModel, table=True):
+    __tablename__ = "live_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "agent:<user id>" for one agent's console, "queue" for wallboards, "tickets" for task lists
+    topic: str = Field(sa_type=String(64), index=True)
+    kind: str = Field(sa_type=String(32))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+def agent_topic(user_id: int) -> str:
+    return f"agent:{user_id}"
+
+
+def publish(session: Session, topic: str, kind: str, payload: dict[str, Any]) -> None:
+    """Joins the caller's transaction: subscribers see the event once that transaction commits."""
+    session.add(LiveEvent(topic=topic, kind=kind, payload=payload))
+
+
+def latest_id(session: Session) -> int:
+    return int(session.exec(select(func.coalesce(func.max(LiveEvent.id), 0))).one() or 0)
+
+
+def read_since(session: Session, topics: Iterable[str], after_id: int, limit: int = 100) -> list[LiveEvent]:
+    query = (
+        select(LiveEvent)
+        .where(col(LiveEvent.id) > after_id, col(LiveEvent.topic).in_(list(topics)))
+        .order_by(col(LiveEvent.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def purge(session: Session, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - KEEP_FOR
+    result = session.exec(delete(LiveEvent).where(col(LiveEvent.created_at) < cutoff))
+    return int(result.rowcount or 0)

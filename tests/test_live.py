@@ -1,0 +1,44 @@
+"""Live events reach a reader only after the producer's transaction commits, per topic, in order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from civicdesk import live
+from civicdesk.db import unit_of_work
+from civicdesk.timeutil import utcnow
+
+
+def test_only_committed_events_are_read_in_order_per_topic(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        start = live.latest_id(session)
+    with Session(engine) as producer:
+        live.publish(producer, live.agent_topic(7), "screen_pop", {"caller": "rolled back"})
+        producer.flush()
+        producer.rollback()
+    with unit_of_work(engine) as session:
+        live.publish(session, live.agent_topic(7), "screen_pop", {"caller": "090"})
+    with unit_of_work(engine) as session:
+        live.publish(session, "queue", "queue_changed", {"waiting": 2})
+        live.publish(session, live.agent_topic(8), "screen_pop", {"caller": "091"})
+    with unit_of_work(engine) as session:
+        mine = live.read_since(session, [live.agent_topic(7), "queue"], start)
+        assert [(e.kind, e.payload) for e in mine] == [
+            ("screen_pop", {"caller": "090"}),
+            ("queue_changed", {"waiting": 2}),
+        ]
+        assert live.read_since(session, ["queue"], mine[-1].id or 0) == []
+
+
+def test_purge_keeps_the_last_hour(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        live.publish(session, "queue", "old", {})
+        session.flush()
+        session.add(live.LiveEvent(topic="queue", kind="older", created_at=utcnow() - timedelta(hours=2)))
+    with unit_of_work(engine) as session:
+        assert live.purge(session) == 1
+    with unit_of_work(engine) as session:
+        assert [e.kind for e in live.read_since(session, ["queue"], 0)] == ["old"]

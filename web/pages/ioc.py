@@ -1,0 +1,37 @@
+"""/ioc: the overview for the video wall and one page per subsystem; data comes from /api/v1/ioc."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from ioc import service
+from tickets import public
+from web.api.ioc import WallAccess
+from web.deps import SessionDep
+from web.pages.common import render
+from web.pages.public import ward_map
+
+router = APIRouter(prefix="/ioc", include_in_schema=False)
+
+
+def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
+    key = request.query_params.get("key")
+    if key:
+        response.set_cookie("ioc_key", key, httponly=True, samesite="lax", max_age=30 * 86400)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
+    open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
+    page = render(
+        request, "ioc/overview.html", subsystems=service.subsystems(), map=ward_map(session, open_reports)
+    )
+    return _remember_key(request, page)
+
+
+@router.get("/{code}", response_class=HTMLResponse)
+def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
+    detail = service.subsystem_detail(session, code, 1)
+    return _remember_key(request, render(request, "ioc/subsystem.html", detail=detail))
