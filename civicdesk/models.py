@@ -12,6 +12,7 @@ import open311.models
 import routing.models
 import sla.models
 import telephony.models
+import tickets.audit
 import tickets.models
 import tickets.reference
 import tickets.staff
@@ -21,6 +22,7 @@ MODEL_MODULES = [
     tickets.models,
     tickets.reference,
     tickets.staff,
+    tickets.audit,
     civicdesk.ratelimit,
     civicdesk.live,
     sla.models,

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
     timezone: str = "Asia/Ho_Chi_Minh"
     access_token_minutes: int = 8 * 60
+    session_hours: int = Field(10, ge=1, le=24, description="a staff sign-in lasts one working shift")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag on the staff cookie; by default set whenever the request is HTTPS"
+    )
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_dir: Path | None = None
     description_max_chars: int = 5000

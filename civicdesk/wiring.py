@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-HOOK_MODULES = ["sla.hooks", "routing.hooks", "channels.hooks", "telephony.hooks"]
+HOOK_MODULES = ["sla.hooks", "routing.hooks", "channels.hooks", "telephony.hooks", "tickets.hooks"]
 
 
 def install() -> None:

@@ -36,3 +36,30 @@ def require_action(user: User, action: str) -> None:
 def require_status_move(user: User, target: Status) -> None:
     if target not in STATUS_MOVES_BY_ROLE[Role(user.role)]:
         raise Forbidden(f"a {user.role} cannot set a ticket to {target.value}; ask a supervisor")
+
+
+# The staff pages each role may open. Tickets themselves are bounded by ``service.visible_to``.
+WORKSPACES: dict[str, frozenset[Role]] = {
+    "console": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN}),
+    "tasks": frozenset({Role.DEPARTMENT_STAFF, Role.WARD_OFFICER, Role.SUPERVISOR, Role.ADMIN}),
+    "boards": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "admin": frozenset({Role.ADMIN}),
+    "tickets": frozenset(Role),
+}
+
+HOME_BY_ROLE: dict[Role, str] = {
+    Role.AGENT: "console",
+    Role.DEPARTMENT_STAFF: "tasks",
+    Role.WARD_OFFICER: "tasks",
+    Role.SUPERVISOR: "boards",
+    Role.ADMIN: "admin",
+}
+
+
+def can_open(user: User, workspace: str) -> bool:
+    return Role(user.role) in WORKSPACES[workspace]
+
+
+def require_workspace(user: User, workspace: str) -> None:
+    if not can_open(user, workspace):
+        raise Forbidden(f"a {user.role} cannot open this page; ask an administrator for access")

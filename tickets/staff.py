@@ -127,3 +127,17 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def set_active(session: Session, user_id: int, active: bool) -> User:
+    """Deactivating also ends every sign-in of that person at once."""
+    from civicdesk.errors import NotFound
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.active and not active:
+        user.token_version += 1
+    user.active = active
+    session.add(user)
+    return user

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civicdesk import wiring
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, NotFound
+from web import audit as staff_audit
 from web.api import (
     auth,
     channels,
@@ -34,6 +36,7 @@ from web.api import (
 from web.pages import errors as page_errors
 from web.pages import ioc as ioc_pages
 from web.pages import public as public_pages
+from web.pages import staff as staff_pages
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +65,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(triage.rules_router)
     app.include_router(sla.notifications_router)
     app.include_router(public_pages.router)
+    app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
+    staff_audit.install(app)
     return app
 
 
 OPEN311 = "/open311/"
+STAFF = "/staff"
 
 
 def _suffix(request: Request) -> str:
@@ -79,6 +85,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if request.url.path.startswith(OPEN311):
             return open311.error_reply(_suffix(request), exc)
+        if exc.status_code == 401 and request.url.path.startswith(STAFF) and request.method == "GET":
+            return RedirectResponse(f"/staff/login?next={quote(request.url.path)}", status_code=303)
         if page_errors.wants_page(request):
             return page_errors.page_for(request, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,8 +15,9 @@ from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized
 from tickets.staff import User
 from web.security import read_token
+from web.sessions import StaffSession, check_csrf, read_cookie
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -28,12 +30,35 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_current_user(session: SessionDep, token: Annotated[str, Depends(oauth2_scheme)]) -> User:
-    user_id, version = read_token(token)
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.token_version != version:
+@dataclass(frozen=True)
+class Credentials:
+    user_id: int
+    version: int
+    cookie: StaffSession | None = None
+
+
+async def get_credentials(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Credentials:
+    """A bearer token (API clients) or the staff cookie (our pages, CSRF-checked)."""
+    if token:
+        return Credentials(*read_token(token))
+    staff = read_cookie(request)
+    if staff is None:
+        raise Unauthorized("sign in first")
+    await check_csrf(request, staff)
+    return Credentials(staff.user_id, staff.version, staff)
+
+
+def get_current_user(
+    request: Request, session: SessionDep, credentials: Annotated[Credentials, Depends(get_credentials)]
+) -> User:
+    user = session.get(User, credentials.user_id)
+    if user is None or not user.active or user.token_version != credentials.version:
         raise Unauthorized("the sign-in is no longer valid; sign in again")
+    request.state.staff = (user.id, user.username)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]

@@ -147,6 +147,15 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _with_staff_words() -> None:
+    from web.i18n_staff import STAFF_MESSAGES
+
+    MESSAGES.update(STAFF_MESSAGES)
+
+
+_with_staff_words()
+
+
 def language_of(request: Request) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get("lang") or DEFAULT_LANGUAGE
     return wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, ConfigDict
 
 from civicdesk.errors import DomainError
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
-from tickets.staff import User, authenticate, create_user
+from tickets.staff import User, authenticate, create_user, set_active
 from web.deps import CurrentUser, SessionDep
 from web.security import issue_token
 
@@ -68,3 +69,15 @@ def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserOu
         ward=body.ward,
     )
     return user_out(created)
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
+
+
+@router.patch("/users/{user_id}")
+def change_user(user_id: int, body: UserChange, user: CurrentUser, session: SessionDep) -> UserOut:
+    permissions.require_action(user, "manage_users")
+    return user_out(set_active(session, user_id, body.active))

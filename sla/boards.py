@@ -1,0 +1,111 @@
+"""What staff look at all day: a worklist ordered by SLA urgency, and the SLA board by department and ward."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, nulls_last
+from sqlmodel import Session, col, select
+
+from civicdesk.timeutil import utcnow
+from sla.models import ClockKind, ClockState, SlaClock
+from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.service import visible_to
+from tickets.staff import User
+
+ACTIVE_CLOCK = (ClockState.RUNNING, ClockState.PAUSED)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    ticket: Ticket
+    due_at: datetime | None
+    clock_state: str | None
+    urgency: str  # breached, at_risk, on_track, paused, no_deadline
+
+
+def _urgency(clock: SlaClock | None, now: datetime) -> str:
+    if clock is None or clock.due_at is None:
+        return "paused" if clock is not None and clock.state == ClockState.PAUSED else "no_deadline"
+    if clock.state == ClockState.PAUSED:
+        return "paused"
+    if clock.breached_at is not None or clock.due_at <= now:
+        return "breached"
+    if clock.warned or (clock.warn_at is not None and clock.warn_at <= now):
+        return "at_risk"
+    return "on_track"
+
+
+def worklist(
+    session: Session,
+    viewer: User,
+    *,
+    statuses: frozenset[Status] = OPEN_STATUSES,
+    department: str | None = None,
+    ward: str | None = None,
+    limit: int = 300,
+    now: datetime | None = None,
+) -> list[WorkItem]:
+    """Open tickets the viewer may see, the nearest (or missed) deadline first."""
+    now = now or utcnow()
+    clock_join = and_(
+        col(SlaClock.ticket_id) == col(Ticket.id),
+        col(SlaClock.kind) == ClockKind.RESOLUTION,
+        col(SlaClock.state).in_(ACTIVE_CLOCK),
+    )
+    query = (
+        select(Ticket, SlaClock)
+        .outerjoin(SlaClock, clock_join)
+        .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
+        .order_by(nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
+        .limit(limit)
+    )
+    if department:
+        query = query.where(Ticket.department_code == department)
+    if ward:
+        query = query.where(Ticket.ward_code == ward)
+    return [
+        WorkItem(
+            ticket, clock.due_at if clock else None, clock.state if clock else None, _urgency(clock, now)
+        )
+        for ticket, clock in session.exec(query).all()
+    ]
+
+
+@dataclass
+class BoardRow:
+    code: str
+    open: int = 0
+    at_risk: int = 0
+    breached: int = 0
+
+
+@dataclass
+class SlaBoard:
+    by_department: list[BoardRow] = field(default_factory=list)
+    by_ward: list[BoardRow] = field(default_factory=list)
+    urgent: list[WorkItem] = field(default_factory=list)
+    totals: Counter[str] = field(default_factory=Counter)
+
+
+def board(session: Session, viewer: User, *, now: datetime | None = None) -> SlaBoard:
+    """Open work at risk or breached, counted by department and by ward, worst first."""
+    items = worklist(session, viewer, limit=5000, now=now)
+    departments: dict[str, BoardRow] = {}
+    wards: dict[str, BoardRow] = {}
+    result = SlaBoard()
+    for item in items:
+        for rows, code in ((departments, item.ticket.department_code), (wards, item.ticket.ward_code)):
+            row = rows.setdefault(code or "—", BoardRow(code or "—"))
+            row.open += 1
+            if item.urgency in ("at_risk", "breached"):
+                setattr(row, item.urgency, getattr(row, item.urgency) + 1)
+        result.totals[item.urgency] += 1
+        result.totals["open"] += 1
+    worst_first = sorted(departments.values(), key=lambda r: (-r.breached, -r.at_risk, -r.open, r.code))
+    result.by_department = worst_first
+    result.by_ward = sorted(wards.values(), key=lambda r: (-r.breached, -r.at_risk, -r.open, r.code))
+    result.urgent = [i for i in items if i.urgency in ("breached", "at_risk")][:50]
+    return result

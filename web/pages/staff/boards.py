@@ -1,0 +1,35 @@
+"""/staff/boards: the supervisor's live queue wallboard and SLA board."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from sla import boards
+from telephony import calls
+from telephony.models import QueueMember
+from web.deps import CredentialsDep, SessionDep
+from web.i18n import language_of
+from web.pages.staff.common import BoardsUser, render_staff
+from web.pages.staff.reference import reference_lists
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+
+@router.get("/boards", response_class=HTMLResponse)
+def supervisor_boards(
+    request: Request, user: BoardsUser, credentials: CredentialsDep, session: SessionDep
+) -> HTMLResponse:
+    from sqlmodel import select
+
+    members = list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())
+    return render_staff(
+        request,
+        "staff/boards.html",
+        user,
+        credentials,
+        queue=calls.queue_snapshot(session),
+        members=members,
+        board=boards.board(session, user),
+        **reference_lists(session, language_of(request)),
+    )

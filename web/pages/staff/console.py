@@ -1,0 +1,36 @@
+"""/staff/console: the agent's desk: incoming-call card, pause, new ticket with suggestions, inbox, triage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import select
+
+from channels.inbox import inbox
+from routing import triage
+from telephony.models import QueueMember
+from tickets.models import Priority
+from web.deps import CredentialsDep, SessionDep
+from web.i18n import language_of
+from web.pages.staff.common import ConsoleUser, render_staff
+from web.pages.staff.reference import reference_lists
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console(
+    request: Request, user: ConsoleUser, credentials: CredentialsDep, session: SessionDep
+) -> HTMLResponse:
+    member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
+    return render_staff(
+        request,
+        "staff/console.html",
+        user,
+        credentials,
+        member=member,
+        conversations=inbox(session, user, limit=50),
+        triage_queue=triage.review_queue(session, limit=50),
+        priorities=[p.value for p in Priority],
+        **reference_lists(session, language_of(request)),
+    )
