@@ -48,7 +48,11 @@ SEES = {
 ADMIN_API = [
     ("POST", "/api/v1/users", {"username": "new-one", "password": "long-enough", "role": "admin"}),
     ("PATCH", "/api/v1/users/1", {"active": False}),
-    ("PUT", "/api/v1/channels/zalo/token", {"access_token": "x" * 12, "refresh_token": "y" * 12, "expires_in": 60}),
+    (
+        "PUT",
+        "/api/v1/channels/zalo/token",
+        {"access_token": "x" * 12, "refresh_token": "y" * 12, "expires_in": 60},
+    ),
 ]
 
 
@@ -76,7 +80,9 @@ def world(engine: Engine) -> dict[str, int]:
 
 def signed_in(client: TestClient, name: str) -> str:
     """Sign in through the login form; returns the page's CSRF token."""
-    answer = client.post("/staff/login", data={"username": name, "password": PASSWORD}, follow_redirects=False)
+    answer = client.post(
+        "/staff/login", data={"username": name, "password": PASSWORD}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     page = client.get("/staff/tickets")
     marker = 'name="csrf-token" content="'

@@ -31,7 +31,8 @@ def _user(engine: Engine, name: str, role: str = "agent", **kw: str) -> int:
 
 def _sign_in(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     return client.post(
-        "/staff/login", data={"username": name, "password": password, "next": "/staff/tickets"},
+        "/staff/login",
+        data={"username": name, "password": password, "next": "/staff/tickets"},
         follow_redirects=False,
     )
 
@@ -54,7 +55,9 @@ def test_a_login_link_cannot_send_people_elsewhere(client: TestClient, engine: E
     _user(engine, "lan")
     for target in ("https://evil.example/", "//evil.example", "javascript:alert(1)"):
         answer = client.post(
-            "/staff/login", data={"username": "lan", "password": PASSWORD, "next": target}, follow_redirects=False
+            "/staff/login",
+            data={"username": "lan", "password": PASSWORD, "next": target},
+            follow_redirects=False,
         )
         assert answer.headers["location"] == "/staff"
 
@@ -107,14 +110,20 @@ def test_staff_actions_are_audited(client: TestClient, engine: Engine) -> None:
     client.post("/api/v1/tickets", json={"description": ""}, headers={"X-CSRF-Token": token})
     with unit_of_work(engine) as session:
         mine = [(e.action, e.target, e.outcome) for e in audit.recent(session, user_id=user_id)]
-    assert mine[:3] == [("post", "/api/v1/tickets", 422), ("post", "/api/v1/tickets", 201), ("sign_in", "", 200)]
+    assert mine[:3] == [
+        ("post", "/api/v1/tickets", 422),
+        ("post", "/api/v1/tickets", 201),
+        ("sign_in", "", 200),
+    ]
 
 
 def test_exports_follow_the_filter_and_keep_formulas_as_text(client: TestClient, engine: Engine) -> None:
     _user(engine, "anh", role="supervisor")
     with unit_of_work(engine) as session:
-        for text in ("=HYPERLINK(\"http://x\") ngập nước", "Rác thải ở chợ"):
-            create_ticket(session, NewTicket(description=text, title=text, channel=Channel.WEB, contact=Contact()))
+        for text in ('=HYPERLINK("http://x") ngập nước', "Rác thải ở chợ"):
+            create_ticket(
+                session, NewTicket(description=text, title=text, channel=Channel.WEB, contact=Contact())
+            )
     _sign_in(client, "anh")
     csv_text = client.get("/staff/tickets/export.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("Mã phản ánh,Trạng thái")

@@ -246,7 +246,8 @@
     box.hidden = false;
     $('[data-s="category"]', box).textContent = optionText(ticketForm.elements.category, suggestion.category);
     $('[data-s="ward"]', box).textContent = optionText(ticketForm.elements.ward, suggestion.ward);
-    $('[data-s="department"]', box).textContent = suggestion.department || "—";
+    const departments = JSON.parse(($("#department-names") || {}).textContent || "{}");
+    $('[data-s="department"]', box).textContent = departments[suggestion.department] || suggestion.department || "—";
     $('[data-s="confidence"]', box).textContent = `(${Math.round((suggestion.category_confidence || 0) * 100)}%)`;
     const dupes = suggestion.duplicates || [];
     $('[data-s="duplicates"]', box).hidden = !dupes.length;

@@ -22,6 +22,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 def console(
     request: Request, user: ConsoleUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
+    names = reference_lists(session, language_of(request))
     member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
     return render_staff(
         request,
@@ -32,5 +33,6 @@ def console(
         conversations=inbox(session, user, limit=50),
         triage_queue=triage.review_queue(session, limit=50),
         priorities=[p.value for p in Priority],
-        **reference_lists(session, language_of(request)),
+        department_names={d.code: names["label"](d) for d in names["departments"]},
+        **names,
     )

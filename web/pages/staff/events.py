@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
-from sqlmodel import col, or_, select
+from sqlmodel import Session, col, or_, select
 
 from civicdesk import live
 from civicdesk.db import unit_of_work
@@ -23,7 +23,7 @@ from civicdesk.timeutil import utcnow
 from tickets import permissions
 from tickets.hooks import TICKETS_TOPIC
 from tickets.staff import User
-from web.deps import CurrentUser
+from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -55,11 +55,10 @@ def _read(engine: Engine, topics: list[str], after_id: int) -> list[live.LiveEve
         return list(session.exec(query))
 
 
-def _start_id(engine: Engine, last_event_id: str | None) -> int:
+def _start_id(session: Session, last_event_id: str | None) -> int:
     if last_event_id and last_event_id.isdigit():
         return int(last_event_id)
-    with unit_of_work(engine) as session:
-        return live.latest_id(session)
+    return live.latest_id(session)
 
 
 async def stream(request: Request, engine: Engine, topics: list[str], after_id: int) -> AsyncIterator[str]:
@@ -84,9 +83,10 @@ async def stream(request: Request, engine: Engine, topics: list[str], after_id: 
 
 
 @router.get("/events")
-def events(request: Request, user: CurrentUser) -> StreamingResponse:
+def events(request: Request, user: CurrentUser, session: SessionDep) -> StreamingResponse:
+    # the request's own session: on SQLite a second transaction here would wait for this one
     engine: Engine = request.app.state.engine
-    start = _start_id(engine, request.headers.get("last-event-id"))
+    start = _start_id(session, request.headers.get("last-event-id"))
     return StreamingResponse(
         stream(request, engine, topics_for(user), start),
         media_type="text/event-stream",
