@@ -165,3 +165,13 @@ def test_the_event_stream_sends_committed_events_for_my_topics_only(engine: Engi
 
 def test_the_event_stream_needs_a_sign_in(client: TestClient) -> None:
     assert client.get("/staff/events", follow_redirects=False).status_code == 303
+
+
+def test_every_timeline_event_and_agent_state_has_words_in_both_languages() -> None:
+    from telephony.models import AgentState
+    from tickets.models import EventKind
+    from web.i18n import MESSAGES
+
+    keys = [f"ev_{k.value}" for k in EventKind] + [f"a_{s.value}" for s in AgentState]
+    missing = [key for key in keys if not (MESSAGES.get(key, {}).get("vi") and MESSAGES[key].get("en"))]
+    assert missing == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sla import boards
@@ -41,18 +41,19 @@ def tasks(
     )
 
 
-def _filters(
-    status: list[str] | None,
-    category: str | None,
-    ward: str | None,
-    department: str | None,
-    channel: Channel | None,
-    q: str | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
+def list_filters(
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    ward: str | None = None,
+    department: str | None = None,
+    channel: Channel | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
 ) -> TicketFilter:
+    """The list's filters from the query string; an empty select means "all"."""
     return TicketFilter(
-        status=status or [],
+        status=[s for s in status or [] if s],
         category=category or None,
         ward=ward or None,
         department=department or None,
@@ -63,7 +64,7 @@ def _filters(
     )
 
 
-FilterQuery = Annotated[list[str] | None, Query()]
+Filters = Annotated[TicketFilter, Depends(list_filters)]
 
 
 @router.get("/tickets", response_class=HTMLResponse)
@@ -72,17 +73,9 @@ def ticket_list(
     user: CurrentUser,
     credentials: CredentialsDep,
     session: SessionDep,
-    status: FilterQuery = None,
-    category: str | None = None,
-    ward: str | None = None,
-    department: str | None = None,
-    channel: Channel | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    filters: Filters,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    filters = _filters(status, category, ward, department, channel, q, created_from, created_to)
     rows, next_cursor = service.list_tickets(session, filters, viewer=user, limit=100, cursor=cursor)
     query = request.url.query
     return render_staff(
@@ -102,21 +95,8 @@ def ticket_list(
 
 
 @router.get("/tickets/export.{fmt}")
-def export(
-    fmt: str,
-    user: CurrentUser,
-    session: SessionDep,
-    status: FilterQuery = None,
-    category: str | None = None,
-    ward: str | None = None,
-    department: str | None = None,
-    channel: Channel | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-) -> Response:
+def export(fmt: str, user: CurrentUser, session: SessionDep, filters: Filters) -> Response:
     """The same filtered list as the page, as far as the viewer may see, as CSV or XLSX."""
-    filters = _filters(status, category, ward, department, channel, q, created_from, created_to)
     if fmt == "csv":
         body, media = export_csv(session, filters, user), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
