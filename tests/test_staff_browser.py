@@ -85,6 +85,7 @@ class SimulatedPbx:
         self._run(self._stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()
 
 
 @pytest.fixture(scope="module")
