@@ -134,6 +134,8 @@ def sign_in(browser: Browser, base: str, username: str) -> Page:  # noqa: F811
     page.goto(f"{base}/staff")
     page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', PASSWORD)
+    if username == "giamsat":
+        shot(page, "staff-login")
     page.click('button[type="submit"]')
     expect(page.locator("#live")).to_have_class("live on", timeout=10_000)
     return page
