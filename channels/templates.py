@@ -27,6 +27,11 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+def previews(session: Session) -> dict[str, str]:
+    """Every template as it reads now, with its placeholders shown, for the admin pages."""
+    return {key: render(session, key, code="{code}", link="{link}", note="{note}") for key in DEFAULTS}
+
+
 def render(session: Session, key: str, **values: str) -> str:
     row = session.get(ReplyTemplate, key)
     text = row.text_vi if row else DEFAULTS[key]

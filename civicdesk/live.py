@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, delete, func
+from sqlalchemy import JSON, Column, String, delete, func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -45,10 +45,22 @@ def latest_id(session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(LiveEvent.id), 0))).one() or 0)
 
 
-def read_since(session: Session, topics: Iterable[str], after_id: int, limit: int = 100) -> list[LiveEvent]:
+def read_since(
+    session: Session,
+    topics: Iterable[str],
+    after_id: int,
+    limit: int = 100,
+    *,
+    also_since: datetime | None = None,
+) -> list[LiveEvent]:
+    """Events after ``after_id``; with ``also_since``, also those created since then, because on
+    PostgreSQL ids can commit out of order and a reader must look back to miss none."""
+    newer = col(LiveEvent.id) > after_id
+    if also_since is not None:
+        newer = or_(newer, col(LiveEvent.created_at) >= also_since)
     query = (
         select(LiveEvent)
-        .where(col(LiveEvent.id) > after_id, col(LiveEvent.topic).in_(list(topics)))
+        .where(newer, col(LiveEvent.topic).in_(list(topics)))
         .order_by(col(LiveEvent.id))
         .limit(limit)
     )

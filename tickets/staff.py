@@ -10,7 +10,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, select
 
-from civicdesk.errors import Conflict, DomainError, Invalid, TooManyRequests, Unauthorized
+from civicdesk.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
 from civicdesk.timeutil import VN_TZ, UTCDateTime, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -131,8 +131,6 @@ def create_user(
 
 def set_active(session: Session, user_id: int, active: bool) -> User:
     """Deactivating also ends every sign-in of that person at once."""
-    from civicdesk.errors import NotFound
-
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")

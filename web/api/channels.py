@@ -60,10 +60,7 @@ class TemplateIn(BaseModel):
 
 @router.get("/templates")
 def list_templates(session: SessionDep, user: CurrentUser) -> dict[str, str]:
-    return {
-        key: templates.render(session, key, code="{code}", link="{link}", note="{note}")
-        for key in templates.DEFAULTS
-    }
+    return templates.previews(session)
 
 
 @router.put("/templates/{key}")

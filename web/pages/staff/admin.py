@@ -40,10 +40,7 @@ def admin(
         rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.position))).all()),
         policies=list(session.exec(select(SlaPolicy).order_by(SlaPolicy.scope, SlaPolicy.code)).all()),
         exceptions=list(session.exec(select(CalendarException).order_by(col(CalendarException.day))).all()),
-        reply_templates={
-            key: templates.render(session, key, code="{code}", link="{link}", note="{note}")
-            for key in templates.DEFAULTS
-        },
+        reply_templates=templates.previews(session),
         dead_letters=channel_service.dead_letters(session, limit=100),
         outbox=outbox,
         audit_entries=audit.recent(session, limit=100),

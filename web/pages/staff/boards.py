@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 
 from sla import boards
 from telephony import calls
@@ -20,8 +21,6 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 def supervisor_boards(
     request: Request, user: BoardsUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
-    from sqlmodel import select
-
     members = list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())
     return render_staff(
         request,

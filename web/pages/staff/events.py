@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
 from civicdesk import live
 from civicdesk.db import unit_of_work
@@ -42,17 +42,7 @@ def topics_for(user: User) -> list[str]:
 
 def _read(engine: Engine, topics: list[str], after_id: int) -> list[live.LiveEvent]:
     with unit_of_work(engine) as session:
-        recent = utcnow() - LOOK_BACK
-        query = (
-            select(live.LiveEvent)
-            .where(
-                col(live.LiveEvent.topic).in_(topics),
-                or_(col(live.LiveEvent.id) > after_id, col(live.LiveEvent.created_at) >= recent),
-            )
-            .order_by(col(live.LiveEvent.id))
-            .limit(200)
-        )
-        return list(session.exec(query))
+        return live.read_since(session, topics, after_id, limit=200, also_since=utcnow() - LOOK_BACK)
 
 
 def _start_id(session: Session, last_event_id: str | None) -> int:

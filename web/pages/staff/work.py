@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from civicdesk.errors import NotFound
 from sla import boards
 from sla import service as sla_service
 from tickets import permissions, service
@@ -103,8 +104,6 @@ def export(fmt: str, user: CurrentUser, session: SessionDep, filters: Filters) -
         body = export_xlsx(session, filters, user)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        from civicdesk.errors import NotFound
-
         raise NotFound("exports come as .csv or .xlsx")
     name = f"phan-anh-{datetime.now():%Y%m%d-%H%M}.{fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
