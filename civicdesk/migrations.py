@@ -1,7 +1,9 @@
-"""Schema changes by Alembic only: the same migrations on SQLite and PostgreSQL."""
+"""Schema changes by Alembic only. The migrations are the folder alembic/ of a checkout, installed as the
+package `civicdesk_migrations` (see setup.py), so an installed wheel migrates without a checkout."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from alembic.config import Config
@@ -9,12 +11,20 @@ from sqlalchemy.engine import Engine
 
 from alembic import command
 
-ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS_PACKAGE = "civicdesk_migrations"
+
+
+def script_location() -> Path:
+    spec = importlib.util.find_spec(MIGRATIONS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the package {MIGRATIONS_PACKAGE} is missing: reinstall civicdesk")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    """Configured in code; alembic.ini in a checkout is only for the `alembic` command of developers."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
     if engine is not None:
         config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return config
