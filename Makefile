@@ -1,15 +1,34 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv, pinned, in a small tools venv of its own; it installs exactly what uv.lock says
+TOOLS := .tools
+UV_VERSION := 0.13.9
+UV := $(TOOLS)/bin/uv
+UV_STAMP := $(TOOLS)/uv-$(UV_VERSION)
+# uv reads no pip configuration (this machine's extra indexes and constraints); it must not fetch a
+# Python of its own either: the venv is made from $(PY)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-$(BIN)/civicdesk: pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+$(UV_STAMP):
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
 
-.PHONY: install run test lint
+# the locked versions, checked against their hashes, with the dev extra and the project editable;
+# fails (run `make lock`) when pyproject.toml asks for something uv.lock does not have
+$(BIN)/civicdesk: $(UV_STAMP) uv.lock pyproject.toml setup.py
+	$(UV) sync --locked --extra dev --python $(PY)
+	touch $@
+
+.PHONY: install lock run test lint
 install: $(BIN)/civicdesk
+
+# refresh uv.lock after a change of dependencies in pyproject.toml; LOCK_ARGS=--upgrade takes the newest
+# versions allowed, LOCK_ARGS="--upgrade-package NAME" one package's
+lock: $(UV_STAMP)
+	$(UV) lock --python $(PY) $(LOCK_ARGS)
 
 run: install
 	$(BIN)/civicdesk run
