@@ -61,6 +61,8 @@ def _answer(session: Any, line: str) -> dict[str, Any]:
 @click.command("triage")
 def triage_command() -> None:
     """Triage JSON lines from standard input: {"text": ..., "reported_at": optional ISO 8601}."""
+    from nlp.category_model import UnreadableModel
+
     stream: TextIO = sys.stdin
     try:
         with unit_of_work() as session:
@@ -72,6 +74,8 @@ def triage_command() -> None:
             "the database is not ready for triage (routing rules, wards); run `civicdesk db upgrade` and"
             f" `civicdesk seed` first ({exc.orig})"
         ) from exc
+    except (FileNotFoundError, UnreadableModel) as exc:
+        raise SetupProblem(str(exc)) from exc
     except UnicodeDecodeError as exc:
         raise SetupProblem(f"standard input is not UTF-8 text: {exc}") from exc
 
@@ -122,11 +126,15 @@ def evaluate(path: Path, split: str | None) -> None:
     """Print accuracy, per-class precision/recall, the confusion matrix and ward accuracy for a labelled
     JSON-lines file ({"text", "category", optional "ward" and "reported_at"})."""
     from nlp import classifier, location
+    from nlp.category_model import UnreadableModel
 
     rows = _labelled(path, split)
-    metrics = classifier.evaluate(
-        [r["text"] for r in rows], [r["category"] for r in rows], classifier.predict_many
-    )
+    try:
+        metrics = classifier.evaluate(
+            [r["text"] for r in rows], [r["category"] for r in rows], classifier.predict_many
+        )
+    except (FileNotFoundError, UnreadableModel) as exc:
+        raise SetupProblem(str(exc)) from exc
     click.echo(f"reports: {len(rows)}\ncategory accuracy: {metrics.accuracy:.3f}")
     click.echo(f"expected calibration error: {metrics.expected_calibration_error:.3f}")
     click.echo(f"{'category':<22} {'precision':>9} {'recall':>7} {'n':>4}")

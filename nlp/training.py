@@ -1,0 +1,136 @@
+"""Training the category model with scikit-learn: word and character n-grams of the normalised, folded text
+(so diacritics, VIQR and teencode meet in one form) with TF-IDF, plus hits of a hand-written domain
+lexicon per category (nlp/data/keywords.tsv), into a multinomial logistic regression whose probabilities
+are the confidence. The fitted pipeline is turned into a CategoryModel (nlp/category_model.py), which
+predicts without scikit-learn; only what that predictor reproduces may be configured here."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from nlp.category_model import CategoryModel, LexiconBlock, TfidfBlock
+from nlp.normalise import normalise
+
+LEXICON_FILE = Path(__file__).parent / "data" / "keywords.tsv"
+
+# TfidfVectorizer settings the NumPy predictor implements; anything else must not reach a stored model
+REPRODUCED = {
+    "lowercase": True,
+    "strip_accents": None,
+    "preprocessor": None,
+    "tokenizer": None,
+    "stop_words": None,
+    "binary": False,
+    "norm": "l2",
+    "use_idf": True,
+    "sublinear_tf": True,
+    "input": "content",
+}
+
+
+def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, list[str]]:
+    with path.open(encoding="utf-8") as handle:
+        return {
+            row["category"]: [k.strip() for k in row["keywords"].split(";") if k.strip()]
+            for row in csv.DictReader(handle, delimiter="\t")
+        }
+
+
+class LexiconHits(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """One feature per category: log(1 + how many of its keywords the normalised text contains)."""
+
+    def __init__(self, lexicon: dict[str, list[str]] | None = None) -> None:
+        self.lexicon = lexicon
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> LexiconHits:
+        self.lexicon_ = self.lexicon or load_lexicon()
+        self.categories_ = sorted(self.lexicon_)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        hits = np.zeros((len(texts), len(self.categories_)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            padded = f" {text} "
+            for column, category in enumerate(self.categories_):
+                hits[row, column] = sum(1 for word in self.lexicon_[category] if f" {word} " in padded)
+        return csr_matrix(np.log1p(hits))
+
+
+def build_pipeline() -> Pipeline:
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, dtype=np.float32
+                ),
+            ),
+            ("lexicon", LexiconHits()),
+        ],
+        transformer_weights={
+            "words": 1.0,
+            "chars": 1.0,
+            "lexicon": 2.0,
+        },  # by 3-fold CV on the training split, grouped by report
+    )
+    return Pipeline([("features", features), ("model", LogisticRegression(C=20, max_iter=3000))])
+
+
+def fit_pipeline(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+    pipeline = build_pipeline()
+    pipeline.fit([normalise(t) for t in texts], list(labels))
+    return pipeline
+
+
+def to_category_model(pipeline: Pipeline) -> CategoryModel:
+    union: FeatureUnion = pipeline.named_steps["features"]
+    regression: LogisticRegression = pipeline.named_steps["model"]
+    coef = np.asarray(regression.coef_, dtype=np.float64)
+    intercept = np.asarray(regression.intercept_, dtype=np.float64)
+    if len(regression.classes_) == 2:  # one logistic score z; softmax of (-z/2, z/2) is the same sigmoid
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    weights = union.transformer_weights or {}
+    blocks = tuple(_block(name, step, float(weights.get(name, 1.0))) for name, step in union.transformer_list)
+    return CategoryModel(
+        classes=[str(name) for name in regression.classes_],
+        blocks=blocks,
+        coef=coef,
+        intercept=intercept,
+        trained_with={name: version(name) for name in ("scikit-learn", "numpy", "scipy")},
+    )
+
+
+def _block(name: str, step: Any, weight: float) -> TfidfBlock | LexiconBlock:
+    if isinstance(step, LexiconHits):
+        return LexiconBlock(list(step.categories_), dict(step.lexicon_), weight)
+    if not isinstance(step, TfidfVectorizer) or step.analyzer not in ("word", "char_wb"):
+        raise ValueError(f"feature block {name}: the stored model has no predictor for {step!r}")
+    params = step.get_params()
+    different = {key: params[key] for key, value in REPRODUCED.items() if params[key] != value}
+    if different:
+        raise ValueError(f"feature block {name}: settings the stored model does not reproduce: {different}")
+    terms = sorted(step.vocabulary_, key=step.vocabulary_.__getitem__)
+    return TfidfBlock(
+        name=name,
+        analyzer=step.analyzer,
+        ngram_range=tuple(step.ngram_range),
+        token_pattern=step.token_pattern,
+        terms=terms,
+        idf=np.asarray(step.idf_, dtype=np.float64),
+        weight=weight,
+    )
