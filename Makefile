@@ -19,16 +19,24 @@ $(UV_STAMP):
 # the locked versions, checked against their hashes, with the dev extra and the project editable;
 # fails (run `make lock`) when pyproject.toml asks for something uv.lock does not have
 $(BIN)/civicdesk: $(UV_STAMP) uv.lock pyproject.toml setup.py
-	$(UV) sync --locked --extra dev --python $(PY)
+	$(UV) sync --locked --extra dev --python $(PY) \
+		|| { echo "make install failed; if uv.lock is out of date with pyproject.toml, run: make lock" >&2; exit 1; }
 	touch $@
 
-.PHONY: install lock run test lint
+.PHONY: install lock dist run test lint
 install: $(BIN)/civicdesk
 
 # refresh uv.lock after a change of dependencies in pyproject.toml; LOCK_ARGS=--upgrade takes the newest
 # versions allowed, LOCK_ARGS="--upgrade-package NAME" one package's
 lock: $(UV_STAMP)
 	$(UV) lock --python $(PY) $(LOCK_ARGS)
+
+# what a server installs: dist/civicdesk-*.whl and dist/requirements.txt (the locked runtime
+# dependencies with their hashes); see "Installing the wheel" in README.md
+dist: $(UV_STAMP)
+	rm -rf dist
+	$(UV) build --wheel --out-dir dist
+	$(UV) export --locked --no-emit-project --output-file dist/requirements.txt
 
 run: install
 	$(BIN)/civicdesk run
