@@ -34,7 +34,7 @@ lock: $(UV_STAMP)
 # what a server installs: dist/civicdesk-*.whl and dist/requirements.txt (the locked runtime
 # dependencies with their hashes); see "Installing the wheel" in README.md
 dist: $(UV_STAMP)
-	rm -rf dist
+	rm -rf build dist  # setuptools would otherwise pack files left in build/ by an earlier build
 	$(UV) build --wheel --out-dir dist
 	$(UV) export --locked --no-emit-project --output-file dist/requirements.txt
 
