@@ -122,7 +122,8 @@ def test_wheel_holds_every_file_of_the_packages_and_the_migrations(wheel: Path) 
         for name in _checkout_files()
         if name.startswith("alembic/")
     }
-    assert wanted - shipped == set()
+    missing = sorted(wanted - shipped)
+    assert missing == [], f"not in the wheel; add them to [tool.setuptools.package-data]: {missing}"
     assert {name for name in shipped if ".dist-info/" not in name} - wanted == set()
     assert "civicdesk_migrations/versions/20261122_0001_ticket_core.py" in shipped
 
