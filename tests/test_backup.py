@@ -256,3 +256,45 @@ def test_a_missing_backup_file_and_an_existing_target_are_refused(
     refused = run("backup", str(taken))
     assert refused.exit_code == 2 and "đã tồn tại" in refused.output
     assert taken.read_bytes() == b"keep me"
+
+
+def test_a_backup_of_an_older_schema_restores_into_a_database_at_the_newest(
+    postgres_url: str, new_database: list[str], use_site: UseSite, tmp_path: Path
+) -> None:
+    """The empty target is taken down to the backup's revision, loaded, then migrated up again."""
+    older = "0013"  # its tables are fixed: later migrations never change what this revision made
+    source = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "a")})
+    use_site(source)
+    engine = make_engine(source.database_url)
+    migrations.upgrade(engine, older)
+    with engine.begin() as conn:
+        conn.execute(
+            text("""
+            INSERT INTO ticket (code, tracking_token, title, description, search_text, priority, status,
+                origin_channel, hidden_from_public, city_level, legal_process, created_at, updated_at)
+            VALUES ('PR-2025-000001', 'tok-old-1', 'Đèn hỏng', 'Đèn đường hỏng', 'den duong hong', 'normal',
+                'new', 'web', false, false, false, now(), now())
+            """)
+        )
+        conn.execute(
+            text(
+                "INSERT INTO ticket_event (ticket_id, kind, actor_type, public, data, created_at)"
+                " SELECT id, 'created', 'system', true, '{}', now() FROM ticket"
+            )
+        )
+    engine.dispose()
+    archive = tmp_path / "older.tar.gz"
+    assert run("backup", str(archive)).exit_code == 0
+
+    target = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "b")})
+    use_site(target)
+    target_engine = make_engine(target.database_url)
+    migrations.upgrade(target_engine)  # the operator ran `civicdesk db upgrade` first
+    restored = run("restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    newest = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert migrations.current_heads(target_engine) == {newest}
+    with unit_of_work(target_engine) as session:
+        assert session.exec(select(Ticket.code)).all() == ["PR-2025-000001"]
+        assert session.exec(select(TicketEvent.kind)).all() == ["created"]
+    target_engine.dispose()
