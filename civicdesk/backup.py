@@ -257,10 +257,10 @@ def restore_backup(
         _check_revision_known(script, manifest.alembic_revision)
         _empty_database(engine, force=force)
         _migrate_to(engine, script, manifest.alembic_revision)
-        with engine.begin() as conn, bars("cơ sở dữ liệu (database)", len(manifest.tables)) as bar:
+        rows = sum(entry.rows for entry in manifest.tables)
+        with engine.begin() as conn, bars("cơ sở dữ liệu (database rows)", rows) as bar:
             for entry in manifest.tables:
-                _load_table(conn, tar, entry)
-                bar.update(1)
+                _load_table(conn, tar, entry, bar)
             _reset_sequences(conn)
         migrations.upgrade(engine)
         files = _restore_attachments(tar, store, manifest, bars)
@@ -356,7 +356,7 @@ def _migrate_to(engine: Engine, script: ScriptDirectory, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def _load_table(conn: Connection, tar: tarfile.TarFile, entry: TableEntry) -> None:
+def _load_table(conn: Connection, tar: tarfile.TarFile, entry: TableEntry, bar: Bar) -> None:
     member = tar.next()
     if member is None or member.name != f"{DB_DIR}{entry.name}.copy":
         found = member.name if member else "the end"
@@ -365,9 +365,16 @@ def _load_table(conn: Connection, tar: tarfile.TarFile, entry: TableEntry) -> No
     if source is None:
         raise BackupError(f"{member.name} trong bản sao lưu không phải tệp (not a file)")
     with source, _cursor(conn) as cursor:
-        with cursor.copy(_copy_sql(entry.name, entry.columns, "FROM STDIN")) as copy:
-            while chunk := source.read(READ_BYTES):
-                copy.write(chunk)
+        try:
+            with cursor.copy(_copy_sql(entry.name, entry.columns, "FROM STDIN")) as copy:
+                while chunk := source.read(READ_BYTES):
+                    copy.write(chunk)
+                    bar.update(chunk.count(b"\n"))  # COPY text: a line per row, inner newlines escaped
+        except psycopg.Error as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BackupError(
+                f"không nạp được bảng {entry.name} (cannot load: {reason}): tệp bị hỏng"
+            ) from exc
         if cursor.rowcount != entry.rows:
             raise BackupError(
                 f"bảng {entry.name}: {cursor.rowcount} dòng, bản kê ghi {entry.rows}: tệp bị hỏng"

@@ -298,3 +298,23 @@ def test_a_backup_of_an_older_schema_restores_into_a_database_at_the_newest(
         assert session.exec(select(Ticket.code)).all() == ["PR-2025-000001"]
         assert session.exec(select(TicketEvent.kind)).all() == ["created"]
     target_engine.dispose()
+
+
+def test_rows_the_database_cannot_take_are_one_clear_line(
+    postgres_url: str, new_database: list[str], use_site: UseSite, tmp_path: Path
+) -> None:
+    use_site(Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "f")}))
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    table = {"name": "ticket", "columns": ["id", "code"], "rows": 1}
+    archive = tmp_path / "garbage.tar.gz"
+    archive.write_bytes(
+        tar_gz(
+            {
+                "manifest.json": manifest(alembic_revision=head, tables=[table]),
+                "db/ticket.copy": b"not-a-number\tPR-1\n",
+            }
+        )
+    )
+    result = run("restore", str(archive))
+    assert result.exit_code == 2, result.output
+    assert "không nạp được bảng ticket" in result.output and "Traceback" not in result.output
