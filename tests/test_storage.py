@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import socket
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,18 @@ from sqlmodel import select
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Invalid
 from civicdesk.settings import Settings, get_settings
+from nlp.speech import SpeechError, Transcript
+from telephony import voicemail
+from telephony.models import Call
 from tickets.models import Attachment, Ticket
-from tickets.storage import FileStore, LocalFileStore, MissingFile, StorageUnavailable, store_for
+from tickets.storage import (
+    FileStore,
+    LocalFileStore,
+    MissingFile,
+    StorageUnavailable,
+    default_store,
+    store_for,
+)
 from tickets.storage.ports import CHUNK_BYTES
 from tickets.storage.s3 import S3FileStore
 
@@ -198,3 +209,50 @@ def test_a_photo_gone_from_the_store_is_a_404_not_a_crash(
         attachment = session.exec(select(Attachment)).one()
     s3_server.client().delete_object(Bucket=s3_bucket, Key=f"attachments/{attachment.storage_key}")
     assert client.get(f"/t/{token}/photos/{attachment.id}").status_code == 404
+
+
+class WordsByFileName:
+    """The speech port's fake: the words each audio file (by name) is known to contain."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self.words = words
+
+    def transcribe(self, audio: Path) -> Transcript:
+        if not audio.is_file() or audio.name not in self.words:
+            raise SpeechError(f"the audio file {audio} does not exist")
+        return Transcript(text=self.words[audio.name], confidence=0.9, audio_seconds=1.0)
+
+
+def wav(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x01\x00" * 8000)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_worker_that_cannot_see_asterisks_spool_files_voicemail_from_the_store(
+    engine: Engine, s3_bucket: str, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool" / "msg0007.wav"
+    audio = wav(spool)
+    with unit_of_work(engine) as session:
+        call = Call(
+            uniqueid="1795000100.7", linkedid="1795000100.7", caller_number="0905123456", outcome="voicemail"
+        )
+        call.voicemail_file = str(spool)
+        session.add(call)
+        session.flush()
+        call_id = call.id or 0
+        voicemail.stage_audio(session, call_id)  # the listener, next to Asterisk, before queueing the task
+    spool.unlink()  # the worker runs on another host
+    words = WordsByFileName({"msg0007.wav": "cống hẻm 12 Thống Nhất bị tắc, nước tràn lên đường"})
+    with unit_of_work(engine) as session:
+        ticket = voicemail.transcribe_voicemail(session, call_id, words)
+        attached = session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).one()
+    assert ticket.description == words.words["msg0007.wav"]
+    assert (attached.purpose, attached.original_name) == ("voicemail", "msg0007.wav")
+    assert default_store().get(attached.storage_key) == audio
