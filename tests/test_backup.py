@@ -131,18 +131,28 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli.main, list(args))
 
 
-@pytest.fixture(params=["local", "s3"])
-def storage_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    if request.param == "local":
-        return {"ATTACHMENT_DIR": str(tmp_path / "source-files")}
+def storage_env(kind: str, request: pytest.FixtureRequest, folder: Path) -> dict[str, str]:
+    """An empty store of that kind: a new folder, or a new bucket on the loopback S3 server."""
+    if kind == "local":
+        return {"ATTACHMENT_DIR": str(folder)}
     server: S3Server = request.getfixturevalue("s3_server")
     return {"STORAGE": "s3", "S3_ENDPOINT_URL": server.endpoint_url, "S3_BUCKET": server.new_bucket()}
 
 
+@pytest.mark.parametrize(
+    ("source_kind", "target_kind"), [("local", "local"), ("s3", "local"), ("local", "s3")]
+)
 def test_backup_then_restore_into_an_empty_database_gives_everything_back(
-    postgres_url: str, new_database: list[str], use_site: UseSite, storage_env: dict[str, str], tmp_path: Path
+    postgres_url: str,
+    new_database: list[str],
+    use_site: UseSite,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    source_kind: str,
+    target_kind: str,
 ) -> None:
-    source = Site(create_database(postgres_url, new_database), storage_env)
+    source_files = storage_env(source_kind, request, tmp_path / "source-files")
+    source = Site(create_database(postgres_url, new_database), source_files)
     use_site(source)
     source_engine = make_engine(source.database_url)
     migrations.upgrade(source_engine)
@@ -157,7 +167,8 @@ def test_backup_then_restore_into_an_empty_database_gives_everything_back(
     assert made.exit_code == 0, made.output
     assert "5 phản ánh (tickets)" in made.output and "10 tệp đính kèm (attachments)" in made.output
 
-    target = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "restored")})
+    target_files = storage_env(target_kind, request, tmp_path / "restored")
+    target = Site(create_database(postgres_url, new_database), target_files)
     use_site(target)
     restored = run("restore", str(archive))
     assert restored.exit_code == 0, restored.output
