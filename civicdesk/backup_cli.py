@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import click
 from click._termui_impl import ProgressBar
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from civicdesk.backup import Bar, Manifest, read_manifest, restore_backup, write_backup
@@ -34,10 +35,12 @@ def _clearly(work: Callable[[], T]) -> T:
         return work()
     except DomainError as exc:
         raise BackupProblem(exc.message) from exc
+    except ValidationError as exc:  # the settings: e.g. CIVICDESK_STORAGE=s3 without a bucket
+        raise BackupProblem(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from exc
     except OperationalError as exc:
         raise BackupProblem(
             "không kết nối được cơ sở dữ liệu; kiểm tra CIVICDESK_DATABASE_URL"
-            f" (database unreachable: {exc.orig})"
+            f" (database unreachable: {str(exc.orig).splitlines()[0]})"
         ) from exc
 
 

@@ -329,3 +329,26 @@ def test_rows_the_database_cannot_take_are_one_clear_line(
     result = run("restore", str(archive))
     assert result.exit_code == 2, result.output
     assert "không nạp được bảng ticket" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"}, "CIVICDESK_DATABASE_URL"),
+        ({"STORAGE": "s3"}, "CIVICDESK_S3_BUCKET"),
+    ],
+)
+def test_a_setup_problem_is_one_line_saying_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: dict[str, str], message: str
+) -> None:
+    for name, value in settings.items():
+        monkeypatch.setenv(f"CIVICDESK_{name}", value)
+    get_settings.cache_clear()
+    try:
+        result = run("backup", str(tmp_path / "b.tar.gz"))
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        engine_for.cache_clear()
+    assert result.exit_code == 2 and message in result.output
+    assert result.output.count("\n") == 1 and not (tmp_path / "b.tar.gz").exists()
