@@ -195,6 +195,7 @@ def run(host: str, port: int, no_demo: bool) -> None:
 
 
 def _add_domain_commands() -> None:
+    from civicdesk.backup_cli import backup_command, restore_command
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
     from telephony.cli import telephony_group
@@ -203,6 +204,8 @@ def _add_domain_commands() -> None:
     main.add_command(telephony_group)
     main.add_command(triage_command)
     main.add_command(nlp_group)
+    main.add_command(backup_command)
+    main.add_command(restore_command)
 
 
 _add_domain_commands()

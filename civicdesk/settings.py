@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     )
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_dir: Path | None = None
+    # where attachment bytes live (tickets/storage/): this host's folder, or an S3-compatible bucket
+    # that every web and worker host shares
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str = Field(
+        "", description="empty: AWS S3; else MinIO, Ceph, Garage… e.g. http://minio:9000"
+    )
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = Field("", description="empty: boto3's own chain (environment, instance role)")
+    s3_secret_access_key: str = ""
+    s3_prefix: str = Field("attachments/", description="key prefix inside the bucket")
     description_max_chars: int = 5000
     reopen_days: int = 7
 
@@ -88,6 +99,8 @@ class Settings(BaseSettings):
             self.result_backend = f"db+sqlite:///{self.var_dir / 'results.sqlite'}"
         if self.attachment_dir is None:
             self.attachment_dir = self.var_dir / "attachments"
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("CIVICDESK_STORAGE=s3 needs CIVICDESK_S3_BUCKET (and usually _S3_ENDPOINT_URL)")
         if len(self.secret_key) < 32:
             raise ValueError(
                 "CIVICDESK_SECRET_KEY needs at least 32 characters; make one with"

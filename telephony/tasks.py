@@ -26,8 +26,10 @@ def transcribe_recording(call_id: int) -> str | None:
 
 
 def enqueue_transcription(session: Session, call_id: int) -> None:
+    voicemail.stage_audio(session, call_id)  # the listener sees Asterisk's files; the workers may not
     send_task_after_commit(session, transcribe_voicemail, call_id)
 
 
 def enqueue_recording_transcription(session: Session, call_id: int) -> None:
+    voicemail.stage_audio(session, call_id)
     send_task_after_commit(session, transcribe_recording, call_id)

@@ -4,6 +4,10 @@ transcribed still becomes a ticket, marked for a person to listen to, so nothing
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -17,6 +21,9 @@ from tickets.attachments import store_attachment
 from tickets.citizens import Contact
 from tickets.models import Channel, EventKind, Ticket
 from tickets.service import NewTicket, create_ticket, record_event
+from tickets.storage import checked_key, default_store
+
+log = logging.getLogger(__name__)
 
 UNTRANSCRIBED = "Tin nhắn thoại ngoài giờ chưa chuyển được thành văn bản; vui lòng nghe tệp ghi âm đính kèm."
 
@@ -24,6 +31,44 @@ UNTRANSCRIBED = "Tin nhắn thoại ngoài giờ chưa chuyển được thành 
 def voicemail_path(call: Call) -> Path:
     path = Path(call.voicemail_file or "")
     return path if path.is_absolute() else get_settings().voicemail_dir / path
+
+
+def _audio_files(call: Call) -> list[Path]:
+    voicemail = [voicemail_path(call)] if call.voicemail_file else []
+    return voicemail + ([Path(call.recording_file)] if call.recording_file else [])
+
+
+def staged_key(call: Call, audio: Path) -> str:
+    return checked_key(f"calls/{call.uniqueid}/{audio.name}")
+
+
+def stage_audio(session: Session, call_id: int) -> None:
+    """Run by the listener next to Asterisk: copy the call's audio into the shared store, so that a worker
+    on any host can transcribe and attach it. A copy that fails leaves the worker Asterisk's own file."""
+    call = session.get(Call, call_id)
+    if call is None:
+        return
+    for audio in _audio_files(call):
+        try:
+            default_store().put(staged_key(call, audio), audio.read_bytes())
+        except (OSError, DomainError) as exc:
+            log.warning("call %s: audio %s not copied to the store: %s", call.uniqueid, audio, exc)
+
+
+@contextmanager
+def local_audio(call: Call, audio: Path) -> Iterator[Path]:
+    """The audio as a file here: the copy staged in the store (under its own name), else Asterisk's."""
+    try:
+        data: bytes | None = default_store().get(staged_key(call, audio))
+    except DomainError:  # not staged (MissingFile), or the store is down: Asterisk's file may still do
+        data = None
+    if data is None:
+        yield audio
+        return
+    with tempfile.TemporaryDirectory(prefix="civicdesk-audio-") as folder:
+        local = Path(folder) / audio.name
+        local.write_bytes(data)
+        yield local
 
 
 def _existing_ticket(session: Session, call: Call) -> Ticket | None:
@@ -39,7 +84,13 @@ def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser)
     existing = _existing_ticket(session, call)
     if existing is not None:
         return existing
-    path = voicemail_path(call)
+    with local_audio(call, voicemail_path(call)) as path:
+        ticket = _file_voicemail(session, call, recogniser, path)
+    link_ticket_to_call(session, call.uniqueid, ticket.id or 0)
+    return ticket
+
+
+def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: Path) -> Ticket:
     try:
         transcript = recogniser.transcribe(path)
         text = transcript.text
@@ -66,7 +117,6 @@ def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser)
             session, ticket, EventKind.COMMENT, note=f"transcription failed: {call.transcription_error}"
         )
     _attach_audio(session, ticket, path)
-    link_ticket_to_call(session, call.uniqueid, ticket.id or 0)
     return ticket
 
 
@@ -77,9 +127,9 @@ def transcribe_recording(session: Session, call_id: int, recogniser: Recogniser)
         raise NotFound(f"call {call_id} has no recording")
     if call.transcription_status == TranscriptionStatus.DONE:
         return call
-    path = Path(call.recording_file)
     try:
-        call.transcript = recogniser.transcribe(path).text or None
+        with local_audio(call, Path(call.recording_file)) as path:
+            call.transcript = recogniser.transcribe(path).text or None
         call.transcription_status, call.transcription_error = TranscriptionStatus.DONE, None
     except SpeechError as exc:
         call.transcription_status, call.transcription_error = TranscriptionStatus.FAILED, str(exc)

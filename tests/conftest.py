@@ -15,6 +15,7 @@ if "PYTEST_XDIST_WORKER" in os.environ or "CIVICDESK_VAR_DIR" not in os.environ:
 os.environ.setdefault("CIVICDESK_ENVIRONMENT", "test")
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,6 +28,9 @@ from tickets.reference import seed_reference
 from tickets.staff import create_user
 from web.app import create_app
 from web.security import issue_token
+
+if TYPE_CHECKING:
+    from s3_fake import S3Server
 
 wiring.install()  # the SLA clocks follow tickets created by tests that call the services directly
 
@@ -118,3 +122,11 @@ def make_user(engine: Engine) -> Callable[..., dict[str, str]]:
 @pytest.fixture
 def admin(make_user: Callable[..., dict[str, str]]) -> dict[str, str]:
     return make_user("admin")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    from s3_fake import running_s3_server  # moto is slow to import; only the S3 tests pay for it
+
+    with running_s3_server() as server:
+        yield server

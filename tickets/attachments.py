@@ -1,12 +1,8 @@
-"""Attachments: type and size checked, stored once per content hash behind a small storage port."""
+"""Attachments: type and size checked, stored once per content hash behind the port in tickets/storage."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from pathlib import Path
-from typing import Protocol
 
 import filetype
 from sqlmodel import Session
@@ -14,6 +10,7 @@ from sqlmodel import Session
 from civicdesk.errors import Invalid
 from civicdesk.settings import get_settings
 from tickets.models import Attachment
+from tickets.storage import FileStore, default_store
 
 # What citizens and staff may attach: photos, voice messages and recordings, documents.
 ALLOWED_MIME_TYPES = frozenset(
@@ -34,44 +31,6 @@ ALLOWED_MIME_TYPES = frozenset(
     }
 )
 PURPOSES = frozenset({"evidence", "before", "after", "voicemail", "recording"})
-
-
-class FileStore(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
-
-    def get(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-
-class LocalFileStore:
-    """Files under a directory, written atomically (temp file then rename)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise Invalid("bad storage key")
-        return path
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(data)
-        os.replace(tmp.name, path)
-
-    def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
-
-
-def default_store() -> FileStore:
-    return LocalFileStore(get_settings().attachments_path)
 
 
 def sniff_mime_type(data: bytes) -> str | None:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized
 from tickets.staff import User
+from tickets.storage import FileStore, default_store
 from web.security import read_token
 from web.sessions import StaffSession, check_csrf, read_cookie
 
@@ -28,6 +29,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+StoreDep = Annotated[FileStore, Depends(default_store)]  # where attachment bytes are read from
 
 
 @dataclass(frozen=True)

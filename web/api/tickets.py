@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from civicdesk.errors import NotFound
 from civicdesk.settings import get_settings
 from sla import service as sla_service
 from tickets import permissions, service
-from tickets.attachments import default_store, store_attachment
+from tickets.attachments import store_attachment
 from tickets.citizens import Contact, identities_of
 from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
 from tickets.photos import without_metadata
@@ -34,7 +34,7 @@ from tickets.schemas import (
 )
 from tickets.service import Actor, NewTicket, TicketFilter
 from tickets.staff import User
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser, SessionDep, StoreDep
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -246,10 +246,12 @@ async def attach(
 attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
 
 
-@attachments_router.get("/{attachment_id}")
-def download(attachment_id: int, session: SessionDep, user: CurrentUser) -> Response:
+@attachments_router.get("/{attachment_id}", response_class=StreamingResponse)
+def download(
+    attachment_id: int, session: SessionDep, user: CurrentUser, store: StoreDep
+) -> StreamingResponse:
     attachment = _visible_attachment(session, attachment_id, user)
-    return Response(default_store().get(attachment.storage_key), media_type=attachment.mime_type)
+    return StreamingResponse(store.open(attachment.storage_key), media_type=attachment.mime_type)
 
 
 def _visible_attachment(session: Session, attachment_id: int, user: User) -> Attachment:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session, col, select
 
 from channels import web as web_channel
@@ -18,13 +18,12 @@ from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from sla import service as sla_service
 from tickets import public, service
-from tickets.attachments import default_store
 from tickets.citizens import identities_of
 from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
-from web.deps import SessionDep
+from web.deps import SessionDep, StoreDep
 from web.geo import SvgMap, centre_of, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
@@ -155,14 +154,16 @@ def status_page(request: Request, token: str, session: SessionDep) -> HTMLRespon
     )
 
 
-@router.get("/t/{token}/photos/{attachment_id}")
-def status_photo(request: Request, token: str, attachment_id: int, session: SessionDep) -> Response:
+@router.get("/t/{token}/photos/{attachment_id}", response_class=StreamingResponse)
+def status_photo(
+    request: Request, token: str, attachment_id: int, session: SessionDep, store: StoreDep
+) -> StreamingResponse:
     ticket = ticket_or_404(session, request, token)
     attachment = public.public_photo(session, ticket, attachment_id)
     if attachment is None:
         raise NotFound("no such photo")
-    return Response(
-        default_store().get(attachment.storage_key),
+    return StreamingResponse(
+        store.open(attachment.storage_key),
         media_type=attachment.mime_type,
         headers={"Cache-Control": "private, max-age=3600"},
     )
