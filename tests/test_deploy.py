@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import shutil
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
 from civicdesk.settings import Settings
+from web.pages.public import MAX_PHOTOS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 LONG_RUNNING = ("web", "worker", "beat", "telephony")
@@ -76,3 +81,83 @@ def test_the_env_example_documents_every_setting() -> None:
 def test_the_env_example_documents_every_variable_the_compose_file_reads() -> None:
     read = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (DEPLOY / "compose.yaml").read_text()))
     assert read - _documented_variables() == set()
+
+
+# --- nginx ----------------------------------------------------------------------------------------
+
+NGINX_SAMPLE = DEPLOY / "nginx" / "civicdesk.conf"
+SAMPLE_CERT = "/etc/letsencrypt/live/phananh.example.gov.vn/fullchain.pem"
+SAMPLE_KEY = "/etc/letsencrypt/live/phananh.example.gov.vn/privkey.pem"
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(
+            "nginx is missing: `bash scripts/nginx.sh` installs it (the Makefile's test target runs it)"
+        )
+    pytest.skip("nginx is not installed here; `bash scripts/nginx.sh` installs it")
+
+
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_the_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = _nginx()
+    cert, key = _self_signed_certificate(tmp_path)
+    sample = NGINX_SAMPLE.read_text()
+    assert sample.count(SAMPLE_CERT) == 1 and sample.count(SAMPLE_KEY) == 1
+    site = tmp_path / "civicdesk.conf"
+    site.write_text(sample.replace(SAMPLE_CERT, str(cert)).replace(SAMPLE_KEY, str(key)))
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {tmp_path / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n    access_log {tmp_path / 'access.log'};\n{temp_paths}\n    include {site};\n}}\n"
+    )
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+def _location(path: str) -> str:
+    """The directives of one location block of the sample (its blocks hold no nested blocks)."""
+    found = re.search(r"location " + re.escape(path) + r" \{(?P<body>[^}]*)\}", NGINX_SAMPLE.read_text())
+    assert found, f"no location {path} in the nginx sample"
+    return found["body"]
+
+
+def _megabytes(directives: str, name: str) -> int:
+    found = re.search(name + r"\s+(\d+)m;", directives)
+    assert found, f"{name} missing"
+    return int(found[1]) * 1024 * 1024
+
+
+def test_the_live_stream_is_unbuffered_with_a_long_read_timeout() -> None:
+    events = _location("= /staff/events")
+    assert re.search(r"proxy_buffering\s+off;", events)
+    assert re.search(r"proxy_read_timeout\s+1h;", events)
+
+
+def test_upload_limits_let_the_largest_accepted_files_through() -> None:
+    largest = Settings().attachment_max_bytes
+    assert _megabytes(_location("= /report"), "client_max_body_size") > MAX_PHOTOS * largest
+    attachments = _location("~ ^/api/v1/tickets/[0-9]+/attachments$")
+    assert _megabytes(attachments, "client_max_body_size") > largest
