@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,53 @@ def test_upload_limits_let_the_largest_accepted_files_through() -> None:
     assert _megabytes(_location("= /report"), "client_max_body_size") > MAX_PHOTOS * largest
     attachments = _location("~ ^/api/v1/tickets/[0-9]+/attachments$")
     assert _megabytes(attachments, "client_max_body_size") > largest
+
+
+# --- systemd --------------------------------------------------------------------------------------
+
+UNITS = DEPLOY / "systemd"
+INSTALLED_AT = "/opt/civicdesk/venv/bin/civicdesk"
+PROCESSES = (
+    "civicdesk-web@.service",
+    "civicdesk-worker@.service",
+    "civicdesk-beat.service",
+    "civicdesk-telephony.service",
+)
+
+
+def _directives(unit: str) -> set[str]:
+    return {line.strip() for line in (UNITS / unit).read_text().splitlines() if "=" in line}
+
+
+@pytest.mark.parametrize("unit", PROCESSES)
+def test_each_process_unit_is_hardened_and_restarts_on_failure(unit: str) -> None:
+    expected = {
+        "User=civicdesk",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/civicdesk",
+        "EnvironmentFile=/etc/civicdesk/civicdesk.env",
+        "Restart=on-failure",
+        "Requires=civicdesk-migrate.service",
+        "PartOf=civicdesk.target",
+        "WantedBy=civicdesk.target",
+    }
+    assert expected - _directives(unit) == set()
+
+
+def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:  # optional: the units are only read by systemd on the target host
+        pytest.skip("systemd-analyze is not installed")
+    civicdesk = str(Path(sys.executable).parent / "civicdesk")
+    for unit in UNITS.iterdir():  # verify checks that ExecStart exists: point it at this venv's command
+        (tmp_path / unit.name).write_text(unit.read_text().replace(INSTALLED_AT, civicdesk))
+    names = [p.name for p in UNITS.iterdir() if "@." not in p.name]
+    names += ["civicdesk-web@8001.service", "civicdesk-worker@1.service"]
+    verified = subprocess.run(
+        [analyze, "verify", *(f"./{name}" for name in sorted(names))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert (verified.returncode, verified.stderr) == (0, "")
