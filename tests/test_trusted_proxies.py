@@ -7,19 +7,16 @@ rate limit and the cookie's Secure flag then record shows what the application t
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
+from webserver import civicdesk_web
 
 from civicdesk import cli
 from civicdesk.db import engine_for, make_engine, unit_of_work
@@ -31,50 +28,12 @@ CITIZEN = "203.0.113.7"
 FORWARDED = {"X-Forwarded-For": f"198.51.100.1, {CITIZEN}", "X-Forwarded-Proto": "https"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def serve_web(tmp_path: Path, postgres_url: str) -> Iterator[Callable[[str], str]]:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(trusted_proxies: str) -> str:
-        port = _free_port()
-        env = {
-            **os.environ,
-            "CIVICDESK_DATABASE_URL": postgres_url,
-            "CIVICDESK_BROKER_URL": "redis://127.0.0.1:6379/0",
-            "CIVICDESK_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
-            "CIVICDESK_VAR_DIR": str(tmp_path / "var"),
-            "CIVICDESK_TRUSTED_PROXIES": trusted_proxies,
-        }
-        command = [str(Path(sys.executable).parent / "civicdesk"), "web", "--port", str(port)]
-        process = subprocess.Popen(command, env=env, cwd=tmp_path)  # noqa: S603 - our own console script
-        started.append(process)
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_serving(base, process)
-        return base
-
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_until_serving(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError(f"civicdesk web exited with {process.returncode}")
-        try:
-            httpx.get(f"{base}/staff/login", timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("civicdesk web did not answer")
+    with ExitStack() as servers:
+        yield lambda trusted: servers.enter_context(
+            civicdesk_web(postgres_url, tmp_path, trusted_proxies=trusted)
+        )
 
 
 @pytest.mark.parametrize(
