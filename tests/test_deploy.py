@@ -1,5 +1,7 @@
 """The deploy kit in deploy/: the compose file follows the Compose Specification, the .env example
-documents every setting, and the nginx sample is a configuration nginx accepts."""
+documents every setting, the nginx sample passes `nginx -t` and, run on loopback ports in front of a
+real `civicdesk web`, redirects to HTTPS, forwards the client's address and scheme, streams the staff
+live events, limits bodies and skips a stopped web process; the systemd units are hardened."""
 
 from __future__ import annotations
 
@@ -8,17 +10,25 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from sqlalchemy import text
+from webserver import civicdesk_web, free_port, wait_until_answering
 
+from civicdesk.db import make_engine, unit_of_work
 from civicdesk.settings import Settings
+from tickets.staff import create_user
 from web.pages.public import MAX_PHOTOS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -106,11 +116,24 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
         + ["-keyout", str(key), "-out", str(cert)],
         check=True,
         capture_output=True,
     )
     return cert, key
+
+
+def _main_config(folder: Path, site: Path) -> str:
+    """An nginx.conf that keeps every file nginx writes inside ``folder`` and includes ``site``."""
+    temp_paths = "".join(
+        f"    {kind}_temp_path {folder / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nevents {{}}\n"
+        f"http {{\n    access_log {folder / 'access.log'};\n{temp_paths}    include {site};\n}}\n"
+    )
 
 
 def test_the_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
@@ -120,15 +143,8 @@ def test_the_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
     assert sample.count(SAMPLE_CERT) == 1 and sample.count(SAMPLE_KEY) == 1
     site = tmp_path / "civicdesk.conf"
     site.write_text(sample.replace(SAMPLE_CERT, str(cert)).replace(SAMPLE_KEY, str(key)))
-    temp_paths = "\n".join(
-        f"    {kind}_temp_path {tmp_path / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
     main = tmp_path / "nginx.conf"
-    main.write_text(
-        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
-        f"http {{\n    access_log {tmp_path / 'access.log'};\n{temp_paths}\n    include {site};\n}}\n"
-    )
+    main.write_text(_main_config(tmp_path, site))
     checked = subprocess.run(
         [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)],
         capture_output=True,
@@ -212,3 +228,82 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         text=True,
     )
     assert (verified.returncode, verified.stderr) == (0, "")
+
+
+# --- nginx in front of civicdesk web --------------------------------------------------------------
+
+
+def _site_on_loopback(cert: Path, key: str | Path, ports: dict[str, int]) -> str:
+    """The sample with its certificate, listening on loopback ports; the first upstream is a live
+    civicdesk web, the second a port where nothing listens (a web process being restarted)."""
+    site = NGINX_SAMPLE.read_text().replace(SAMPLE_CERT, str(cert)).replace(SAMPLE_KEY, str(key))
+    site = re.sub(r"\n\s*listen \[::\]:(80|443)[^;]*;", "", site)
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{ports['http']};")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{ports['https']} ssl;")
+    site = site.replace("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports['web']} ")
+    site = site.replace("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports['stopped']} ")
+    assert all(str(port) in site for port in ports.values())
+    return site
+
+
+@pytest.fixture
+def nginx_in_front(tmp_path: Path, postgres_url: str) -> Iterator[tuple[str, str, ssl.SSLContext]]:
+    nginx = _nginx()
+    cert, key = _self_signed_certificate(tmp_path)
+    with civicdesk_web(postgres_url, tmp_path) as web:
+        ports = {"http": free_port(), "https": free_port(), "web": int(web.rsplit(":", 1)[1])}
+        ports["stopped"] = free_port()
+        (tmp_path / "civicdesk.conf").write_text(_site_on_loopback(cert, key, ports))
+        main = tmp_path / "nginx.conf"
+        main.write_text(
+            "daemon off;\nmaster_process off;\n" + _main_config(tmp_path, tmp_path / "civicdesk.conf")
+        )
+        command = [nginx, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)]
+        process = subprocess.Popen(command)  # noqa: S603 - the system's nginx
+        try:
+            trust = ssl.create_default_context(cafile=str(cert))
+            wait_until_answering(f"https://127.0.0.1:{ports['https']}/", process, verify=trust)
+            yield f"http://127.0.0.1:{ports['http']}", f"https://127.0.0.1:{ports['https']}", trust
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_through_nginx_citizens_and_staff_get_tls_their_address_and_the_live_stream(
+    nginx_in_front: tuple[str, str, ssl.SSLContext], postgres_url: str
+) -> None:
+    plain, secure, trust = nginx_in_front
+    engine = make_engine(postgres_url)
+    username = f"nginx-{uuid.uuid4().hex[:6]}"
+    with unit_of_work(engine) as session:
+        create_user(session, username=username, password="secret-pass", role="admin")
+
+    redirect = httpx.get(f"{plain}/report?x=1")
+    assert redirect.status_code == 301 and redirect.headers["location"].endswith("/report?x=1")
+    assert redirect.headers["location"].startswith("https://")
+
+    with httpx.Client(base_url=secure, verify=trust) as browser:
+        # a client's own X-Forwarded-For is replaced by nginx with the address it really comes from
+        signed_in = browser.post(
+            "/staff/login",
+            data={"username": username, "password": "secret-pass"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+        assert signed_in.status_code == 303 and "secure" in signed_in.headers["set-cookie"].lower()
+        with browser.stream("GET", "/staff/events", timeout=20) as live:
+            assert live.headers["content-type"].startswith("text/event-stream")
+            assert next(live.iter_lines()) == "retry: 2000"  # arrives while the stream stays open
+
+        style = browser.get("/static/app.css", headers={"Accept-Encoding": "gzip"})
+        assert style.status_code == 200 and style.headers["content-encoding"] == "gzip"
+        assert browser.get("/metrics").status_code == 404
+        too_large = browser.post("/api/v1/auth/token", content=b"x" * (2 * 1024 * 1024))
+        assert too_large.status_code == 413 and "quá lớn" in too_large.text
+
+    with engine.connect() as conn:
+        audited = conn.execute(
+            text("SELECT address FROM staff_audit WHERE username = :u AND action = 'sign_in'"),
+            {"u": username},
+        ).scalar_one()
+    engine.dispose()
+    assert audited == "127.0.0.1"
