@@ -33,6 +33,13 @@ from web.pages.public import MAX_PHOTOS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 LONG_RUNNING = ("web", "worker", "beat", "telephony")
+# read by deploy/compose.yaml, not by the application
+COMPOSE_ONLY = {
+    "CIVICDESK_IMAGE",
+    "CIVICDESK_WEB_REPLICAS",
+    "CIVICDESK_WEB_WORKERS",
+    "CIVICDESK_WORKER_CONCURRENCY",
+}
 
 
 def _compose() -> dict[str, Any]:
@@ -87,6 +94,12 @@ def _documented_variables() -> set[str]:
 def test_the_env_example_documents_every_setting() -> None:
     missing = {f"CIVICDESK_{name.upper()}" for name in Settings.model_fields} - _documented_variables()
     assert not missing, f"add these settings to deploy/civicdesk.env.example: {sorted(missing)}"
+
+
+def test_the_env_example_names_no_setting_that_does_not_exist() -> None:
+    settings = {f"CIVICDESK_{name.upper()}" for name in Settings.model_fields}
+    unknown = {name for name in _documented_variables() if name.startswith("CIVICDESK_")} - settings
+    assert unknown == COMPOSE_ONLY, "a setting was renamed or removed: update deploy/civicdesk.env.example"
 
 
 def test_the_env_example_documents_every_variable_the_compose_file_reads() -> None:
