@@ -89,6 +89,11 @@ def test_addresses_networks_and_ipv6_are_accepted(monkeypatch: pytest.MonkeyPatc
     assert Settings().trusted_proxy_list == ["10.0.0.5", "172.30.57.0/24", "::1"]
 
 
+def test_an_empty_list_believes_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICDESK_TRUSTED_PROXIES", "")
+    assert Settings().trusted_proxy_list == []
+
+
 def test_a_name_instead_of_an_address_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICDESK_TRUSTED_PROXIES", "127.0.0.1,nginx")
     get_settings.cache_clear()
