@@ -44,6 +44,7 @@ run: install
 test: install
 	bash scripts/services.sh
 	bash scripts/chromium.sh
+	bash scripts/nginx.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2

@@ -9,11 +9,12 @@ import sys
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from civicdesk import migrations, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
-from civicdesk.settings import get_settings
+from civicdesk.settings import Settings, get_settings
 
 
 class UsageProblem(click.ClickException):
@@ -140,7 +141,24 @@ def web(host: str, port: int, workers: int) -> None:
     """Serve the web application and API (production: behind a reverse proxy)."""
     import uvicorn
 
-    uvicorn.run("web.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    trusted = _valid_settings().trusted_proxy_list
+    # the client address and scheme come from X-Forwarded-* only when the peer is one of these
+    uvicorn.run(
+        "web.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+    )
+
+
+def _valid_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise UsageProblem(f"cấu hình sai (invalid settings): {reasons}") from exc
 
 
 def _celery_argv(*args: str) -> list[str]:

@@ -6,11 +6,12 @@ broker, so ``civicdesk run`` needs no server. Production sets PostgreSQL and Red
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-change-me-before-production"  # noqa: S105 - a marker refused outside development
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     result_backend: str = ""
     secret_key: str = DEV_SECRET
     public_base_url: str = "http://localhost:8000"
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="comma-separated addresses or networks (CIDR) of the reverse proxies whose"
+        " X-Forwarded-For and X-Forwarded-Proto headers are believed",
+    )
     city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
     timezone: str = "Asia/Ho_Chi_Minh"
     access_token_minutes: int = 8 * 60
@@ -89,6 +95,20 @@ class Settings(BaseSettings):
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"CIVICDESK_TRUSTED_PROXIES: '{entry}' is not an IP address or network;"
+                    " write e.g. 127.0.0.1,10.0.0.0/24"
+                ) from None
+        return ",".join(entries)
+
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
         if not self.database_url:
@@ -109,6 +129,11 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """As uvicorn's forwarded_allow_ips takes them; empty: no proxy is believed."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def ami_configured(self) -> bool:
