@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import click
 from pydantic import ValidationError
@@ -182,7 +183,7 @@ def run(host: str, port: int, no_demo: bool) -> None:
     with _stopped_by_signals():
         try:
             _export_engines(settings, address)
-            click.echo(f"database: {get_engine().url.render_as_string(hide_password=True)}")
+            click.echo(f"database: {unquote(get_engine().url.render_as_string(hide_password=True))}")
             migrations.upgrade(get_engine())
             _seed(demo=not no_demo)
             children = _start_children(settings, host, port)
