@@ -39,7 +39,7 @@ dist: $(UV_STAMP)
 	$(UV) export --locked --no-emit-project --output-file dist/requirements.txt
 
 run: install
-	$(BIN)/civicdesk run
+	$(BIN)/civicdesk run --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: install
 	bash scripts/services.sh

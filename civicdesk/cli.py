@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import click
 from pydantic import ValidationError
 
-from civicdesk import migrations, wiring
+from civicdesk import embedded, migrations, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
-from civicdesk.settings import Settings, get_settings
+from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
 
 
 class UsageProblem(click.ClickException):
@@ -135,13 +140,17 @@ def user_create(
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
 def web(host: str, port: int, workers: int) -> None:
     """Serve the web application and API (production: behind a reverse proxy)."""
     import uvicorn
 
-    trusted = _valid_settings().trusted_proxy_list
+    settings = _startup_settings()
+    trusted = settings.trusted_proxy_list
+    address = _serve_address(host, port)
+    _export_engines(settings, address)  # the uvicorn workers find the same engines
+    click.echo(f"CivicDesk web: {address}")
     # the client address and scheme come from X-Forwarded-* only when the peer is one of these
     uvicorn.run(
         "web.main:app",
@@ -151,14 +160,6 @@ def web(host: str, port: int, workers: int) -> None:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,
     )
-
-
-def _valid_settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        reasons = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
-        raise UsageProblem(f"cấu hình sai (invalid settings): {reasons}") from exc
 
 
 def _celery_argv(*args: str) -> list[str]:
@@ -180,36 +181,151 @@ def beat() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-demo", is_flag=True, help="Do not add demo users and tickets.")
 def run(host: str, port: int, no_demo: bool) -> None:
-    """Everything on the embedded defaults: migrate, seed, web, worker and beat; Ctrl-C stops it all."""
-    import uvicorn
-
-    settings = get_settings()
+    """Everything in one folder: the embedded PostgreSQL and Valkey (unless configured), migrations, seed
+    data, then web, worker and beat. Ctrl-C or SIGTERM stops it all, and the engines this run started."""
+    settings = _startup_settings()
+    address = _serve_address(host, port)
+    _refuse_busy_port(host, port)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    click.echo(f"database: {get_engine().url.render_as_string(hide_password=True)}")
-    migrations.upgrade(get_engine())
-    _seed(demo=not no_demo)
-    children = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _celery_argv("worker", "-B", "--pool", "threads", "--concurrency", "2", "-l", "warning")
-        )
-    ]
-    if settings.ami_configured:
-        children.append(subprocess.Popen([sys.executable, "-m", "civicdesk.cli", "telephony"]))  # noqa: S603
-    click.echo(f"CivicDesk: http://{host}:{port}/docs  (Ctrl-C stops everything)")
-    try:
-        uvicorn.run("web.main:app", host=host, port=port)
-    finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
+    with _stopped_by_signals():
+        try:
+            _export_engines(settings, address)
+            click.echo(f"database: {unquote(get_engine().url.render_as_string(hide_password=True))}")
+            migrations.upgrade(get_engine())
+            _seed(demo=not no_demo)
+            children = _start_children(settings, host, port)
             try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        click.echo("stopped")
+                _wait_until_serving(host, port, children)
+                click.echo(f"CivicDesk: {address}/staff  (Ctrl-C dừng tất cả / stops everything)")
+                _wait_for_exit(children)
+            finally:
+                _stop(list(children.values()))
+        finally:
+            embedded.stop_started()
+            click.echo("stopped")
+
+
+class _ChildEnded(click.ClickException):
+    """One of the run's processes ended by itself: the others are stopped too, and the run fails."""
+
+    def __init__(self, name: str, code: int) -> None:
+        super().__init__(f"{name} đã dừng bất ngờ (stopped unexpectedly, exit {code}); đã dừng tất cả")
+
+
+class _StopRequested(Exception):
+    """SIGTERM or SIGINT reached `civicdesk run`."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    def request_stop(signum: int, _frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the orderly stop short
+        raise _StopRequested(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _StopRequested:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _startup_settings() -> Settings:
+    """The settings, or one line saying which one is wrong (exit code 2) instead of a traceback."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = (str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise UsageProblem("; ".join(problems)) from exc
+
+
+def _serve_address(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only compared
+    return f"http://{shown}:{port}"
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageProblem(
+                f"Cổng {port} trên {host} đang bận (port in use); chọn cổng khác: --port hoặc make run PORT=…"
+            ) from exc
+
+
+def _export_engines(settings: Settings, address: str) -> None:
+    """Resolve the engines (starting the embedded ones when none is configured) and hand the same URLs,
+    and the public address when none is set, to this process's children."""
+    database = embedded.database_url(settings)
+    broker, backend = embedded.celery_urls(settings)
+    settings.database_url, settings.broker_url, settings.result_backend = database, broker, backend
+    os.environ.update(
+        CIVICDESK_DATABASE_URL=database, CIVICDESK_BROKER_URL=broker, CIVICDESK_RESULT_BACKEND=backend
+    )
+    if settings.public_base_url == DEFAULT_PUBLIC_BASE_URL and "CIVICDESK_PUBLIC_BASE_URL" not in os.environ:
+        settings.public_base_url = os.environ["CIVICDESK_PUBLIC_BASE_URL"] = address
+
+
+def _start_children(settings: Settings, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:
+    # threads, not prefork: the tasks wait on the database and the broker, and 2 cores are enough for 4;
+    # a prefetch of 4 per thread keeps the queue draining without a round trip per task
+    pool = ["--pool", "threads", "--concurrency", "4", "--prefetch-multiplier", "4"]
+    argvs = {
+        "web": [sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)],
+        "worker": _celery_argv("worker", *pool, "-l", "warning"),
+        # beat on its own: embedded in the worker (-B) it finishes its sleep before it stops, up to 15 s
+        "beat": _celery_argv("beat", "-l", "warning"),
+    }
+    if settings.ami_configured:
+        argvs["telephony"] = [sys.executable, "-m", "civicdesk.cli", "telephony"]
+    return {name: subprocess.Popen(argv) for name, argv in argvs.items()}  # noqa: S603 - our own modules
+
+
+def _wait_until_serving(host: str, port: int, children: dict[str, subprocess.Popen[bytes]]) -> None:
+    while not _answers(host, port):
+        _fail_if_one_ended(children)
+        time.sleep(0.1)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1" if host in ("0.0.0.0", "") else host, port), 0.5):  # noqa: S104
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Until a signal stops the run, or one of its processes ends by itself."""
+    while True:
+        _fail_if_one_ended(children)
+        time.sleep(0.5)
+
+
+def _fail_if_one_ended(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, child in children.items():
+        code = child.poll()
+        if code is not None:
+            raise _ChildEnded(name, code)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _add_domain_commands() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +12,15 @@ from civicdesk.settings import get_settings
 
 
 @pytest.fixture
-def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("CIVICDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+def fresh_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_database: Callable[[], str]
+) -> Iterator[Path]:
+    url = new_database()
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", url)
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+    engine_for(url).dispose()
     engine_for.cache_clear()
 
 
