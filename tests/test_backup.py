@@ -7,7 +7,6 @@ import gzip
 import io
 import json
 import tarfile
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 from s3_fake import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from civicdesk import cli, migrations
@@ -31,8 +30,6 @@ from tickets.models import Attachment, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import seed_reference
 from tickets.service import SYSTEM, NewTicket
 from tickets.storage import default_store
-
-SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)
@@ -53,29 +50,19 @@ def png(colour: tuple[int, int, int], size: tuple[int, int] = (16, 12)) -> bytes
 
 
 @pytest.fixture
-def new_database(postgres_url: str) -> Iterator[list[str]]:
-    """Make empty databases on the test server on demand; all dropped at the end."""
-    server = make_engine(make_url(postgres_url).set(database="postgres").render_as_string(False))
-    server = server.execution_options(isolation_level="AUTOCOMMIT")
+def fresh_database(new_database: Callable[[], str]) -> Iterator[Callable[[], str]]:
+    """Empty databases on the test server on demand (conftest drops them); the engines the commands
+    opened through the settings are closed at the end of the test."""
     made: list[str] = []
-    yield made
-    for name in made:  # the engines the commands opened through the settings
-        engine_for(make_url(postgres_url).set(database=name).render_as_string(False)).dispose()
+
+    def make() -> str:
+        made.append(new_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        engine_for(url).dispose()
     engine_for.cache_clear()
-    with server.connect() as conn:
-        for name in made:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
-def create_database(postgres_url: str, made: list[str]) -> str:
-    name = f"civicdesk_restore_{uuid.uuid4().hex[:10]}"
-    server = make_engine(make_url(postgres_url).set(database="postgres").render_as_string(False))
-    with server.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-    made.append(name)
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -143,8 +130,7 @@ def storage_env(kind: str, request: pytest.FixtureRequest, folder: Path) -> dict
     ("source_kind", "target_kind"), [("local", "local"), ("s3", "local"), ("local", "s3")]
 )
 def test_backup_then_restore_into_an_empty_database_gives_everything_back(
-    postgres_url: str,
-    new_database: list[str],
+    fresh_database: Callable[[], str],
     use_site: UseSite,
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -152,7 +138,7 @@ def test_backup_then_restore_into_an_empty_database_gives_everything_back(
     target_kind: str,
 ) -> None:
     source_files = storage_env(source_kind, request, tmp_path / "source-files")
-    source = Site(create_database(postgres_url, new_database), source_files)
+    source = Site(fresh_database(), source_files)
     use_site(source)
     source_engine = make_engine(source.database_url)
     migrations.upgrade(source_engine)
@@ -168,7 +154,7 @@ def test_backup_then_restore_into_an_empty_database_gives_everything_back(
     assert "5 phản ánh (tickets)" in made.output and "10 tệp đính kèm (attachments)" in made.output
 
     target_files = storage_env(target_kind, request, tmp_path / "restored")
-    target = Site(create_database(postgres_url, new_database), target_files)
+    target = Site(fresh_database(), target_files)
     use_site(target)
     restored = run("restore", str(archive))
     assert restored.exit_code == 0, restored.output
@@ -185,9 +171,9 @@ def test_backup_then_restore_into_an_empty_database_gives_everything_back(
 
 
 def test_restore_refuses_a_database_with_data_unless_forced(
-    postgres_url: str, new_database: list[str], use_site: UseSite, tmp_path: Path
+    fresh_database: Callable[[], str], use_site: UseSite, tmp_path: Path
 ) -> None:
-    site = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "files")})
+    site = Site(fresh_database(), {"ATTACHMENT_DIR": str(tmp_path / "files")})
     use_site(site)
     engine = make_engine(site.database_url)
     migrations.upgrade(engine)
@@ -270,11 +256,11 @@ def test_a_missing_backup_file_and_an_existing_target_are_refused(
 
 
 def test_a_backup_of_an_older_schema_restores_into_a_database_at_the_newest(
-    postgres_url: str, new_database: list[str], use_site: UseSite, tmp_path: Path
+    fresh_database: Callable[[], str], use_site: UseSite, tmp_path: Path
 ) -> None:
     """The empty target is taken down to the backup's revision, loaded, then migrated up again."""
     older = "0013"  # its tables are fixed: later migrations never change what this revision made
-    source = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "a")})
+    source = Site(fresh_database(), {"ATTACHMENT_DIR": str(tmp_path / "a")})
     use_site(source)
     engine = make_engine(source.database_url)
     migrations.upgrade(engine, older)
@@ -297,7 +283,7 @@ def test_a_backup_of_an_older_schema_restores_into_a_database_at_the_newest(
     archive = tmp_path / "older.tar.gz"
     assert run("backup", str(archive)).exit_code == 0
 
-    target = Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "b")})
+    target = Site(fresh_database(), {"ATTACHMENT_DIR": str(tmp_path / "b")})
     use_site(target)
     target_engine = make_engine(target.database_url)
     migrations.upgrade(target_engine)  # the operator ran `civicdesk db upgrade` first
@@ -312,9 +298,9 @@ def test_a_backup_of_an_older_schema_restores_into_a_database_at_the_newest(
 
 
 def test_rows_the_database_cannot_take_are_one_clear_line(
-    postgres_url: str, new_database: list[str], use_site: UseSite, tmp_path: Path
+    fresh_database: Callable[[], str], use_site: UseSite, tmp_path: Path
 ) -> None:
-    use_site(Site(create_database(postgres_url, new_database), {"ATTACHMENT_DIR": str(tmp_path / "f")}))
+    use_site(Site(fresh_database(), {"ATTACHMENT_DIR": str(tmp_path / "f")}))
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     table = {"name": "ticket", "columns": ["id", "code"], "rows": 1}
     archive = tmp_path / "garbage.tar.gz"

@@ -28,8 +28,9 @@ def civicdesk_web(database_url: str, folder: Path, **settings: str) -> Iterator[
     env = {
         **os.environ,
         "CIVICDESK_DATABASE_URL": database_url,
-        "CIVICDESK_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "CIVICDESK_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
+        # the test session's broker (the embedded Valkey unless CIVICDESK_TEST_REDIS_URL is set)
+        "CIVICDESK_BROKER_URL": os.environ["CIVICDESK_TEST_REDIS_URL"],
+        "CIVICDESK_RESULT_BACKEND": os.environ["CIVICDESK_TEST_REDIS_URL"],
         "CIVICDESK_VAR_DIR": str(folder / "var"),
         **{f"CIVICDESK_{name.upper()}": value for name, value in settings.items()},
     }
