@@ -23,7 +23,7 @@ $(BIN)/civicdesk: $(UV_STAMP) uv.lock pyproject.toml setup.py
 		|| { echo "make install failed; if uv.lock is out of date with pyproject.toml, run: make lock" >&2; exit 1; }
 	touch $@
 
-.PHONY: install lock dist run test lint
+.PHONY: install lock dist run test lint screenshots
 install: $(BIN)/civicdesk
 
 # refresh uv.lock after a change of dependencies in pyproject.toml; LOCK_ARGS=--upgrade takes the newest
@@ -52,3 +52,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# refresh the README's pictures in docs/screenshots/ (the tests alone write theirs to a temporary folder)
+screenshots: install
+	bash scripts/chromium.sh
+	CIVICDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:xdist tests/test_browser.py tests/test_staff_browser.py tests/test_ioc.py

@@ -1,5 +1,6 @@
 """A citizen's whole journey in a real browser: Debian's Chromium driven by Playwright, against a live
-server on a real port. The screenshots it takes are the ones in docs/screenshots/ and the README."""
+server on a real port. Its screenshots go to a temporary folder; `make screenshots` refreshes
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 import uvicorn
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from screenshots import shot
 from sqlalchemy.engine import Engine
 
 from civicdesk.db import make_engine, unit_of_work
@@ -25,7 +27,6 @@ from web.app import create_app
 from web.security import issue_token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 PHONE = {"width": 412, "height": 915}
 
 
@@ -80,11 +81,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="vi-VN")
     yield context.new_page()
     context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def photo(colour: tuple[int, int, int]) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 from fakes import serve
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
+from screenshots import shot
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from starlette.applications import Starlette
@@ -27,8 +27,6 @@ from ioc import service, sources
 from ioc.models import AlertEpisode, Connector, MetricPoint
 from tickets.models import Ticket
 from web.app import create_app
-
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -220,14 +218,13 @@ def test_overview_renders_charts_with_data_in_a_browser(engine: Engine) -> None:
         # every chart has data; the 13 simulated ones six hours of it (this system's own starts now)
         assert len(drawn) == 14 and min(drawn) >= 1 and sum(1 for n in drawn if n > 10) == 13
         assert page.locator(".kpis dd").count() >= 28
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "ioc-overview.png"))
+        shot(page, "ioc-overview", full_page=False)
         page.goto(f"{base}/ioc/environment")
         page.wait_for_selector("#charts[data-loaded='1']")
-        page.screenshot(path=str(SHOTS / "ioc-environment.png"), full_page=True)
+        shot(page, "ioc-environment")
         page.goto(f"{base}/ioc/security_cameras")
         page.wait_for_selector("[data-testid=cameras]")
-        page.screenshot(path=str(SHOTS / "ioc-cameras.png"), full_page=True)
+        shot(page, "ioc-cameras")
         browser.close()
 
 

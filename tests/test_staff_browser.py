@@ -1,7 +1,8 @@
 """The staff side in a real browser (Debian's Chromium via Playwright) against a live server and a
 simulated Asterisk: an agent signs in and gets the screen pop of a ringing call, files a ticket with
 triage suggestions; the department officer sees it with its countdown and resolves it with a photo;
-the supervisor's boards move. The screenshots are the ones in docs/screenshots/ and the README."""
+the supervisor's boards move. Screenshots go to a temporary folder; `make screenshots` refreshes
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+from screenshots import shot
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -24,7 +26,7 @@ from telephony.models import QueueMember
 from telephony.service import TelephonyService
 from tests.ami_peer import AmiPeer
 from tests.fakes import serve
-from tests.test_browser import browser, shot  # noqa: F401  (the Chromium fixture)
+from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_telephony_ami import settings_for, settle
 from tickets.citizens import Contact
 from tickets.models import Channel, Ticket
