@@ -13,6 +13,8 @@ import click
 from civicdesk import migrations, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
+from civicdesk.observability import logs
+from civicdesk.observability.errors import init_error_tracking
 from civicdesk.settings import get_settings
 
 
@@ -32,6 +34,8 @@ def domain_call(call: Any) -> Any:
 @click.group()
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
+    logs.configure()
+    init_error_tracking("cli")
     wiring.install()
 
 
