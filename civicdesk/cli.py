@@ -34,7 +34,9 @@ def domain_call(call: Any) -> Any:
 @click.group()
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
-    logs.configure()
+    # a command's own output is what people read; our info lines (200 "ticket created" in a demo seed) are
+    # shown only when CIVICDESK_LOG_LEVEL asks for them. `web`, `worker` and `beat` set their own level.
+    logs.configure(level=None if "CIVICDESK_LOG_LEVEL" in os.environ else "WARNING")
     init_error_tracking("cli")
     wiring.install()
 

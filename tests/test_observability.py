@@ -3,6 +3,7 @@ and error reports to a loopback stand-in for a Sentry ingestion endpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sentry_sdk
+from ami_peer import AmiPeer
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,14 +24,17 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from channels.models import ChannelToken, OutboundMessage, OutboxState
+from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.observability import heartbeat, logs
 from civicdesk.observability import tasks as task_figures
 from civicdesk.observability.errors import init_error_tracking
-from civicdesk.observability.metrics import queue_depth
+from civicdesk.observability.health import CheckResult, Readiness
+from civicdesk.observability.metrics import ami_link_up, queue_depth
 from civicdesk.settings import Settings, get_settings
 from civicdesk.timeutil import utcnow
 from sla.models import ClockKind, SlaClock
+from telephony.service import TelephonyService
 from tickets import service
 from tickets.service import NewTicket
 from web.app import create_app
@@ -302,3 +307,51 @@ def test_unhandled_error_reported_without_personal_data(
     assert b"RuntimeError" in envelopes and b"/boom" in envelopes
     for personal in (PHONE, PHONE.replace(" ", ""), EMAIL):
         assert personal.encode() not in envelopes
+
+
+# --- AMI link -------------------------------------------------------------------------------------------
+
+
+def telephony_beat(engine: Engine) -> heartbeat.Heartbeat | None:
+    with unit_of_work(engine) as session:
+        return heartbeat.read_all(session).get(heartbeat.TELEPHONY)
+
+
+@POSTGRES_ONLY
+def test_ami_link_state_reaches_metrics_and_readiness(engine: Engine) -> None:
+    settings: dict[str, Settings] = {}
+
+    async def main() -> None:
+        peer = AmiPeer()
+        await peer.start()
+        settings["ami"] = Settings(
+            ami_host="127.0.0.1", ami_port=peer.port, ami_username="civicdesk", ami_secret="s3cret"
+        )
+        service = TelephonyService(engine, settings["ami"])
+        task = asyncio.ensure_future(service.run())
+        try:
+            await asyncio.wait_for(service.ready.wait(), 10)
+            for _ in range(100):
+                if telephony_beat(engine) is not None:
+                    break
+                await asyncio.sleep(0.05)
+            up = telephony_beat(engine)
+            assert up is not None and up.state == heartbeat.UP
+            readiness = Readiness(engine, celery_app, settings["ami"])
+            assert readiness.run()["ami"] == CheckResult(True, "link up")
+            await peer.close()  # Asterisk goes away
+            for _ in range(100):
+                beat = telephony_beat(engine)
+                if beat is not None and beat.state == heartbeat.DOWN:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            service.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+    with unit_of_work(engine) as session:
+        beats = heartbeat.read_all(session)
+    assert beats[heartbeat.TELEPHONY].state == heartbeat.DOWN
+    assert ami_link_up(beats, settings["ami"]) == 0

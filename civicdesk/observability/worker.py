@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 WORKER_HEARTBEAT_EVERY_SECONDS = 10.0  # Celery beats every 2 s; one row update in five is enough
 
 _started: dict[str, float] = {}
+_hard_timeouts: deque[str | None] = deque(maxlen=256)
 _last_heartbeat = [0.0]
 _heartbeat_lock = threading.Lock()
 
@@ -68,11 +70,16 @@ def _task_finished(task_id: str, task: Any, state: str | None = None, **_: Any) 
         structlog.contextvars.clear_contextvars()
 
 
-def _task_failed(sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
-    # A hard time limit kills the process running the task: no postrun there, so the main process counts it.
-    if isinstance(exception, TimeLimitExceeded) and sender is not None:
-        limit = exception.args[0] if exception.args else 0.0
-        _record(sender.name, "failure", float(limit))
+def _task_failed(
+    sender: Any = None, task_id: str | None = None, exception: BaseException | None = None, **_: Any
+) -> None:
+    # A hard time limit kills the process running the task: no postrun there, so the main process counts
+    # it. Celery 5.6+ sends task_failure twice for one hard timeout (on_timeout, then on_failure).
+    if not isinstance(exception, TimeLimitExceeded) or sender is None or task_id in _hard_timeouts:
+        return
+    _hard_timeouts.append(task_id)
+    limit = exception.args[0] if exception.args else 0.0
+    _record(sender.name, "failure", float(limit))
 
 
 def _record(task: str, outcome: str, seconds: float) -> None:
