@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,10 +34,13 @@ from civicdesk.observability.health import CheckResult, Readiness
 from civicdesk.observability.metrics import ami_link_up, queue_depth
 from civicdesk.settings import Settings, get_settings
 from civicdesk.timeutil import utcnow
-from sla.models import ClockKind, SlaClock
+from sla import service as sla_service
+from sla.boards import urgency_counts, worklist
+from sla.models import ClockKind, ClockState, SlaClock
 from telephony.service import TelephonyService
 from tickets import service
 from tickets.service import NewTicket
+from tickets.staff import Role, User
 from web.app import create_app
 
 POSTGRES_ONLY = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
@@ -355,3 +359,39 @@ def test_ami_link_state_reaches_metrics_and_readiness(engine: Engine) -> None:
         beats = heartbeat.read_all(session)
     assert beats[heartbeat.TELEPHONY].state == heartbeat.DOWN
     assert ami_link_up(beats, settings["ami"]) == 0
+
+
+# --- SLA gauges and the board ---------------------------------------------------------------------------
+
+
+@POSTGRES_ONLY
+def test_sla_counts_agree_with_the_board_after_the_scan(engine: Engine) -> None:
+    def resolution(ticket_id: int | None, **values: object) -> None:
+        with unit_of_work(engine) as session:
+            session.execute(
+                update(SlaClock)
+                .where(SlaClock.ticket_id == ticket_id, SlaClock.kind == ClockKind.RESOLUTION)  # type: ignore[arg-type]
+                .values(**values)
+            )
+
+    with unit_of_work(engine) as session:
+        tickets = {
+            name: service.create_ticket(
+                session, NewTicket(description=f"Đèn hỏng {name}", category="street_lighting")
+            )
+            for name in ("on_track", "scanned", "late", "at_risk", "paused")
+        }
+    past = utcnow() - timedelta(minutes=1)
+    resolution(tickets["scanned"].id, due_at=past)
+    with unit_of_work(engine) as session:
+        assert sla_service.scan(session).breached == 1  # its clock is now in state "breached"
+    resolution(tickets["late"].id, due_at=past)
+    resolution(tickets["at_risk"].id, warn_at=past)
+    resolution(tickets["paused"].id, state=ClockState.PAUSED)
+
+    with unit_of_work(engine) as session:
+        counted = urgency_counts(session)
+        board = Counter(
+            item.urgency for item in worklist(session, User(username="m", password_hash="", role=Role.ADMIN))
+        )
+    assert counted == board == Counter({"breached": 2, "at_risk": 1, "on_track": 1, "paused": 1})

@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -31,16 +30,14 @@ from civicdesk.observability import heartbeat
 from civicdesk.observability import tasks as task_figures
 from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
-from sla.boards import worklist
-from tickets.staff import Role, User
+from sla.boards import URGENCIES, urgency_counts
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 10.0
 BROKER_TIMEOUT_SECONDS = 2.0
-SLA_TICKET_LIMIT = 100_000  # the worklist is read whole; a city has thousands of open tickets, not millions
 BACKLOG_STATES = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.FAILED)
-SLA_STATES = ("open", "on_track", "at_risk", "breached", "paused", "no_deadline")
+SLA_STATES = ("open", *URGENCIES)
 
 HTTP_LATENCY = Histogram(
     "civicdesk_http_request_duration_seconds",
@@ -49,10 +46,6 @@ HTTP_LATENCY = Histogram(
     registry=None,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-
-# The system's own view for counting: city-wide, never stored.
-_CITY_WIDE = User(username="metrics", password_hash="", role=Role.ADMIN)
-
 
 def queue_depth(app: Celery, queue: str) -> int:
     """Messages waiting on the broker in ``queue`` (0 when the queue was never declared)."""
@@ -144,10 +137,8 @@ class StateCollector(Collector):
         )
 
     def _sla(self, session: Session, now: datetime) -> Metric:
-        counts: Counter[str] = Counter(dict.fromkeys(SLA_STATES, 0))
-        for item in worklist(session, _CITY_WIDE, limit=SLA_TICKET_LIMIT, now=now):
-            counts[item.urgency] += 1
-            counts["open"] += 1
+        counts = urgency_counts(session, now=now)
+        counts["open"] = sum(counts.values())
         return _gauge(
             "civicdesk_sla_tickets",
             "Open tickets by the state of their resolution deadline (open counts them all)",
