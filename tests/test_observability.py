@@ -395,3 +395,21 @@ def test_sla_counts_agree_with_the_board_after_the_scan(engine: Engine) -> None:
             item.urgency for item in worklist(session, User(username="m", password_hash="", role=Role.ADMIN))
         )
     assert counted == board == Counter({"breached": 2, "at_risk": 1, "on_track": 1, "paused": 1})
+
+
+@POSTGRES_ONLY
+def test_task_figures_are_summed_before_they_are_written(engine: Engine) -> None:
+    buffer = task_figures.FigureBuffer(lambda: engine, every=3600)  # flushed by hand here
+    for seconds in (0.02, 0.02, 0.3, 7.0):
+        buffer.add("channels.send_outbound", "success", seconds)
+    buffer.add("channels.send_outbound", "retry", 0.5)
+    with unit_of_work(engine) as session:
+        assert task_figures.histograms(session) == []
+    buffer.flush()
+    buffer.flush()  # nothing pending: nothing added twice
+    with unit_of_work(engine) as session:
+        retry, success = task_figures.histograms(session)  # by task, then outcome
+    assert (retry.outcome, sum(retry.counts.values())) == ("retry", 1)
+    assert success.counts == {"0.025": 2, "0.5": 1, "10.0": 1}
+    assert success.seconds_sum == pytest.approx(7.34)
+    assert success.cumulative()[-1] == ("+Inf", 4.0)

@@ -47,6 +47,7 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 
+
 def queue_depth(app: Celery, queue: str) -> int:
     """Messages waiting on the broker in ``queue`` (0 when the queue was never declared)."""
     with app.connection_for_read() as conn:

@@ -4,6 +4,7 @@ figures, the worker heartbeat and error tracking."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 WORKER_HEARTBEAT_EVERY_SECONDS = 10.0  # Celery beats every 2 s; one row update in five is enough
 
+_figures = task_figures.FigureBuffer(get_engine)
+os.register_at_fork(after_in_child=_figures.after_fork)
 _started: dict[str, float] = {}
 _hard_timeouts: deque[str | None] = deque(maxlen=256)
 _last_heartbeat = [0.0]
@@ -83,10 +86,11 @@ def _task_failed(
 
 
 def _record(task: str, outcome: str, seconds: float) -> None:
-    try:
-        task_figures.record(get_engine(), task=task, outcome=outcome, seconds=seconds)
-    except Exception:  # figures are not worth failing a task for
-        log.warning("could not record task figures for %s", task, exc_info=True)
+    _figures.add(task, outcome, seconds)
+
+
+def _write_figures(**_: Any) -> None:
+    _figures.flush()
 
 
 def _worker_heartbeat(**_: Any) -> None:
@@ -109,4 +113,8 @@ def install() -> None:
     signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="civicdesk.task_prerun")
     signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="civicdesk.task_postrun")
     signals.task_failure.connect(_task_failed, weak=False, dispatch_uid="civicdesk.task_failure")
+    signals.worker_process_shutdown.connect(
+        _write_figures, weak=False, dispatch_uid="civicdesk.figures.child"
+    )
+    signals.worker_shutdown.connect(_write_figures, weak=False, dispatch_uid="civicdesk.figures.main")
     signals.heartbeat_sent.connect(_worker_heartbeat, weak=False, dispatch_uid="civicdesk.heartbeat")
