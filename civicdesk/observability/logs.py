@@ -73,7 +73,8 @@ def configure(
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level or settings.log_level)
+    chosen = level or settings.log_level
+    root.setLevel(chosen.upper() if isinstance(chosen, str) else chosen)
     for name in ROUTED_LOGGERS:
         routed = logging.getLogger(name)
         routed.handlers = []
