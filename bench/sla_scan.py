@@ -40,7 +40,7 @@ def insert_open_tickets(engine: Engine, first: int, last: int) -> None:
                 category_code, department_code)
             SELECT 'BENCH-' || g, md5(g::text) || g, 'Đèn hỏng ' || g, 'Đèn đường hỏng', 'den duong hong',
                 'normal', 'in_progress', 'web', false, false, false, now(), now(), 'street_lighting', 'qldt'
-            FROM generate_series(:first, :last) AS g
+            FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g
             """),
             {"first": first, "last": last},
         )

@@ -4,6 +4,7 @@ outbox. Webhooks call `accept` (store, then enqueue after commit); tasks call `p
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ from tickets.models import (
 )
 from tickets.models import EventKind as TicketEventKind
 from tickets.service import CITIZEN, SYSTEM, NewTicket
+
+log = logging.getLogger(__name__)
 
 IDENTITY = {"zalo": IdentityKind.ZALO, "facebook": IdentityKind.FACEBOOK}
 REPLY_CHANNELS = ("zalo", "facebook")
@@ -440,6 +443,11 @@ def send(session_factory: Any, outbound_id: int, client: ChannelClient) -> SendR
         result = SendResult(False, error=exc.message, retry=False)
     with session_factory() as session:
         record_result(session, outbound_id, result)
+    log.log(
+        logging.INFO if result.ok else logging.WARNING,
+        "outbound message",
+        extra={"outbound_id": outbound_id, "ok": result.ok, "retry": result.retry, "error": result.error},
+    )
     return result
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from celery import Celery
 
 from civicdesk import embedded, wiring
+from civicdesk.observability import worker as worker_observability
 from civicdesk.settings import get_settings
 
 # Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
@@ -21,6 +22,24 @@ TASK_MODULES = [
     "telephony.tasks",
     "civicdesk.tasks",
 ]
+
+
+# Every task has the defaults (CIVICDESK_TASK_SOFT_TIME_LIMIT / _TIME_LIMIT); these need other bounds.
+# The soft limit raises SoftTimeLimitExceeded inside the task (a normal failure, retried by the task's
+# own policy); the hard one kills the process running it. Both need the prefork pool: the threads and
+# solo pools cannot interrupt a task.
+TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "telephony.transcribe_voicemail": (1800, 1860),  # Vosk on a long recording takes minutes of CPU
+    "telephony.transcribe_recording": (1800, 1860),
+    "routing.triage_ticket": (60, 90),  # tens of milliseconds normally; a minute means it is stuck
+    "channels.process_inbound": (120, 150),
+    "channels.send_outbound": (150, 180),  # token refresh and send: two calls of up to 60 s each
+    "civicdesk.heartbeat": (20, 30),
+}
+
+
+def _time_limit_annotations() -> dict[str, dict[str, int]]:
+    return {name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in TIME_LIMITS.items()}
 
 
 def _beat_schedule() -> dict[str, Any]:
@@ -47,10 +66,15 @@ def create_celery() -> Celery:
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        task_annotations=_time_limit_annotations(),
+        worker_hijack_root_logger=False,  # logging is ours (civicdesk.observability.logs)
     )
     return app
 
 
 celery_app = create_celery()
 wiring.install()
+worker_observability.install()
 celery_app.conf.beat_schedule = _beat_schedule()

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 from civicdesk import embedded, migrations, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
+from civicdesk.observability import logs
+from civicdesk.observability.errors import init_error_tracking
 from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
 
 
@@ -38,6 +40,10 @@ def domain_call(call: Any) -> Any:
 @click.group()
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
+    # a command's own output is what people read; our info lines (200 "ticket created" in a demo seed) are
+    # shown only when CIVICDESK_LOG_LEVEL asks for them. `web`, `worker` and `beat` set their own level.
+    logs.configure(level=None if "CIVICDESK_LOG_LEVEL" in os.environ else "WARNING")
+    init_error_tracking("cli")
     wiring.install()
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 import channels.models
 import civicdesk.live
+import civicdesk.observability.models
 import civicdesk.ratelimit
 import ioc.models
 import open311.models
@@ -25,6 +26,7 @@ MODEL_MODULES = [
     tickets.audit,
     civicdesk.ratelimit,
     civicdesk.live,
+    civicdesk.observability.models,
     sla.models,
     routing.models,
     channels.models,

@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
+    # observability (see civicdesk/observability/ and docs/operations.md)
+    log_format: Literal["json", "console"] | None = Field(
+        None, description="json in production, readable console text elsewhere, unless set"
+    )
+    log_level: str = Field("INFO", pattern=r"^(?i:debug|info|warning|error|critical)$")
+    metrics_token: str = Field("", description="bearer token /metrics asks for; empty: loopback callers only")
+    sentry_dsn: str = Field("", description="error tracking by DSN (Sentry or compatible); empty: off")
+    beat_heartbeat_seconds: float = Field(30.0, gt=0, le=300, description="how often beat proves it runs")
+    task_soft_time_limit: int = Field(300, gt=0, description="seconds before a task is asked to stop")
+    task_time_limit: int = Field(360, gt=0, description="seconds before a task's process is killed")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -131,6 +141,11 @@ class Settings(BaseSettings):
                 "CIVICDESK_SECRET_KEY needs at least 32 characters; make one with"
                 " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        if self.task_time_limit <= self.task_soft_time_limit:
+            raise ValueError(
+                "CIVICDESK_TASK_TIME_LIMIT must be longer than CIVICDESK_TASK_SOFT_TIME_LIMIT"
+                " (the soft limit asks the task to stop, the hard one kills it)"
+            )
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
         return self
@@ -139,6 +154,10 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         """As uvicorn's forwarded_allow_ips takes them; empty: no proxy is believed."""
         return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.environment == "production" else "console")
 
     @property
     def ami_configured(self) -> bool:

@@ -6,7 +6,9 @@ from typing import Any
 
 from civicdesk import live
 from civicdesk.celery_app import celery_app
-from civicdesk.db import unit_of_work
+from civicdesk.db import get_engine, unit_of_work
+from civicdesk.observability import heartbeat as heartbeats
+from civicdesk.settings import get_settings
 
 
 @celery_app.task(name="civicdesk.purge_live_events", ignore_result=True)  # type: ignore[untyped-decorator]
@@ -15,6 +17,20 @@ def purge_live_events() -> int:
         return live.purge(session)
 
 
+@celery_app.task(name="civicdesk.heartbeat", ignore_result=True)  # type: ignore[untyped-decorator]
+def beat_heartbeat() -> None:
+    """Scheduled by beat, run by a worker: a fresh row proves beat, the broker and a worker all work."""
+    heartbeats.beat(get_engine(), heartbeats.BEAT)
+
+
+_HEARTBEAT_SECONDS = get_settings().beat_heartbeat_seconds
+
 BEAT_SCHEDULE: dict[str, Any] = {
     "purge-live-events": {"task": "civicdesk.purge_live_events", "schedule": 600.0},
+    # expires: when no worker takes them, heartbeats must not pile up on the broker
+    "heartbeat": {
+        "task": "civicdesk.heartbeat",
+        "schedule": _HEARTBEAT_SECONDS,
+        "options": {"expires": _HEARTBEAT_SECONDS * 3},
+    },
 }

@@ -4,6 +4,7 @@ with its reasons."""
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +21,8 @@ from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Ward
 from tickets.service import SYSTEM
+
+log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(days=14)
 DUPLICATE_RADIUS_METRES = 300.0
@@ -208,6 +211,17 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         service.transition(session, ticket.id or 0, Status.TRIAGED, actor=SYSTEM)
         if decision.department and not decision.ward_officer:
             service.assign(session, ticket.id or 0, department=decision.department, actor=SYSTEM)
+    log.info(
+        "triage decision",
+        extra={
+            "ticket": ticket.code,
+            "category": decision.category,
+            "confidence": round(decision.category_confidence, 3),
+            "ward": decision.ward,
+            "department": decision.department,
+            "outcome": "merged" if link else "human_review" if decision.needs_review else "routed",
+        },
+    )
     return decision
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, nulls_last
+from sqlalchemy import ColumnElement, and_, case, func, nulls_last, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.timeutil import utcnow
@@ -16,6 +16,7 @@ from tickets.service import visible_to
 from tickets.staff import User
 
 ACTIVE_CLOCK = (ClockState.RUNNING, ClockState.PAUSED)
+URGENCIES = ("breached", "at_risk", "on_track", "paused", "no_deadline")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,44 @@ def _urgency(clock: SlaClock | None, now: datetime) -> str:
     return "on_track"
 
 
+def _current_resolution_clock() -> ColumnElement[bool]:
+    """The ticket's resolution clock that still counts: running, paused, or breached and not yet met (the
+    SLA scan marks a missed clock breached; the ticket stays breached until it is done)."""
+    return and_(
+        col(SlaClock.ticket_id) == col(Ticket.id),
+        col(SlaClock.kind) == ClockKind.RESOLUTION,
+        or_(
+            col(SlaClock.state).in_(ACTIVE_CLOCK),
+            and_(col(SlaClock.state) == ClockState.BREACHED, col(SlaClock.met_at).is_(None)),
+        ),
+    )
+
+
+def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[str]:
+    """Open tickets city-wide by urgency, counted in the database: the same rules as ``_urgency``, for
+    /metrics, where loading every open ticket at each scrape would cost seconds."""
+    now = now or utcnow()
+    urgency = case(
+        (col(SlaClock.id).is_(None), "no_deadline"),
+        (col(SlaClock.state) == ClockState.PAUSED, "paused"),
+        (col(SlaClock.due_at).is_(None), "no_deadline"),
+        (or_(col(SlaClock.breached_at).is_not(None), col(SlaClock.due_at) <= now), "breached"),
+        (or_(col(SlaClock.warned), col(SlaClock.warn_at) <= now), "at_risk"),
+        else_="on_track",
+    )
+    query = (
+        select(urgency, func.count())
+        .select_from(Ticket)
+        .outerjoin(SlaClock, _current_resolution_clock())
+        .where(col(Ticket.status).in_(OPEN_STATUSES))
+        .group_by(urgency)
+    )
+    counts: Counter[str] = Counter()
+    for name, count in session.exec(query).all():
+        counts[name] = count
+    return counts
+
+
 def worklist(
     session: Session,
     viewer: User,
@@ -50,14 +89,9 @@ def worklist(
 ) -> list[WorkItem]:
     """Open tickets the viewer may see, the nearest (or missed) deadline first."""
     now = now or utcnow()
-    clock_join = and_(
-        col(SlaClock.ticket_id) == col(Ticket.id),
-        col(SlaClock.kind) == ClockKind.RESOLUTION,
-        col(SlaClock.state).in_(ACTIVE_CLOCK),
-    )
     query = (
         select(Ticket, SlaClock)
-        .outerjoin(SlaClock, clock_join)
+        .outerjoin(SlaClock, _current_resolution_clock())
         .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
         .order_by(nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
         .limit(limit)

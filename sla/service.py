@@ -4,6 +4,7 @@ breach by the scan that beat runs every few seconds."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -20,6 +21,8 @@ from sla.policies import Target, Targets, targets_for
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Priority, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM, record_event
 from tickets.staff import Role, User
+
+log = logging.getLogger(__name__)
 
 WARN_FRACTION = 0.75
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
@@ -300,6 +303,10 @@ def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
     clock.breached_at = now
     clock.warned = True
     record_event(session, ticket, EventKind.SLA_BREACH, clock=clock.kind, due_at=_iso(clock.due_at))
+    log.warning(
+        "sla breached",
+        extra={"ticket": ticket.code, "clock": clock.kind, "department": ticket.department_code},
+    )
     old_priority = ticket.priority
     ticket.priority = ESCALATION.get(Priority(ticket.priority), Priority.URGENT)
     ticket.city_level = True

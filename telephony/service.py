@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from civicdesk.db import unit_of_work
+from civicdesk.observability import heartbeat
 from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 from telephony import actions, store
@@ -142,6 +143,7 @@ class TelephonyService:
 
     def _on_disconnect(self, manager: Manager, exc: Any) -> None:
         self.ready.clear()
+        asyncio.ensure_future(self._report_link(heartbeat.DOWN))
         if self._stopping:
             return
         self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
@@ -162,6 +164,7 @@ class TelephonyService:
         await self.flush()
         self.resyncs += 1
         self.ready.set()
+        await self._report_link(heartbeat.UP)
 
     async def _liveness_loop(self) -> None:
         while not self._stopping:
@@ -174,6 +177,16 @@ class TelephonyService:
             except (TimeoutError, OSError):
                 log.warning("AMI: no answer to Ping; dropping the link to reconnect")
                 manager.protocol.transport.abort()
+                continue
+            if self.ready.is_set():
+                await self._report_link(heartbeat.UP)
+
+    async def _report_link(self, state: str) -> None:
+        """The link's state for /metrics and /health/ready, which run in other processes."""
+        try:
+            await asyncio.to_thread(heartbeat.beat, self.engine, heartbeat.TELEPHONY, state=state)
+        except Exception:  # the listener's work matters more than its heartbeat
+            log.warning("could not record the AMI link state", exc_info=True)
 
     # -- actions staff asked for ---------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +37,8 @@ from tickets.models import (
 )
 from tickets.reference import Category, Department, Ward
 from tickets.staff import Role, User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,10 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
     )
     for hook in _on_created:
         hook(session, ticket)
+    log.info(
+        "ticket created",
+        extra={"ticket": ticket.code, "channel": draft.channel, "category": ticket.category_code},
+    )
     return ticket
 
 

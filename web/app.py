@@ -16,14 +16,20 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicdesk import wiring
+from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, NotFound
+from civicdesk.observability.asgi import ObservabilityMiddleware
+from civicdesk.observability.health import Readiness
+from civicdesk.observability.metrics import build_registry
+from civicdesk.settings import get_settings
 from web import audit as staff_audit
 from web.api import (
     auth,
     channels,
     health,
     ioc,
+    metrics,
     open311,
     public,
     reference,
@@ -49,8 +55,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     wiring.install()
     app.state.engine = engine or get_engine()
+    settings = get_settings()
+    registry, app.state.metrics_state = build_registry(app.state.engine, celery_app, settings)
+    app.state.metrics_registry = registry
+    app.state.readiness = Readiness(app.state.engine, celery_app, settings)
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
+    app.include_router(health.probes)
+    app.include_router(metrics.router)
     app.include_router(public.router)
     app.include_router(sla.router)
     app.include_router(telephony.router)
@@ -69,6 +81,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     staff_audit.install(app)
+    app.add_middleware(ObservabilityMiddleware)  # outermost of ours: the request id covers the audit's lines
     return app
 
 

@@ -1,0 +1,1 @@
+"""Operating the product: Prometheus metrics, structured logs, error tracking, heartbeats and health."""
