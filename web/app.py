@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civicdesk import wiring
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, NotFound
+from civicdesk.live_listener import Listener
 from web import audit as staff_audit
 from web.api import (
     auth,
@@ -41,14 +44,22 @@ from web.pages import staff as staff_pages
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await app.state.live_listener.close()
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="CivicDesk",
         description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
         version="0.1.0",
+        lifespan=lifespan,
     )
     wiring.install()
     app.state.engine = engine or get_engine()
+    app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(public.router)
