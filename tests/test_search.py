@@ -50,6 +50,7 @@ def test_a_phone_number_finds_the_citizens_tickets(client: TestClient, admin: He
     _new(client, admin, "Cây đổ chắn lối đi", phone="0987654321")
     assert _found(client, admin, "0912345678") == [mine]
     assert _found(client, admin, "+84 912 345 678") == [mine]
+    assert _found(client, admin, "cây 0912345678") == []  # a number among words is text
 
 
 def test_the_trigram_index_serves_the_search(engine: Engine) -> None:
