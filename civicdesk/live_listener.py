@@ -47,21 +47,26 @@ class Message:
 
 @dataclass(eq=False)
 class Subscription:
-    """A stream's mailbox. A stream too slow to keep up is marked overflowed and should end, so that
-    its browser reconnects and reads the rest from the table."""
+    """A stream's mailbox. The stream should end when ``ended``: it fell too far behind, or the server
+    is stopping; its browser then reconnects and reads what it missed from the table."""
 
     topics: frozenset[str]
-    queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    overflowed: bool = False
+    queue: asyncio.Queue[Message | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    ended: bool = False
 
     def offer(self, message: Message) -> None:
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            self.overflowed = True
+            self.ended = True
+
+    def end(self) -> None:
+        self.ended = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)  # wakes the stream if it is waiting
 
     async def next(self, timeout: float) -> Message | None:
-        """The next event, or None when none came within ``timeout`` seconds."""
+        """The next event, or None when none came within ``timeout`` seconds or the stream ended."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -82,12 +87,15 @@ class Listener:
         self._recent: deque[int] = deque(maxlen=REMEMBERED)
         self._recent_set: set[int] = set()
         self.backend_pid: int | None = None
+        self._stopping = False
 
     @contextlib.asynccontextmanager
     async def subscribe(self, topics: Iterable[str]) -> AsyncIterator[Subscription]:
         """Events of ``topics`` committed from now on (waits briefly for the listener to be ready)."""
         listening = self._start()
         subscription = Subscription(frozenset(topics))
+        if self._stopping:
+            subscription.end()
         self._subscriptions.add(subscription)
         try:
             with contextlib.suppress(TimeoutError):
@@ -95,6 +103,12 @@ class Listener:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+
+    def end_streams(self) -> None:
+        """The server is stopping: let every stream finish now rather than hold the shutdown."""
+        self._stopping = True
+        for subscription in self._subscriptions:
+            subscription.end()
 
     async def close(self) -> None:
         if self._task is not None:

@@ -4,11 +4,16 @@ committed by another connection and announced by NOTIFY."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,11 +56,15 @@ class EventReader:
         raise AssertionError("the stream ended")
 
 
-@pytest.fixture
-def base_url(engine: Engine) -> Iterator[str]:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def base_url(engine: Engine) -> Iterator[str]:
+    port = _free_port()
     config = uvicorn.Config(
         create_app(engine), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
@@ -166,3 +175,40 @@ def test_the_listener_survives_a_dropped_connection(
         time.sleep(0.05)
     _publish(engine, "queue", "queue_changed", {"n": 3})
     assert reader.next().data == {"n": 3}
+
+
+def _wait_serving(base: str) -> None:
+    deadline = time.monotonic() + 60  # importing the app takes a while on a busy machine
+    while True:
+        try:
+            httpx.get(f"{base}/staff/login", timeout=2)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.1)
+
+
+def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
+    engine: Engine, make_user: Callable[..., dict[str, str]], tmp_path: Path
+) -> None:
+    headers = make_user("supervisor")
+    base = f"http://127.0.0.1:{_free_port()}"
+    env = {
+        **os.environ,
+        "CIVICDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "CIVICDESK_VAR_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1"]
+    server = subprocess.Popen([*command, "--port", base.rsplit(":", 1)[1], "--log-level", "warning"], env=env)
+    try:
+        _wait_serving(base)
+        with httpx.stream("GET", f"{base}/staff/events", headers=headers, timeout=GIVE_UP_SECONDS) as answer:
+            lines = answer.iter_lines()
+            assert next(lines) == "retry: 2000"
+            server.send_signal(signal.SIGTERM)
+            assert all(line == "" or line.startswith(":") for line in lines)  # then the stream ends
+        server.wait(GIVE_UP_SECONDS)  # far less than the ten minutes a stream lasts
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

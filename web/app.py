@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -46,8 +51,38 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    await app.state.live_listener.close()
+    listener: Listener = app.state.live_listener
+    restore = _end_streams_on_exit_signal(listener)
+    try:
+        yield
+    finally:
+        restore()
+        await listener.close()
+
+
+def _end_streams_on_exit_signal(listener: Listener) -> Callable[[], None]:
+    """uvicorn waits for open responses before it stops, and a staff page's event stream stays open
+    for minutes: on SIGINT/SIGTERM the streams end first (browsers come back with Last-Event-ID), then
+    uvicorn's own handler runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals reach only the main thread (not the case under a test client)
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_exit(sig: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(listener.end_streams)
+        handler = previous[sig]
+        if callable(handler):
+            handler(sig, frame)
+
+    for sig in previous:
+        signal.signal(sig, on_exit)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:

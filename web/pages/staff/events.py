@@ -56,11 +56,11 @@ async def stream(
             for message in await live_listener.replay(engine, topics, after_id):
                 replayed.add(message.id)
                 yield sse(message)
-        while loop.time() < deadline and not subscription.overflowed:
+        while loop.time() < deadline and not subscription.ended:
             arrived = await subscription.next(timeout=min(HEARTBEAT_SECONDS, deadline - loop.time()))
-            if arrived is None:
+            if arrived is None and not subscription.ended:
                 yield ": still here\n\n"
-            elif arrived.id not in replayed:
+            elif arrived is not None and arrived.id not in replayed:
                 yield sse(arrived)
 
 
