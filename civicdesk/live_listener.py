@@ -138,7 +138,7 @@ class Listener:
                     await self._pump(conn)
             except (psycopg.Error, OSError) as exc:
                 log.warning("live listener lost its database connection, reconnecting: %s", exc)
-            except Exception:  # a bad event must not end live updates for the whole process
+            except Exception:  # whatever it was, live updates must come back for the whole process
                 log.exception("live listener failed, restarting")
             listening.clear()
             await asyncio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)])
@@ -147,7 +147,11 @@ class Listener:
     async def _pump(self, conn: psycopg.AsyncConnection[Any]) -> None:
         while True:
             async for notify in conn.notifies(timeout=HEALTH_CHECK_SECONDS):
-                await self._handle(json.loads(notify.payload))
+                try:
+                    notice = json.loads(notify.payload)
+                    await self._handle(notice)
+                except (ValueError, KeyError, TypeError):  # not one of ours (a hand-typed NOTIFY)
+                    log.warning("live listener skipped a notification it cannot read: %.200s", notify.payload)
             await conn.execute("SELECT 1")  # a silently dead link raises here
 
     async def _handle(self, notice: dict[str, Any]) -> None:

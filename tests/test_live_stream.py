@@ -119,9 +119,14 @@ def test_a_committed_event_arrives_and_a_rolled_back_one_never(
         producer.flush()
         producer.rollback()
     _publish(engine, live.agent_topic(999_999), "screen_pop", {"for": "another agent"})
+    [listener_pid] = _listener_pids(engine)
+    with engine.begin() as conn:  # notifications that are not ours are skipped, the link stays
+        conn.execute(text("NOTIFY civicdesk_live, 'not json'"))
+        conn.execute(text("""NOTIFY civicdesk_live, '{"id": 1}'"""))
     committed = _publish(engine, "queue", "queue_changed", {"waiting": 3})
     arrived = reader.next()
     assert (arrived.id, arrived.kind, arrived.data) == (committed, "queue_changed", {"waiting": 3})
+    assert _listener_pids(engine) == {listener_pid}
 
 
 def test_a_payload_too_big_for_notify_is_read_from_the_table(
