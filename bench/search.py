@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import sys
 import time
@@ -231,7 +232,8 @@ def report(
         f"""`bench/search.py`: {tickets:,} tickets generated inside PostgreSQL from the corpus's reports,
 streets and wards (a third typed without diacritics), loaded and indexed in {load_seconds:.0f} s; table
 {sizes[0]}, trigram index {sizes[1]}. Each search is the staff list's query (`list_tickets`, the first 50,
-newest first) on one connection, warm, {RUNS} runs.
+newest first) on one connection, warm, {RUNS} runs, timed from the client (the session, BEGIN and
+COMMIT included), on {os.cpu_count()} cores with a load average of {os.getloadavg()[0]:.1f} at the end.
 
 | search | query | tickets matching | returned | median | worst |
 |---|---|---:|---:|---:|---:|

@@ -33,6 +33,7 @@ HEALTH_CHECK_SECONDS = 15.0  # with no notification for this long, ask the serve
 READY_SECONDS = 5.0
 BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 QUEUE_SIZE = 1000
+BATCH = 100
 REMEMBERED = 10_000
 LOOK_BACK = timedelta(seconds=5)  # ids can commit out of order: catch-up reads a little further back
 
@@ -65,12 +66,18 @@ class Subscription:
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)  # wakes the stream if it is waiting
 
-    async def next(self, timeout: float) -> Message | None:
-        """The next event, or None when none came within ``timeout`` seconds or the stream ended."""
+    async def next_batch(self, timeout: float) -> list[Message]:
+        """What has arrived, waiting up to ``timeout`` seconds for the first event; empty when none
+        came or the stream ended. A stream that fell behind catches up in one write, not one per event."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                first = await self.queue.get()
         except TimeoutError:
-            return None
+            return []
+        batch = [first]
+        while not self.queue.empty() and len(batch) < BATCH:
+            batch.append(self.queue.get_nowait())
+        return [message for message in batch if message is not None]
 
 
 def conninfo_of(engine: Engine) -> str:

@@ -57,11 +57,12 @@ async def stream(
                 replayed.add(message.id)
                 yield sse(message)
         while loop.time() < deadline and not subscription.ended:
-            arrived = await subscription.next(timeout=min(HEARTBEAT_SECONDS, deadline - loop.time()))
-            if arrived is None and not subscription.ended:
+            batch = await subscription.next_batch(timeout=min(HEARTBEAT_SECONDS, deadline - loop.time()))
+            fresh = "".join(sse(message) for message in batch if message.id not in replayed)
+            if fresh:
+                yield fresh
+            elif not batch and not subscription.ended:
                 yield ": still here\n\n"
-            elif arrived is not None and arrived.id not in replayed:
-                yield sse(arrived)
 
 
 @router.get("/events")
