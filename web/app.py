@@ -74,6 +74,9 @@ def _end_streams_on_exit_signal(listener: Listener) -> Callable[[], None]:
         handler = previous[sig]
         if callable(handler):
             handler(sig, frame)
+        elif handler == signal.SIG_DFL:  # a server without handlers of its own: die as before
+            signal.signal(sig, signal.SIG_DFL)
+            signal.raise_signal(sig)
 
     for sig in previous:
         signal.signal(sig, on_exit)
