@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import deque
@@ -44,6 +45,11 @@ class Message:
     topic: str
     kind: str
     payload: dict[str, Any]
+
+    @functools.cached_property
+    def server_sent(self) -> str:
+        """The event as a text/event-stream record, made once for all the streams it goes to."""
+        return f"id: {self.id}\nevent: {self.kind}\ndata: {json.dumps(self.payload)}\n\n"
 
 
 @dataclass(eq=False)

@@ -8,7 +8,6 @@ table; an event read there and then also notified is sent once.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
 
 from civicdesk import live, live_listener
-from civicdesk.live_listener import Listener, Message
+from civicdesk.live_listener import Listener
 from tickets import permissions
 from tickets.hooks import TICKETS_TOPIC
 from tickets.staff import User
@@ -35,10 +34,6 @@ def topics_for(user: User) -> list[str]:
     return topics
 
 
-def sse(message: Message) -> str:
-    return f"id: {message.id}\nevent: {message.kind}\ndata: {json.dumps(message.payload)}\n\n"
-
-
 def _last_event_id(request: Request) -> int | None:
     value = request.headers.get("last-event-id", "")
     return int(value) if value.isdigit() else None
@@ -55,10 +50,10 @@ async def stream(
         if after_id is not None:
             for message in await live_listener.replay(engine, topics, after_id):
                 replayed.add(message.id)
-                yield sse(message)
+                yield message.server_sent
         while loop.time() < deadline and not subscription.ended:
             batch = await subscription.next_batch(timeout=min(HEARTBEAT_SECONDS, deadline - loop.time()))
-            fresh = "".join(sse(message) for message in batch if message.id not in replayed)
+            fresh = "".join(message.server_sent for message in batch if message.id not in replayed)
             if fresh:
                 yield fresh
             elif not batch and not subscription.ended:
