@@ -270,8 +270,10 @@ two web processes, the producer and PostgreSQL share this machine's {os.cpu_coun
 |---:|---:|---|---:|---:|---:|---:|---:|---:|---:|
 {table}
 
-Goal p99 < 300 ms: {verdict}. CPU per 1,000 deliveries is counted from /proc, for the two web
-processes together and for the client processes; when the machine cannot give them that much CPU each
+Goal p99 < 300 ms: {verdict}.
+
+CPU per 1,000 deliveries is counted from /proc, for the two web processes together and for the client
+processes; when the machine cannot give them that much CPU each
 second, a backlog builds and the delay grows with it. Before, each stream read the table every 500 ms,
 so an event waited up to half a second for the next read before it was even sent.""",
     )
