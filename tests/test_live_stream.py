@@ -217,3 +217,30 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+LIFESPAN_UNDER_NO_HANDLER = """
+import asyncio, os, signal, sys
+from civicdesk.db import make_engine
+from web.app import create_app
+
+async def main():
+    app = create_app(make_engine(sys.argv[1]))
+    async with app.router.lifespan_context(app):
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(30)
+    print("survived")
+
+asyncio.run(main())
+"""
+
+
+def test_where_nothing_handles_sigterm_the_process_still_dies_of_it(engine: Engine, tmp_path: Path) -> None:
+    script = tmp_path / "lifespan.py"
+    script.write_text(LIFESPAN_UNDER_NO_HANDLER, encoding="utf-8")
+    url = engine.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, str(script), url], capture_output=True, timeout=120, check=False, cwd=tmp_path
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr.decode()
+    assert b"survived" not in done.stdout
