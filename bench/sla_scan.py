@@ -35,10 +35,10 @@ def insert_open_tickets(engine: Engine, first: int, last: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             text("""
-            INSERT INTO ticket (code, tracking_token, title, description, search_text, priority, status,
+            INSERT INTO ticket (code, tracking_token, title, description, priority, status,
                 origin_channel, hidden_from_public, city_level, legal_process, created_at, updated_at,
                 category_code, department_code)
-            SELECT 'BENCH-' || g, md5(g::text) || g, 'Đèn hỏng ' || g, 'Đèn đường hỏng', 'den duong hong',
+            SELECT 'BENCH-' || g, md5(g::text) || g, 'Đèn hỏng ' || g, 'Đèn đường hỏng',
                 'normal', 'in_progress', 'web', false, false, false, now(), now(), 'street_lighting', 'qldt'
             FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g
             """),

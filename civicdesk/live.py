@@ -1,10 +1,12 @@
 """Live events for staff screens (screen pop, queue and board changes) across processes.
 
-The telephony service, the Celery workers and the web process are separate processes, and the
-embedded run has no Redis, so events go through a small table: a producer writes a row inside its own
-transaction (the event exists only if what it announces was committed), and the web process's
-server-sent-event stream reads rows newer than the last id it sent, a few times a second. Rows older
-than an hour are purged by beat.
+The telephony service, the Celery workers and the web processes are separate processes. A producer
+writes a ``live_event`` row inside its own transaction; a trigger (migration 0015) queues a NOTIFY with
+it, which PostgreSQL delivers only if that transaction commits, so a rolled-back change never shows.
+Each web process holds one LISTEN connection (`Listener`) and fans events out to its server-sent-event
+streams by topic. The table stays as the look-back: a browser reconnecting with Last-Event-ID, or the
+listener coming back after its connection dropped, reads what it missed from it. Rows older than an
+hour are purged by beat.
 """
 
 from __future__ import annotations
@@ -47,24 +49,22 @@ def latest_id(session: Session) -> int:
 
 def read_since(
     session: Session,
-    topics: Iterable[str],
+    topics: Iterable[str] | None,
     after_id: int,
     limit: int = 100,
     *,
     also_since: datetime | None = None,
 ) -> list[LiveEvent]:
-    """Events after ``after_id``; with ``also_since``, also those created since then, because on
-    PostgreSQL ids can commit out of order and a reader must look back to miss none."""
+    """Events after ``after_id`` (of every topic when ``topics`` is None); with ``also_since``, also
+    those created since then, because ids can commit out of order and a reader must look back to miss
+    none."""
     newer = col(LiveEvent.id) > after_id
     if also_since is not None:
         newer = or_(newer, col(LiveEvent.created_at) >= also_since)
-    query = (
-        select(LiveEvent)
-        .where(newer, col(LiveEvent.topic).in_(list(topics)))
-        .order_by(col(LiveEvent.id))
-        .limit(limit)
-    )
-    return list(session.exec(query))
+    query = select(LiveEvent).where(newer)
+    if topics is not None:
+        query = query.where(col(LiveEvent.topic).in_(list(topics)))
+    return list(session.exec(query.order_by(col(LiveEvent.id)).limit(limit)))
 
 
 def purge(session: Session, now: datetime | None = None) -> int:

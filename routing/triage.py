@@ -239,7 +239,6 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
         setattr(ticket, name, value)
     ticket.needs_review = decision.needs_review
     ticket.triaged_at = utcnow()
-    ticket.search_text = service.search_text_of(ticket)
     return changes
 
 

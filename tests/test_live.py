@@ -1,15 +1,19 @@
-"""Live events reach a reader only after the producer's transaction commits, per topic, in order."""
+"""The live-event log: rows a reader sees only once committed, per topic, in order; purged after an hour.
+The NOTIFY side is tested end to end in test_live_stream.py."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from civicdesk import live
 from civicdesk.db import unit_of_work
 from civicdesk.timeutil import utcnow
+
+pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 
 
 def test_only_committed_events_are_read_in_order_per_topic(engine: Engine) -> None:
@@ -42,3 +46,11 @@ def test_purge_keeps_the_last_hour(engine: Engine) -> None:
         assert live.purge(session) == 1
     with unit_of_work(engine) as session:
         assert [e.kind for e in live.read_since(session, ["queue"], 0)] == ["old"]
+
+
+def test_every_topic_can_be_read_at_once(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        live.publish(session, "queue", "queue_changed", {})
+        live.publish(session, live.agent_topic(3), "screen_pop", {})
+    with unit_of_work(engine) as session:
+        assert [e.topic for e in live.read_since(session, None, 0)] == ["queue", "agent:3"]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
 from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from civicdesk import live
 from civicdesk.db import unit_of_work
 from tickets import audit
 from tickets.citizens import Contact
@@ -19,7 +16,6 @@ from tickets.models import Channel
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
 from web.app import create_app
-from web.pages.staff import events
 
 PASSWORD = "secret-pass"
 
@@ -133,34 +129,6 @@ def test_exports_follow_the_filter_and_keep_formulas_as_text(client: TestClient,
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][2] == "Rác thải ở chợ"
     assert client.get("/staff/tickets/export.pdf").status_code == 404
-
-
-class _Browser:
-    """A request that disconnects after a few polls, for driving the event stream directly."""
-
-    def __init__(self, polls: int) -> None:
-        self.polls = polls
-
-    async def is_disconnected(self) -> bool:
-        self.polls -= 1
-        return self.polls < 0
-
-
-def test_the_event_stream_sends_committed_events_for_my_topics_only(engine: Engine) -> None:
-    with unit_of_work(engine) as session:
-        start = live.latest_id(session)
-        live.publish(session, live.agent_topic(7), "screen_pop", {"caller_number": "0905"})
-        live.publish(session, live.agent_topic(8), "screen_pop", {"caller_number": "0906"})
-        live.publish(session, "queue", "queue_changed", {})
-
-    async def collect() -> list[str]:
-        topics = [live.agent_topic(7), "queue"]
-        return [chunk async for chunk in events.stream(_Browser(2), engine, topics, start)]  # type: ignore[arg-type]
-
-    chunks = [c for c in asyncio.run(collect()) if c.startswith("id:")]
-    kinds = [c.split("\n")[1] for c in chunks]
-    assert kinds == ["event: screen_pop", "event: queue_changed"]
-    assert json.loads(chunks[0].split("data: ", 1)[1]) == {"caller_number": "0905"}
 
 
 def test_the_event_stream_needs_a_sign_in(client: TestClient) -> None:

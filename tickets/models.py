@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Computed, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -129,11 +129,22 @@ class TicketSequence(SQLModel, table=True):
     last: int = 0
 
 
+SEARCHED_EXPRESSION = (
+    "civicdesk_fold(code || ' ' || title || ' ' || description || ' ' || coalesce(address_text, ''))"
+)
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_code", "status"),
         Index("ix_ticket_ward_status", "ward_code", "status"),
+        Index(
+            "ix_ticket_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,8 +153,11 @@ class Ticket(SQLModel, table=True):
     title: str = _str(300)
     description: str = Field(sa_type=Text)
     public_description: str | None = Field(default=None, sa_type=Text)
-    # folded (no diacritics, lower case) code, title, description and address, for text search
-    search_text: str = Field(default="", sa_type=Text)
+    # code, title, description and address without diacritics, lower case (civicdesk_fold in the
+    # database, see migration 0015), kept by PostgreSQL itself and searched through a trigram index
+    search_text: str | None = Field(
+        default=None, sa_column=Column(Text, Computed(SEARCHED_EXPRESSION, persisted=True), nullable=False)
+    )
     category_code: str | None = Field(default=None, foreign_key="category.code", index=True)
     ward_code: str | None = Field(default=None, foreign_key="ward.code")
     ward_named_code: str | None = Field(default=None, foreign_key="ward.code")

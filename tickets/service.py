@@ -18,8 +18,7 @@ from sqlmodel import Session, col, select
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
-from nlp.text import fold
-from tickets import lifecycle
+from tickets import lifecycle, search
 from tickets.citizens import Contact, resolve_citizen
 from tickets.codes import new_tracking_token, next_ticket_code
 from tickets.models import (
@@ -167,10 +166,6 @@ def _validate_new(draft: NewTicket) -> None:
         raise Invalid("longitude must be between -180 and 180", field="longitude")
 
 
-def search_text_of(ticket: Ticket) -> str:
-    return fold(" ".join(filter(None, [ticket.code, ticket.title, ticket.description, ticket.address_text])))
-
-
 def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN) -> Ticket:
     _validate_new(draft)
     category: Category | None = _check_reference(session, Category, draft.category, "category")
@@ -196,7 +191,6 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
         created_at=created_at,
         updated_at=created_at,
     )
-    ticket.search_text = search_text_of(ticket)
     session.add(ticket)
     session.flush()
     session.add(
@@ -325,8 +319,7 @@ def list_tickets(
         if value is not None:
             conditions.append(column == value)
     if filters.text:
-        for word in fold(filters.text).split():
-            conditions.append(col(Ticket.search_text).contains(word, autoescape=True))
+        conditions.extend(search.text_conditions(filters.text))
     if filters.created_from:
         conditions.append(col(Ticket.created_at) >= filters.created_from)
     if filters.created_to:
@@ -522,7 +515,6 @@ def update_ticket(
     for name, (_, value) in diff.items():
         setattr(ticket, name, value)
     ticket.updated_at = utcnow()
-    ticket.search_text = search_text_of(ticket)
     corrected = {"category_code", "ward_code", "priority"} & set(diff)
     kind = EventKind.CLASSIFIED if corrected else EventKind.EDITED
     record_event(session, ticket, kind, actor=actor, changes=diff, correction=bool(corrected))

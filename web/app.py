@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -19,6 +26,7 @@ from civicdesk import wiring
 from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, NotFound
+from civicdesk.live_listener import Listener
 from civicdesk.observability.asgi import ObservabilityMiddleware
 from civicdesk.observability.health import Readiness
 from civicdesk.observability.metrics import build_registry
@@ -47,11 +55,51 @@ from web.pages import staff as staff_pages
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    listener: Listener = app.state.live_listener
+    restore = _end_streams_on_exit_signal(listener)
+    try:
+        yield
+    finally:
+        restore()
+        await listener.close()
+
+
+def _end_streams_on_exit_signal(listener: Listener) -> Callable[[], None]:
+    """uvicorn waits for open responses before it stops, and a staff page's event stream stays open
+    for minutes: on SIGINT/SIGTERM the streams end first (browsers come back with Last-Event-ID), then
+    uvicorn's own handler runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals reach only the main thread (not the case under a test client)
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_exit(sig: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(listener.end_streams)
+        handler = previous[sig]
+        if callable(handler):
+            handler(sig, frame)
+        elif handler == signal.SIG_DFL:  # a server without handlers of its own: die as before
+            signal.signal(sig, signal.SIG_DFL)
+            signal.raise_signal(sig)
+
+    for sig in previous:
+        signal.signal(sig, on_exit)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="CivicDesk",
         description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
         version="0.1.0",
+        lifespan=lifespan,
     )
     wiring.install()
     app.state.engine = engine or get_engine()
@@ -59,6 +107,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     registry, app.state.metrics_state = build_registry(app.state.engine, celery_app, settings)
     app.state.metrics_registry = registry
     app.state.readiness = Readiness(app.state.engine, celery_app, settings)
+    app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(health.probes)

@@ -1,36 +1,30 @@
 """/staff/events: server-sent events for the staff pages (screen pops, queue and ticket changes).
 
-Reads the committed live-event log (civicdesk/live.py) every half second. On PostgreSQL ids can
-commit out of order, so each read also looks a few seconds back and skips what was already sent.
+Events come from the process's one LISTEN connection (civicdesk/live_listener.py) as they commit. A
+browser that reconnects sends Last-Event-ID and first gets what it missed, read from the live-event
+table; an event read there and then also notified is sent once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from civicdesk import live
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from civicdesk import live, live_listener
+from civicdesk.live_listener import Listener
 from tickets import permissions
 from tickets.hooks import TICKETS_TOPIC
 from tickets.staff import User
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-POLL_SECONDS = 0.5
-HEARTBEAT_SECONDS = 15
+HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 600  # then the browser reconnects, and the sign-in is checked again
-LOOK_BACK = timedelta(seconds=5)
 
 
 def topics_for(user: User) -> list[str]:
@@ -40,45 +34,38 @@ def topics_for(user: User) -> list[str]:
     return topics
 
 
-def _read(engine: Engine, topics: list[str], after_id: int) -> list[live.LiveEvent]:
-    with unit_of_work(engine) as session:
-        return live.read_since(session, topics, after_id, limit=200, also_since=utcnow() - LOOK_BACK)
+def _last_event_id(request: Request) -> int | None:
+    value = request.headers.get("last-event-id", "")
+    return int(value) if value.isdigit() else None
 
 
-def _start_id(session: Session, last_event_id: str | None) -> int:
-    if last_event_id and last_event_id.isdigit():
-        return int(last_event_id)
-    return live.latest_id(session)
-
-
-async def stream(request: Request, engine: Engine, topics: list[str], after_id: int) -> AsyncIterator[str]:
-    sent: dict[int, float] = {}
+async def stream(
+    listener: Listener, engine: Engine, topics: list[str], after_id: int | None
+) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
-    started = last_beat = loop.time()
-    yield "retry: 2000\n\n"
-    while not await request.is_disconnected() and loop.time() - started < STREAM_SECONDS:
-        for event in await run_in_threadpool(_read, engine, topics, after_id):
-            event_id = event.id or 0
-            if event_id in sent:
-                continue
-            sent[event_id] = loop.time()
-            after_id = max(after_id, event_id)
-            yield f"id: {after_id}\nevent: {event.kind}\ndata: {json.dumps(event.payload)}\n\n"
-        if loop.time() - last_beat >= HEARTBEAT_SECONDS:
-            last_beat = loop.time()
-            yield ": still here\n\n"
-        for event_id in [i for i, at in sent.items() if loop.time() - at > 2 * LOOK_BACK.total_seconds()]:
-            del sent[event_id]
-        await asyncio.sleep(POLL_SECONDS)
+    deadline = loop.time() + STREAM_SECONDS
+    async with listener.subscribe(topics) as subscription:
+        yield "retry: 2000\n\n"
+        replayed: set[int] = set()
+        if after_id is not None:
+            for message in await live_listener.replay(engine, topics, after_id):
+                replayed.add(message.id)
+                yield message.server_sent
+        while loop.time() < deadline and not subscription.ended:
+            batch = await subscription.next_batch(timeout=min(HEARTBEAT_SECONDS, deadline - loop.time()))
+            fresh = "".join(message.server_sent for message in batch if message.id not in replayed)
+            if fresh:
+                yield fresh
+            elif not batch and not subscription.ended:
+                yield ": still here\n\n"
 
 
 @router.get("/events")
-def events(request: Request, user: CurrentUser, session: SessionDep) -> StreamingResponse:
-    # the request's own session reads the start position: no second connection for one read
-    engine: Engine = request.app.state.engine
-    start = _start_id(session, request.headers.get("last-event-id"))
+async def events(request: Request, user: CurrentUser) -> StreamingResponse:
+    # the generator ends when the browser goes away: Starlette cancels it on disconnect
+    listener: Listener = request.app.state.live_listener
     return StreamingResponse(
-        stream(request, engine, topics_for(user), start),
+        stream(listener, request.app.state.engine, topics_for(user), _last_event_id(request)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -1,0 +1,59 @@
+"""Ticket text search, with or without diacritics, on PostgreSQL's unaccent and trigram index.
+
+``ticket.search_text`` is a generated column, ``civicdesk_fold(code, title, description, address)``,
+with a GIN trigram index. Each word of the query is folded by the same database function, so
+"đèn đường", "den duong" and "ĐÈN ĐƯỜNG" find the same tickets, and must appear in the text as a
+substring (a partial code such as "000123" works). A whole code is looked up by the code's own unique
+index: its trigrams ("pr-", "-20", "202" …) are in every ticket and would make the trigram scan slow.
+A query that is a phone number also finds the tickets of the citizen with that number."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, or_
+from sqlmodel import col, select
+
+from civicdesk.errors import Invalid
+from tickets.citizens import normalize_phone
+from tickets.models import ChannelIdentity, IdentityKind, Ticket
+
+WHOLE_CODE = re.compile(r"^[A-Za-z]{1,10}-\d{4}-\d{1,10}$")
+PHONE_LIKE = re.compile(r"^[\d\s+().-]+$")
+
+
+def _like_escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(word: str) -> ColumnElement[bool]:
+    pattern = literal("%") + func.civicdesk_fold(_like_escaped(word)) + literal("%")
+    return col(Ticket.search_text).like(pattern, escape="\\")
+
+
+def _phone_of(text: str) -> str | None:
+    try:
+        return normalize_phone(text)
+    except Invalid:
+        return None
+
+
+def _citizen_with_phone(phone: str) -> ColumnElement[bool]:
+    citizens = select(ChannelIdentity.citizen_id).where(
+        col(ChannelIdentity.kind) == IdentityKind.PHONE, col(ChannelIdentity.value) == phone
+    )
+    return col(Ticket.citizen_id).in_(citizens)
+
+
+def text_conditions(text: str) -> list[Any]:
+    phone = _phone_of(text) if PHONE_LIKE.match(text.strip()) else None
+    if phone is not None:
+        return [or_(_contains(phone), _citizen_with_phone(phone))]
+    return [_word(word) for word in text.split()]
+
+
+def _word(word: str) -> ColumnElement[bool]:
+    if WHOLE_CODE.match(word):
+        return col(Ticket.code) == word.upper()
+    return _contains(word)
