@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from civicdesk import migrations, wiring
+from civicdesk import migrations, preflight, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
 from civicdesk.settings import get_settings
@@ -29,7 +29,22 @@ def domain_call(call: Any) -> Any:
         raise UsageProblem(exc.message) from exc
 
 
-@click.group()
+class CivicDeskGroup(click.Group):
+    """Every command runs inside this: an engine or settings problem becomes one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            message = preflight.explain(exc)
+            if message is None:
+                raise
+            raise UsageProblem(message) from exc
+
+
+@click.group(cls=CivicDeskGroup)
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
     wiring.install()
@@ -59,6 +74,8 @@ def db_upgrade(revision: str) -> None:
 @click.option("--count", default=200, show_default=True, help="How many demo tickets.")
 def seed(demo: bool, count: int) -> None:
     """Seed reference data (categories, departments, wards); --demo adds demo users and tickets."""
+    if demo:
+        preflight.check_broker()  # each demo ticket sends its triage task
     _seed(demo=demo, count=count)
 
 
@@ -140,7 +157,15 @@ def web(host: str, port: int, workers: int) -> None:
     """Serve the web application and API (production: behind a reverse proxy)."""
     import uvicorn
 
+    _check_engines()
+
     uvicorn.run("web.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+def _check_engines() -> None:
+    """A long-running process says at once what is wrong, instead of failing on each request or task."""
+    preflight.check_database(get_engine())
+    preflight.check_broker()
 
 
 def _celery_argv(*args: str) -> list[str]:
@@ -151,12 +176,14 @@ def _celery_argv(*args: str) -> list[str]:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery)."""
+    _check_engines()
     os.execv(sys.executable, _celery_argv("worker", "-l", "info", *celery_args))  # noqa: S606
 
 
 @main.command()
 def beat() -> None:
     """Run the Celery beat scheduler (exactly one per deployment)."""
+    preflight.check_broker()
     os.execv(sys.executable, _celery_argv("beat", "-l", "info"))  # noqa: S606
 
 

@@ -67,11 +67,6 @@ def triage_command() -> None:
             for line in stream:
                 if line.strip():
                     click.echo(json.dumps(_answer(session, line), ensure_ascii=False))
-    except (OperationalError, ProgrammingError) as exc:
-        raise SetupProblem(
-            "the database is not ready for triage (routing rules, wards); run `civicdesk db upgrade` and"
-            f" `civicdesk seed` first ({exc.orig})"
-        ) from exc
     except UnicodeDecodeError as exc:
         raise SetupProblem(f"standard input is not UTF-8 text: {exc}") from exc
 

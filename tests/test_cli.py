@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from civicdesk import cli
-from civicdesk.db import engine_for
+from civicdesk.db import engine_for, get_engine, make_engine
 from civicdesk.settings import get_settings
 
 
@@ -106,3 +115,134 @@ def test_sla_due_prints_the_local_due_time(fresh_env: Path) -> None:
         result = runner.invoke(cli.main, ["sla", "due", *bad])
         assert result.exit_code == 2, result.output
         assert "Error" in result.output
+
+
+# --- engine problems: one line, exit code 2, never a traceback ----------------------------------------
+
+UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/civicdesk"
+EVERY_DATABASE_COMMAND = [
+    ["sla", "due", "--from", "2026-11-27T09:00", "--priority", "normal"],
+    ["seed"],
+    ["seed", "--demo", "--count", "3"],
+    ["user", "create", "--username", "hoa", "--password", "mat-khau-dai", "--role", "admin"],
+    ["telephony", "link-agent", "PJSIP/101", "hoa"],
+    ["triage"],
+    ["web"],
+]  # `worker` replaces its process with Celery's once its checks pass: tested as a subprocess below
+
+
+@pytest.fixture
+def empty_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A PostgreSQL database that exists and has no tables, as a new install has before its upgrade."""
+    server = make_engine(make_url(postgres_url).set(database="postgres").render_as_string(False))
+    server = server.execution_options(isolation_level="AUTOCOMMIT")
+    name = f"civicdesk_empty_{uuid.uuid4().hex[:10]}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with configured(monkeypatch, CIVICDESK_DATABASE_URL=url):
+        yield url
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@contextmanager
+def configured(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[None]:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+    try:
+        yield
+    finally:
+        with suppress(ArgumentError, ValidationError):  # nothing to close when the URL was not one
+            get_engine().dispose()
+        get_settings.cache_clear()
+        engine_for.cache_clear()
+
+
+def one_line_and_exit_2(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", EVERY_DATABASE_COMMAND, ids=" ".join)
+def test_empty_database_says_to_run_db_upgrade(empty_database: str, args: list[str]) -> None:
+    result = CliRunner().invoke(cli.main, args, input='{"text": "Đèn hỏng"}\n')
+    assert "civicdesk db upgrade" in one_line_and_exit_2(result)
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], *EVERY_DATABASE_COMMAND], ids=" ".join)
+def test_unreachable_database_says_what_to_set(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    with configured(monkeypatch, CIVICDESK_DATABASE_URL=UNREACHABLE_DATABASE):
+        result = CliRunner().invoke(cli.main, args, input='{"text": "Đèn hỏng"}\n')
+    line = one_line_and_exit_2(result)
+    assert "CIVICDESK_DATABASE_URL" in line and "127.0.0.1:1" in line
+
+
+@pytest.mark.parametrize("url", ["not a url", "nonsense://host/db", "postgresql+nodriver://h/db"])
+def test_malformed_database_url_says_what_to_set(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    with configured(monkeypatch, CIVICDESK_DATABASE_URL=url):
+        result = CliRunner().invoke(cli.main, ["sla", "due", "--from", "2026-11-27", "--priority", "high"])
+    assert "CIVICDESK_DATABASE_URL" in one_line_and_exit_2(result)
+
+
+@pytest.mark.parametrize(
+    "broker", ["redis://127.0.0.1:1/0", "amqp://guest:secret@127.0.0.1:1//", "nosuchtransport://x"]
+)
+@pytest.mark.parametrize("args", [["beat"], ["web"], ["seed", "--demo"]], ids=" ".join)
+def test_unreachable_broker_says_what_to_set(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, broker: str, args: list[str]
+) -> None:
+    with configured(monkeypatch, CIVICDESK_DATABASE_URL=postgres_url, CIVICDESK_BROKER_URL=broker):
+        result = CliRunner().invoke(cli.main, args)
+    line = one_line_and_exit_2(result)
+    assert "CIVICDESK_BROKER_URL" in line and "secret" not in line
+
+
+def test_invalid_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    with configured(monkeypatch, CIVICDESK_CITY_CODE="pr-1"):
+        result = CliRunner().invoke(cli.main, ["seed"])
+    assert "CIVICDESK_CITY_CODE" in one_line_and_exit_2(result)
+
+
+def run_installed(args: list[str], folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("civicdesk")), *args],
+        env={**os.environ, "CIVICDESK_VAR_DIR": str(folder), **env},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("args", [EVERY_DATABASE_COMMAND[0], ["worker"]], ids=" ".join)
+def test_empty_database_from_the_installed_command(
+    empty_database: str, tmp_path: Path, args: list[str]
+) -> None:
+    """The real entry point, in a folder of its own: one line on stderr, nothing on stdout, code 2."""
+    done = run_installed(args, tmp_path, CIVICDESK_DATABASE_URL=empty_database)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "Error: Cơ sở dữ liệu chưa có bảng (the database has no schema yet):"
+        " chạy `civicdesk db upgrade` (run `civicdesk db upgrade`)"
+    ]
+
+
+def test_worker_refuses_an_unreachable_broker(postgres_url: str, tmp_path: Path) -> None:
+    done = run_installed(
+        ["worker"],
+        tmp_path,
+        CIVICDESK_DATABASE_URL=postgres_url,
+        CIVICDESK_BROKER_URL="redis://127.0.0.1:1/0",
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert "CIVICDESK_BROKER_URL" in line and "redis://127.0.0.1:1/0" in line
