@@ -72,7 +72,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _database_shown() -> str:
-    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+    settings = get_settings()
+    if not settings.database_url:
+        return f"nhúng (embedded) {settings.var_dir}"
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def database_unreachable(exc: BaseException) -> str:
@@ -84,8 +87,11 @@ def database_unreachable(exc: BaseException) -> str:
 
 def malformed_database_url() -> str | None:
     """Why CIVICDESK_DATABASE_URL is not a usable URL, or None when it is one."""
+    url = get_settings().database_url
+    if not url:
+        return None  # the embedded database
     try:
-        make_url(get_settings().database_url).get_dialect()
+        make_url(url).get_dialect()
     except (sa_exc.ArgumentError, ValueError) as exc:
         return (
             f"CIVICDESK_DATABASE_URL không hợp lệ (is not a database URL: {_first_line(exc)}); "
