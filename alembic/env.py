@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from civicdesk import embedded
 from civicdesk.db import make_engine
 from civicdesk.models import all_metadata
 from civicdesk.settings import get_settings
@@ -15,7 +16,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    url = context.config.get_main_option("sqlalchemy.url") or embedded.database_url(get_settings())
     engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
@@ -26,7 +27,6 @@ def _run(connection: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
     )
     with context.begin_transaction():

@@ -1,4 +1,4 @@
-"""The one Celery app. Embedded mode uses kombu's SQLAlchemy transport on a SQLite file; production
+"""The one Celery app. Embedded mode uses the embedded Valkey through kombu's redis transport; production
 points CIVICDESK_BROKER_URL at Redis or RabbitMQ. The task code is the same in both."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery
 
-from civicdesk import wiring
+from civicdesk import embedded, wiring
 from civicdesk.settings import get_settings
 
 # Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
@@ -32,7 +32,8 @@ def _beat_schedule() -> dict[str, Any]:
 
 def create_celery() -> Celery:
     settings = get_settings()
-    app = Celery("civicdesk", broker=settings.broker_url, backend=settings.result_backend)
+    broker, backend = embedded.celery_urls(settings)
+    app = Celery("civicdesk", broker=broker, backend=backend)
     app.conf.update(
         include=TASK_MODULES,
         task_default_queue=settings.task_queue,
@@ -47,8 +48,6 @@ def create_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
     )
-    # The embedded SQL transport polls every second (kombu's default for virtual transports). Its
-    # transport options go straight to SQLAlchemy's create_engine, so none are set here.
     return app
 
 

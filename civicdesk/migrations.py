@@ -1,4 +1,4 @@
-"""Schema changes by Alembic only: the same migrations on SQLite and PostgreSQL."""
+"""Schema changes by Alembic only."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # ConfigParser reads "%" as interpolation; a socket path in the URL is percent-encoded
+        url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+        config.set_main_option("sqlalchemy.url", url)
     return config
 
 

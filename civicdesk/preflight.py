@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 
+from civicdesk import embedded
 from civicdesk.settings import get_settings
 
 UPGRADE_HINT = "chạy `civicdesk db upgrade` (run `civicdesk db upgrade`)"
@@ -101,7 +102,12 @@ def malformed_database_url() -> str | None:
 
 
 def broker_unreachable(exc: BaseException) -> str:
-    shown = maybe_sanitize_url(get_settings().broker_url)
+    settings = get_settings()
+    shown = (
+        maybe_sanitize_url(settings.broker_url)
+        if settings.broker_url
+        else f"nhúng (embedded) {settings.var_dir}"
+    )
     return (
         f"Không kết nối được hàng đợi tác vụ {shown} (cannot reach the broker: {_first_line(exc)}); "
         "đặt CIVICDESK_BROKER_URL (set CIVICDESK_BROKER_URL), ví dụ redis://host:6379/0"
@@ -118,8 +124,9 @@ def check_database(engine: Engine) -> None:
 
 def check_broker() -> None:
     """Connect to the broker once; a worker or beat would otherwise retry silently for ever."""
+    broker, _results = embedded.celery_urls(get_settings())  # starts the embedded one, or says why not
     try:
-        with Connection(get_settings().broker_url, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
+        with Connection(broker, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5)
     except Exception as exc:  # any failure here is the broker's: an unknown transport is a KeyError
         raise EngineProblem(broker_unreachable(exc)) from exc

@@ -1,7 +1,8 @@
 """Settings from the environment (prefix ``CIVICDESK_``) and an optional ``.env`` file.
 
-The defaults run everything embedded: SQLite files under ``./var`` for the database and the Celery
-broker, so ``civicdesk run`` needs no server. Production sets PostgreSQL and Redis or RabbitMQ.
+An empty ``database_url`` / ``broker_url`` / ``result_backend`` means "embedded": PostgreSQL and Valkey
+started from their wheels with their data under ``var_dir`` (see civicdesk/embedded.py), so
+``civicdesk run`` needs no server. Production points them at PostgreSQL and Redis or RabbitMQ.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 DEV_SECRET = "dev-insecure-change-me-before-production"  # noqa: S105 - a marker refused outside development
 
 
@@ -21,11 +23,13 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = Path("var")
-    database_url: str = ""
-    broker_url: str = ""
-    result_backend: str = ""
+    database_url: str = Field("", description="empty: the embedded PostgreSQL under var_dir")
+    broker_url: str = Field("", description="empty: the embedded Valkey under var_dir")
+    result_backend: str = Field("", description="empty: the broker's Valkey")
     secret_key: str = DEV_SECRET
-    public_base_url: str = "http://localhost:8000"
+    public_base_url: str = Field(
+        "", description="base of citizens' links; empty: the address `civicdesk run` serves (not production)"
+    )
     city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
     timezone: str = "Asia/Ho_Chi_Minh"
     access_token_minutes: int = 8 * 60
@@ -79,13 +83,14 @@ class Settings(BaseSettings):
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
 
     @model_validator(mode="after")
-    def _fill_embedded_defaults(self) -> Settings:
-        if not self.database_url:
-            self.database_url = f"sqlite:///{self.var_dir / 'civicdesk.sqlite'}"
-        if not self.broker_url:
-            self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.sqlite'}"
-        if not self.result_backend:
-            self.result_backend = f"db+sqlite:///{self.var_dir / 'results.sqlite'}"
+    def _fill_defaults(self) -> Settings:
+        if not self.public_base_url:
+            if self.environment == "production":
+                raise ValueError(
+                    "CIVICDESK_PUBLIC_BASE_URL phải được đặt khi chạy production"
+                    " (the public address of the site, e.g. https://phananh.example.gov.vn)"
+                )
+            self.public_base_url = DEFAULT_PUBLIC_BASE_URL
         if self.attachment_dir is None:
             self.attachment_dir = self.var_dir / "attachments"
         if len(self.secret_key) < 32:
