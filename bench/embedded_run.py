@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,13 +191,18 @@ def processes_of(folder: Path) -> list[psutil.Process]:
     """Processes working in the run's folder or naming it (its worker and beat run there; the embedded
     servers keep their data there, in sessions of their own)."""
     found = []
-    for process in psutil.process_iter(["cmdline", "cwd"]):
+    for process in psutil.process_iter(["cmdline", "cwd", "name"]):
         cmdline = " ".join(process.info["cmdline"] or [])
         if process.pid != os.getpid() and (
             str(folder) in cmdline or str(process.info["cwd"] or "").startswith(str(folder))
         ):
             found.append(process)
     return found
+
+
+def kind_of(process: psutil.Process) -> str:
+    cmdline = " ".join(process.info["cmdline"] or [])
+    return "celery worker or beat" if "celery" in cmdline else str(process.info["name"])
 
 
 def stop_run(run: subprocess.Popen[bytes], folder: Path, figures: Figures) -> None:
@@ -212,7 +218,8 @@ def stop_run(run: subprocess.Popen[bytes], folder: Path, figures: Figures) -> No
         run.wait()
     time.sleep(1.0)  # children already on their way out are not counted
     leftovers = processes_of(folder)
-    figures.left_behind += [f"`{' '.join((p.info['cmdline'] or [])[1:6])}…` (pid {p.pid})" for p in leftovers]
+    kinds = Counter(kind_of(p) for p in leftovers)
+    figures.left_behind += [f"{kind} ×{count}" for kind, count in sorted(kinds.items())]
     for process in leftovers:
         process.terminate()
     _, alive = psutil.wait_procs(leftovers, timeout=15)
