@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner, Result
 from pydantic import ValidationError
@@ -246,3 +247,24 @@ def test_worker_refuses_an_unreachable_broker(postgres_url: str, tmp_path: Path)
     assert done.returncode == 2 and done.stdout == ""
     [line] = done.stderr.strip().splitlines()
     assert "CIVICDESK_BROKER_URL" in line and "redis://127.0.0.1:1/0" in line
+
+
+def test_a_folder_with_no_database_says_to_run_db_upgrade(tmp_path: Path) -> None:
+    """Nothing configured: the embedded PostgreSQL starts in the folder, has no schema, and says so;
+    the server this command started is stopped when it exits."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CIVICDESK_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("civicdesk")), *EVERY_DATABASE_COMMAND[0]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "civicdesk db upgrade" in line
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
