@@ -31,9 +31,9 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
+from civicdesk import embedded, migrations, wiring  # noqa: E402
 from civicdesk.db import make_engine, unit_of_work  # noqa: E402
-from civicdesk.settings import Settings  # noqa: E402
+from civicdesk.settings import Settings, get_settings  # noqa: E402
 from telephony.models import Call, Outcome  # noqa: E402
 from telephony.service import TelephonyService, new_tracker  # noqa: E402
 
@@ -129,12 +129,7 @@ def tracker_alone(calls: int) -> tuple[int, float]:
     return len(recorded), time.perf_counter() - started
 
 
-def fresh_engine(kind: str, server: str) -> tuple[Engine, str | None]:
-    if kind == "sqlite":
-        path = Path(tempfile.mkdtemp(prefix="civicdesk-bench-")) / "bench.sqlite"
-        engine = make_engine(f"sqlite:///{path}")
-        migrations.upgrade(engine)
-        return engine, None
+def fresh_engine(server: str) -> tuple[Engine, str]:
     admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
     name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -144,9 +139,7 @@ def fresh_engine(kind: str, server: str) -> tuple[Engine, str | None]:
     return engine, name
 
 
-def drop(server: str, name: str | None) -> None:
-    if name is None:
-        return
+def drop(server: str, name: str) -> None:
     admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -181,19 +174,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--server", default="", help="a PostgreSQL server URL; default: the embedded one")
     args = parser.parse_args()
+    server = args.server or embedded.postgres_url(get_settings().var_dir)
     wiring.install()
-    rows = []
-    for kind in ("sqlite", "postgresql"):
-        print(f"{kind}: {args.calls} calls through the service", file=sys.stderr)
-        engine, name = fresh_engine(kind, args.server)
-        try:
-            events, seconds = asyncio.run(through_service(engine, args.calls))
-        finally:
-            engine.dispose()
-            drop(args.server, name)
-        rows.append(f"| service, {kind} | {events:,} | {seconds:.2f} s | **{events / seconds:,.0f}** |")
+    print(f"{args.calls} calls through the service", file=sys.stderr)
+    engine, name = fresh_engine(server)
+    try:
+        events, seconds = asyncio.run(through_service(engine, args.calls))
+    finally:
+        engine.dispose()
+        drop(server, name)
+    rows = [f"| service, PostgreSQL | {events:,} | {seconds:.2f} s | **{events / seconds:,.0f}** |"]
     events, seconds = tracker_alone(args.calls)
     rows.append(
         f"| tracker alone (no socket, no database) | {events:,} | {seconds:.3f} s | {events / seconds:,.0f} |"

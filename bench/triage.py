@@ -19,7 +19,7 @@ os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-be
 
 from bench.report import write_section  # noqa: E402
 from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from civicdesk.db import get_engine, unit_of_work  # noqa: E402
 from nlp import classifier, duplicates, location  # noqa: E402
 from nlp.corpus import read_examples  # noqa: E402
 from routing import triage  # noqa: E402
@@ -44,8 +44,7 @@ def main() -> None:
         for name, value in (("suggest", duplicates.SUGGEST), ("automatic link", duplicates.AUTO_LINK))
     }
 
-    path = Path(tempfile.mkdtemp()) / "bench.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = get_engine()  # the embedded PostgreSQL in the bench's own var dir, unless one is configured
     migrations.upgrade(engine)
     with unit_of_work(engine) as session:
         seed_reference(session)

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from channels import templates
@@ -45,7 +44,6 @@ REPLY_CHANNELS = ("zalo", "facebook")
 
 def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     """Store each event once (a redelivery is a no-op); return the ids of the ones new to us."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stored: list[int] = []
     for event in events:
         row = {
@@ -100,9 +98,9 @@ def process(session: Session, event_id: int) -> InboundEvent:
 
 
 def _one_at_a_time_per_sender(session: Session, message: InboundMessage) -> None:
-    """Two messages of one person processed at once must not both open a ticket: on PostgreSQL a
-    transaction lock per sender serialises them (SQLite serialises every writer already)."""
-    if message.sender_id and session.get_bind().dialect.name == "postgresql":
+    """Two messages of one person processed at once must not both open a ticket: a transaction lock
+    per sender serialises them."""
+    if message.sender_id:
         digest = hashlib.blake2b(f"{message.channel}:{message.sender_id}".encode(), digest_size=8).digest()
         session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)}

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from civicdesk import migrations, preflight, wiring
+from civicdesk import embedded, migrations, preflight, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
-from civicdesk.settings import get_settings
+from civicdesk.settings import Settings, get_settings
 
 
 class UsageProblem(click.ClickException):
@@ -151,14 +155,16 @@ def user_create(
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
 def web(host: str, port: int, workers: int) -> None:
     """Serve the web application and API (production: behind a reverse proxy)."""
     import uvicorn
 
     _check_engines()
-
+    address = _serve_address(host, port)
+    _export_engines(get_settings(), address)  # the uvicorn workers find the same engines
+    click.echo(f"CivicDesk web: {address}")
     uvicorn.run("web.main:app", host=host, port=port, workers=workers, proxy_headers=True)
 
 
@@ -189,36 +195,123 @@ def beat() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-demo", is_flag=True, help="Do not add demo users and tickets.")
 def run(host: str, port: int, no_demo: bool) -> None:
-    """Everything on the embedded defaults: migrate, seed, web, worker and beat; Ctrl-C stops it all."""
-    import uvicorn
-
+    """Everything in one folder: the embedded PostgreSQL and Valkey (unless configured), migrations, seed
+    data, then web, worker and beat. Ctrl-C or SIGTERM stops it all, and the engines this run started."""
     settings = get_settings()
+    address = _serve_address(host, port)
+    _refuse_busy_port(host, port)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    click.echo(f"database: {get_engine().url.render_as_string(hide_password=True)}")
-    migrations.upgrade(get_engine())
-    _seed(demo=not no_demo)
-    children = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _celery_argv("worker", "-B", "--pool", "threads", "--concurrency", "2", "-l", "warning")
-        )
-    ]
-    if settings.ami_configured:
-        children.append(subprocess.Popen([sys.executable, "-m", "civicdesk.cli", "telephony"]))  # noqa: S603
-    click.echo(f"CivicDesk: http://{host}:{port}/docs  (Ctrl-C stops everything)")
-    try:
-        uvicorn.run("web.main:app", host=host, port=port)
-    finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
+    with _stopped_by_signals():
+        try:
+            _export_engines(settings, address)
+            click.echo(f"database: {get_engine().url.render_as_string(hide_password=True)}")
+            migrations.upgrade(get_engine())
+            _seed(demo=not no_demo)
+            children = _start_children(settings, host, port)
             try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        click.echo("stopped")
+                _wait_until_serving(host, port, children)
+                click.echo(f"CivicDesk: {address}/staff  (Ctrl-C dừng tất cả / stops everything)")
+                _wait_for_exit(children)
+            finally:
+                _stop(children)
+        finally:
+            embedded.stop_started()
+    click.echo("stopped")
+
+
+class _StopRequested(Exception):
+    """SIGTERM or SIGINT reached `civicdesk run`."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    def request_stop(signum: int, _frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the orderly stop short
+        raise _StopRequested(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _StopRequested:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve_address(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only compared
+    return f"http://{shown}:{port}"
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageProblem(
+                f"Cổng {port} trên {host} đang bận (port in use); chọn cổng khác: --port hoặc make run PORT=…"
+            ) from exc
+
+
+def _export_engines(settings: Settings, address: str) -> None:
+    """Resolve the engines (starting the embedded ones when none is configured) and hand the same URLs,
+    and the public address when none is set, to this process's children."""
+    database = embedded.database_url(settings)
+    broker, backend = embedded.celery_urls(settings)
+    settings.database_url, settings.broker_url, settings.result_backend = database, broker, backend
+    os.environ.update(
+        CIVICDESK_DATABASE_URL=database, CIVICDESK_BROKER_URL=broker, CIVICDESK_RESULT_BACKEND=backend
+    )
+    if "public_base_url" not in settings.model_fields_set:
+        settings.public_base_url = os.environ["CIVICDESK_PUBLIC_BASE_URL"] = address
+
+
+def _start_children(settings: Settings, host: str, port: int) -> list[subprocess.Popen[bytes]]:
+    # threads, not prefork: the tasks wait on the database and the broker, and 2 cores are enough for 4;
+    # a prefetch of 4 per thread keeps the queue draining without a round trip per task
+    pool = ["--pool", "threads", "--concurrency", "4", "--prefetch-multiplier", "4"]
+    worker = _celery_argv("worker", "-B", *pool, "-l", "warning")
+    argvs = [[sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)], worker]
+    if settings.ami_configured:
+        argvs.append([sys.executable, "-m", "civicdesk.cli", "telephony"])
+    return [subprocess.Popen(argv) for argv in argvs]  # noqa: S603 - our own interpreter and module
+
+
+def _wait_until_serving(host: str, port: int, children: list[subprocess.Popen[bytes]]) -> None:
+    while not _answers(host, port):
+        if any(child.poll() is not None for child in children):
+            raise UsageProblem("một tiến trình đã dừng khi khởi động (a process stopped while starting)")
+        time.sleep(0.1)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1" if host in ("0.0.0.0", "") else host, port), 0.5):  # noqa: S104
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _add_domain_commands() -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from civicdesk.errors import TooManyRequests
@@ -38,8 +37,6 @@ def hit(
     """Count one hit for ``key`` in the current window; refuse with 429 past ``limit``."""
     now = now or utcnow()
     start = datetime.fromtimestamp(now.timestamp() // window_seconds * window_seconds, tz=now.tzinfo)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     first_hit = insert(RateLimitWindow).values(key=key[:200], window_start=start, hits=1)
     statement = first_hit.on_conflict_do_update(
         index_elements=["key", "window_start"],

@@ -25,7 +25,7 @@ def as_utc(moment: datetime) -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite keeps no offset, so it stores naive UTC)."""
+    """Aware UTC datetimes in and out (``timestamptz``), whatever the session's time zone."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -33,8 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        value = as_utc(value)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return as_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

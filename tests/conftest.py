@@ -1,10 +1,11 @@
-"""Test databases: every test runs on SQLite and on PostgreSQL (CIVICDESK_TEST_POSTGRES_URL, default the
-local server). Each pytest run creates its own PostgreSQL database, so parallel runs never collide."""
+"""Test databases: every test runs on PostgreSQL: the server at CIVICDESK_TEST_POSTGRES_URL, or else the
+embedded one, which the test session starts (or reuses) under .cache/test-engines/ and stops at its end.
+Redis-broker tests likewise use CIVICDESK_TEST_REDIS_URL or the embedded Valkey. Each pytest run creates
+its own PostgreSQL database, so parallel runs never collide."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import uuid
 
@@ -21,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from civicdesk import migrations, wiring
+from civicdesk import embedded, migrations, wiring
 from civicdesk.db import make_engine, unit_of_work
 from tickets.reference import seed_reference
 from tickets.staff import create_user
@@ -30,36 +31,62 @@ from web.security import issue_token
 
 wiring.install()  # the SLA clocks follow tickets created by tests that call the services directly
 
-PG_SERVER = os.environ.get(
-    "CIVICDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+ENGINES_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "test-engines"
+# The controlling process starts the embedded engines once; xdist workers, started after this module
+# is imported there, inherit the URLs through the environment and reuse them.
+if "CIVICDESK_TEST_POSTGRES_URL" not in os.environ:
+    os.environ["CIVICDESK_TEST_POSTGRES_URL"] = embedded.postgres_url(ENGINES_CACHE)
+if "CIVICDESK_TEST_REDIS_URL" not in os.environ:
+    os.environ["CIVICDESK_TEST_REDIS_URL"] = embedded.broker_url(ENGINES_CACHE)
+PG_SERVER = os.environ["CIVICDESK_TEST_POSTGRES_URL"]
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("db") / "template.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
+def redis_url() -> str:
+    """A Redis-protocol broker for the tests of real workers."""
+    return os.environ["CIVICDESK_TEST_REDIS_URL"]
+
+
+@pytest.fixture(scope="session")
+def new_database() -> Iterator[Callable[[], str]]:
+    """Makes empty databases on the test server, each dropped when the session ends."""
+    server = make_engine(PG_SERVER).execution_options(isolation_level="AUTOCOMMIT")
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"civicdesk_test_{uuid.uuid4().hex[:10]}"
+        with server.connect() as conn:  # fails, never skips, when PostgreSQL cannot be reached
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    with server.connect() as conn:
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(new_database: Callable[[], str]) -> str:
+    """This process's migrated database, shared by its tests (the engine fixture empties it per test)."""
+    url = new_database()
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def module_database(new_database: Callable[[], str]) -> str:
+    """A migrated, seeded database of one test module's own, for a live server kept across its tests."""
+    url = new_database()
+    engine = make_engine(url)
     migrations.upgrade(engine)
     with unit_of_work(engine) as session:
         seed_reference(session)
     engine.dispose()
-    return path
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    server = make_engine(PG_SERVER).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_test_{uuid.uuid4().hex[:10]}"
-    with server.connect() as conn:  # fails, never skips, when PostgreSQL cannot be reached
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    yield url
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+    return url
 
 
 def _truncate_all(engine: Engine) -> None:
@@ -76,17 +103,12 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        path = tmp_path / "test.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        eng = make_engine(f"sqlite:///{path}")
-    else:
-        eng = make_engine(request.getfixturevalue("postgres_url"))
-        _truncate_all(eng)
-        with unit_of_work(eng) as session:
-            seed_reference(session)
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    eng = make_engine(postgres_url)
+    _truncate_all(eng)
+    with unit_of_work(eng) as session:
+        seed_reference(session)
     yield eng
     eng.dispose()
 

@@ -36,10 +36,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
-    path = tmp_path_factory.mktemp("browser") / "live.sqlite"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+def live(module_database: str) -> Iterator[tuple[str, Engine]]:
+    engine = make_engine(module_database)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")

@@ -8,7 +8,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -22,22 +21,19 @@ from tickets.models import OPEN_STATUSES, Status, Ticket
 from tickets.reference import seed_reference
 from tickets.service import SYSTEM, NewTicket
 
-BROKERS = {
-    "redis": "redis://127.0.0.1:6379/0",
-    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
-}
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 
 
-@pytest.fixture(params=[*sorted(BROKERS), "embedded-sqlite"])
-def worker(request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path) -> Iterator[tuple[Celery, str]]:
-    # the embedded run's broker: kombu's SQL transport on a SQLite file, as `civicdesk run` uses it
-    broker = BROKERS.get(request.param) or f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+@pytest.fixture(params=["redis", "rabbitmq"])
+def worker(request: pytest.FixtureRequest, postgres_url: str, redis_url: str) -> Iterator[tuple[Celery, str]]:
+    # "redis" is the embedded Valkey that `civicdesk run` uses, unless CIVICDESK_TEST_REDIS_URL says otherwise
+    broker = redis_url if request.param == "redis" else RABBITMQ
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "CIVICDESK_DATABASE_URL": postgres_url,
         "CIVICDESK_BROKER_URL": broker,
-        "CIVICDESK_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
+        "CIVICDESK_RESULT_BACKEND": redis_url,
     }
     process = subprocess.Popen(
         [
@@ -61,7 +57,7 @@ def worker(request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path) ->
         ],
         env=env,
     )
-    producer = Celery("test-producer", broker=broker, backend="redis://127.0.0.1:6379/1")
+    producer = Celery("test-producer", broker=broker, backend=redis_url)
     try:
         yield producer, queue
     finally:

@@ -3,8 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -12,21 +11,23 @@ import psutil
 import pytest
 from click.testing import CliRunner, Result
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from civicdesk import cli
-from civicdesk.db import engine_for, get_engine, make_engine
+from civicdesk.db import engine_for, get_engine
 from civicdesk.settings import get_settings
 
 
 @pytest.fixture
-def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("CIVICDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+def fresh_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_database: Callable[[], str]
+) -> Iterator[Path]:
+    url = new_database()
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", url)
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+    engine_for(url).dispose()
     engine_for.cache_clear()
 
 
@@ -133,19 +134,11 @@ EVERY_DATABASE_COMMAND = [
 
 
 @pytest.fixture
-def empty_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def empty_database(new_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A PostgreSQL database that exists and has no tables, as a new install has before its upgrade."""
-    server = make_engine(make_url(postgres_url).set(database="postgres").render_as_string(False))
-    server = server.execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_empty_{uuid.uuid4().hex[:10]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    url = new_database()
     with configured(monkeypatch, CIVICDESK_DATABASE_URL=url):
         yield url
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Two concurrent moves of one ticket cannot both win: the second waits for the first's row lock
-(PostgreSQL) or write lock (SQLite), then sees the new status and is refused."""
+"""Two concurrent moves of one ticket cannot both win: the second waits for the first's row lock,
+then sees the new status and is refused."""
 
 from __future__ import annotations
 

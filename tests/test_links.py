@@ -12,7 +12,6 @@ from civicdesk.settings import get_settings
 from tickets.links import tracking_url
 
 BASE = "https://phananh.phanrang.gov.vn/cong-dan/"
-POSTGRES_ONLY = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -31,7 +30,6 @@ def test_tracking_url_escapes_what_would_leave_the_path(public_base: str) -> Non
     assert tracking_url("a/b?c") == f"{public_base}/t/a%2Fb%3Fc"
 
 
-@POSTGRES_ONLY
 def test_api_hands_out_the_configured_link(
     public_base: str, client: TestClient, make_user: Callable[..., dict[str, str]]
 ) -> None:
@@ -41,7 +39,6 @@ def test_api_hands_out_the_configured_link(
     assert re.fullmatch(re.escape(public_base) + r"/t/[A-Za-z0-9_-]+", created["tracking_url"])
 
 
-@POSTGRES_ONLY
 def test_status_page_shows_the_configured_link(public_base: str, client: TestClient) -> None:
     report = {"text": "Nắp cống bị vỡ trước chợ Phan Rang"}
     filed = client.post("/report", data=report, follow_redirects=False)

@@ -1,4 +1,4 @@
-"""The models and the migrations agree (what `alembic check` checks), on SQLite and PostgreSQL."""
+"""The models and the migrations agree (what `alembic check` checks)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -89,12 +88,8 @@ class SimulatedPbx:
 
 
 @pytest.fixture(scope="module")
-def city(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Engine, SimulatedPbx]]:
-    path = tmp_path_factory.mktemp("staff") / "staff.sqlite"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+def city(module_database: str) -> Iterator[tuple[str, Engine, SimulatedPbx]]:
+    engine = make_engine(module_database)
     with unit_of_work(engine) as session:
         agent = create_user(
             session, username="dtv.lan", password=PASSWORD, role="agent", full_name="Nguyễn Thị Lan"

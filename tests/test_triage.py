@@ -203,12 +203,16 @@ def test_corrections_by_people_are_kept_and_retrain_the_model(
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("CIVICDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+def cli_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_database: Callable[[], str]
+) -> Iterator[Path]:
+    url = new_database()
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", url)
     monkeypatch.setenv("CIVICDESK_NLP_MODEL_PATH", str(tmp_path / "model.joblib"))
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+    engine_for(url).dispose()
     engine_for.cache_clear()
     classifier._load.cache_clear()
 

@@ -29,7 +29,7 @@ def _bump(session: Session, year: int) -> int | None:
 
 def next_ticket_code(session: Session, *, prefix: str, year: int) -> str:
     """The next code of the year. The counter row is updated in place, so concurrent creators queue
-    on its row lock (PostgreSQL) or the write lock (SQLite) and never share a number."""
+    on its row lock and never share a number."""
     bumped = _bump(session, year)
     if bumped is None:
         try:
