@@ -4,7 +4,7 @@
    and demo data included, as `make run` does them);
 2. seconds from a report filed through the public web form, right after that, to its classification
    (its public status leaves `new`), with the demo tickets' triage queued ahead of it;
-3. background tasks per second through a real worker (the run's own pool: threads, concurrency 2) on
+3. background tasks per second through a real worker (the run's own pool: threads, concurrency 4) on
    the embedded broker and on the system Redis, with the run still up so both see the same load;
 4. SIGTERM to the run, then a search for any process of it left behind.
 
@@ -137,7 +137,9 @@ def drain_rate(url: str, queue: str, count: int, folder: Path, env: dict[str, st
     """Start a worker like the run's on a full queue; tasks per second from its first take to empty."""
     worker_env = {**env, "CIVICDESK_VAR_DIR": str(folder / "var"), "CIVICDESK_BROKER_URL": url}
     worker_env["CIVICDESK_TASK_QUEUE"] = queue
-    command = [str(BIN / "civicdesk"), "worker", "-Q", queue, "--pool", "threads", "--concurrency", "2"]
+    # the pool `civicdesk run` gives its worker (civicdesk/cli.py, _start_children)
+    pool = ["--pool", "threads", "--concurrency", "4", "--prefetch-multiplier", "4"]
+    command = [str(BIN / "civicdesk"), "worker", "-Q", queue, *pool]
     command += ["-l", "warning", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"]
     with running(command, folder, worker_env, folder / f"{queue}.log"), Connection(url) as conn:
         wait_for(lambda: queue_size(conn, queue) < count, 120, "the worker's first task", pause=0.005)
@@ -314,9 +316,10 @@ def section(figures: Figures, args: argparse.Namespace) -> str:
 | processes of the run left after it exited | {left} | none |
 
 Tasks per second: {args.tasks} no-op tasks (Celery's built-in `celery.accumulate`, results ignored)
-queued first, then one worker like the run's own (`--pool threads --concurrency 2`, prefetch 1, late
-acknowledgement) started on them; the rate counts from its first take until the queue is empty (or
-{args.cap:.0f} s), polling the queue length; {args.rounds} round(s), brokers alternating, the run still up.
+queued first, then one worker like the run's own (`--pool threads --concurrency 4
+--prefetch-multiplier 4`, late acknowledgement) started on them; the rate counts from its first
+take until the queue is empty (or {args.cap:.0f} s), polling the queue length; {args.rounds} round(s),
+brokers alternating, the run still up.
 
 | broker | tasks/s (median) | each round | queued/s (median) |
 |---|---:|---|---:|

@@ -183,6 +183,7 @@ def _celery_argv(*args: str) -> list[str]:
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery)."""
     _check_engines()
+    embedded.stop_started()  # an exec runs no exit handlers: Celery starts (or reuses) its own
     os.execv(sys.executable, _celery_argv("worker", "-l", "info", *celery_args))  # noqa: S606
 
 
@@ -190,6 +191,7 @@ def worker(celery_args: tuple[str, ...]) -> None:
 def beat() -> None:
     """Run the Celery beat scheduler (exactly one per deployment)."""
     preflight.check_broker()
+    embedded.stop_started()  # an exec runs no exit handlers: Celery starts (or reuses) its own
     os.execv(sys.executable, _celery_argv("beat", "-l", "info"))  # noqa: S606
 
 
