@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -52,9 +53,10 @@ class Figures:
     classified_s: float | None = None
     classified_as: str = ""
     queued_ahead: int = 0
-    engines: list[str] = field(default_factory=list)
     rates: dict[str, list[float]] = field(default_factory=dict)
     enqueue: dict[str, list[float]] = field(default_factory=dict)
+    timeline: list[str] = field(default_factory=list)
+    load: str = ""
     stop_s: float | None = None
     left_behind: list[str] = field(default_factory=list)
 
@@ -240,20 +242,34 @@ def embedded_broker(folder: Path) -> str:
     return broker_url(folder / "var")
 
 
+MILESTONES = re.compile(r"^(database:|reference data:|demo tickets:|CivicDesk)")
+
+
+def keep_output(run: subprocess.Popen[bytes], log: Path, started: float, timeline: list[str]) -> None:
+    """The run's output to its log, and when each step of its start was reached."""
+    assert run.stdout is not None
+    with open(log, "ab") as out:
+        for raw in run.stdout:
+            out.write(raw)
+            line = raw.decode(errors="replace").strip()
+            if MILESTONES.match(line):
+                timeline.append(f"{time.perf_counter() - started:6.1f} s  {line[:90]}")
+
+
 def measure(args: argparse.Namespace) -> Figures:
-    figures = Figures()
+    figures = Figures(load=f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     folder = Path(tempfile.mkdtemp(prefix="civicdesk-run-bench-"))
     port = free_port()
     log = folder / "run.log"
     started = time.perf_counter()
-    with open(log, "ab") as out:
-        run = subprocess.Popen(
-            [str(BIN / "civicdesk"), "run", "--port", str(port)],
-            cwd=folder,
-            env=clean_env(folder),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    run = subprocess.Popen(
+        [str(BIN / "civicdesk"), "run", "--port", str(port)],
+        cwd=folder,
+        env=clean_env(folder),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    threading.Thread(target=keep_output, args=(run, log, started, figures.timeline), daemon=True).start()
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             wait_for(lambda: run.poll() is not None or answers(http, "/api/v1/health"), 600, "healthy", 0.05)
@@ -277,8 +293,6 @@ def measure(args: argparse.Namespace) -> Figures:
             figures.classified_s = time.perf_counter() - filed
             figures.classified_as = outcome[0]
             print(f"classified after {figures.classified_s:.2f} s as {figures.classified_as}", flush=True)
-        text = log.read_text(encoding="utf-8", errors="replace")
-        figures.engines = re.findall(r"^(?:database|broker|results?): .*$", text, re.M)
         brokers = {"embedded": broker, "system Redis": args.redis}
         throughput(figures, brokers, args, folder)
     finally:
@@ -298,13 +312,14 @@ def section(figures: Figures, args: argparse.Namespace) -> str:
         f" {statistics.median(figures.enqueue[name]):.0f} |"
         for name, rates in figures.rates.items()
     )
-    engines = "\n".join(f"    {line}" for line in figures.engines) or "    (the run printed no engine line)"
+    timeline = "\n".join(f"    {line}" for line in figures.timeline) or "    (nothing printed)"
     left = "none" if not figures.left_behind else "; ".join(figures.left_behind)
     return f"""
 `bench/embedded_run.py`: `civicdesk run --port <free port>` in an empty temporary folder with no
-`CIVICDESK_*` variable set, so it uses its embedded engines; it printed:
+`CIVICDESK_*` variable set, so it uses its embedded engines. Load average when it started:
+{figures.load} (the machine is shared; figures move with it). Its start, as it printed it:
 
-{engines}
+{timeline}
 
 | measure | value | goal |
 |---|---|---|
