@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import kombu.exceptions
+import psycopg
 from kombu.connection import Connection
 from kombu.utils.url import maybe_sanitize_url
 from pydantic import ValidationError
@@ -38,6 +39,8 @@ def explain(exc: BaseException) -> str | None:
         return broker_unreachable(exc)
     if isinstance(exc, sa_exc.DBAPIError):
         return _database_problem(exc)
+    if type(exc) is psycopg.OperationalError:  # the driver's own, outside SQLAlchemy: a failed connect
+        return database_unreachable(exc)
     if isinstance(exc, sa_exc.ArgumentError):
         return malformed_database_url()  # None when the URL is fine: then it is a bug, shown as one
     return None

@@ -8,12 +8,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 
-from civicdesk import cli
+from civicdesk import cli, preflight
 from civicdesk.db import engine_for, get_engine
 from civicdesk.settings import get_settings
 
@@ -261,3 +262,12 @@ def test_a_folder_with_no_database_says_to_run_db_upgrade(tmp_path: Path) -> Non
     assert not [
         p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])
     ]
+
+
+def test_a_failed_connect_outside_sqlalchemy_is_explained_too() -> None:
+    refused = psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 1 failed'
+    )
+    line = preflight.explain(refused)
+    assert line is not None and "CIVICDESK_DATABASE_URL" in line and "port 1 failed" in line
+    assert preflight.explain(RuntimeError("a real bug")) is None  # shown as the bug it is
