@@ -12,7 +12,7 @@ $(BIN)/civicdesk: pyproject.toml
 install: $(BIN)/civicdesk
 
 run: install
-	$(BIN)/civicdesk run
+	$(BIN)/civicdesk run --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: install
 	bash scripts/services.sh

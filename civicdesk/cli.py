@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from civicdesk import embedded, migrations, preflight, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
-from civicdesk.settings import Settings, get_settings
+from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
 
 
 class UsageProblem(click.ClickException):
@@ -163,7 +164,7 @@ def web(host: str, port: int, workers: int) -> None:
 
     _check_engines()
     address = _serve_address(host, port)
-    _export_engines(get_settings(), address)  # the uvicorn workers find the same engines
+    _export_engines(_startup_settings(), address)  # the uvicorn workers find the same engines
     click.echo(f"CivicDesk web: {address}")
     uvicorn.run("web.main:app", host=host, port=port, workers=workers, proxy_headers=True)
 
@@ -202,7 +203,7 @@ def beat() -> None:
 def run(host: str, port: int, no_demo: bool) -> None:
     """Everything in one folder: the embedded PostgreSQL and Valkey (unless configured), migrations, seed
     data, then web, worker and beat. Ctrl-C or SIGTERM stops it all, and the engines this run started."""
-    settings = get_settings()
+    settings = _startup_settings()
     address = _serve_address(host, port)
     _refuse_busy_port(host, port)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -245,6 +246,15 @@ def _stopped_by_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _startup_settings() -> Settings:
+    """The settings, or one line saying which one is wrong (exit code 2) instead of a traceback."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = (str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise UsageProblem("; ".join(problems)) from exc
+
+
 def _serve_address(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only compared
     return f"http://{shown}:{port}"
@@ -269,7 +279,7 @@ def _export_engines(settings: Settings, address: str) -> None:
     os.environ.update(
         CIVICDESK_DATABASE_URL=database, CIVICDESK_BROKER_URL=broker, CIVICDESK_RESULT_BACKEND=backend
     )
-    if "public_base_url" not in settings.model_fields_set:
+    if settings.public_base_url == DEFAULT_PUBLIC_BASE_URL and "CIVICDESK_PUBLIC_BASE_URL" not in os.environ:
         settings.public_base_url = os.environ["CIVICDESK_PUBLIC_BASE_URL"] = address
 
 
@@ -277,8 +287,12 @@ def _start_children(settings: Settings, host: str, port: int) -> list[subprocess
     # threads, not prefork: the tasks wait on the database and the broker, and 2 cores are enough for 4;
     # a prefetch of 4 per thread keeps the queue draining without a round trip per task
     pool = ["--pool", "threads", "--concurrency", "4", "--prefetch-multiplier", "4"]
-    worker = _celery_argv("worker", "-B", *pool, "-l", "warning")
-    argvs = [[sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)], worker]
+    argvs = [
+        [sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)],
+        _celery_argv("worker", *pool, "-l", "warning"),
+        # beat on its own: embedded in the worker (-B) it finishes its sleep before it stops, up to 15 s
+        _celery_argv("beat", "-l", "warning"),
+    ]
     if settings.ami_configured:
         argvs.append([sys.executable, "-m", "civicdesk.cli", "telephony"])
     return [subprocess.Popen(argv) for argv in argvs]  # noqa: S603 - our own interpreter and module

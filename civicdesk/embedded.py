@@ -43,6 +43,8 @@ class EmbeddedUnavailable(click.ClickException):
 
 
 def _unavailable(engine: str, variable: str, example: str, why: object) -> EmbeddedUnavailable:
+    if isinstance(why, subprocess.CalledProcessError):
+        why = f"{Path(str(why.cmd[0])).name} exit {why.returncode}"
     return EmbeddedUnavailable(
         f"Không chạy được {engine} nhúng trên máy này ({why}); hãy đặt {variable}={example}"
         f" / no embedded {engine} here: set {variable}"
