@@ -17,7 +17,10 @@ from sqlalchemy.engine import Engine, make_url
 from civicdesk import embedded
 from civicdesk.settings import get_settings
 
-UPGRADE_HINT = "chạy `civicdesk db upgrade` (run `civicdesk db upgrade`)"
+NO_SCHEMA = (
+    "Cơ sở dữ liệu chưa có bảng (the database has no schema yet):"
+    " chạy `civicdesk db upgrade` (run `civicdesk db upgrade`)"
+)
 # SQLSTATE classes of a connection that never opened: connection exception, bad credentials, no such
 # database, server starting or shutting down
 UNREACHABLE_SQLSTATES = ("08", "28", "3D", "57P")
@@ -56,7 +59,7 @@ def _settings_problem(exc: ValidationError) -> str:
 def _database_problem(exc: sa_exc.DBAPIError) -> str | None:
     sqlstate = _sqlstate(exc)
     if sqlstate in SCHEMA_MISSING_SQLSTATES:
-        return f"Cơ sở dữ liệu chưa có bảng (the database has no schema yet): {UPGRADE_HINT}"
+        return NO_SCHEMA
     if isinstance(exc, sa_exc.OperationalError) and (
         sqlstate is None or sqlstate.startswith(UNREACHABLE_SQLSTATES)
     ):
@@ -122,7 +125,7 @@ def check_database(engine: Engine) -> None:
     from civicdesk import migrations
 
     if not migrations.current_heads(engine):
-        raise EngineProblem(f"Cơ sở dữ liệu chưa có bảng (the database has no schema yet): {UPGRADE_HINT}")
+        raise EngineProblem(NO_SCHEMA)
 
 
 def check_broker() -> None:
