@@ -94,7 +94,8 @@ def test_released_savepoints_are_dropped_with_the_outer_rollback(engine: Engine)
 
 def test_many_tickets_in_savepoints_reach_the_broker_only_at_commit(engine: Engine, redis_url: str) -> None:
     """The defect: each released savepoint used to send the triage tasks queued so far, and the worker
-    then looked for tickets not yet committed. Observed on a real Redis, from outside the producer."""
+    then looked for tickets not yet committed. Watched on a real Redis-protocol broker (the test Valkey
+    or CIVICDESK_TEST_REDIS_URL), from outside the producer process."""
     queue = f"test-after-commit-{uuid.uuid4().hex[:8]}"
     connection = Connection(redis_url)
     broker = connection.default_channel.client  # kombu's own Redis client: the list it pushes to
