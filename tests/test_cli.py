@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -243,13 +244,21 @@ def test_worker_refuses_an_unreachable_broker(postgres_url: str, tmp_path: Path)
     assert "CIVICDESK_BROKER_URL" in line and "redis://127.0.0.1:1/0" in line
 
 
+def unconfigured() -> dict[str, str]:
+    """The environment of a folder with nothing configured: the embedded engines apply."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CIVICDESK_")}
+
+
+def processes_in(folder: Path) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"]) if str(folder) in " ".join(p.info["cmdline"] or [])]
+
+
 def test_a_folder_with_no_database_says_to_run_db_upgrade(tmp_path: Path) -> None:
     """Nothing configured: the embedded PostgreSQL starts in the folder, has no schema, and says so;
     the server this command started is stopped when it exits."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CIVICDESK_")}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("civicdesk")), *EVERY_DATABASE_COMMAND[0]],
-        env=env,
+        env=unconfigured(),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -259,9 +268,35 @@ def test_a_folder_with_no_database_says_to_run_db_upgrade(tmp_path: Path) -> Non
     assert done.returncode == 2 and done.stdout == "", done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "civicdesk db upgrade" in line
-    assert not [
-        p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])
-    ]
+    assert not processes_in(tmp_path)
+
+
+def test_worker_hands_the_engines_its_checks_started_to_celery(tmp_path: Path) -> None:
+    """`civicdesk worker` checks the embedded engines, then replaces itself with Celery, which runs no
+    exit handler of the checks: what they started must be stopped first, or nobody would stop it."""
+    civicdesk = str(Path(sys.executable).with_name("civicdesk"))
+    upgrade = [civicdesk, "db", "upgrade"]
+    subprocess.run(upgrade, env=unconfigured(), cwd=tmp_path, capture_output=True, timeout=300, check=True)
+    assert not processes_in(tmp_path)
+    with subprocess.Popen(
+        [civicdesk, "worker", "--pool", "solo", "--without-gossip", "--without-mingle"],
+        env=unconfigured(),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as worker:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            if " ready." in line:
+                break
+        else:
+            pytest.fail(f"the worker ended with {worker.wait()} before it was ready")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    _, alive = psutil.wait_procs(processes_in(tmp_path), timeout=15)
+    for left in alive:  # not to leave them running when this fails
+        left.terminate()
+    assert not alive, [p.info["cmdline"] for p in alive]
 
 
 def test_a_failed_connect_outside_sqlalchemy_is_explained_too() -> None:
