@@ -286,13 +286,16 @@ def test_worker_hands_the_engines_its_checks_started_to_celery(tmp_path: Path) -
         text=True,
     ) as worker:
         assert worker.stderr is not None
+        said = []
         for line in worker.stderr:
+            said.append(line)
             if " ready." in line:
                 break
         else:
-            pytest.fail(f"the worker ended with {worker.wait()} before it was ready")
+            pytest.fail(f"the worker ended with {worker.wait()} before it was ready: {''.join(said)}")
         worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=60) == 0
+        said += worker.stderr.readlines()
+        assert worker.wait(timeout=60) == 0, "".join(said)
     _, alive = psutil.wait_procs(processes_in(tmp_path), timeout=15)
     for left in alive:  # not to leave them running when this fails
         left.terminate()
