@@ -23,6 +23,7 @@ from civicdesk.settings import get_settings
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import Contact, find_citizen
+from tickets.links import tracking_url
 from tickets.models import (
     OPEN_STATUSES,
     Channel,
@@ -466,12 +467,8 @@ def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
 # --- what the citizen hears about -------------------------------------------------------------------
 
 
-def tracking_link(ticket: Ticket) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/t/{ticket.tracking_token}"
-
-
 def on_created(session: Session, ticket: Ticket) -> None:
-    text = templates.render(session, "receipt", code=ticket.code, link=tracking_link(ticket))
+    text = templates.render(session, "receipt", code=ticket.code, link=tracking_url(ticket.tracking_token))
     queue_message(session, ticket, "receipt", text)
 
 
@@ -489,9 +486,8 @@ def on_status(session: Session, ticket: Ticket, previous: Status, target: Status
     if target not in NOTIFIED or (target == Status.ASSIGNED and previous == Status.ASSIGNED):
         return
     note = _latest_public_note(session, ticket)
-    text = templates.render(
-        session, f"status_{target.value}", code=ticket.code, link=tracking_link(ticket), note=note
-    )
+    link = tracking_url(ticket.tracking_token)
+    text = templates.render(session, f"status_{target.value}", code=ticket.code, link=link, note=note)
     queue_message(session, ticket, f"status_{target.value}", text)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import click
 from pydantic import ValidationError
 
-from civicdesk import embedded, migrations, wiring
+from civicdesk import embedded, migrations, preflight, wiring
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import DomainError
 from civicdesk.observability import logs
@@ -37,7 +37,22 @@ def domain_call(call: Any) -> Any:
         raise UsageProblem(exc.message) from exc
 
 
-@click.group()
+class CivicDeskGroup(click.Group):
+    """Every command runs inside this: an engine or settings problem becomes one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            message = preflight.explain(exc)
+            if message is None:
+                raise
+            raise UsageProblem(message) from exc
+
+
+@click.group(cls=CivicDeskGroup)
 def main() -> None:
     """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
     # a command's own output is what people read; our info lines (200 "ticket created" in a demo seed) are
@@ -71,6 +86,8 @@ def db_upgrade(revision: str) -> None:
 @click.option("--count", default=200, show_default=True, help="How many demo tickets.")
 def seed(demo: bool, count: int) -> None:
     """Seed reference data (categories, departments, wards); --demo adds demo users and tickets."""
+    if demo:
+        preflight.check_broker()  # each demo ticket sends its triage task
     _seed(demo=demo, count=count)
 
 
@@ -154,6 +171,7 @@ def web(host: str, port: int, workers: int) -> None:
 
     settings = _startup_settings()
     trusted = settings.trusted_proxy_list
+    _check_engines()
     address = _serve_address(host, port)
     _export_engines(settings, address)  # the uvicorn workers find the same engines
     click.echo(f"CivicDesk web: {address}")
@@ -168,6 +186,12 @@ def web(host: str, port: int, workers: int) -> None:
     )
 
 
+def _check_engines() -> None:
+    """A long-running process says at once what is wrong, instead of failing on each request or task."""
+    preflight.check_database(get_engine())
+    preflight.check_broker()
+
+
 def _celery_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "civicdesk.celery_app", *args]
 
@@ -176,12 +200,16 @@ def _celery_argv(*args: str) -> list[str]:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery)."""
+    _check_engines()
+    embedded.stop_started()  # an exec runs no exit handlers: Celery starts (or reuses) its own
     os.execv(sys.executable, _celery_argv("worker", "-l", "info", *celery_args))  # noqa: S606
 
 
 @main.command()
 def beat() -> None:
     """Run the Celery beat scheduler (exactly one per deployment)."""
+    preflight.check_broker()
+    embedded.stop_started()  # an exec runs no exit handlers: Celery starts (or reuses) its own
     os.execv(sys.executable, _celery_argv("beat", "-l", "info"))  # noqa: S606
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, create_engine
 
 from civicdesk import embedded
@@ -59,30 +61,61 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 
 
 AfterCommit = Callable[[], None]
+_PENDING = "after_commit"
+
+
+@dataclass
+class _Queued:
+    owner: SessionTransaction  # the savepoint or root transaction whose commit or rollback decides
+    action: AfterCommit
+
+
+def _scope(transaction: SessionTransaction) -> SessionTransaction:
+    """The savepoint or root transaction that decides the fate of work done in ``transaction``
+    (flushes open inner transactions of their own that are neither)."""
+    while not transaction.nested and transaction.parent is not None:
+        transaction = transaction.parent
+    return transaction
 
 
 def after_commit(session: Session, action: AfterCommit) -> None:
-    """Run ``action`` once the session's transaction commits; drop it if the transaction rolls back.
+    """Run ``action`` once the outermost transaction commits; drop it if that transaction, or the
+    savepoint it was queued in, rolls back.
 
-    This is how tasks are sent: a task sent before commit could run before its rows exist.
+    This is how tasks are sent: a task sent before commit could run before its rows exist. Releasing
+    a savepoint is not a commit: its actions pass to the enclosing transaction.
     """
-    pending: list[AfterCommit] = session.info.setdefault("after_commit", [])
-    pending.append(action)
+    current = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    pending: list[_Queued] = session.info.setdefault(_PENDING, [])
+    pending.append(_Queued(current, action))
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    actions: list[AfterCommit] = session.info.pop("after_commit", [])
-    for action in actions:
+    pending: list[_Queued] = session.info.get(_PENDING, [])
+    released = session.get_nested_transaction()
+    if released is not None:  # a savepoint was released, the real commit is still to come
+        assert released.parent is not None
+        enclosing = _scope(released.parent)
+        for queued in pending:
+            if queued.owner is released:
+                queued.owner = enclosing
+        return
+    session.info.pop(_PENDING, None)
+    for queued in pending:
         try:
-            action()
+            queued.action()
         except Exception:  # the commit stands; a lost send is logged and left to the periodic sweeps
             log.exception("after-commit action failed")
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop("after_commit", None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint or transaction that ends with actions still its own was rolled back (a commit hands
+    them on or runs them first): they are dropped."""
+    pending: list[_Queued] | None = session.info.get(_PENDING)
+    if pending:
+        pending[:] = [queued for queued in pending if queued.owner is not transaction]
 
 
 def send_task_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:

@@ -69,11 +69,6 @@ def triage_command() -> None:
             for line in stream:
                 if line.strip():
                     click.echo(json.dumps(_answer(session, line), ensure_ascii=False))
-    except (OperationalError, ProgrammingError) as exc:
-        raise SetupProblem(
-            "the database is not ready for triage (routing rules, wards); run `civicdesk db upgrade` and"
-            f" `civicdesk seed` first ({exc.orig})"
-        ) from exc
     except (FileNotFoundError, UnreadableModel) as exc:
         raise SetupProblem(str(exc)) from exc
     except UnicodeDecodeError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from sqlmodel import select
 
+from civicdesk import preflight
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
@@ -27,6 +28,8 @@ def telephony_group(ctx: click.Context) -> None:
     settings = get_settings()
     if not settings.ami_configured:
         raise click.UsageError("set CIVICDESK_AMI_HOST and CIVICDESK_AMI_USERNAME (and _SECRET) first")
+    preflight.check_database(get_engine())
+    preflight.check_broker()  # recordings and voicemail are transcribed by tasks
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from telephony.tasks import enqueue_recording_transcription, enqueue_transcription
 

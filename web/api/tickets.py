@@ -16,6 +16,7 @@ from sla import service as sla_service
 from tickets import permissions, service
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact, identities_of
+from tickets.links import tracking_url
 from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
 from tickets.photos import without_metadata
 from tickets.schemas import (
@@ -37,10 +38,6 @@ from tickets.staff import User
 from web.deps import CurrentUser, SessionDep, StoreDep
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
-
-
-def tracking_url(ticket: Ticket) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/t/{ticket.tracking_token}"
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:
@@ -65,7 +62,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         city_level=ticket.city_level,
         legal_process=ticket.legal_process,
         rating=ticket.rating,
-        tracking_url=tracking_url(ticket),
+        tracking_url=tracking_url(ticket.tracking_token),
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         resolved_at=ticket.resolved_at,

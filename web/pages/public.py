@@ -19,6 +19,7 @@ from civicdesk.settings import get_settings
 from sla import service as sla_service
 from tickets import public, service
 from tickets.citizens import identities_of
+from tickets.links import tracking_url
 from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
 from tickets.reference import Category, Ward
@@ -148,7 +149,7 @@ def status_page(request: Request, token: str, session: SessionDep) -> HTMLRespon
         report=report,
         token=token,
         is_new=request.query_params.get("new") == "1",
-        tracking_url=f"{get_settings().public_base_url.rstrip('/')}/t/{token}",
+        tracking_url=tracking_url(token),
         reopen_until=public.reopen_deadline(ticket),
         message=request.query_params.get("m"),
     )
