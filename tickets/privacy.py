@@ -39,7 +39,8 @@ _AT_WORD = r"(?:at|a\s?còng|a\s?cong|@)"
 _DOT_WORD = r"(?:dot|chấm|cham|\.)"
 _AT = rf"(?:\s*[@＠﹫]\s*|\s*{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}\s*|\s+{_AT_WORD}\s+)"
 _DOT = rf"(?:\s*[.．。]\s*|\s*{_OPEN}\s*{_DOT_WORD}\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
-_EMAIL = re.compile(rf"[\w+\-]+(?:[.．][\w+\-]+)*{_AT}[A-Za-z0-9\-]+(?:{_DOT}[A-Za-z0-9\-]+)+", re.IGNORECASE)
+_LABEL = r"[A-Za-z0-9\-]+(?!\w)"  # a domain label is ASCII: "gmail. Cảm ơn" does not continue it
+_EMAIL = re.compile(rf"[\w+\-]+(?:[.．][\w+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL})+", re.IGNORECASE)
 # digits in any grouping: "001 203 004 567", "001.203.004.567", "0012-0300-4567", "0 0 1 2 ..."
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:(?:[ \t]{1,2}|[ \t]?[.\-][ \t]?)?\d)*(?!\d)")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -72,108 +73,20 @@ NAMING_CUES = (
 SELF_CUES = ("toi la", "em la", "minh la", "chau la", "con la")
 HONORIFIC_CUES = ("ong", "ba", "anh", "chi", "co", "chu", "bac", "em", "chau", "cu")
 # a name after these is a place: "đường Lê Lợi", "trường Lê Quý Đôn", "chợ Phan Rang", "P. Đạo Long"
-PLACE_CUES = {
-    "duong",
-    "d",
-    "pho",
-    "hem",
-    "kiet",
-    "ngo",
-    "ngach",
-    "truong",
-    "cho",
-    "cau",
-    "phuong",
-    "p",
-    "xa",
-    "quan",
-    "q",
-    "huyen",
-    "tinh",
-    "tp",
-    "khu",
-    "kp",
-    "thon",
-    "ap",
-    "ben",
-    "den",
-    "chua",
-    "lang",
-    "tuong",
-    "san",
-    "kenh",
-    "song",
-    "ho",
-    "vien",
-    "thpt",
-    "thcs",
-    "th",
-    "hoc",
-    "mam",
-    "non",
-    "benh",
-    "tram",
-    "nha",
-    "so",
-    "toa",
-    "chung",
-    "cong",
-    "nghia",
-    "trang",
-    "dai",
-    "ql",
-    "tl",
-    "dt",
-    "dinh",
-    "hoi",
-}
+PLACE_CUES = frozenset(
+    """
+    duong d pho hem kiet ngo ngach truong cho cau phuong p xa quan q huyen tinh tp khu kp thon ap ben
+    den chua lang tuong san kenh song ho vien thpt thcs th hoc mam non benh tram so toa chung cong nghia
+    trang dai ql tl dt dinh hoi
+    """.split()
+)
 # words that end a name written after a label: "Họ tên: nguyen van an sdt ..." stops at "sdt"
-STOP_WORDS = {
-    "sdt",
-    "dt",
-    "so",
-    "dien",
-    "thoai",
-    "email",
-    "mail",
-    "o",
-    "tai",
-    "nha",
-    "dia",
-    "va",
-    "la",
-    "co",
-    "da",
-    "bi",
-    "xin",
-    "bao",
-    "gui",
-    "can",
-    "muon",
-    "de",
-    "nghi",
-    "duong",
-    "phuong",
-    "xa",
-    "khu",
-    "thon",
-    "cmnd",
-    "cccd",
-    "zalo",
-    "facebook",
-    "fb",
-    "hotline",
-    "lh",
-    "sinh",
-    "ngay",
-    "nhe",
-    "ah",
-    "voi",
-    "cua",
-    "khong",
-    "on",
-    "ma",
-}
+STOP_WORDS = frozenset(
+    """
+    sdt dt so dien thoai email mail o tai nha dia va la co da bi xin bao gui can muon de nghi duong
+    phuong xa khu thon cmnd cccd zalo facebook fb hotline lh sinh ngay nhe ah voi cua khong on ma toi
+    """.split()
+)
 MAX_NAME_WORDS = 5
 STRONG_MIDDLES = {"van", "thi"}  # "Nguyễn Văn ...", "Trần Thị ...": the next word is a given name
 
@@ -311,7 +224,7 @@ def _cue_before(
 
 def _cued_name(text: str, words: list[_Word], index: int) -> tuple[int, int] | None:
     word = words[index]
-    if word.folded in STOP_WORDS or word.style == "mixed" or _is_place(words, index):
+    if word.folded in STOP_WORDS or word.style == "mixed" or _is_place(text, words, index):
         return None
     labelled = _cue_before(text, words, index, LABEL_CUES, colon=True)
     if labelled or _cue_before(text, words, index, NAMING_CUES):
@@ -320,21 +233,21 @@ def _cued_name(text: str, words: list[_Word], index: int) -> tuple[int, int] | N
         return index, _extend(text, words, index, lambda w: _is_given(w) or w.capitalised)
     if _cue_before(text, words, index, HONORIFIC_CUES) and _is_surname(word):
         last = _extend(text, words, index, _is_given)
-        return (index, last) if last > index and not _is_public(words, index, last) else None
+        return (index, last) if last > index and not _is_public(text, words, index) else None
     return None
 
 
 def _detected_name(text: str, words: list[_Word], index: int) -> tuple[int, int] | None:
     """A family name and given names with no cue: capitalised, or lower case with "văn"/"thị" inside."""
     word = words[index]
-    if not _is_surname(word) or word.style == "mixed" or _is_place(words, index):
+    if not _is_surname(word) or word.style == "mixed" or _is_place(text, words, index):
         return None
     last = _after_strong_middle(text, words, _extend(text, words, index, _is_given, limit=4))
     if last == index:
         return None
     if word.style == "lower" and not any(w.folded in STRONG_MIDDLES for w in words[index + 1 : last + 1]):
         return None
-    return None if _is_public(words, index, last) else (index, last)
+    return None if _is_public(text, words, index) else (index, last)
 
 
 def _after_strong_middle(text: str, words: list[_Word], last: int) -> int:
@@ -363,12 +276,22 @@ def _following(words: list[_Word], index: int, limit: int) -> Iterator[_Word]:
     yield from words[index + 1 : index + limit]
 
 
-def _is_public(words: list[_Word], first: int, last: int) -> bool:
-    return " ".join(w.folded for w in words[first : last + 1]) in public_names()
+def _is_public(text: str, words: list[_Word], first: int) -> bool:
+    """Whether a street, place or public figure's name starts here ("Ngô Gia Tự", "Hồ Chí Minh")."""
+    for last in range(first + 1, min(first + MAX_NAME_WORDS, len(words))):
+        if not _adjacent(text, words[last - 1], words[last]):
+            break
+        if " ".join(w.folded for w in words[first : last + 1]) in public_names():
+            return True
+    return False
 
 
-def _is_place(words: list[_Word], index: int) -> bool:
-    return index > 0 and words[index - 1].folded in PLACE_CUES
+def _is_place(text: str, words: list[_Word], index: int) -> bool:
+    """Whether a place cue stands right before the word: "đường Lê Lợi", "trường Lê Quý Đôn"."""
+    if index == 0 or words[index - 1].folded not in PLACE_CUES:
+        return False
+    gap = text[words[index - 1].end : words[index].start]
+    return gap.strip(" \t.") == ""
 
 
 def _is_surname(word: _Word) -> bool:
