@@ -38,7 +38,7 @@ _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
 _AT_WORD = r"(?:at|a\s?còng|a\s?cong|@)"
 _DOT_WORD = r"(?:dot|chấm|cham|\.)"
 _AT = rf"(?:\s*[@＠﹫]\s*|\s*{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}\s*|\s+{_AT_WORD}\s+)"
-_DOT = rf"(?:\s*[.．。]\s*|\s*{_OPEN}\s*{_DOT_WORD}\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
+_DOT = rf"(?:[.．。]|\s+[.．。]\s+|\s*{_OPEN}\s*{_DOT_WORD}\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
 _LABEL = r"[A-Za-z0-9\-]+(?!\w)"  # a domain label is ASCII: "gmail. Cảm ơn" does not continue it
 _EMAIL = re.compile(rf"[\w+\-]+(?:[.．][\w+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL})+", re.IGNORECASE)
 # digits in any grouping: "001 203 004 567", "001.203.004.567", "0012-0300-4567", "0 0 1 2 ..."
