@@ -19,9 +19,7 @@ def test_production_needs_a_public_base_url(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("CIVICDESK_PUBLIC_BASE_URL", raising=False)
     with pytest.raises(ValidationError, match="CIVICDESK_PUBLIC_BASE_URL"):
         Settings(environment="production", secret_key=SECRET)
-    given = Settings(
-        environment="production", secret_key=SECRET, public_base_url="https://phananh.example.vn"
-    )
+    given = Settings(environment="production", secret_key=SECRET, public_base_url="https://phananh.example.vn")
     assert given.public_base_url == "https://phananh.example.vn"
     assert Settings(environment="development").public_base_url == DEFAULT_PUBLIC_BASE_URL
 
