@@ -72,14 +72,13 @@ NAMING_CUES = (
 )
 SELF_CUES = ("toi la", "em la", "minh la", "chau la", "con la")
 HONORIFIC_CUES = ("ong", "ba", "anh", "chi", "co", "chu", "bac", "em", "chau", "cu")
-# a name after these is a place: "đường Lê Lợi", "trường Lê Quý Đôn", "chợ Phan Rang", "P. Đạo Long"
-PLACE_CUES = frozenset(
-    """
-    duong d pho hem kiet ngo ngach truong cho cau phuong p xa quan q huyen tinh tp khu kp thon ap ben
-    den chua lang tuong san kenh song ho vien thpt thcs th hoc mam non benh tram so toa chung cong nghia
-    trang dai ql tl dt dinh hoi
-    """.split()
-)
+# a name after these is a place or a business: "đường Lê Lợi", "trường Lê Quý Đôn", "P. Đạo Long",
+# "công ty Hoàng Long", "tiệm vàng Kim Thành" (the word before the name; "vàng" is not one of them)
+_PLACE_CUES = """
+    đường đ phố hẻm kiệt ngõ ngách trường chợ cầu phường p xã quận q huyện tỉnh tp khu kp thôn ấp bến đền
+    chùa lăng tượng đài sân kênh sông hồ viện thpt thcs th học non bệnh trạm số tòa cư viên trang ql tl đt
+    hội ty quán tiệm thuốc sạn hàng karaoke hiệu
+"""
 # words that end a name written after a label: "Họ tên: nguyen van an sdt ..." stops at "sdt"
 STOP_WORDS = frozenset(
     """
@@ -288,7 +287,7 @@ def _is_public(text: str, words: list[_Word], first: int) -> bool:
 
 def _is_place(text: str, words: list[_Word], index: int) -> bool:
     """Whether a place cue stands right before the word: "đường Lê Lợi", "trường Lê Quý Đôn"."""
-    if index == 0 or words[index - 1].folded not in PLACE_CUES:
+    if index == 0 or not _in_list(words[index - 1], place_cues()):
         return False
     gap = text[words[index - 1].end : words[index].start]
     return gap.strip(" \t.") == ""
@@ -325,6 +324,13 @@ def surnames() -> tuple[frozenset[str], frozenset[str]]:
 def given_names() -> tuple[frozenset[str], frozenset[str]]:
     names = _load(DATA / "given_names.txt")
     return frozenset(n.lower() for n in names), frozenset(fold(n) for n in names)
+
+
+@cache
+def place_cues() -> tuple[frozenset[str], frozenset[str]]:
+    """Compared like names: "trưởng" (tổ trưởng) is not "trường" (a school), "duong" may be "đường"."""
+    cues = _PLACE_CUES.split()
+    return frozenset(cues), frozenset(fold(c) for c in cues)
 
 
 @cache
