@@ -205,20 +205,23 @@ def _cue_before(
     text: str, words: list[_Word], index: int, cues: tuple[str, ...], *, colon: bool = False
 ) -> bool:
     """Whether the words right before ``index`` are one of the cues, followed by a colon if ``colon``."""
+    if index == 0 or words[index - 1].folded not in _last_words(cues):
+        return False  # most words: no cue ends right before them
+    colon_gap = text[words[index - 1].end : words[index].start].strip(" \t")
+    if colon_gap not in ((":", "-", "–") if colon else ("", ":", "-", "–")):
+        return False
     for cue in cues:
         size = len(cue.split())
-        if index < size:
-            continue
-        before = words[index - size : index]
+        before = words[max(0, index - size) : index]
         gaps_ok = all(_adjacent(text, a, b) for a, b in zip(before, before[1:], strict=False))
-        colon_gap = text[before[-1].end : words[index].start].strip(" \t")
-        if (
-            gaps_ok
-            and " ".join(w.folded for w in before) == cue
-            and colon_gap in ((":", "-", "–") if colon else ("", ":", "-", "–"))
-        ):
+        if len(before) == size and gaps_ok and " ".join(w.folded for w in before) == cue:
             return True
     return False
+
+
+@cache
+def _last_words(cues: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(cue.split()[-1] for cue in cues)
 
 
 def _cued_name(text: str, words: list[_Word], index: int) -> tuple[int, int] | None:
