@@ -76,3 +76,8 @@ def test_masked_labels_are_not_masked_again() -> None:
     once = mask_personal_data("Họ tên: Lê Văn Tám, sđt 0912345678, CCCD 001203004567, an@gmail.com")
     assert mask_personal_data(once) == once
     assert once == f"Họ tên: {NAME_MASK}, sđt {PHONE_MASK}, CCCD {ID_MASK}, {EMAIL_MASK}"
+
+
+def test_a_known_name_given_in_western_order_is_masked_in_vietnamese_order() -> None:
+    masked = mask_personal_data("Nhờ chị hoa tran thi kiểm tra; Trần Thị Hoa", known_names=["Hoa Trần Thị"])
+    assert masked == f"Nhờ chị {NAME_MASK} kiểm tra; {NAME_MASK}"

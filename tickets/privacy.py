@@ -162,10 +162,18 @@ def _fold_same_length(text: str) -> str:
 def _mask_known_names(text: str, names: list[str]) -> str:
     folded = _fold_same_length(text)
     spans: list[tuple[int, int]] = []
-    for name in sorted({fold(n) for n in names if n and len(fold(n)) >= 3}, key=len, reverse=True):
+    for name in sorted({order for n in names for order in _name_orders(fold(n))}, key=len, reverse=True):
         pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)"
         spans += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
     return _replace(text, _disjoint(spans), NAME_MASK)
+
+
+def _name_orders(name: str) -> set[str]:
+    """The name as given and turned around: Open311 sends "Hoa" + "Trần Thị"; a report says "Trần Thị Hoa"."""
+    if len(name) < 3:
+        return set()
+    parts = name.split()
+    return {name, " ".join(parts[1:] + parts[:1]), " ".join(parts[-1:] + parts[:-1])}
 
 
 def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
