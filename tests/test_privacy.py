@@ -81,3 +81,9 @@ def test_masked_labels_are_not_masked_again() -> None:
 def test_a_known_name_given_in_western_order_is_masked_in_vietnamese_order() -> None:
     masked = mask_personal_data("Nhờ chị hoa tran thi kiểm tra; Trần Thị Hoa", known_names=["Hoa Trần Thị"])
     assert masked == f"Nhờ chị {NAME_MASK} kiểm tra; {NAME_MASK}"
+
+
+def test_ward_names_stay_readable_with_or_without_diacritics() -> None:
+    for name in ("Đạo Long", "Dao Long", "Đô Vinh", "Do Vinh", "Đông Hải", "Dong Hai", "Phủ Hà"):
+        text = f"Ổ gà gần {name} lắm"
+        assert mask_personal_data(text) == text

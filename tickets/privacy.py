@@ -20,6 +20,8 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+import nlp
+from nlp.corpus import load_units
 from nlp.text import fold
 
 PHONE_MASK = "[số điện thoại]"
@@ -28,7 +30,7 @@ ID_MASK = "[mã số]"
 NAME_MASK = "[họ tên]"
 
 DATA = Path(__file__).parent / "data"
-STREETS_FILE = Path(__file__).parent.parent / "nlp" / "data" / "streets.txt"
+STREETS_FILE = Path(nlp.__file__).parent / "data" / "streets.txt"
 REGION = "VN"
 # Service numbers (1800 free, 1900 shared cost) belong to businesses and offices, not to people.
 PUBLIC_NUMBER_TYPES = {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE}
@@ -346,8 +348,9 @@ def place_cues() -> tuple[frozenset[str], frozenset[str]]:
 
 @cache
 def public_names() -> frozenset[str]:
-    """Folded names of streets, places and public figures that are never masked without a cue."""
-    return frozenset(fold(n) for n in _load(DATA / "public_names.txt") + _load(STREETS_FILE))
+    """Folded names of streets, wards, places and public figures that are never masked without a cue."""
+    wards = [name for unit in load_units().values() for name in (unit.name, *unit.aliases)]
+    return frozenset(fold(n) for n in _load(DATA / "public_names.txt") + _load(STREETS_FILE) + wards)
 
 
 def last_digits(phone: str, count: int = 4) -> str:
