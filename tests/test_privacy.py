@@ -87,3 +87,8 @@ def test_ward_names_stay_readable_with_or_without_diacritics() -> None:
     for name in ("Đạo Long", "Dao Long", "Đô Vinh", "Do Vinh", "Đông Hải", "Dong Hai", "Phủ Hà"):
         text = f"Ổ gà gần {name} lắm"
         assert mask_personal_data(text) == text
+
+
+def test_ticket_codes_stay_readable() -> None:
+    text = "Đã gộp vào PR-2026-000123, xem thêm PR-2025-004567"
+    assert mask_personal_data(text) == text

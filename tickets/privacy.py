@@ -44,7 +44,10 @@ _DOT = rf"(?:[.．。]|\s+[.．。]\s+|\s*{_OPEN}\s*{_DOT_WORD}\s*{_CLOSE}\s*|\s
 _LABEL = r"[A-Za-z0-9\-]+(?!\w)"  # a domain label is ASCII: "gmail. Cảm ơn" does not continue it
 _EMAIL = re.compile(rf"[\w+\-]+(?:[.．][\w+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL})+", re.IGNORECASE)
 # digits in any grouping: "001 203 004 567", "001.203.004.567", "0012-0300-4567", "0 0 1 2 ..."
-_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:(?:[ \t]{1,2}|[ \t]?[.\-][ \t]?)?\d)*(?!\d)")
+# a ticket code (PR-2026-000123) is public: it is matched first and kept as it is
+_DIGIT_RUN = re.compile(
+    r"(?P<code>\b[A-Z]{2,5}-\d{4}-\d{4,})|(?<!\d)\d(?:(?:[ \t]{1,2}|[ \t]?[.\-][ \t]?)?\d)*(?!\d)"
+)
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Cues, folded. A label announces a name whatever follows; a self-introduction needs a name-like word
@@ -116,6 +119,8 @@ def _mask_phones(text: str) -> str:
 
 
 def _mask_long_number(match: re.Match[str]) -> str:
+    if match.group("code"):
+        return match.group(0)
     digits = sum(ch.isdigit() for ch in match.group(0))
     return ID_MASK if digits >= MIN_ID_DIGITS else match.group(0)
 
