@@ -92,3 +92,8 @@ def test_ward_names_stay_readable_with_or_without_diacritics() -> None:
 def test_ticket_codes_stay_readable() -> None:
     text = "Đã gộp vào PR-2026-000123, xem thêm PR-2025-004567"
     assert mask_personal_data(text) == text
+
+
+def test_sums_of_money_stay_readable() -> None:
+    text = "Dự án 15.000.000.000 đồng, phạt 120.000.000đ, 2.500.000.000 VND"
+    assert mask_personal_data(text) == text

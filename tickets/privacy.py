@@ -48,6 +48,7 @@ _EMAIL = re.compile(rf"[\w+\-]+(?:[.．][\w+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL}
 _DIGIT_RUN = re.compile(
     r"(?P<code>\b[A-Z]{2,5}-\d{4}-\d{4,})|(?<!\d)\d(?:(?:[ \t]{1,2}|[ \t]?[.\-][ \t]?)?\d)*(?!\d)"
 )
+_MONEY_AFTER = re.compile(r"\s?(?:đồng|đ\b|vnđ|vnd|triệu|tỷ)", re.IGNORECASE)  # "15.000.000.000 đồng"
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Cues, folded. A label announces a name whatever follows; a self-introduction needs a name-like word
@@ -119,7 +120,7 @@ def _mask_phones(text: str) -> str:
 
 
 def _mask_long_number(match: re.Match[str]) -> str:
-    if match.group("code"):
+    if match.group("code") or _MONEY_AFTER.match(match.string, match.end()):
         return match.group(0)
     digits = sum(ch.isdigit() for ch in match.group(0))
     return ID_MASK if digits >= MIN_ID_DIGITS else match.group(0)
