@@ -20,10 +20,10 @@ from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
 from civicdesk.timeutil import as_utc, utcnow
 from open311.models import ApiClient
 from sla import service as sla
+from tickets import public
 from tickets import service as tickets
 from tickets.citizens import Contact
 from tickets.models import Channel, EventKind, Status, Ticket, TicketEvent
-from tickets.privacy import mask_personal_data
 from tickets.reference import Category, Department
 
 ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
@@ -224,37 +224,25 @@ def _iso(moment: datetime | None) -> str | None:
     return as_utc(moment).isoformat(timespec="seconds") if moment else None
 
 
-def _public_notes(session: Session, ticket: Ticket) -> list[TicketEvent]:
-    return list(
-        session.exec(
-            select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id, col(TicketEvent.public).is_(True))
-            .order_by(col(TicketEvent.id))
-        ).all()
-    )
-
-
-def _mask(text: str | None) -> str | None:
-    return mask_personal_data(text) if text else text
-
-
 def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """One request as the public view shows it: masked text, and only notes written for the public."""
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     department = session.get(Department, ticket.department_code) if ticket.department_code else None
-    notes = [e.note for e in _public_notes(session, ticket) if e.note and e.kind != EventKind.REOPENED]
+    names = public.known_names(session, ticket)
+    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.kind != EventKind.REOPENED]
     return {
         "service_request_id": ticket.code,
         "status": "closed" if ticket.status in CLOSED else "open",
-        "status_notes": _mask(notes[-1]) if notes else None,
+        "status_notes": notes[-1] if notes else None,
         "service_name": category.name_vi if category else None,
         "service_code": ticket.category_code or "other",
-        "description": _mask(ticket.public_description or ticket.description),
+        "description": public.mask(ticket.public_description or ticket.description, names),
         "agency_responsible": department.name_vi if department else None,
         "service_notice": None,
         "requested_datetime": _iso(ticket.created_at),
         "updated_datetime": _iso(ticket.updated_at),
         "expected_datetime": _iso(sla.deadline_of(session, ticket)),
-        "address": _mask(ticket.address_text),
+        "address": public.mask(ticket.address_text, names),
         "address_id": None,
         "zipcode": None,
         "lat": ticket.latitude,
@@ -264,13 +252,9 @@ def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _listable() -> list[Any]:
-    public_categories = select(Category.code).where(col(Category.public).is_(True))
-    return [col(Ticket.hidden_from_public).is_(False), col(Ticket.category_code).in_(public_categories)]
-
-
 def get_request(session: Session, service_request_id: str) -> dict[str, Any]:
-    ticket = session.exec(select(Ticket).where(Ticket.code == service_request_id, *_listable())).first()
+    query = select(Ticket).where(Ticket.code == service_request_id, *public.publicly_listed())
+    ticket = session.exec(query).first()
     if ticket is None:
         raise NotFoundOpen311(f"service_request_id {service_request_id} not found")
     return as_request(session, ticket)
@@ -301,7 +285,7 @@ def list_requests(
     end_date: str | None = None,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
-    query = select(Ticket).where(*_listable())
+    query = select(Ticket).where(*public.publicly_listed())
     if service_request_id:
         ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
         query = query.where(col(Ticket.code).in_(ids))  # overrides every other filter
@@ -332,23 +316,29 @@ def updates(session: Session, start_date: str | None, end_date: str | None) -> l
             col(TicketEvent.public).is_(True),
             col(TicketEvent.created_at) >= since,
             col(TicketEvent.created_at) <= until,
-            *_listable(),
+            *public.publicly_listed(),
         )
         .order_by(col(TicketEvent.id))
         .limit(MAX_REQUESTS)
     ).all()
-    return [
-        {
-            "update_id": str(event.id),
-            "service_request_id": ticket.code,
-            "status": "closed" if (event.data.get("new") or ticket.status) in CLOSED else "open",
-            "external_status_code": event.data.get("new") or event.kind,
-            "description": _mask(event.note) or "",
-            "updated_datetime": _iso(event.created_at),
-            "media_url": None,
-        }
-        for event, ticket in rows
-    ]
+    names: dict[int, list[str]] = {}
+    found = []
+    for event, ticket in rows:
+        if event.ticket_id not in names:
+            names[event.ticket_id] = public.known_names(session, ticket)
+        shown = public.public_event(event, names[event.ticket_id])
+        found.append(
+            {
+                "update_id": str(event.id),
+                "service_request_id": ticket.code,
+                "status": "closed" if (shown.status or ticket.status) in CLOSED else "open",
+                "external_status_code": shown.status or shown.kind,
+                "description": shown.note or "",
+                "updated_datetime": _iso(shown.at),
+                "media_url": None,
+            }
+        )
+    return found
 
 
 def error_list(problem: DomainError) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 from telephony.models import PbxAction, PbxActionKind, PbxActionStatus, QueueMember
 from telephony.store import phone_of
-from tickets.citizens import identities_of
+from tickets.citizens import dialable_phone, identities_of
 from tickets.models import ActorType, EventKind, IdentityKind, Ticket
 from tickets.service import Actor, record_event
 from tickets.staff import User
@@ -73,7 +73,7 @@ def request_callback(session: Session, ticket: Ticket, user: User) -> PbxAction:
         raise Invalid("this report has no phone number to call back; reply on its channel instead")
     action = PbxAction(
         kind=PbxActionKind.CALLBACK,
-        params={"interface": member.interface, "number": phone, "ticket_code": ticket.code},
+        params={"interface": member.interface, "number": dialable_phone(phone), "ticket_code": ticket.code},
         requested_by=user.id,
         ticket_id=ticket.id,
     )

@@ -26,7 +26,7 @@ def test_password_flow_then_create_and_read(client: TestClient, make_user: Calla
     assert created["department"] == "qldt"
     assert "/t/" in created["tracking_url"]  # type: ignore[operator]
     fetched = client.get(f"/api/v1/tickets/{created['id']}", headers=headers).json()
-    assert fetched["contact"]["phone"] == ["0912345678"]
+    assert fetched["contact"]["phone"] == ["+84912345678"]  # stored in E.164
     assert [e["kind"] for e in fetched["timeline"]] == ["created"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -13,20 +14,34 @@ from civicdesk.errors import Invalid
 from civicdesk.timeutil import utcnow
 from tickets.models import ChannelIdentity, Citizen, IdentityKind
 
-_NON_DIGITS = re.compile(r"[^\d+]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+PHONE_REGION = "VN"
+
+
+def _parsed_phone(raw: str) -> phonenumbers.PhoneNumber:
+    try:
+        number = phonenumbers.parse(raw, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise Invalid(f"'{raw}' không phải số điện thoại hợp lệ; hãy viết như 0912345678", field="phone")
+    return number
+
+
 def normalize_phone(raw: str) -> str:
-    """A Vietnamese number in national form: '+84 912.345.678' → '0912345678'."""
-    digits = _NON_DIGITS.sub("", raw)
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    if "+" in digits or not (9 <= len(digits) <= 11) or not digits.startswith(("0", "1")):
-        raise Invalid(f"'{raw}' is not a Vietnamese phone number; write it like 0912345678", field="phone")
-    return digits
+    """A phone number in E.164, however written: '0912 345 678', '(+84) 912-345-678' → '+84912345678'."""
+    return phonenumbers.format_number(_parsed_phone(raw), phonenumbers.PhoneNumberFormat.E164)
+
+
+def dialable_phone(raw: str) -> str:
+    """What the city's PBX dials: digits only, national form for a Vietnamese number ('0912345678')."""
+    number = _parsed_phone(raw)
+    if phonenumbers.region_code_for_number(number) == PHONE_REGION:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return re.sub(r"\D", "", national)
+    return "00" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
 
 
 def normalize_email(raw: str) -> str:

@@ -1,6 +1,6 @@
-"""The public face of a report: what the citizen's status page, the public list and map may show.
-
-Everything here passes through ``privacy.mask_personal_data``; nothing names a person or a contact.
+"""The public face of a report: what the citizen's status page, the public list and map, the public JSON
+and Open311 may show. This is the one public view: which tickets are listed, which notes are public,
+and every text through ``privacy.mask_personal_data``; nothing names a person or a contact.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class PublicEvent:
     status: str | None = None
     note: str | None = None
     rating: int | None = None
+    id: int | None = None
 
 
 @dataclass
@@ -55,27 +56,43 @@ class PublicReport:
     can_reopen: bool = False
 
 
-def _known_names(session: Session, ticket: Ticket) -> list[str]:
+def known_names(session: Session, ticket: Ticket) -> list[str]:
+    """The names the citizen gave us, masked wherever they appear in any case or without diacritics."""
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
     return [citizen.display_name] if citizen and citizen.display_name else []
 
 
-def _mask(text: str | None, names: list[str]) -> str | None:
+def mask(text: str | None, names: list[str]) -> str | None:
     return mask_personal_data(text, known_names=names) if text else text
 
 
-def _public_event(event: TicketEvent, names: list[str]) -> PublicEvent:
-    status = event.data.get("new") if event.kind in (EventKind.STATUS_CHANGED, EventKind.REOPENED) else None
-    note = event.note if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED) else None
+def public_note(event: TicketEvent) -> str | None:
+    """What was written for the public: a public comment, the citizen's own reopening reason or rating
+    comment, and the reason a report was refused (owed to the citizen). Staff's reasons for an
+    assignment or any other status change are internal."""
+    if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED):
+        return event.note
     if event.kind == EventKind.STATUS_CHANGED and event.data.get("new") == Status.REJECTED:
-        note = event.note  # the reason a report was refused is owed to the citizen
+        return event.note
+    return None
+
+
+def public_event(event: TicketEvent, names: list[str]) -> PublicEvent:
+    status = event.data.get("new") if event.kind in (EventKind.STATUS_CHANGED, EventKind.REOPENED) else None
     return PublicEvent(
         kind=event.kind,
         at=event.created_at,
         status=status,
-        note=_mask(note, names),
+        note=mask(public_note(event), names),
         rating=event.data.get("rating"),
+        id=event.id,
     )
+
+
+def public_events(session: Session, ticket: Ticket) -> list[PublicEvent]:
+    assert ticket.id is not None
+    names = known_names(session, ticket)
+    return [public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)]
 
 
 def reopen_deadline(ticket: Ticket) -> datetime | None:
@@ -86,7 +103,7 @@ def reopen_deadline(ticket: Ticket) -> datetime | None:
 
 def public_report(session: Session, ticket: Ticket) -> PublicReport:
     assert ticket.id is not None
-    names = _known_names(session, ticket)
+    names = known_names(session, ticket)
     photos = session.exec(
         select(Attachment.id, Attachment.purpose).where(
             Attachment.ticket_id == ticket.id,
@@ -98,9 +115,9 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
     report = _report(session, ticket, names, ticket.public_description or ticket.description)
-    report.address = _mask(ticket.address_text, names)
+    report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
-    report.events = [_public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)]
+    report.events = public_events(session, ticket)
     report.photos = [(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None]
     report.can_rate = resolved and ticket.rating is None
     report.can_reopen = resolved and deadline is not None and utcnow() <= deadline
@@ -126,10 +143,13 @@ class PublicFilter:
     status: str | None = None  # "open", "resolved" or a status code
 
 
-def _publicly_listed() -> list[Any]:
+def publicly_listed() -> list[Any]:
+    """Which tickets any public list, map or Open311 read may show: never a hidden one, a complaint or
+    denunciation (its own legal process), a sensitive category, a rejected or a merged report."""
     public_categories = select(Category.code).where(col(Category.public).is_(True))
     return [
         col(Ticket.hidden_from_public).is_(False),
+        col(Ticket.legal_process).is_(False),
         col(Ticket.category_code).in_(public_categories),
         col(Ticket.status).not_in([Status.DUPLICATE, Status.REJECTED]),
     ]
@@ -137,7 +157,7 @@ def _publicly_listed() -> list[Any]:
 
 def public_list(session: Session, filters: PublicFilter, *, limit: int = 100) -> list[PublicReport]:
     """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
-    query = select(Ticket).where(*_publicly_listed())
+    query = select(Ticket).where(*publicly_listed())
     if filters.category:
         query = query.where(Ticket.category_code == filters.category)
     if filters.ward:
@@ -167,7 +187,7 @@ def ward_and_predecessors(session: Session, code: str) -> set[str]:
 
 
 def _summary(session: Session, ticket: Ticket) -> PublicReport:
-    names = _known_names(session, ticket)
+    names = known_names(session, ticket)
     return _report(session, ticket, names, ticket.public_description or ticket.title)
 
 
@@ -183,7 +203,7 @@ def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> Pu
         category_en=category.name_en if category else None,
         ward_code=ticket.ward_code,
         ward_name=ward.name_vi if ward else None,
-        text=_mask(text, names) or "",
+        text=mask(text, names) or "",
         address=None,
         latitude=ticket.latitude,
         longitude=ticket.longitude,
