@@ -239,10 +239,14 @@ def _stopped_by_signals() -> Iterator[None]:
 def _startup_settings() -> Settings:
     """The settings, or one line saying which one is wrong (exit code 2) instead of a traceback."""
     try:
-        return get_settings()
+        settings = get_settings()
+        _ = settings.signing_key  # this install's secret is made (or found unusable) now, not at a sign-in
     except ValidationError as exc:
         problems = (str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise UsageProblem("; ".join(problems)) from exc
+    except (ValueError, OSError) as exc:
+        raise UsageProblem(str(exc)) from exc
+    return settings
 
 
 def _serve_address(host: str, port: int) -> str:

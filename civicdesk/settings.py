@@ -195,7 +195,10 @@ def install_secret(var_dir: Path) -> str:
             pass  # another process made it first: use theirs
         finally:
             draft.unlink()
-    return path.read_text().strip()
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds no usable secret; delete it and a new one is made on the next start")
+    return secret
 
 
 @lru_cache

@@ -111,6 +111,24 @@ def test_an_install_generates_its_secret_once_private_and_shared(tmp_path: Path)
     assert sorted(p.name for p in var_dir.iterdir()) == ["secret_key"]  # no drafts left behind
 
 
+def test_an_unusable_secret_file_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    (var_dir / "secret_key").write_text("short\n")
+    env = {**os.environ, "CIVICDESK_ENVIRONMENT": "development", "CIVICDESK_VAR_DIR": str(var_dir)}
+    env.pop("CIVICDESK_SECRET_KEY", None)
+    started = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "civicdesk.cli", "web", "--port", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert started.returncode == 2 and "Traceback" not in started.stderr
+    assert "secret_key holds no usable secret" in started.stderr
+
+
 def test_sign_out_ends_that_cookie_at_once(client: TestClient, engine: Engine) -> None:
     _user(engine, "lan", role="agent")
     assert sign_in(client, "lan", PASSWORD).status_code == 303
@@ -192,6 +210,14 @@ def test_rotating_x_forwarded_for_does_not_reset_the_pause(engine: Engine) -> No
             for n in range(15)
         ]
     assert codes == [401] * 10 + [429] * 5
+
+
+def test_rotating_x_forwarded_for_does_not_reset_the_wrong_link_limit(client: TestClient) -> None:
+    codes = {
+        client.get(f"/t/not-a-link-{n}", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(32)
+    }
+    assert 429 in codes
 
 
 def test_real_and_unknown_accounts_get_the_same_answer(engine: Engine) -> None:
