@@ -147,6 +147,7 @@ def web(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     settings = _startup_settings()
+    _check_signing_key(settings)
     trusted = settings.trusted_proxy_list
     address = _serve_address(host, port)
     _export_engines(settings, address)  # the uvicorn workers find the same engines
@@ -239,14 +240,18 @@ def _stopped_by_signals() -> Iterator[None]:
 def _startup_settings() -> Settings:
     """The settings, or one line saying which one is wrong (exit code 2) instead of a traceback."""
     try:
-        settings = get_settings()
-        _ = settings.signing_key  # this install's secret is made (or found unusable) now, not at a sign-in
+        return get_settings()
     except ValidationError as exc:
         problems = (str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise UsageProblem("; ".join(problems)) from exc
+
+
+def _check_signing_key(settings: Settings) -> None:
+    """This install's secret is made (or found unusable) at start, not at the first sign-in."""
+    try:
+        _ = settings.signing_key
     except (ValueError, OSError) as exc:
         raise UsageProblem(str(exc)) from exc
-    return settings
 
 
 def _serve_address(host: str, port: int) -> str:
