@@ -212,6 +212,22 @@ def test_rotating_x_forwarded_for_does_not_reset_the_pause(engine: Engine) -> No
     assert codes == [401] * 10 + [429] * 5
 
 
+def test_an_ipv6_guesser_cannot_rotate_through_its_own_network(engine: Engine) -> None:
+    _user(engine, "qldt", role="department_staff", department="qldt")
+    app = create_app(engine)
+    codes = []
+    for n in range(12):
+        with TestClient(app, client=(f"2001:db8:7:1::{n + 1:x}", 40000)) as guesser:
+            answer = guesser.post("/api/v1/auth/token", data={"username": "qldt", "password": "wrong"})
+            codes.append(answer.status_code)
+    assert codes == [401] * 10 + [429] * 2
+    with TestClient(app, client=("2001:db8:7:2::1", 40000)) as neighbour:
+        assert (
+            neighbour.post("/api/v1/auth/token", data={"username": "qldt", "password": PASSWORD}).status_code
+            == 200
+        )
+
+
 def test_rotating_x_forwarded_for_does_not_reset_the_wrong_link_limit(client: TestClient) -> None:
     codes = {
         client.get(f"/t/not-a-link-{n}", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code

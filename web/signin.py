@@ -8,6 +8,8 @@ shut anyone out, ``admin`` included; the pause falls on the address that keeps g
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import Request
 from sqlmodel import Session
 
@@ -27,10 +29,21 @@ WRONG_PASSWORDS = ratelimit.BackoffPolicy(
 )
 
 
+def guesser_key(address: str) -> str:
+    """The address; for IPv6 its /64, which one household or server usually holds whole."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"sign-in:{address}"
+    if ip.version == 6:
+        return f"sign-in:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"sign-in:{ip}"
+
+
 def sign_in(session: Session, request: Request, username: str, password: str) -> User:
     """The user, or a raised refusal (401 wrong credentials, 429 paused) already audited and committed."""
     address = client_address(request)
-    key = f"sign-in:{address}"
+    key = guesser_key(address)
     try:
         ratelimit.check_backoff(session, key, WRONG_PASSWORDS)
         user = authenticate(session, username, password)
