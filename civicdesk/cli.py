@@ -170,6 +170,7 @@ def web(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     settings = _startup_settings()
+    _check_signing_key(settings)
     trusted = settings.trusted_proxy_list
     _check_engines()
     address = _serve_address(host, port)
@@ -277,6 +278,14 @@ def _startup_settings() -> Settings:
     except ValidationError as exc:
         problems = (str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise UsageProblem("; ".join(problems)) from exc
+
+
+def _check_signing_key(settings: Settings) -> None:
+    """This install's secret is made (or found unusable) at start, not at the first sign-in."""
+    try:
+        _ = settings.signing_key
+    except (ValueError, OSError) as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
 def _serve_address(host: str, port: int) -> str:

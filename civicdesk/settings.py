@@ -8,6 +8,8 @@ started from their wheels with their data under ``var_dir`` (see civicdesk/embed
 from __future__ import annotations
 
 import ipaddress
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,7 +18,9 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
-DEV_SECRET = "dev-insecure-change-me-before-production"  # noqa: S105 - a marker refused outside development
+# Signs tokens in tests only; it is public (it is in the source), so anywhere else it is refused.
+DEV_SECRET = "dev-insecure-change-me-before-production"  # noqa: S105 - a marker refused outside tests
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(BaseSettings):
@@ -27,7 +31,11 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="empty: the embedded PostgreSQL under var_dir")
     broker_url: str = Field("", description="empty: the embedded Valkey under var_dir")
     result_backend: str = Field("", description="empty: the broker's Valkey")
-    secret_key: str = DEV_SECRET
+    secret_key: str = Field(
+        "",
+        description="signs sign-ins and CSRF tokens; empty: required in production, else generated once"
+        " per install into var_dir/secret_key",
+    )
     public_base_url: str = Field(
         "", description="base of citizens' links; empty: the address `civicdesk run` serves (not production)"
     )
@@ -136,19 +144,36 @@ class Settings(BaseSettings):
             self.attachment_dir = self.var_dir / "attachments"
         if self.storage == "s3" and not self.s3_bucket:
             raise ValueError("CIVICDESK_STORAGE=s3 needs CIVICDESK_S3_BUCKET (and usually _S3_ENDPOINT_URL)")
-        if len(self.secret_key) < 32:
-            raise ValueError(
-                "CIVICDESK_SECRET_KEY needs at least 32 characters; make one with"
-                " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
         if self.task_time_limit <= self.task_soft_time_limit:
             raise ValueError(
                 "CIVICDESK_TASK_TIME_LIMIT must be longer than CIVICDESK_TASK_SOFT_TIME_LIMIT"
                 " (the soft limit asks the task to stop, the hard one kills it)"
             )
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("CIVICDESK_SECRET_KEY must be set to a long random value in production")
+        self._check_secret_key()
         return self
+
+    def _check_secret_key(self) -> None:
+        make_one = " python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        if self.secret_key == DEV_SECRET and self.environment != "test":
+            raise ValueError(
+                "CIVICDESK_SECRET_KEY là khoá phát triển công khai trong mã nguồn, không được dùng"
+                " (the development key is public; unset it or make a new one with" + make_one + ")"
+            )
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError(
+                    "CIVICDESK_SECRET_KEY phải được đặt khi chạy production (at least 32 random characters,"
+                    " the same on every host; make one with" + make_one + ")"
+                )
+            if self.environment == "test":
+                self.secret_key = DEV_SECRET
+        elif len(self.secret_key) < 32:
+            raise ValueError("CIVICDESK_SECRET_KEY needs at least 32 characters; make one with" + make_one)
+
+    @property
+    def signing_key(self) -> str:
+        """The configured secret, or this install's own, generated on first use under ``var_dir``."""
+        return self.secret_key or install_secret(self.var_dir.resolve())
 
     @property
     def trusted_proxy_list(self) -> list[str]:
@@ -167,6 +192,32 @@ class Settings(BaseSettings):
     def attachments_path(self) -> Path:
         assert self.attachment_dir is not None
         return self.attachment_dir
+
+
+@lru_cache
+def install_secret(var_dir: Path) -> str:
+    """Read this install's secret, creating it first if needed. Every process of the install (web, worker,
+    beat, several web workers) ends up with the same one: the file appears whole or not at all (written
+    aside, then hard-linked into place, which fails if another process got there first)."""
+    path = var_dir / SECRET_FILE
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        draft = var_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds no usable secret; delete it and a new one is made on the next start")
+    return secret
 
 
 @lru_cache

@@ -30,7 +30,7 @@ def test_password_flow_then_create_and_read(client: TestClient, make_user: Calla
     assert [e["kind"] for e in fetched["timeline"]] == ["created"]
 
 
-def test_wrong_password_is_401_and_lockout_after_five(
+def test_wrong_passwords_are_401_and_do_not_lock_the_account(
     client: TestClient, make_user: Callable[..., Headers]
 ) -> None:
     make_user("agent", username="minh")
@@ -39,8 +39,8 @@ def test_wrong_password_is_401_and_lockout_after_five(
             client.post("/api/v1/auth/token", data={"username": "minh", "password": "nope"}).status_code
             == 401
         )
-    locked = client.post("/api/v1/auth/token", data={"username": "minh", "password": "secret-pass"})
-    assert locked.status_code == 429
+    right = client.post("/api/v1/auth/token", data={"username": "minh", "password": "secret-pass"})
+    assert right.status_code == 200
 
 
 def test_list_newest_first_with_cursor_and_filters(client: TestClient, admin: Headers) -> None:

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from sqlalchemy import text
+from staff_signin import sign_in
 from webserver import civicdesk_web, free_port, wait_until_answering
 
 from civicdesk.db import make_engine, unit_of_work
@@ -297,11 +298,7 @@ def test_through_nginx_citizens_and_staff_get_tls_their_address_and_the_live_str
 
     with httpx.Client(base_url=secure, verify=trust) as browser:
         # a client's own X-Forwarded-For is replaced by nginx with the address it really comes from
-        signed_in = browser.post(
-            "/staff/login",
-            data={"username": username, "password": "secret-pass"},
-            headers={"X-Forwarded-For": "203.0.113.7"},
-        )
+        signed_in = sign_in(browser, username, "secret-pass", headers={"X-Forwarded-For": "203.0.113.7"})
         assert signed_in.status_code == 303 and "secure" in signed_in.headers["set-cookie"].lower()
         with browser.stream("GET", "/staff/events", timeout=20) as live:
             assert live.headers["content-type"].startswith("text/event-stream")

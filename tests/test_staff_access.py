@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from staff_signin import sign_in
 
 from civicdesk.db import unit_of_work
 from tickets.citizens import Contact
@@ -80,9 +81,7 @@ def world(engine: Engine) -> dict[str, int]:
 
 def signed_in(client: TestClient, name: str) -> str:
     """Sign in through the login form; returns the page's CSRF token."""
-    answer = client.post(
-        "/staff/login", data={"username": name, "password": PASSWORD}, follow_redirects=False
-    )
+    answer = sign_in(client, name, PASSWORD)
     assert answer.status_code == 303, answer.text
     page = client.get("/staff/tickets")
     marker = 'name="csrf-token" content="'

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
+from staff_signin import sign_in
 from webserver import civicdesk_web
 
 from civicdesk import cli
@@ -57,9 +58,8 @@ def test_forwarded_headers_count_only_from_a_trusted_peer(
         session.execute(text("DELETE FROM rate_limit_window WHERE key LIKE 'token-miss:%'"))
     base = serve_web(trusted_proxies)
 
-    signed_in = httpx.post(
-        f"{base}/staff/login", data={"username": username, "password": "secret-pass"}, headers=FORWARDED
-    )
+    with httpx.Client(base_url=base) as browser:
+        signed_in = sign_in(browser, username, "secret-pass", headers=FORWARDED)
     wrong_link = httpx.get(f"{base}/t/{uuid.uuid4().hex}", headers=FORWARDED)
 
     assert signed_in.status_code == 303 and wrong_link.status_code == 404

@@ -28,6 +28,51 @@ ACTIONS_BY_ROLE: dict[str, frozenset[Role]] = {
 }
 
 
+# Which ticket fields each role may change. Department staff and ward officers do the work; the fields
+# that set their own deadline or take a ticket out of public view (priority, legal process, hidden,
+# and category/ward, which choose the SLA and the department) belong to the desk and supervisors.
+DETAIL_FIELDS = frozenset({"title", "public_description", "address_text"})
+SLA_FIELDS = frozenset({"category_code", "ward_code", "priority", "hidden_from_public", "legal_process"})
+DESK_FIELDS = DETAIL_FIELDS | SLA_FIELDS
+FIELDS_BY_ROLE: dict[Role, frozenset[str]] = {
+    Role.ADMIN: DESK_FIELDS,
+    Role.SUPERVISOR: DESK_FIELDS,
+    Role.AGENT: DESK_FIELDS,
+    Role.DEPARTMENT_STAFF: DETAIL_FIELDS,
+    Role.WARD_OFFICER: DETAIL_FIELDS,
+}
+FIELD_NAMES_VI = {
+    "title": "tiêu đề",
+    "public_description": "mô tả công khai",
+    "address_text": "địa chỉ",
+    "category_code": "lĩnh vực",
+    "ward_code": "phường/xã",
+    "priority": "mức ưu tiên",
+    "hidden_from_public": "ẩn khỏi trang công khai",
+    "legal_process": "xử lý theo thủ tục khiếu nại/tố cáo",
+}
+ROLE_NAMES_VI = {
+    Role.ADMIN: "quản trị viên",
+    Role.SUPERVISOR: "giám sát viên",
+    Role.AGENT: "điện thoại viên",
+    Role.DEPARTMENT_STAFF: "cán bộ phòng ban",
+    Role.WARD_OFFICER: "cán bộ phường/xã",
+}
+
+
+def require_fields(user: User, fields: set[str]) -> None:
+    """Refuse (403) a change to a field the user's role may not change."""
+    role = Role(user.role)
+    refused = sorted(fields - FIELDS_BY_ROLE[role])
+    if refused:
+        names = ", ".join(FIELD_NAMES_VI.get(name, name) for name in refused)
+        raise Forbidden(
+            f"{ROLE_NAMES_VI[role].capitalize()} không được thay đổi: {names}; hãy đề nghị giám sát viên"
+            f" (a {role.value} cannot change {', '.join(refused)}; ask a supervisor)",
+            fields=refused,
+        )
+
+
 def require_action(user: User, action: str) -> None:
     if Role(user.role) not in ACTIONS_BY_ROLE[action]:
         raise Forbidden(f"a {user.role} cannot {action} tickets; ask a supervisor")

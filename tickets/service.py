@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
-from tickets import lifecycle, search
+from tickets import lifecycle, permissions, search
 from tickets.citizens import Contact, resolve_citizen
 from tickets.codes import new_tracking_token, next_ticket_code
 from tickets.models import (
@@ -512,6 +512,8 @@ def update_ticket(
     }
     if not diff:
         return ticket
+    if viewer is not None:
+        permissions.require_fields(viewer, set(diff))
     for name, (_, value) in diff.items():
         setattr(ticket, name, value)
     ticket.updated_at = utcnow()

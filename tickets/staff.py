@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pwdlib import PasswordHash
-from sqlalchemy import String
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import String, delete, update
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from civicdesk.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
-from civicdesk.timeutil import VN_TZ, UTCDateTime, utcnow
+from civicdesk.errors import Conflict, Invalid, NotFound, Unauthorized
+from civicdesk.timeutil import UTCDateTime, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 
@@ -40,8 +42,6 @@ class User(SQLModel, table=True):
     active: bool = True
     # bumped by "sign out everywhere": tokens carry the version they were issued under
     token_version: int = 0
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
@@ -61,31 +61,81 @@ def verify_password(password: str, password_hash: str) -> bool:
     return _hasher.verify(password, password_hash)
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+WRONG_CREDENTIALS = "Sai tên đăng nhập hoặc mật khẩu (wrong username or password)"
 
 
-def authenticate(session: Session, username: str, password: str) -> User | DomainError:
-    """The user if the password is right, else the refusal to show. Refusals are returned, not raised,
-    so the caller commits the failure count: five wrong passwords in a row lock the account 15 minutes."""
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user if the password is right. A wrong password, an unknown or a deactivated account all get
+    the same refusal after the same work (one Argon2 check), so neither the answer nor its timing tells
+    which accounts exist. Guessing is slowed per address by the caller, never by locking the account:
+    a lock would let anyone shut any account out, ``admin`` included."""
     user = session.exec(select(User).where(User.username == username)).first()
-    now = utcnow()
     if user is None or not user.active:
-        verify_password(password, _DUMMY_HASH)  # same work either way: no username probing by timing
-        return Unauthorized("wrong username or password")
-    if user.locked_until and user.locked_until > now:
-        return TooManyRequests(
-            f"too many wrong passwords; try again after {user.locked_until.astimezone(VN_TZ):%H:%M}"
-        )
+        verify_password(password, _DUMMY_HASH)
+        raise Unauthorized(WRONG_CREDENTIALS)
     if not verify_password(password, user.password_hash):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        return Unauthorized("wrong username or password")
-    user.failed_logins = 0
-    user.locked_until = None
+        raise Unauthorized(WRONG_CREDENTIALS)
     return user
+
+
+class SignIn(SQLModel, table=True):
+    """One staff sign-in (a browser's cookie), kept server-side so that signing out ends it at once.
+    Only a hash of the cookie's secret is stored: a read of this table signs nobody in."""
+
+    __tablename__ = "staff_session"
+
+    id: str = Field(primary_key=True, sa_type=String(64))
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    address: str = Field(default="", sa_type=String(64))
+
+
+def session_id_of(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_sign_in(session: Session, user: User, *, lifetime: timedelta, address: str) -> str:
+    """A new sign-in for ``user``; returns the secret for the cookie (shown once, stored hashed).
+    The same person's long-expired sign-ins are swept here, so the table stays small."""
+    now = utcnow()
+    session.execute(
+        delete(SignIn).where(col(SignIn.user_id) == user.id, col(SignIn.expires_at) < now - timedelta(days=1))
+    )
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        SignIn(
+            id=session_id_of(secret), user_id=user.id or 0, expires_at=now + lifetime, address=address[:64]
+        )
+    )
+    return secret
+
+
+def live_sign_in(session: Session, secret: str) -> SignIn | None:
+    sign_in = session.get(SignIn, session_id_of(secret))
+    if sign_in is None or sign_in.ended_at is not None or sign_in.expires_at <= utcnow():
+        return None
+    return sign_in
+
+
+def end_sign_in(session: Session, session_id: str) -> None:
+    session.execute(
+        update(SignIn)
+        .where(col(SignIn.id) == session_id, col(SignIn.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """Ends every cookie of the user, and (by the version bump) every bearer token."""
+    user.token_version += 1
+    session.add(user)
+    session.execute(
+        update(SignIn)
+        .where(col(SignIn.user_id) == user.id, col(SignIn.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def create_user(
@@ -135,7 +185,7 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     if user is None:
         raise NotFound(f"no user {user_id}")
     if user.active and not active:
-        user.token_version += 1
+        sign_out_everywhere(session, user)
     user.active = active
     session.add(user)
     return user

@@ -39,13 +39,23 @@ class Credentials:
     cookie: StaffSession | None = None
 
 
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def get_cookie_session(request: Request, session: SessionDep, token: BearerToken) -> StaffSession | None:
+    """The staff cookie's sign-in, looked up in the database (ended sign-ins refused); not consulted when
+    a bearer token is given."""
+    return None if token else read_cookie(request, session)
+
+
 async def get_credentials(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    token: BearerToken,
+    staff: Annotated[StaffSession | None, Depends(get_cookie_session)],
 ) -> Credentials:
     """A bearer token (API clients) or the staff cookie (our pages, CSRF-checked)."""
     if token:
         return Credentials(*read_token(token))
-    staff = read_cookie(request)
     if staff is None:
         raise Unauthorized("sign in first")
     await check_csrf(request, staff)

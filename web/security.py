@@ -1,5 +1,6 @@
 """Bearer tokens for the API: signed JWTs that carry the user's token version, so that bumping it signs
-the user out everywhere."""
+the user out everywhere. Their audience is the API alone; the staff cookie is a different thing (see
+web/sessions.py), so neither can stand in for the other."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from civicdesk.timeutil import utcnow
 from tickets.staff import User
 
 ALGORITHM = "HS256"
+AUDIENCE = "civicdesk-api"
 
 
 def issue_token(user: User) -> str:
@@ -21,16 +23,17 @@ def issue_token(user: User) -> str:
     claims = {
         "sub": str(user.id),
         "ver": user.token_version,
+        "aud": AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
     }
-    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
+    return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
 
 
 def read_token(token: str) -> tuple[int, int]:
     """(user id, token version) from a valid token."""
     try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM])
+        claims = jwt.decode(token, get_settings().signing_key, algorithms=[ALGORITHM], audience=AUDIENCE)
         return int(claims["sub"]), int(claims["ver"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise Unauthorized("the sign-in has expired or is not valid; sign in again") from exc

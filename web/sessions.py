@@ -1,9 +1,11 @@
 """Staff sign-in by cookie for the staff pages, with CSRF protection.
 
-The cookie holds the same signed token as the API's bearer token plus a random session id; it is
-HTTP-only, SameSite=Lax and Secure over HTTPS. Every state-changing request made with the cookie must
-carry the session's CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``) and, when the
-browser sends one, an ``Origin`` of this site. Bearer-token API clients are not affected.
+The cookie holds a random secret naming one sign-in kept in the database (``tickets.staff.SignIn``), so
+signing out ends it at once; it is HTTP-only, SameSite=Lax and Secure over HTTPS. It is not a bearer token
+and a bearer token is not a cookie: each is looked up only where it belongs. Every state-changing request
+made with the cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
+``csrf_token``) and, when the browser sends one, an ``Origin`` of this site. The login form itself is
+protected the same way before anyone is signed in, by a token tied to a short-lived pre-session cookie.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-import jwt
 from fastapi import Request, Response
+from sqlmodel import Session
 
 from civicdesk.errors import Forbidden, Unauthorized
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
-from tickets.staff import User
-from web.security import ALGORITHM
+from tickets.staff import User, live_sign_in, start_sign_in
 
 COOKIE = "civicdesk_staff"
+LOGIN_COOKIE = "civicdesk_login"
+LOGIN_FORM_MINUTES = 60
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+FOREIGN_ORIGIN = (
+    "Yêu cầu đến từ trang web khác; hãy dùng trang CivicDesk (this request comes from another site)"
+)
 
 
 @dataclass(frozen=True)
@@ -37,41 +42,37 @@ class StaffSession:
 
     @property
     def csrf_token(self) -> str:
-        return csrf_token_for(self.session_id)
+        return _mac("csrf", self.session_id)
 
 
-def csrf_token_for(session_id: str) -> str:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+def _mac(purpose: str, value: str) -> str:
+    key = get_settings().signing_key.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_cookie(response: Response, request: Request, user: User) -> StaffSession:
-    settings = get_settings()
-    now = utcnow()
-    session_id = secrets.token_urlsafe(18)
-    lifetime = timedelta(hours=settings.session_hours)
-    claims = {
-        "sub": str(user.id),
-        "ver": user.token_version,
-        "sid": session_id,
-        "iat": int(now.timestamp()),
-        "exp": int((now + lifetime).timestamp()),
-    }
-    token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=int(lifetime.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/",
-    )
-    return StaffSession(user.id or 0, user.token_version, session_id)
+def issue_cookie(response: Response, request: Request, session: Session, user: User, address: str) -> None:
+    lifetime = timedelta(hours=get_settings().session_hours)
+    secret = start_sign_in(session, user, lifetime=lifetime, address=address)
+    _set(response, request, COOKIE, secret, lifetime)
+    response.delete_cookie(LOGIN_COOKIE, path="/staff/login", httponly=True, samesite="lax")
 
 
 def clear_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+
+
+def _set(
+    response: Response, request: Request, name: str, value: str, lifetime: timedelta, path: str = "/"
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path=path,
+    )
 
 
 def _secure(request: Request) -> bool:
@@ -79,29 +80,53 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-def read_cookie(request: Request) -> StaffSession | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
+def read_cookie(request: Request, session: Session) -> StaffSession | None:
+    secret = request.cookies.get(COOKIE)
+    if not secret:
         return None
-    try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM])
-        return StaffSession(int(claims["sub"]), int(claims["ver"]), str(claims["sid"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise Unauthorized("the sign-in has expired; sign in again") from exc
+    sign_in = live_sign_in(session, secret)
+    if sign_in is None:
+        raise Unauthorized("Phiên đăng nhập đã kết thúc; hãy đăng nhập lại (the sign-in has ended)")
+    user = session.get(User, sign_in.user_id)
+    return StaffSession(sign_in.user_id, user.token_version if user else -1, sign_in.id)
 
 
 async def check_csrf(request: Request, staff: StaffSession) -> None:
     """Refuse a state-changing cookie request that does not prove it comes from our own pages."""
     if request.method in SAFE_METHODS:
         return
-    origin = request.headers.get("origin")
-    if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
-        raise Forbidden("this request comes from another site; use the CivicDesk pages")
+    check_origin(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
         sent = str((await request.form()).get(CSRF_FIELD) or "")
     if not sent or not hmac.compare_digest(sent, staff.csrf_token):
         raise Forbidden("the page is out of date (missing security token); reload it and try again")
+
+
+def check_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden(FOREIGN_ORIGIN)
+
+
+def new_login_form() -> tuple[str, str]:
+    """A pre-session nonce for the login cookie and the token the form carries: tied together, so another
+    site cannot sign a browser in to an account of its choosing (login CSRF)."""
+    nonce = secrets.token_urlsafe(24)
+    return nonce, _mac("login", nonce)
+
+
+def keep_login_nonce(response: Response, request: Request, nonce: str) -> None:
+    _set(response, request, LOGIN_COOKIE, nonce, timedelta(minutes=LOGIN_FORM_MINUTES), path="/staff/login")
+
+
+def check_login_form(request: Request, sent: str | None) -> None:
+    check_origin(request)
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not sent or not hmac.compare_digest(sent, _mac("login", nonce)):
+        raise Forbidden(
+            "Trang đăng nhập đã cũ; hãy tải lại và thử lại (the sign-in page is out of date; reload it)"
+        )
 
 
 def _is_form(request: Request) -> bool:

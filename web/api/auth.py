@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict
@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict
 from civicdesk.errors import DomainError
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
-from tickets.staff import User, authenticate, create_user, set_active
+from tickets.staff import User, create_user, set_active, sign_out_everywhere
 from web.deps import CurrentUser, SessionDep
 from web.security import issue_token
+from web.signin import sign_in
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -32,17 +33,16 @@ def user_out(user: User) -> UserOut:
 
 @router.post("/auth/token", response_model=None)
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
 ) -> dict[str, str] | JSONResponse:
-    result = authenticate(session, form.username, form.password)
-    if isinstance(result, DomainError):
-        # returned, not raised: the failure count must be committed with this request
-        return JSONResponse(
-            {"detail": result.message},
-            status_code=result.status_code,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return {"access_token": issue_token(result), "token_type": "bearer"}
+    try:
+        user = sign_in(session, request, form.username, form.password)
+    except DomainError as refusal:
+        headers = {"WWW-Authenticate": "Bearer"}
+        if "retry_after" in refusal.detail:
+            headers["Retry-After"] = str(refusal.detail["retry_after"])
+        return JSONResponse({"detail": refusal.message}, status_code=refusal.status_code, headers=headers)
+    return {"access_token": issue_token(user), "token_type": "bearer"}
 
 
 @router.get("/auth/me")
@@ -52,8 +52,7 @@ def me(user: CurrentUser) -> UserOut:
 
 @router.post("/auth/logout-everywhere", status_code=204)
 def logout_everywhere(user: CurrentUser, session: SessionDep) -> None:
-    user.token_version += 1
-    session.add(user)
+    sign_out_everywhere(session, user)
 
 
 @router.post("/users", status_code=201)

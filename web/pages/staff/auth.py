@@ -1,20 +1,21 @@
-"""/staff/login and sign-out: the cookie session, the lockout, and the audit entries they leave."""
+"""/staff/login and sign-out: the cookie session, login CSRF, and the audit entries they leave."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from civicdesk.errors import DomainError
+from civicdesk.errors import DomainError, TooManyRequests
 from tickets import audit, permissions
-from tickets.staff import Role, authenticate
+from tickets.staff import Role, end_sign_in, sign_out_everywhere
 from web.deps import CredentialsDep, CurrentUser, SessionDep
 from web.pages.common import render
 from web.public_access import client_address
-from web.sessions import clear_cookie, issue_cookie
+from web.sessions import check_login_form, clear_cookie, issue_cookie, keep_login_nonce, new_login_form
+from web.signin import sign_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -29,9 +30,18 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _login_page(request: Request, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The form with a fresh login-CSRF token, and the pre-session cookie it is tied to."""
+    nonce, token = new_login_form()
+    page = render(request, "staff/login.html", status_code=status_code, login_token=token, **context)
+    keep_login_nonce(page, request, nonce)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "staff/login.html", next=_safe_next(next), error=None, username="")
+    return _login_page(request, next=_safe_next(next), error=None, username="")
 
 
 @router.post("/login", response_model=None)
@@ -41,32 +51,31 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str | None, Form(max_length=500)] = None,
+    login_token: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    address = client_address(request)
-    result = authenticate(session, username, password)
-    if isinstance(result, DomainError):
-        audit.record(
-            session, "sign_in_failed", username=username, outcome=result.status_code, address=address
-        )
-        page = render(
+    try:
+        check_login_form(request, login_token)
+        user = sign_in(session, request, username, password)
+    except DomainError as refusal:
+        page = _login_page(
             request,
-            "staff/login.html",
-            status_code=result.status_code,
+            status_code=refusal.status_code,
             next=_safe_next(next),
-            error=result.message,
+            error=refusal.message,
             username=username,
         )
+        if isinstance(refusal, TooManyRequests) and refusal.detail.get("retry_after"):
+            page.headers["Retry-After"] = str(refusal.detail["retry_after"])
         return page
-    audit.record(
-        session, "sign_in", user_id=result.id, username=result.username, outcome=200, address=address
-    )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    issue_cookie(response, request, result)
+    issue_cookie(response, request, session, user, client_address(request))
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def logout(request: Request, user: CurrentUser, credentials: CredentialsDep, session: SessionDep) -> Response:
+    if credentials.cookie:
+        end_sign_in(session, credentials.cookie.session_id)
     audit.record(
         session, "sign_out", user_id=user.id, username=user.username, address=client_address(request)
     )
@@ -77,8 +86,7 @@ def logout(request: Request, user: CurrentUser, session: SessionDep) -> Response
 
 @router.post("/logout-everywhere")
 def logout_everywhere(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    user.token_version += 1
-    session.add(user)
+    sign_out_everywhere(session, user)
     audit.record(
         session,
         "sign_out_everywhere",
