@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from channels import templates
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from channels.text import clean_text
 from civicdesk.errors import Conflict, DomainError, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import as_utc, utcnow
@@ -36,6 +37,11 @@ from tickets.service import CITIZEN, SYSTEM, NewTicket
 
 IDENTITY = {"zalo": IdentityKind.ZALO, "facebook": IdentityKind.FACEBOOK}
 REPLY_CHANNELS = ("zalo", "facebook")
+# A provider's timestamp is believed only near the moment we received the event: an old or future date
+# would open a ticket already breached (or not yet due) and give it another year's code.
+OLDEST_BELIEVED = timedelta(days=7)
+LATEST_BELIEVED = timedelta(minutes=10)
+TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 
 
 # --- inbound ----------------------------------------------------------------------------------------
@@ -47,8 +53,8 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     for event in events:
         row = {
             "channel": event.channel,
-            "event_key": event.event_key[:200],
-            "event_name": event.event_name[:64],
+            "event_key": clean_text(event.event_key)[:200],
+            "event_name": clean_text(event.event_name)[:64],
             "payload": event.raw,
             "state": EventState.PENDING,
             "attempts": 0,
@@ -64,6 +70,28 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
         if new_id is not None:
             stored.append(new_id)
     return stored
+
+
+def accept_unreadable(session: Session, channel: str, raw_body: bytes, payload: Any, reason: str) -> int:
+    """An authentic delivery we cannot read is kept as a dead letter with the reason (never lost) and
+    acknowledged, so the provider stops resending it; a resend is stored once."""
+    key = "unreadable:" + hashlib.sha256(raw_body).hexdigest()
+    statement = (
+        insert(InboundEvent)
+        .values(
+            channel=channel,
+            event_key=key,
+            event_name="unreadable",
+            payload=payload if isinstance(payload, dict) else {"body": payload},
+            state=EventState.DEAD,
+            attempts=0,
+            last_error=reason[:4000],
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(col(InboundEvent.id))
+    )
+    return 1 if session.execute(statement).scalar_one_or_none() is not None else 0
 
 
 def parse_stored(event: InboundEvent) -> InboundMessage:
@@ -86,14 +114,48 @@ def process(session: Session, event_id: int) -> InboundEvent:
     if event.state in (EventState.DONE, EventState.IGNORED):
         return event
     event.attempts += 1
-    message = parse_stored(event)
+    message, note = dated(_cleaned(parse_stored(event)), received_at=as_utc(event.received_at))
     _one_at_a_time_per_sender(session, message)
     handled = _handle(session, message)
+    if handled is not None and note:
+        service.record_event(session, handled, TicketEventKind.COMMENT, actor=SYSTEM, note=note)
     event.state = EventState.DONE if handled else EventState.IGNORED
     event.ticket_id = handled.id if handled else None
     event.processed_at = utcnow()
     event.last_error = None
     return event
+
+
+def _cleaned(message: InboundMessage) -> InboundMessage:
+    return replace(
+        message,
+        event_key=clean_text(message.event_key),
+        text=clean_text(message.text),
+        sender_id=clean_text(message.sender_id) if message.sender_id else None,
+        thread_ref=clean_text(message.thread_ref) if message.thread_ref else None,
+        sender_name=clean_text(message.sender_name) if message.sender_name else None,
+    )
+
+
+def dated(message: InboundMessage, *, received_at: datetime) -> tuple[InboundMessage, str | None]:
+    """The message, re-dated to when we received it if the provider's time is outside the window we
+    believe; then the note that says so (kept on the ticket's timeline, not shown to the public)."""
+    sent_at = as_utc(message.sent_at)
+    if received_at - OLDEST_BELIEVED <= sent_at <= received_at + LATEST_BELIEVED:
+        return message, None
+    note = (
+        f"Tin nhắn {message.event_key} mang thời điểm {sent_at:%Y-%m-%d %H:%M} UTC, quá xa thời điểm nhận"
+        f" ({received_at:%Y-%m-%d %H:%M} UTC): đã ghi theo thời điểm nhận."
+    )
+    return replace(message, sent_at=received_at), note
+
+
+def fit_description(text: str) -> str:
+    """The ticket description has a limit; the message keeps the whole text."""
+    limit = get_settings().description_max_chars
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRIMMED_MARK)].rstrip() + TRIMMED_MARK
 
 
 def _one_at_a_time_per_sender(session: Session, message: InboundMessage) -> None:
@@ -121,7 +183,7 @@ def _text_of(message: InboundMessage) -> str:
     parts += [f"[{a.kind}] {a.url or a.name or ''}".strip() for a in message.attachments]
     if message.location:
         parts.append(f"[vị trí] {message.location[0]:.6f}, {message.location[1]:.6f}")
-    return "\n".join(parts)
+    return clean_text("\n".join(parts))
 
 
 def _open_ticket(session: Session, citizen_id: int, channel: str) -> Ticket | None:
@@ -160,7 +222,8 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
     return service.create_ticket(
         session,
         NewTicket(
-            description=text,
+            description=fit_description(text),
+            opening_text=text,
             channel=Channel(message.channel),
             contact=contact,
             latitude=message.location[0] if message.location else None,
