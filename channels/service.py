@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
@@ -424,7 +424,7 @@ def claim(session: Session, outbound_id: int) -> SendJob | None:
     outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
     if outbound is None or outbound.state != OutboxState.QUEUED:
         return None
-    outbound.state = OutboxState.SENDING
+    outbound.state, outbound.claimed_at = OutboxState.SENDING, utcnow()
     outbound.attempts += 1
     return SendJob(
         outbound_id,
@@ -516,6 +516,32 @@ def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
         service.record_event(
             session, ticket, TicketEventKind.REPLY_FAILED, actor=SYSTEM, note=error, outbound_id=outbound.id
         )
+
+
+def reclaim_stuck(session: Session, *, older_than: timedelta, max_attempts: int) -> list[int]:
+    """Messages left `sending` by a worker that died between claim and record go back to the queue (or
+    fail for good once they have had their tries); the ids to send again. The provider may have got the
+    first try: a citizen told twice is better than a receipt stuck forever."""
+    cutoff = utcnow() - older_than
+    stuck = session.exec(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.state == OutboxState.SENDING,
+            func.coalesce(OutboundMessage.claimed_at, OutboundMessage.created_at) < cutoff,
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    ).all()
+    again: list[int] = []
+    for outbound in stuck:
+        note = f"reclaimed: still sending {int(older_than.total_seconds())} s after try {outbound.attempts}"
+        outbound.state, outbound.error = OutboxState.QUEUED, note
+        if outbound.attempts >= max_attempts:
+            fail_for_good(session, outbound.id or 0, f"gave up after {outbound.attempts} tries; {note}")
+        else:
+            again.append(outbound.id or 0)
+    return again
 
 
 # --- what the citizen hears about -------------------------------------------------------------------
