@@ -41,6 +41,7 @@ REPLY_CHANNELS = ("zalo", "facebook")
 # would open a ticket already breached (or not yet due) and give it another year's code.
 OLDEST_BELIEVED = timedelta(days=7)
 LATEST_BELIEVED = timedelta(minutes=10)
+UNREADABLE = "unreadable"  # the event name of an authentic delivery of a shape we cannot parse
 TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 
 
@@ -81,7 +82,7 @@ def accept_unreadable(session: Session, channel: str, raw_body: bytes, payload: 
         .values(
             channel=channel,
             event_key=key,
-            event_name="unreadable",
+            event_name=UNREADABLE,
             payload=payload if isinstance(payload, dict) else {"body": payload},
             state=EventState.DEAD,
             attempts=0,
@@ -338,6 +339,11 @@ def replay(session: Session, event_id: int) -> InboundEvent:
         raise NotFound(f"no inbound event {event_id}")
     if event.state != EventState.DEAD:
         raise Conflict(f"event {event_id} is {event.state}; only dead letters are replayed")
+    if event.event_name == UNREADABLE:
+        raise Conflict(
+            f"event {event_id} is a delivery we could not read ({event.last_error}); it is kept to be"
+            " looked at, and a replay would fail the same way"
+        )
     event.state, event.attempts = EventState.PENDING, 0
     return event
 

@@ -23,6 +23,7 @@ from test_channels import (
 )
 
 from channels.models import EventState, InboundEvent
+from channels.web import WebReport, file_report
 from civicdesk.db import unit_of_work
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service as tickets
@@ -129,6 +130,8 @@ def test_authentic_deliveries_of_an_odd_shape_are_dead_letters_answered_200(
         assert {e.channel for e in dead} == {"facebook", "zalo"}
     listed = client.get("/api/v1/channels/dead-letters", headers=admin)
     assert listed.status_code == 200 and len(listed.json()) == 4
+    replay = client.post(f"/api/v1/channels/dead-letters/{listed.json()[0]['id']}/replay", headers=admin)
+    assert replay.status_code == 409 and "could not read" in replay.json()["detail"]
 
 
 def test_a_timestamp_past_year_9999_is_received_now_not_a_500(
@@ -151,3 +154,12 @@ def test_a_body_with_nan_is_refused_as_not_json(
 ) -> None:
     raw = b'{"app_id": "%s", "timestamp": "1", "x": NaN}' % APP_ID.encode()
     assert _zalo_signed(client, raw, "1") == 400
+
+
+def test_the_web_form_strips_control_characters_too(engine: Engine) -> None:
+    report = WebReport(
+        submission_id="nul-web-1", text="Ngập\x00 nước\x07 ở Yên Ninh", address="12\x00 Yên Ninh"
+    )
+    with unit_of_work(engine) as session:
+        ticket = file_report(session, report)
+        assert ticket.description == "Ngập nước ở Yên Ninh" and ticket.address_text == "12 Yên Ninh"
