@@ -3,6 +3,7 @@ the beat sweep puts it back in the queue after the timeout, and gives up once it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from test_channels import authorise_zalo, events_of, process_all, providers, sen
 from channels import service
 from channels.models import OutboundMessage, OutboxState
 from channels.tasks import MAX_ATTEMPTS, sweep
-from civicdesk.db import unit_of_work
+from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets.models import EventKind
@@ -51,15 +52,20 @@ def _row(engine: Engine, outbound_id: int) -> OutboundMessage:
         return row
 
 
-def test_a_message_stuck_in_sending_is_reclaimed_by_the_sweep_and_sent(
-    client: TestClient,
-    engine: Engine,
-    providers: tuple[ZaloState, GraphState],
-    postgres_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("CIVICDESK_DATABASE_URL", postgres_url)  # the beat task opens its own sessions
+@pytest.fixture
+def default_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The beat task opens its own sessions on the configured database: point it at this test's."""
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", postgres_url)
     get_settings.cache_clear()
+    yield
+    engine_for(postgres_url).dispose()  # no pooled connection outlives the test
+    engine_for.cache_clear()
+    get_settings.cache_clear()
+
+
+def test_a_message_stuck_in_sending_is_reclaimed_by_the_sweep_and_sent(
+    client: TestClient, engine: Engine, providers: tuple[ZaloState, GraphState], default_database: None
+) -> None:
     zalo, _ = providers
     outbound_id = _receipt_claimed_by_a_worker_that_died(client, engine, minutes_ago=1)
     sweep()
