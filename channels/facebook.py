@@ -36,7 +36,7 @@ def verify(raw_body: bytes, header: str | None, *, app_secret: str) -> dict[str,
 def _ms(value: Any) -> datetime:
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):  # unreadable or past year 9999: receipt time
         return datetime.now(UTC)
 
 
@@ -122,7 +122,7 @@ def _change(change: dict[str, Any], entry: dict[str, Any], page_id: str) -> Inbo
     comment_id = str(value.get("comment_id") or value.get("post_id") or "")
     try:
         sent_at = datetime.fromtimestamp(int(value.get("created_time") or entry.get("time") or 0), tz=UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         sent_at = datetime.now(UTC)
     is_report = change.get("field") == "feed" and item in ("comment", "post", "status") and comment_id
     if not is_report:

@@ -65,6 +65,7 @@ class OutboundMessage(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, sa_type=String(200))
     error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last went `sending`
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

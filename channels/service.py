@@ -6,18 +6,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from channels import templates
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from channels.text import clean_text
 from civicdesk.errors import Conflict, DomainError, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import as_utc, utcnow
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 
 IDENTITY = {"zalo": IdentityKind.ZALO, "facebook": IdentityKind.FACEBOOK}
 REPLY_CHANNELS = ("zalo", "facebook")
+# A provider's timestamp is believed only near the moment we received the event: an old or future date
+# would open a ticket already breached (or not yet due) and give it another year's code.
+OLDEST_BELIEVED = timedelta(days=7)
+LATEST_BELIEVED = timedelta(minutes=10)
+UNREADABLE = "unreadable"  # the event name of an authentic delivery of a shape we cannot parse
+TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 
 
 # --- inbound ----------------------------------------------------------------------------------------
@@ -51,8 +58,8 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     for event in events:
         row = {
             "channel": event.channel,
-            "event_key": event.event_key[:200],
-            "event_name": event.event_name[:64],
+            "event_key": clean_text(event.event_key)[:200],
+            "event_name": clean_text(event.event_name)[:64],
             "payload": event.raw,
             "state": EventState.PENDING,
             "attempts": 0,
@@ -68,6 +75,28 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
         if new_id is not None:
             stored.append(new_id)
     return stored
+
+
+def accept_unreadable(session: Session, channel: str, raw_body: bytes, payload: Any, reason: str) -> int:
+    """An authentic delivery we cannot read is kept as a dead letter with the reason (never lost) and
+    acknowledged, so the provider stops resending it; a resend is stored once."""
+    key = "unreadable:" + hashlib.sha256(raw_body).hexdigest()
+    statement = (
+        insert(InboundEvent)
+        .values(
+            channel=channel,
+            event_key=key,
+            event_name=UNREADABLE,
+            payload=payload if isinstance(payload, dict) else {"body": payload},
+            state=EventState.DEAD,
+            attempts=0,
+            last_error=reason[:4000],
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(col(InboundEvent.id))
+    )
+    return 1 if session.execute(statement).scalar_one_or_none() is not None else 0
 
 
 def parse_stored(event: InboundEvent) -> InboundMessage:
@@ -90,14 +119,48 @@ def process(session: Session, event_id: int) -> InboundEvent:
     if event.state in (EventState.DONE, EventState.IGNORED):
         return event
     event.attempts += 1
-    message = parse_stored(event)
+    message, note = dated(_cleaned(parse_stored(event)), received_at=as_utc(event.received_at))
     _one_at_a_time_per_sender(session, message)
     handled = _handle(session, message)
+    if handled is not None and note:
+        service.record_event(session, handled, TicketEventKind.COMMENT, actor=SYSTEM, note=note)
     event.state = EventState.DONE if handled else EventState.IGNORED
     event.ticket_id = handled.id if handled else None
     event.processed_at = utcnow()
     event.last_error = None
     return event
+
+
+def _cleaned(message: InboundMessage) -> InboundMessage:
+    return replace(
+        message,
+        event_key=clean_text(message.event_key),
+        text=clean_text(message.text),
+        sender_id=clean_text(message.sender_id) if message.sender_id else None,
+        thread_ref=clean_text(message.thread_ref) if message.thread_ref else None,
+        sender_name=clean_text(message.sender_name) if message.sender_name else None,
+    )
+
+
+def dated(message: InboundMessage, *, received_at: datetime) -> tuple[InboundMessage, str | None]:
+    """The message, re-dated to when we received it if the provider's time is outside the window we
+    believe; then the note that says so (kept on the ticket's timeline, not shown to the public)."""
+    sent_at = as_utc(message.sent_at)
+    if received_at - OLDEST_BELIEVED <= sent_at <= received_at + LATEST_BELIEVED:
+        return message, None
+    note = (
+        f"Tin nhắn {message.event_key} mang thời điểm {sent_at:%Y-%m-%d %H:%M} UTC, quá xa thời điểm nhận"
+        f" ({received_at:%Y-%m-%d %H:%M} UTC): đã ghi theo thời điểm nhận."
+    )
+    return replace(message, sent_at=received_at), note
+
+
+def fit_description(text: str) -> str:
+    """The ticket description has a limit; the message keeps the whole text."""
+    limit = get_settings().description_max_chars
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRIMMED_MARK)].rstrip() + TRIMMED_MARK
 
 
 def _one_at_a_time_per_sender(session: Session, message: InboundMessage) -> None:
@@ -125,7 +188,7 @@ def _text_of(message: InboundMessage) -> str:
     parts += [f"[{a.kind}] {a.url or a.name or ''}".strip() for a in message.attachments]
     if message.location:
         parts.append(f"[vị trí] {message.location[0]:.6f}, {message.location[1]:.6f}")
-    return "\n".join(parts)
+    return clean_text("\n".join(parts))
 
 
 def _open_ticket(session: Session, citizen_id: int, channel: str) -> Ticket | None:
@@ -164,7 +227,8 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
     return service.create_ticket(
         session,
         NewTicket(
-            description=text,
+            description=fit_description(text),
+            opening_text=text,
             channel=Channel(message.channel),
             contact=contact,
             latitude=message.location[0] if message.location else None,
@@ -279,6 +343,11 @@ def replay(session: Session, event_id: int) -> InboundEvent:
         raise NotFound(f"no inbound event {event_id}")
     if event.state != EventState.DEAD:
         raise Conflict(f"event {event_id} is {event.state}; only dead letters are replayed")
+    if event.event_name == UNREADABLE:
+        raise Conflict(
+            f"event {event_id} is a delivery we could not read ({event.last_error}); it is kept to be"
+            " looked at, and a replay would fail the same way"
+        )
     event.state, event.attempts = EventState.PENDING, 0
     return event
 
@@ -365,7 +434,7 @@ def claim(session: Session, outbound_id: int) -> SendJob | None:
     outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
     if outbound is None or outbound.state != OutboxState.QUEUED:
         return None
-    outbound.state = OutboxState.SENDING
+    outbound.state, outbound.claimed_at = OutboxState.SENDING, utcnow()
     outbound.attempts += 1
     return SendJob(
         outbound_id,
@@ -462,6 +531,32 @@ def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
         service.record_event(
             session, ticket, TicketEventKind.REPLY_FAILED, actor=SYSTEM, note=error, outbound_id=outbound.id
         )
+
+
+def reclaim_stuck(session: Session, *, older_than: timedelta, max_attempts: int) -> list[int]:
+    """Messages left `sending` by a worker that died between claim and record go back to the queue (or
+    fail for good once they have had their tries); the ids to send again. The provider may have got the
+    first try: a citizen told twice is better than a receipt stuck forever."""
+    cutoff = utcnow() - older_than
+    stuck = session.exec(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.state == OutboxState.SENDING,
+            func.coalesce(OutboundMessage.claimed_at, OutboundMessage.created_at) < cutoff,
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    ).all()
+    again: list[int] = []
+    for outbound in stuck:
+        note = f"reclaimed: still sending {int(older_than.total_seconds())} s after try {outbound.attempts}"
+        outbound.state, outbound.error = OutboxState.QUEUED, note
+        if outbound.attempts >= max_attempts:
+            fail_for_good(session, outbound.id or 0, f"gave up after {outbound.attempts} tries; {note}")
+        else:
+            again.append(outbound.id or 0)
+    return again
 
 
 # --- what the citizen hears about -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from channels.clients import client_for, http_client
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
+from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 
 MAX_ATTEMPTS = 6
@@ -53,8 +54,12 @@ def send_outbound(self: Task, outbound_id: int) -> str | None:
 
 @celery_app.task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep() -> int:
-    """Events and messages whose task was lost after commit: older than two minutes and still waiting."""
+    """Events and messages whose task was lost after commit: older than two minutes and still waiting;
+    and messages whose worker died while sending them."""
     cutoff = utcnow() - timedelta(minutes=2)
+    timeout = timedelta(seconds=get_settings().outbox_sending_timeout_seconds)
+    with unit_of_work() as session:
+        reclaimed = service.reclaim_stuck(session, older_than=timeout, max_attempts=MAX_ATTEMPTS)
     with unit_of_work() as session:
         events = session.exec(
             select(InboundEvent.id)
@@ -76,9 +81,9 @@ def sweep() -> int:
         ).all()
     for event_id in events:
         process_inbound.delay(event_id)
-    for outbound_id in outbound:
+    for outbound_id in [*outbound, *reclaimed]:
         send_outbound.delay(outbound_id)
-    return len(events) + len(outbound)
+    return len(events) + len(outbound) + len(reclaimed)
 
 
 BEAT_SCHEDULE: dict[str, Any] = {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from channels.models import EventState, InboundEvent
+from channels.text import clean_text
 from civicdesk.timeutil import utcnow
 from tickets import service
 from tickets.attachments import store_attachment
@@ -50,10 +51,10 @@ def file_report(session: Session, report: WebReport) -> Ticket:
     ticket = service.create_ticket(
         session,
         NewTicket(
-            description=report.text,
+            description=clean_text(report.text),
             channel=Channel.WEB,
             contact=Contact(phone=report.phone, email=report.email),
-            address=report.address,
+            address=clean_text(report.address) if report.address else None,
             latitude=latitude,
             longitude=longitude,
             provider_message_id=f"web:{report.submission_id}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,10 +41,22 @@ def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) 
     ).hexdigest()
 
 
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ValueError(f"{literal} is not a finite number")
+    return number
+
+
+def _no_constant(literal: str) -> float:
+    raise ValueError(f"{literal} is not JSON")
+
+
 def parse_body(raw_body: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw_body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # NaN and infinities are not JSON, and PostgreSQL's json type would refuse to store them
+        body = json.loads(raw_body, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Malformed(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise Malformed("the body must be a JSON object")
@@ -69,7 +82,7 @@ def verify(
 def _when(body: dict[str, Any]) -> datetime:
     try:
         return datetime.fromtimestamp(int(body.get("timestamp", 0)) / 1000, tz=UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):  # unreadable or past year 9999: receipt time
         return datetime.now(UTC)
 
 

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     facebook_page_token: str = ""
     facebook_graph_base: str = "https://graph.facebook.com/v21.0"
     channel_http_timeout: float = Field(10.0, gt=0, le=60)
+    outbox_sending_timeout_seconds: int = Field(
+        300,
+        ge=120,
+        description="a message still `sending` this long after its claim lost its worker: the sweep"
+        " queues it again (well above channel_http_timeout, so a slow send is not sent twice)",
+    )
     thread_window_hours: int = Field(72, ge=0, description="a message joins the open ticket this recent")
     ioc_wall_key: str = Field("", description="key the video wall uses for /ioc pages; empty: open")
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")

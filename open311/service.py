@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from channels.text import clean_text
 from civicdesk import ratelimit
 from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
 from civicdesk.timeutil import as_utc, utcnow
@@ -205,10 +206,11 @@ def create_request(session: Session, client: ApiClient, new: NewRequest) -> Tick
     return tickets.create_ticket(
         session,
         tickets.NewTicket(
-            description=text or f"({new.service_code})",
+            description=clean_text(text) or f"({new.service_code})",
             channel=Channel.OPEN311,
             contact=Contact(phone=new.phone or None, email=new.email or None, name=name),
-            address=new.address_string or (f"address_id {new.address_id}" if new.address_id else None),
+            address=clean_text(new.address_string or "")
+            or (f"address_id {new.address_id}" if new.address_id else None),
             latitude=lat,
             longitude=long,
             category=new.service_code,

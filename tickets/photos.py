@@ -12,6 +12,9 @@ from civicdesk.errors import Invalid
 
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
+# What of the decoder's info the new file may keep: Pillow writes back JPEG and GIF comments, ICC and
+# XMP from `info`, which is where an HTML/script payload of a polyglot file lives.
+KEPT_INFO = ("transparency",)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def clean_photo(data: bytes) -> CleanPhoto:
             upright = ImageOps.exif_transpose(image)
             if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
                 upright = upright.convert("RGB")
+            upright = upright.copy()  # never the decoder's own info dict, which we empty next
+            upright.info = {key: upright.info[key] for key in KEPT_INFO if key in upright.info}
             out = io.BytesIO()
             upright.save(out, format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
@@ -61,8 +66,15 @@ def clean_photo(data: bytes) -> CleanPhoto:
     return CleanPhoto(out.getvalue(), lat, lon)
 
 
+def is_photo(data: bytes) -> bool:
+    return (
+        data[:3] == b"\xff\xd8\xff"
+        or data[:8] == b"\x89PNG\r\n\x1a\n"
+        or data[8:12] == b"WEBP"
+        or data[:6] in (b"GIF87a", b"GIF89a")
+    )
+
+
 def without_metadata(data: bytes) -> bytes:
     """A staff photo meant for the public loses its EXIF too; other files pass as they are."""
-    if data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[8:12] == b"WEBP":
-        return clean_photo(data).data
-    return data
+    return clean_photo(data).data if is_photo(data) else data

@@ -131,6 +131,7 @@ class NewTicket:
     priority: Priority | None = None
     created_at: datetime | None = None
     provider_message_id: str | None = None  # the channel's id of the message that opened the ticket
+    opening_text: str | None = None  # the whole opening message, when the description had to be trimmed
 
 
 def _check_reference(session: Session, model: type[Any], code: str | None, what: str) -> Any:
@@ -200,7 +201,7 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
             channel=draft.channel,
             direction=Direction.INBOUND,
             provider_message_id=draft.provider_message_id,
-            text=ticket.description,
+            text=draft.opening_text.strip() if draft.opening_text else ticket.description,
             created_at=created_at,
         )
     )

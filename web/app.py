@@ -47,6 +47,7 @@ from web.api import (
     triage,
     webhooks,
 )
+from web.headers import SecurityHeaders, secure
 from web.pages import errors as page_errors
 from web.pages import ioc as ioc_pages
 from web.pages import public as public_pages
@@ -130,6 +131,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     staff_audit.install(app)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ObservabilityMiddleware)  # outermost of ours: the request id covers the audit's lines
     return app
 
@@ -180,6 +182,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         if page_errors.wants_page(request):
             return page_errors.page_for(request, exc.status_code, str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # answered by Starlette's outermost middleware, past ours: the headers are added here
+        message = "lỗi không mong đợi ở máy chủ; xin thử lại sau — an unexpected server error"
+        if page_errors.wants_page(request):
+            response: Response = page_errors.page_for(request, 500, message)
+        else:
+            response = JSONResponse({"detail": message}, status_code=500)
+        secure(response.headers, path=request.url.path, https=request.url.scheme == "https")
+        return response
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:

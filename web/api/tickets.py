@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from civicdesk.errors import NotFound
@@ -36,6 +36,7 @@ from tickets.schemas import (
 from tickets.service import Actor, NewTicket, TicketFilter
 from tickets.staff import User
 from web.deps import CurrentUser, SessionDep, StoreDep
+from web.files import private_file
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -243,12 +244,14 @@ async def attach(
 attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
 
 
-@attachments_router.get("/{attachment_id}", response_class=StreamingResponse)
-def download(
-    attachment_id: int, session: SessionDep, user: CurrentUser, store: StoreDep
-) -> StreamingResponse:
+@attachments_router.get(
+    "/{attachment_id}",
+    response_class=Response,
+    responses={200: {"description": "the file, as a download", "content": {"application/octet-stream": {}}}},
+)
+def download(attachment_id: int, session: SessionDep, user: CurrentUser, store: StoreDep) -> Response:
     attachment = _visible_attachment(session, attachment_id, user)
-    return StreamingResponse(store.open(attachment.storage_key), media_type=attachment.mime_type)
+    return private_file(attachment, store)
 
 
 def _visible_attachment(session: Session, attachment_id: int, user: User) -> Attachment:

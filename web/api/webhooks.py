@@ -4,6 +4,8 @@ commit."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +18,7 @@ from civicdesk.errors import DomainError, Forbidden
 from civicdesk.settings import get_settings
 from web.deps import SessionDep
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
@@ -49,6 +52,23 @@ def _store(session: Any, events: list[Any]) -> dict[str, int]:
     return {"received": len(events), "stored": len(stored)}
 
 
+# What an authentic body of an unexpected shape makes our parsers raise (a number where a list belongs,
+# a string where an object belongs, a timestamp past year 9999).
+SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, OverflowError, OSError)
+
+
+def _parse_or_park(
+    session: Any, channel: str, raw: bytes, body: dict[str, Any], parse: Callable[[], list[Any]]
+) -> dict[str, int]:
+    try:
+        events = parse()
+    except SHAPE_ERRORS as exc:
+        reason = f"the delivery does not have the shape {channel} documents: {type(exc).__name__}: {exc}"
+        log.warning("%s webhook parked as a dead letter: %s", channel, reason)
+        return {"received": 1, "stored": service.accept_unreadable(session, channel, raw, body, reason)}
+    return _store(session, events)
+
+
 @router.post("/facebook")
 def facebook_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[str, int]:
     settings = get_settings()
@@ -57,8 +77,13 @@ def facebook_delivery(raw: RawBody, request: Request, session: SessionDep) -> di
     body = facebook.verify(
         raw, request.headers.get("X-Hub-Signature-256"), app_secret=settings.facebook_app_secret
     )
-    events = facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id)
-    return _store(session, events)
+    return _parse_or_park(
+        session,
+        facebook.CHANNEL,
+        raw,
+        body,
+        lambda: facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id),
+    )
 
 
 @router.post("/zalo")
@@ -72,4 +97,4 @@ def zalo_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[s
     body = zalo.verify(
         raw, header, oa_secret_key=settings.zalo_oa_secret_key, expected_app_id=settings.zalo_app_id
     )
-    return _store(session, zalo.parse(body))
+    return _parse_or_park(session, zalo.CHANNEL, raw, body, lambda: zalo.parse(body))

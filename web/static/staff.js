@@ -130,6 +130,13 @@
   }
   connect();
 
+  // bar lengths come as data attributes: the page's CSP refuses inline style attributes
+  function sizeBars(root) {
+    $$("[data-n]", root).forEach((bar) => bar.style.setProperty("--n", bar.dataset.n));
+    $$("[data-w]", root).forEach((bar) => bar.style.setProperty("--w", bar.dataset.w + "%"));
+  }
+  sizeBars(document);
+
   // regions that re-read themselves when something they show may have changed
   $$("[data-refresh-on]").forEach((region) => {
     let pending = null;
@@ -139,7 +146,7 @@
         pending = null;
         const page = await fetch(location.href, { credentials: "same-origin" }).then((r) => r.text());
         const fresh = new DOMParser().parseFromString(page, "text/html").getElementById(region.id);
-        if (fresh) { region.innerHTML = fresh.innerHTML; tick(); }
+        if (fresh) { region.innerHTML = fresh.innerHTML; sizeBars(region); tick(); }
       }, 800);
     });
   });
