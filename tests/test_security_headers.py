@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
+from staff_signin import sign_in
 
 from civicdesk.db import unit_of_work
 from tickets.citizens import Contact
@@ -29,9 +30,7 @@ PUBLIC_PAGES = ("/", "/report", "/reports", "/lookup", "/ioc")
 def _sign_in(client: TestClient, engine: Engine, role: str = "admin") -> None:
     with unit_of_work(engine) as session:
         create_user(session, username=f"h-{role}", password=PASSWORD, role=role)
-    answer = client.post(
-        "/staff/login", data={"username": f"h-{role}", "password": PASSWORD}, follow_redirects=False
-    )
+    answer = sign_in(client, f"h-{role}", PASSWORD)
     assert answer.status_code == 303
 
 
