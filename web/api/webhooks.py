@@ -4,6 +4,8 @@ commit."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +18,7 @@ from civicdesk.errors import DomainError, Forbidden
 from civicdesk.settings import get_settings
 from web.deps import SessionDep
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
@@ -42,11 +45,29 @@ def facebook_challenge(
     return challenge
 
 
+# what a signed body of an unexpected shape makes the parsers raise ("entry": 5, a string where an
+# object belongs, a timestamp of 1e30)
+UNREADABLE_SHAPE = (TypeError, AttributeError, KeyError, ValueError, OverflowError, OSError)
+
+
 def _store(session: Any, events: list[Any]) -> dict[str, int]:
     stored = service.accept(session, events)
     for event_id in stored:
         send_task_after_commit(session, process_inbound, event_id)
     return {"received": len(events), "stored": len(stored)}
+
+
+def _parse_or_park(session: Any, channel: str, raw: bytes, parse: Callable[[], list[Any]]) -> dict[str, int]:
+    """Events of an authentic delivery; one we cannot read is kept as a dead letter and acknowledged,
+    because the provider would otherwise repeat it for days."""
+    try:
+        events = parse()
+    except UNREADABLE_SHAPE as exc:
+        reason = f"unreadable {channel} delivery: {type(exc).__name__}: {exc}"
+        log.warning(reason)
+        parked = service.park_unreadable(session, channel=channel, raw_body=raw, reason=reason)
+        return {"received": 0, "stored": 0, "dead_letters": int(parked is not None)}
+    return _store(session, events)
 
 
 @router.post("/facebook")
@@ -57,8 +78,12 @@ def facebook_delivery(raw: RawBody, request: Request, session: SessionDep) -> di
     body = facebook.verify(
         raw, request.headers.get("X-Hub-Signature-256"), app_secret=settings.facebook_app_secret
     )
-    events = facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id)
-    return _store(session, events)
+    return _parse_or_park(
+        session,
+        "facebook",
+        raw,
+        lambda: facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id),
+    )
 
 
 @router.post("/zalo")
@@ -72,4 +97,4 @@ def zalo_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[s
     body = zalo.verify(
         raw, header, oa_secret_key=settings.zalo_oa_secret_key, expected_app_id=settings.zalo_app_id
     )
-    return _store(session, zalo.parse(body))
+    return _parse_or_park(session, "zalo", raw, lambda: zalo.parse(body))
