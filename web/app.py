@@ -70,8 +70,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
-    staff_audit.install(app)
+    # innermost: raised inside an outer middleware's task group the 413 would reach the app's
+    # handlers as an ExceptionGroup (a 500)
     app.add_middleware(intake.BodyLimitMiddleware)
+    staff_audit.install(app)
     return app
 
 
