@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, field_validator
 
 # C0 controls except tab, line feed and carriage return; DEL; C1 controls; lone surrogates, which
 # cannot be encoded as UTF-8 at all
@@ -47,3 +47,18 @@ CleanStr = Annotated[str, AfterValidator(clean_text)]
 RowId = Annotated[int, Ge(1), Le(INT4_MAX)]
 SaneDate = Annotated[date, AfterValidator(_sane_date)]
 SaneDateTime = Annotated[datetime, AfterValidator(_sane_date)]
+
+
+class CleanInput(BaseModel):
+    """A request body whose every text field loses NUL and control characters as it is read, and whose
+    dates must fall within EARLIEST_YEAR..LATEST_YEAR."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_text(value) if isinstance(value, str) else value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_dates(cls, value: Any) -> Any:
+        return _sane_date(value) if isinstance(value, date) else value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from civicdesk.errors import NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import RowId, SaneDateTime
 from sla import service as sla_service
 from tickets import permissions, service
 from tickets.attachments import store_attachment
@@ -129,9 +129,9 @@ def list_tickets(
     q: Annotated[
         str | None, Query(max_length=200, description="text search, with or without diacritics")
     ] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    assignee_id: int | None = None,
+    created_from: SaneDateTime | None = None,
+    created_to: SaneDateTime | None = None,
+    assignee_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TicketPage:
@@ -151,13 +151,13 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}")
-def get_ticket(ticket_id: int, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def get_ticket(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> TicketDetail:
     return detail(session, service.get_ticket(session, ticket_id, viewer=user))
 
 
 @router.post("/{ticket_id}/transition")
 def transition(
-    ticket_id: int, body: TransitionRequest, session: SessionDep, user: CurrentUser
+    ticket_id: RowId, body: TransitionRequest, session: SessionDep, user: CurrentUser
 ) -> TicketDetail:
     permissions.require_status_move(user, body.status)
     ticket = service.transition(
@@ -167,7 +167,7 @@ def transition(
 
 
 @router.post("/{ticket_id}/assign")
-def assign(ticket_id: int, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def assign(ticket_id: RowId, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "assign")
     ticket = service.assign(
         session,
@@ -182,7 +182,7 @@ def assign(ticket_id: int, body: AssignRequest, session: SessionDep, user: Curre
 
 
 @router.post("/{ticket_id}/comments", status_code=201)
-def comment(ticket_id: int, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
+def comment(ticket_id: RowId, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
     permissions.require_action(user, "comment")
     event = service.add_comment(
         session, ticket_id, text=body.text, public=body.public, actor=Actor.staff(user), viewer=user
@@ -192,7 +192,7 @@ def comment(ticket_id: int, body: CommentRequest, session: SessionDep, user: Cur
 
 
 @router.patch("/{ticket_id}")
-def update(ticket_id: int, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def update(ticket_id: RowId, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "edit")
     names = {"category": "category_code", "ward": "ward_code", "address": "address_text"}
     changes: dict[str, Any] = {names.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
@@ -201,7 +201,7 @@ def update(ticket_id: int, body: TicketUpdate, session: SessionDep, user: Curren
 
 
 @router.post("/{ticket_id}/merge")
-def merge(ticket_id: int, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def merge(ticket_id: RowId, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "merge")
     ticket = service.merge(session, ticket_id, into_id=body.into, actor=Actor.staff(user), viewer=user)
     return detail(session, ticket)
@@ -209,7 +209,7 @@ def merge(ticket_id: int, body: MergeRequest, session: SessionDep, user: Current
 
 @router.post("/{ticket_id}/attachments", status_code=201)
 async def attach(
-    ticket_id: int,
+    ticket_id: RowId,
     session: SessionDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File()],
@@ -248,7 +248,7 @@ attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
 
 @attachments_router.get("/{attachment_id}", response_class=StreamingResponse)
 def download(
-    attachment_id: int, session: SessionDep, user: CurrentUser, store: StoreDep
+    attachment_id: RowId, session: SessionDep, user: CurrentUser, store: StoreDep
 ) -> StreamingResponse:
     attachment = _visible_attachment(session, attachment_id, user)
     return StreamingResponse(store.open(attachment.storage_key), media_type=attachment.mime_type)
