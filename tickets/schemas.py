@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicdesk.text import CleanInput
+from civicdesk.text import CleanInput, RowId
 from tickets.models import Channel, Priority, Status
 
 
@@ -52,7 +52,7 @@ class AssignRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     department: str = Field(max_length=32)
-    assignee_id: int | None = None
+    assignee_id: RowId | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -66,7 +66,7 @@ class CommentRequest(CleanInput):
 class MergeRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    into: int
+    into: RowId
 
 
 class EventOut(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden
-from civicdesk.text import CleanInput, SaneDate, SaneDateTime
+from civicdesk.text import CleanInput, RowId, SaneDate, SaneDateTime
 from civicdesk.timeutil import utcnow
 from sla import policies, service
 from sla.models import CalendarException, SlaPolicy, TargetUnit
@@ -145,7 +145,7 @@ def compliance(
 class ReadIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(max_length=500)
+    ids: list[RowId] = Field(max_length=500)
 
 
 @notifications_router.get("")
