@@ -5,7 +5,7 @@ in a few minutes; `FUZZ_EXAMPLES=200 pytest tests/test_fuzz_openapi.py` digs dee
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +20,7 @@ from schemathesis.generation import GenerationMode
 
 from civicdesk.db import make_engine, unit_of_work
 from civicdesk.settings import get_settings
-from tickets.staff import create_user
+from tickets.staff import User, create_user
 from web.app import create_app
 from web.security import issue_token
 
@@ -48,11 +48,28 @@ def fuzzed_app(module_database: str) -> Iterator[FastAPI]:
     get_settings.cache_clear()
 
 
+AdminHeaders = Callable[[], dict[str, str]]
+
+
 @pytest.fixture(scope="module")
-def admin_headers(fuzzed_app: FastAPI) -> dict[str, str]:
-    with unit_of_work(fuzzed_app.state.engine) as session:
-        user = create_user(session, username="fuzz-admin", password="fuzz-pass-123", role="admin")
-        return {"Authorization": f"Bearer {issue_token(user)}"}
+def admin_headers(fuzzed_app: FastAPI) -> AdminHeaders:
+    """A valid admin token for each case: the fuzz itself signs the admin out everywhere, deactivates
+    or demotes them, and from then on would only be testing the 401."""
+    engine = fuzzed_app.state.engine
+    with unit_of_work(engine) as session:
+        user_id = create_user(session, username="fuzz-admin", password="fuzz-pass-123", role="admin").id
+
+    def fresh() -> dict[str, str]:
+        with unit_of_work(engine) as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            user.role, user.active, user.locked_until = "admin", True, None
+            user.department_code = user.ward_code = None
+            session.add(user)
+            session.flush()
+            return {"Authorization": f"Bearer {issue_token(user)}"}
+
+    return fresh
 
 
 def _openapi_document() -> dict[str, Any]:
@@ -86,9 +103,9 @@ schema = schemathesis.openapi.from_dict(_openapi_document(), config=_fuzz_config
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_operation_answers_5xx(case: Any, fuzzed_app: FastAPI, admin_headers: dict[str, str]) -> None:
+def test_no_operation_answers_5xx(case: Any, fuzzed_app: FastAPI, admin_headers: AdminHeaders) -> None:
     """Each generated request is sent twice: anonymously, and as an admin (who reaches the handlers)."""
-    for headers in ({}, admin_headers):
+    for headers in ({}, admin_headers()):
         response = case.call(headers=headers, app=fuzzed_app)
         case.validate_response(response, checks=[not_a_server_error])
 
@@ -122,7 +139,7 @@ def _bad_value(parameter: dict[str, Any]) -> str:
 @pytest.mark.parametrize(("method", "path", "parameters"), _operations(), ids=lambda v: str(v)[:60])
 def test_the_reviews_inputs_get_4xx_on_every_operation(
     fuzzed_app: FastAPI,
-    admin_headers: dict[str, str],
+    admin_headers: AdminHeaders,
     method: str,
     path: str,
     parameters: list[dict[str, Any]],
@@ -137,6 +154,6 @@ def test_the_reviews_inputs_get_4xx_on_every_operation(
             query[parameter["name"]] = value
     url = url.replace("{fmt}", "json")
     with TestClient(fuzzed_app, raise_server_exceptions=False) as http:
-        for headers in ({}, admin_headers):
+        for headers in ({}, admin_headers()):
             response = http.request(method, url, params=query, headers=headers, json={})
             assert response.status_code < 500, f"{method} {url} {query}: {response.text[:300]}"

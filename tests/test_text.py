@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
+from civicdesk.db import unit_of_work
 from civicdesk.text import INT4_MAX, CleanInput, RowId, SaneDate, clean_text, has_control_characters
+from web.app import create_app
 
 C0 = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
 C1 = [chr(c) for c in range(0x7F, 0xA0)]
@@ -53,3 +58,18 @@ def test_year_one_and_year_9999_are_refused() -> None:
     for day in (date(1, 1, 1), date(1899, 12, 31), date(9999, 12, 31)):
         with pytest.raises(ValidationError):
             _Path(row=1, day=day)
+
+
+def test_a_value_postgresql_refuses_is_a_422_with_a_reason_not_a_500(engine: Engine) -> None:
+    """The last line behind the validators: a DataError from the database itself."""
+    app = create_app(engine)
+
+    @app.get("/api/v1/out-of-range", response_model=None)
+    def out_of_range() -> None:
+        with unit_of_work(engine) as session:
+            session.execute(text("SELECT CAST(2147483648 AS integer)"))
+
+    with TestClient(app) as client:
+        response = client.get("/api/v1/out-of-range")
+    assert response.status_code == 422
+    assert "phạm vi" in response.json()["detail"]
