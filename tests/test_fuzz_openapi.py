@@ -24,7 +24,7 @@ from tickets.staff import User, create_user
 from web.app import create_app
 from web.security import issue_token
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 
 
 # configured channels, so that the webhooks read what they are sent instead of answering 503

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
 from civicdesk.errors import Invalid
@@ -73,3 +74,19 @@ def test_photo_over_the_pixel_limit_is_refused_with_a_reason(size: tuple[int, in
         clean_photo(_png(*size))
     assert refused.value.status_code == 422
     assert refused.value.detail == {"field": "photos"}
+
+
+def test_the_report_form_refuses_a_79_megapixel_photo_with_a_reason(client: TestClient) -> None:
+    """The review's case: a 225 KB PNG of 8900×8900 pixels, refused before it is decoded."""
+    bomb = _png(8900, 8900)
+    assert len(bomb) < 500_000
+    response = client.post(
+        "/report",
+        data={"text": "Ổ gà trước số 12 Trần Phú"},
+        files={"photos": ("o-ga.png", bomb, "image/png")},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert "quá lớn" in response.text
+    assert "40 megapixel" in response.text
