@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from channels import templates
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
-from channels.text import clean_text
 from civicdesk.errors import Conflict, DomainError, NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import Contact, find_citizen
@@ -56,47 +56,51 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     """Store each event once (a redelivery is a no-op); return the ids of the ones new to us."""
     stored: list[int] = []
     for event in events:
-        row = {
-            "channel": event.channel,
-            "event_key": clean_text(event.event_key)[:200],
-            "event_name": clean_text(event.event_name)[:64],
-            "payload": event.raw,
-            "state": EventState.PENDING,
-            "attempts": 0,
-            "received_at": utcnow(),
-        }
-        statement = (
-            insert(InboundEvent)
-            .values(**row)
-            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-            .returning(col(InboundEvent.id))
-        )
-        new_id = session.execute(statement).scalar_one_or_none()
+        new_id = _insert_once(session, event.channel, event.event_key, event.event_name, event.raw)
         if new_id is not None:
             stored.append(new_id)
     return stored
 
 
-def accept_unreadable(session: Session, channel: str, raw_body: bytes, payload: Any, reason: str) -> int:
-    """An authentic delivery we cannot read is kept as a dead letter with the reason (never lost) and
-    acknowledged, so the provider stops resending it; a resend is stored once."""
-    key = "unreadable:" + hashlib.sha256(raw_body).hexdigest()
+def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
+    """An authentic delivery whose shape we cannot read is kept whole as a dead letter with the reason
+    (stored once however often the provider repeats it), for an administrator to look at."""
+    digest = hashlib.sha256(raw_body).hexdigest()
+    payload = {"raw": raw_body.decode("utf-8", errors="replace")}
+    return _insert_once(
+        session, channel, f"unreadable:{digest}", UNREADABLE, payload, state=EventState.DEAD, error=reason
+    )
+
+
+def _insert_once(
+    session: Session,
+    channel: str,
+    key: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    state: EventState = EventState.PENDING,
+    error: str | None = None,
+) -> int | None:
+    row = {
+        "channel": channel,
+        # the payload is JSON (NUL is escaped there); these two are text columns, which refuse it
+        "event_key": clean_text(key)[:200],
+        "event_name": clean_text(name)[:64],
+        "payload": payload,
+        "state": state,
+        "attempts": 0,
+        "last_error": error[:4000] if error else None,
+        "received_at": utcnow(),
+    }
     statement = (
         insert(InboundEvent)
-        .values(
-            channel=channel,
-            event_key=key,
-            event_name=UNREADABLE,
-            payload=payload if isinstance(payload, dict) else {"body": payload},
-            state=EventState.DEAD,
-            attempts=0,
-            last_error=reason[:4000],
-            received_at=utcnow(),
-        )
+        .values(**row)
         .on_conflict_do_nothing(index_elements=["channel", "event_key"])
         .returning(col(InboundEvent.id))
     )
-    return 1 if session.execute(statement).scalar_one_or_none() is not None else 0
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id
 
 
 def parse_stored(event: InboundEvent) -> InboundMessage:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from channels.models import EventState, InboundEvent
-from channels.text import clean_text
+from civicdesk.text import clean_text
 from civicdesk.timeutil import utcnow
 from tickets import service
 from tickets.attachments import store_attachment

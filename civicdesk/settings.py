@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         None, description="Secure flag on the staff cookie; by default set whenever the request is HTTPS"
     )
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # request bodies are refused with 413 beyond these, before they are read (web/intake.py); upload
+    # routes allow attachment_max_bytes per file they take
+    api_body_max_bytes: int = Field(1024 * 1024, ge=16 * 1024, description="JSON and form bodies")
+    webhook_body_max_bytes: int = Field(1024 * 1024, ge=16 * 1024, description="Zalo and Facebook deliveries")
+    image_max_pixels: int = Field(
+        40_000_000, ge=1_000_000, description="photos with more pixels are refused before decoding"
+    )
     attachment_dir: Path | None = None
     # where attachment bytes live (tickets/storage/): this host's folder, or an S3-compatible bucket
     # that every web and worker host shares

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from channels.text import clean_text
 from civicdesk import ratelimit
 from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
+from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from open311.models import ApiClient
 from sla import service as sla

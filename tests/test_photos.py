@@ -3,9 +3,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
 from civicdesk.errors import Invalid
+from civicdesk.settings import get_settings
 from tickets.photos import clean_photo
 
 
@@ -45,3 +47,46 @@ def test_photo_without_location() -> None:
 def test_not_a_photo_is_refused() -> None:
     with pytest.raises(Invalid, match="not a photo"):
         clean_photo(b"%PDF-1.4 not a picture")
+
+
+def _png(width: int, height: int) -> bytes:
+    """A one-bit PNG: a few hundred kilobytes on the wire however many pixels it declares."""
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_photo_at_the_pixel_limit_is_accepted() -> None:
+    limit = get_settings().image_max_pixels
+    assert limit == 40_000_000
+    clean = clean_photo(_png(8000, 5000))  # exactly 40 megapixels
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert image.size == (8000, 5000)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(8000, 5001), (8900, 8900), (20000, 20000)],
+    ids=["one-row-over", "79-megapixels-between-1x-and-2x", "400-megapixels-pillow-bomb"],
+)
+def test_photo_over_the_pixel_limit_is_refused_with_a_reason(size: tuple[int, int]) -> None:
+    with pytest.raises(Invalid, match="megapixel") as refused:
+        clean_photo(_png(*size))
+    assert refused.value.status_code == 422
+    assert refused.value.detail == {"field": "photos"}
+
+
+def test_the_report_form_refuses_a_79_megapixel_photo_with_a_reason(client: TestClient) -> None:
+    """The review's case: a 225 KB PNG of 8900×8900 pixels, refused before it is decoded."""
+    bomb = _png(8900, 8900)
+    assert len(bomb) < 500_000
+    response = client.post(
+        "/report",
+        data={"text": "Ổ gà trước số 12 Trần Phú"},
+        files={"photos": ("o-ga.png", bomb, "image/png")},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert "quá lớn" in response.text
+    assert "40 megapixel" in response.text

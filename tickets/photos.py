@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from civicdesk.errors import Invalid
+from civicdesk.settings import get_settings
 
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
 # What of the decoder's info the new file may keep: Pillow writes back JPEG and GIF comments, ICC and
 # XMP from `info`, which is where an HTML/script payload of a polyglot file lives.
@@ -42,14 +42,28 @@ def exif_location(image: Image.Image) -> tuple[float, float] | None:
     return round(lat, 6), round(lon, 6)
 
 
+def _refuse_too_many_pixels(image: Image.Image, limit: int) -> None:
+    """Pillow only refuses a decompression bomb at twice its MAX_IMAGE_PIXELS (and merely warns in
+    between), so the exact limit is checked here, on the size the header declares, before decoding."""
+    width, height = image.size
+    if width * height > limit:
+        raise Invalid(
+            f"Ảnh {width}×{height} điểm ảnh ({width * height / 1e6:.1f} megapixel) quá lớn;"
+            f" tối đa {limit / 1e6:g} megapixel. (The photo has too many pixels.)",
+            field="photos",
+        )
+
+
 def clean_photo(data: bytes) -> CleanPhoto:
     """Re-encode the picture upright and without metadata; say where it was taken if it knows."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    limit = get_settings().image_max_pixels
+    Image.MAX_IMAGE_PIXELS = limit  # a second guard, for any frame the header did not describe
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = SAVE_FORMATS.get(image.format or "")
             if fmt is None:
                 raise Invalid(f"photos must be JPEG, PNG, WebP or GIF, not {image.format}", field="photos")
+            _refuse_too_many_pixels(image, limit)
             location = exif_location(image)
             upright = ImageOps.exif_transpose(image)
             if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
@@ -58,7 +72,12 @@ def clean_photo(data: bytes) -> CleanPhoto:
             upright.info = {key: upright.info[key] for key in KEPT_INFO if key in upright.info}
             out = io.BytesIO()
             upright.save(out, format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+    # Pillow's own check on opening: an error at twice its limit, a warning (an error under -W error) above it
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Invalid(
+            f"Ảnh quá lớn; tối đa {limit / 1e6:g} megapixel. (The photo has too many pixels.)", field="photos"
+        ) from exc
+    except (UnidentifiedImageError, OSError) as exc:
         raise Invalid(
             "this file is not a photo we can read; send a JPEG or PNG picture", field="photos"
         ) from exc

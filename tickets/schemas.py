@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicdesk.text import CleanInput, RowId
 from tickets.models import Channel, Priority, Status
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     description: str = Field(min_length=1, max_length=5000)
@@ -27,7 +28,7 @@ class TicketCreate(BaseModel):
     priority: Priority | None = None
 
 
-class TicketUpdate(BaseModel):
+class TicketUpdate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=300)
@@ -40,32 +41,32 @@ class TicketUpdate(BaseModel):
     legal_process: bool | None = None
 
 
-class TransitionRequest(BaseModel):
+class TransitionRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class AssignRequest(BaseModel):
+class AssignRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     department: str = Field(max_length=32)
-    assignee_id: int | None = None
+    assignee_id: RowId | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class CommentRequest(BaseModel):
+class CommentRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=5000)
     public: bool = False
 
 
-class MergeRequest(BaseModel):
+class MergeRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    into: int
+    into: RowId
 
 
 class EventOut(BaseModel):
@@ -135,7 +136,7 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
-class UserCreate(BaseModel):
+class UserCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(max_length=64)

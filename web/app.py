@@ -14,24 +14,25 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicdesk import wiring
 from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine
-from civicdesk.errors import DomainError, NotFound
+from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.live_listener import Listener
 from civicdesk.observability.asgi import ObservabilityMiddleware
 from civicdesk.observability.health import Readiness
 from civicdesk.observability.metrics import build_registry
 from civicdesk.settings import get_settings
 from web import audit as staff_audit
+from web import intake
 from web.api import (
     auth,
     channels,
@@ -101,6 +102,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(intake.refuse_control_characters)],
     )
     wiring.install()
     app.state.engine = engine or get_engine()
@@ -130,6 +132,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
+    # innermost: raised inside an outer middleware's task group the 413 would reach the app's
+    # handlers as an ExceptionGroup (a 500)
+    app.add_middleware(intake.BodyLimitMiddleware)
     staff_audit.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ObservabilityMiddleware)  # outermost of ours: the request id covers the audit's lines
@@ -199,6 +204,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse(
             {"detail": "this conflicts with data already stored; reload and retry"}, status_code=409
+        )
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> Response:
+        """The last line behind the validators: a value PostgreSQL cannot hold is the sender's mistake."""
+        log.info("value refused by the database: %s", exc.orig)
+        return await domain_error(
+            request,
+            Invalid(
+                "Một giá trị gửi lên nằm ngoài phạm vi cho phép hoặc chứa ký tự không hợp lệ."
+                " (A value is out of range or contains characters that cannot be stored.)"
+            ),
         )
 
     @app.exception_handler(OperationalError)

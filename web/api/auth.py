@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from civicdesk.errors import DomainError
+from civicdesk.text import CleanInput, RowId
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
 from tickets.staff import User, create_user, set_active, sign_out_everywhere
@@ -70,13 +71,13 @@ def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserOu
     return user_out(created)
 
 
-class UserChange(BaseModel):
+class UserChange(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     active: bool
 
 
 @router.patch("/users/{user_id}")
-def change_user(user_id: int, body: UserChange, user: CurrentUser, session: SessionDep) -> UserOut:
+def change_user(user_id: RowId, body: UserChange, user: CurrentUser, session: SessionDep) -> UserOut:
     permissions.require_action(user, "manage_users")
     return user_out(set_active(session, user_id, body.active))

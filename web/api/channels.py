@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from channels import service, templates, tokens
@@ -14,6 +14,7 @@ from channels.models import OutboundMessage, ReplyTemplate
 from channels.tasks import process_inbound
 from civicdesk.db import send_task_after_commit
 from civicdesk.errors import Forbidden, NotFound
+from civicdesk.text import CleanInput, RowId
 from civicdesk.timeutil import utcnow
 from tickets import service as tickets
 from tickets.staff import Role, User
@@ -35,7 +36,7 @@ def dead_letters(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]
 
 
 @router.post("/dead-letters/{event_id}/replay")
-def replay(event_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def replay(event_id: RowId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     _admin(user)
     event = service.replay(session, event_id)
     send_task_after_commit(session, process_inbound, event_id)
@@ -51,7 +52,7 @@ def outbox(session: SessionDep, user: CurrentUser, state: str | None = None) -> 
     return [row.model_dump(mode="json") for row in session.exec(query).all()]
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     text_vi: str = Field(min_length=1, max_length=1900)
@@ -83,7 +84,7 @@ def put_template(key: str, body: TemplateIn, session: SessionDep, user: CurrentU
     return row.model_dump(mode="json")
 
 
-class TokenPair(BaseModel):
+class TokenPair(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     access_token: str = Field(min_length=10, max_length=4000)
@@ -99,7 +100,7 @@ def put_zalo_token(body: TokenPair, session: SessionDep, user: CurrentUser) -> N
 
 
 @conversation_router.post("/{ticket_id}/messages/{message_id}/split", status_code=201)
-def split(ticket_id: int, message_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def split(ticket_id: RowId, message_id: RowId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A message about another problem becomes a ticket of its own."""
     from tickets import permissions
 
@@ -109,6 +110,6 @@ def split(ticket_id: int, message_id: int, session: SessionDep, user: CurrentUse
 
 
 @conversation_router.get("/{ticket_id}/messages")
-def conversation(ticket_id: int, session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+def conversation(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
     tickets.get_ticket(session, ticket_id, viewer=user)  # 404 outside what this person may see
     return [m.model_dump(mode="json") for m in tickets.messages_of(session, ticket_id)]

@@ -8,10 +8,11 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import CleanInput
 from ioc import service
 from ioc.models import Connector
 from tickets.staff import Role
@@ -54,7 +55,7 @@ async def push(
     return {"stored": service.accept_push(session, code, x_ioc_key, payload)}
 
 
-class ConnectorIn(BaseModel):
+class ConnectorIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True

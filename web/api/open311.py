@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import DomainError, Forbidden, NotFound
+from civicdesk.text import CleanInput, RowId
 from open311 import service, xml
 from open311.models import ApiClient
 from tickets.staff import Role
@@ -155,7 +156,7 @@ def request_updates(
     return reply(_format(fmt), "service_request_updates", service.updates(session, start_date, end_date))
 
 
-class ClientIn(BaseModel):
+class ClientIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
@@ -182,7 +183,7 @@ def list_clients(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]
 
 
 @admin_router.delete("/{client_id}", status_code=204)
-def revoke_client(client_id: int, session: SessionDep, user: CurrentUser) -> None:
+def revoke_client(client_id: RowId, session: SessionDep, user: CurrentUser) -> None:
     _admin(user)
     client = session.get(ApiClient, client_id)
     if client is None:

@@ -4,14 +4,15 @@ and each person's notifications."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden
+from civicdesk.text import CleanInput, RowId, SaneDate, SaneDateTime
 from civicdesk.timeutil import utcnow
 from sla import policies, service
 from sla.models import CalendarException, SlaPolicy, TargetUnit
@@ -28,7 +29,7 @@ def _require(user: User, *roles: Role) -> None:
         raise Forbidden(f"only {', '.join(r.value for r in roles)} may do this")
 
 
-class ExceptionIn(BaseModel):
+class ExceptionIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     day: date
@@ -61,19 +62,19 @@ def put_exception(body: ExceptionIn, session: SessionDep, user: CurrentUser) -> 
 
 
 @router.delete("/calendar/exceptions/{day}", status_code=204)
-def delete_exception(day: date, session: SessionDep, user: CurrentUser) -> None:
+def delete_exception(day: SaneDate, session: SessionDep, user: CurrentUser) -> None:
     _require(user, Role.ADMIN)
     service.remove_exception(session, day)
 
 
-class TargetIn(BaseModel):
+class TargetIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     amount: float = Field(gt=0, le=365)
     unit: TargetUnit
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     response: TargetIn | None = None
@@ -117,7 +118,7 @@ def put_policy(
 def due(
     session: SessionDep,
     user: CurrentUser,
-    start: datetime = Query(alias="from"),
+    start: SaneDateTime = Query(alias="from"),
     priority: Priority = Query(),
     category: str | None = Query(default=None, max_length=48),
 ) -> dict[str, Any]:
@@ -131,8 +132,8 @@ def compliance(
     session: SessionDep,
     user: CurrentUser,
     by: Literal["department", "ward", "category"] = "department",
-    since: datetime | None = Query(default=None, alias="from"),
-    until: datetime | None = Query(default=None, alias="to"),
+    since: SaneDateTime | None = Query(default=None, alias="from"),
+    until: SaneDateTime | None = Query(default=None, alias="to"),
 ) -> list[dict[str, Any]]:
     _require(user, Role.ADMIN, Role.SUPERVISOR)
     until = until or utcnow()
@@ -141,10 +142,10 @@ def compliance(
     return [{**asdict(row), "rate": row.rate} for row in rows]
 
 
-class ReadIn(BaseModel):
+class ReadIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(max_length=500)
+    ids: list[RowId] = Field(max_length=500)
 
 
 @notifications_router.get("")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import Session, select
 
 from civicdesk.errors import Forbidden, Invalid, NotFound
+from civicdesk.text import CleanInput, RowId, SaneDate
 from telephony import actions, calls
 from telephony.models import Call, Outcome, PbxAction, QueueMember
 from telephony.store import screen_pop
@@ -69,7 +70,7 @@ def call_out(session: Session, call: Call) -> dict[str, Any]:
 def list_calls(
     session: SessionDep,
     user: CurrentUser,
-    date_: Annotated[date | None, Query(alias="date", description="local day, YYYY-MM-DD")] = None,
+    date_: Annotated[SaneDate | None, Query(alias="date", description="local day, YYYY-MM-DD")] = None,
     outcome: Outcome | None = None,
     agent: Annotated[str | None, Query(max_length=120, description="interface, e.g. PJSIP/agent101")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -84,7 +85,7 @@ def list_calls(
 def call_stats(
     session: SessionDep,
     user: CurrentUser,
-    date_: Annotated[date, Query(alias="date", description="local day, YYYY-MM-DD")],
+    date_: Annotated[SaneDate, Query(alias="date", description="local day, YYYY-MM-DD")],
 ) -> dict[str, Any]:
     _require_call_centre(user)
     return calls.day_stats(session, date_)
@@ -94,8 +95,8 @@ def call_stats(
 def call_stats_by_day(
     session: SessionDep,
     user: CurrentUser,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[SaneDate, Query(alias="from")],
+    last: Annotated[SaneDate, Query(alias="to")],
 ) -> list[dict[str, Any]]:
     _require_call_centre(user)
     if last < first or last - first > timedelta(days=MAX_RANGE_DAYS):
@@ -162,7 +163,7 @@ def agents(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
     ]
 
 
-class AgentLink(BaseModel):
+class AgentLink(CleanInput):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=3, max_length=64)
     extension: str | None = Field(default=None, max_length=40)
@@ -186,7 +187,7 @@ def link_agent(interface: str, body: AgentLink, session: SessionDep, user: Curre
     return {"interface": interface, "user_id": staff.id, "extension": member.extension}
 
 
-class PauseRequest(BaseModel):
+class PauseRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
     paused: bool
     reason: str | None = Field(default=None, max_length=80)
@@ -211,14 +212,14 @@ def pause(body: PauseRequest, session: SessionDep, user: CurrentUser) -> dict[st
 
 
 @router.post("/tickets/{ticket_id}/callback", status_code=202)
-def callback(ticket_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def callback(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     _require_call_centre(user)
     ticket = ticket_service.get_ticket(session, ticket_id, viewer=user)
     return action_out(actions.request_callback(session, ticket, user))
 
 
 @router.get("/telephony/actions/{action_id}")
-def get_action(action_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def get_action(action_id: RowId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     action = session.get(PbxAction, action_id)
     if action is None or (
         action.requested_by != user.id and Role(user.role) not in CALL_CENTRE - {Role.AGENT}

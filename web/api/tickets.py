@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from civicdesk.errors import NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import RowId, SaneDateTime
 from sla import service as sla_service
 from tickets import permissions, service
 from tickets.attachments import store_attachment
@@ -127,9 +127,9 @@ def list_tickets(
     q: Annotated[
         str | None, Query(max_length=200, description="text search, with or without diacritics")
     ] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    assignee_id: int | None = None,
+    created_from: SaneDateTime | None = None,
+    created_to: SaneDateTime | None = None,
+    assignee_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TicketPage:
@@ -149,13 +149,13 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}")
-def get_ticket(ticket_id: int, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def get_ticket(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> TicketDetail:
     return detail(session, service.get_ticket(session, ticket_id, viewer=user))
 
 
 @router.post("/{ticket_id}/transition")
 def transition(
-    ticket_id: int, body: TransitionRequest, session: SessionDep, user: CurrentUser
+    ticket_id: RowId, body: TransitionRequest, session: SessionDep, user: CurrentUser
 ) -> TicketDetail:
     permissions.require_status_move(user, body.status)
     ticket = service.transition(
@@ -165,7 +165,7 @@ def transition(
 
 
 @router.post("/{ticket_id}/assign")
-def assign(ticket_id: int, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def assign(ticket_id: RowId, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "assign")
     ticket = service.assign(
         session,
@@ -180,7 +180,7 @@ def assign(ticket_id: int, body: AssignRequest, session: SessionDep, user: Curre
 
 
 @router.post("/{ticket_id}/comments", status_code=201)
-def comment(ticket_id: int, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
+def comment(ticket_id: RowId, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
     permissions.require_action(user, "comment")
     event = service.add_comment(
         session, ticket_id, text=body.text, public=body.public, actor=Actor.staff(user), viewer=user
@@ -190,7 +190,7 @@ def comment(ticket_id: int, body: CommentRequest, session: SessionDep, user: Cur
 
 
 @router.patch("/{ticket_id}")
-def update(ticket_id: int, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def update(ticket_id: RowId, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "edit")
     names = {"category": "category_code", "ward": "ward_code", "address": "address_text"}
     changes: dict[str, Any] = {names.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
@@ -199,7 +199,7 @@ def update(ticket_id: int, body: TicketUpdate, session: SessionDep, user: Curren
 
 
 @router.post("/{ticket_id}/merge")
-def merge(ticket_id: int, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+def merge(ticket_id: RowId, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "merge")
     ticket = service.merge(session, ticket_id, into_id=body.into, actor=Actor.staff(user), viewer=user)
     return detail(session, ticket)
@@ -207,7 +207,7 @@ def merge(ticket_id: int, body: MergeRequest, session: SessionDep, user: Current
 
 @router.post("/{ticket_id}/attachments", status_code=201)
 async def attach(
-    ticket_id: int,
+    ticket_id: RowId,
     session: SessionDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File()],
@@ -249,7 +249,7 @@ attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
     response_class=Response,
     responses={200: {"description": "the file, as a download", "content": {"application/octet-stream": {}}}},
 )
-def download(attachment_id: int, session: SessionDep, user: CurrentUser, store: StoreDep) -> Response:
+def download(attachment_id: RowId, session: SessionDep, user: CurrentUser, store: StoreDep) -> Response:
     attachment = _visible_attachment(session, attachment_id, user)
     return private_file(attachment, store)
 

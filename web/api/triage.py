@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden, NotFound
+from civicdesk.text import CleanInput, RowId
 from routing import rules, triage
 from routing.models import RoutingRule, TriageCorrection
 from tickets.staff import Role, User
@@ -26,7 +27,7 @@ def _require(user: User, roles: tuple[Role, ...]) -> None:
         raise Forbidden(f"only {', '.join(r.value for r in roles)} may do this")
 
 
-class Draft(BaseModel):
+class Draft(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=5000)
@@ -65,7 +66,7 @@ def corrections(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
     return [row.model_dump(mode="json") for row in rows]
 
 
-class RuleIn(BaseModel):
+class RuleIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     position: int = Field(ge=0, le=100000)
@@ -103,7 +104,7 @@ def create_rule(body: RuleIn, session: SessionDep, user: CurrentUser) -> dict[st
 
 
 @rules_router.put("/{rule_id}")
-def update_rule(rule_id: int, body: RuleIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def update_rule(rule_id: RowId, body: RuleIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     _require(user, (Role.ADMIN,))
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
@@ -112,7 +113,7 @@ def update_rule(rule_id: int, body: RuleIn, session: SessionDep, user: CurrentUs
 
 
 @rules_router.delete("/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, session: SessionDep, user: CurrentUser) -> None:
+def delete_rule(rule_id: RowId, session: SessionDep, user: CurrentUser) -> None:
     _require(user, (Role.ADMIN,))
     rule = session.get(RoutingRule, rule_id)
     if rule is None:

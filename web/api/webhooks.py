@@ -45,6 +45,11 @@ def facebook_challenge(
     return challenge
 
 
+# what a signed body of an unexpected shape makes the parsers raise ("entry": 5, a string where an
+# object belongs, a timestamp of 1e30)
+UNREADABLE_SHAPE = (TypeError, AttributeError, KeyError, ValueError, OverflowError, OSError)
+
+
 def _store(session: Any, events: list[Any]) -> dict[str, int]:
     stored = service.accept(session, events)
     for event_id in stored:
@@ -52,20 +57,16 @@ def _store(session: Any, events: list[Any]) -> dict[str, int]:
     return {"received": len(events), "stored": len(stored)}
 
 
-# What an authentic body of an unexpected shape makes our parsers raise (a number where a list belongs,
-# a string where an object belongs, a timestamp past year 9999).
-SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, OverflowError, OSError)
-
-
-def _parse_or_park(
-    session: Any, channel: str, raw: bytes, body: dict[str, Any], parse: Callable[[], list[Any]]
-) -> dict[str, int]:
+def _parse_or_park(session: Any, channel: str, raw: bytes, parse: Callable[[], list[Any]]) -> dict[str, int]:
+    """Events of an authentic delivery; one we cannot read is kept as a dead letter and acknowledged,
+    because the provider would otherwise repeat it for days."""
     try:
         events = parse()
-    except SHAPE_ERRORS as exc:
-        reason = f"the delivery does not have the shape {channel} documents: {type(exc).__name__}: {exc}"
-        log.warning("%s webhook parked as a dead letter: %s", channel, reason)
-        return {"received": 1, "stored": service.accept_unreadable(session, channel, raw, body, reason)}
+    except UNREADABLE_SHAPE as exc:
+        reason = f"unreadable {channel} delivery: {type(exc).__name__}: {exc}"
+        log.warning(reason)
+        parked = service.park_unreadable(session, channel=channel, raw_body=raw, reason=reason)
+        return {"received": 0, "stored": 0, "dead_letters": int(parked is not None)}
     return _store(session, events)
 
 
@@ -79,9 +80,8 @@ def facebook_delivery(raw: RawBody, request: Request, session: SessionDep) -> di
     )
     return _parse_or_park(
         session,
-        facebook.CHANNEL,
+        "facebook",
         raw,
-        body,
         lambda: facebook.parse(body, page_id=settings.facebook_page_id, app_id=settings.facebook_app_id),
     )
 
@@ -97,4 +97,4 @@ def zalo_delivery(raw: RawBody, request: Request, session: SessionDep) -> dict[s
     body = zalo.verify(
         raw, header, oa_secret_key=settings.zalo_oa_secret_key, expected_app_id=settings.zalo_app_id
     )
-    return _parse_or_park(session, zalo.CHANNEL, raw, body, lambda: zalo.parse(body))
+    return _parse_or_park(session, "zalo", raw, lambda: zalo.parse(body))

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from channels import web as web_channel
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import CleanStr, RowId
 from sla import service as sla_service
 from tickets import public, service
 from tickets.citizens import identities_of
@@ -60,14 +61,14 @@ def report_form(request: Request) -> HTMLResponse:
 async def submit_report(
     request: Request,
     session: SessionDep,
-    text: Annotated[str, Form(max_length=5000)] = "",
-    address: Annotated[str, Form(max_length=500)] = "",
-    latitude: Annotated[str, Form(max_length=20)] = "",
-    longitude: Annotated[str, Form(max_length=20)] = "",
-    phone: Annotated[str, Form(max_length=30)] = "",
-    email: Annotated[str, Form(max_length=200)] = "",
-    website: Annotated[str, Form(max_length=200)] = "",  # the honeypot: people never see it
-    submission_id: Annotated[str, Form(pattern=r"^[0-9a-f]{32}$")] = "",
+    text: Annotated[CleanStr, Form(max_length=5000)] = "",
+    address: Annotated[CleanStr, Form(max_length=500)] = "",
+    latitude: Annotated[CleanStr, Form(max_length=20)] = "",
+    longitude: Annotated[CleanStr, Form(max_length=20)] = "",
+    phone: Annotated[CleanStr, Form(max_length=30)] = "",
+    email: Annotated[CleanStr, Form(max_length=200)] = "",
+    website: Annotated[CleanStr, Form(max_length=200)] = "",  # the honeypot: people never see it
+    submission_id: Annotated[CleanStr, Form(pattern=r"^[0-9a-f]{32}$")] = "",
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     form = {
@@ -157,7 +158,7 @@ def status_page(request: Request, token: str, session: SessionDep) -> HTMLRespon
 
 @router.get("/t/{token}/photos/{attachment_id}", response_class=StreamingResponse)
 def status_photo(
-    request: Request, token: str, attachment_id: int, session: SessionDep, store: StoreDep
+    request: Request, token: str, attachment_id: RowId, session: SessionDep, store: StoreDep
 ) -> StreamingResponse:
     ticket = ticket_or_404(session, request, token)
     attachment = public.public_photo(session, ticket, attachment_id)
@@ -176,7 +177,7 @@ def rate(
     token: str,
     session: SessionDep,
     rating: Annotated[int, Form(ge=1, le=5)],
-    comment: Annotated[str, Form(max_length=1000)] = "",
+    comment: Annotated[CleanStr, Form(max_length=1000)] = "",
 ) -> RedirectResponse:
     ticket = ticket_or_404(session, request, token)
     if ticket.rating is not None:
@@ -190,7 +191,7 @@ def reopen(
     request: Request,
     token: str,
     session: SessionDep,
-    reason: Annotated[str, Form(min_length=3, max_length=2000)],
+    reason: Annotated[CleanStr, Form(min_length=3, max_length=2000)],
 ) -> RedirectResponse:
     ticket = ticket_or_404(session, request, token)
     service.transition(session, ticket.id or 0, Status.REOPENED, actor=CITIZEN, reason=reason.strip())
@@ -206,8 +207,8 @@ def lookup_form(request: Request) -> HTMLResponse:
 def lookup(
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Form(max_length=32)],
-    phone_last4: Annotated[str, Form(pattern=r"^\d{4}$")],
+    code: Annotated[CleanStr, Form(max_length=32)],
+    phone_last4: Annotated[CleanStr, Form(pattern=r"^\d{4}$")],
 ) -> Response:
     count_attempt(session, request, LOOKUPS)
     ticket = session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()

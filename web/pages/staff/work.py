@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicdesk.errors import NotFound
+from civicdesk.text import RowId, SaneDateTime
 from sla import boards
 from sla import service as sla_service
 from tickets import permissions, service
@@ -49,8 +50,8 @@ def list_filters(
     department: str | None = None,
     channel: Channel | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: SaneDateTime | None = None,
+    created_to: SaneDateTime | None = None,
 ) -> TicketFilter:
     """The list's filters from the query string; an empty select means "all"."""
     return TicketFilter(
@@ -116,7 +117,7 @@ def _actions(user: User, current: Status) -> list[str]:
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(
-    ticket_id: int, request: Request, user: CurrentUser, credentials: CredentialsDep, session: SessionDep
+    ticket_id: RowId, request: Request, user: CurrentUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
     ticket = service.get_ticket(session, ticket_id, viewer=user)
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
