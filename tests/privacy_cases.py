@@ -113,7 +113,13 @@ STREETS = [
 ]
 
 
+# a number as people write it: digits with the separators they put between them (not across words, so the
+# digits of a date, a ticket code and a clock on one page are never joined into a false leak)
+WRITTEN_NUMBER = re.compile(r"[\d(+][\d .\-()/]*\d")
+
+
 def leaked(masked: str, secret: str) -> bool:
     if secret.isdigit():
-        return secret[-6:] in re.sub(r"\D", "", masked)
+        runs = (re.sub(r"\D", "", run) for run in WRITTEN_NUMBER.findall(masked))
+        return any(secret[-6:] in digits for digits in runs)
     return fold(secret) in fold(masked)

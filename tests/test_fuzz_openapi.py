@@ -63,7 +63,7 @@ def admin_headers(fuzzed_app: FastAPI) -> AdminHeaders:
         with unit_of_work(engine) as session:
             user = session.get(User, user_id)
             assert user is not None
-            user.role, user.active, user.locked_until = "admin", True, None
+            user.role, user.active = "admin", True
             user.department_code = user.ward_code = None
             session.add(user)
             session.flush()
