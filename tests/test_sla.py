@@ -202,6 +202,7 @@ def test_api_shows_deadline_compliance_and_lets_admins_edit(
     assert put.status_code == 200
     year = client.get("/api/v1/sla/calendar?year=2026", headers=agent).json()
     assert "2026-12-28" in year["days_off_on_weekdays"]
+    assert year["working_days_on_weekends"] == ["2026-08-22"]  # the package's make-up Saturday
     assert (
         client.put(
             "/api/v1/sla/calendar/exceptions", json={"day": "2026-12-28", "kind": "holiday"}, headers=admin
