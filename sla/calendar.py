@@ -1,6 +1,6 @@
-"""Working time in Vietnamese public administration: office hours on working days, public holidays from
-the `holidays` package (lunar Tết and Giỗ Tổ included), and the days off and make-up Saturdays that the
-government announces each year, which administrators add as exceptions."""
+"""Working time in Vietnamese public administration: office hours on working days, public holidays and the
+government's swapped days off with their make-up working Saturdays from the `holidays` package (lunar Tết
+and Giỗ Tổ included), and the days off and make-up days administrators add as exceptions, which win."""
 
 from __future__ import annotations
 
@@ -42,8 +42,20 @@ def parse_weekdays(text: str) -> frozenset[int]:
 
 
 @cache
-def _vietnamese_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("VN", years=year))
+def _vietnamese_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """The year's public holidays and make-up working weekend days, as the `holidays` package knows them."""
+    known = holidays.country_holidays("VN", years=year)
+    # weekend_workdays also holds swaps of neighbouring years; keep this year's, so each year answers alone
+    make_up_days = frozenset(day for day in known.weekend_workdays if day.year == year)
+    return frozenset(known), make_up_days
+
+
+def _is_public_holiday(day: date) -> bool:
+    return day in _vietnamese_calendar(day.year)[0]
+
+
+def _is_make_up_working_day(day: date) -> bool:
+    return day in _vietnamese_calendar(day.year)[1]
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,11 @@ class WorkingCalendar:
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
 
+    def __post_init__(self) -> None:
+        # checked here, not left to add(): the package's make-up Saturdays give such a calendar a few days
+        if not self.weekdays:
+            raise Invalid("the working calendar needs at least one working weekday")
+
     @property
     def minutes_per_day(self) -> int:
         return sum(_minutes(start, end) for start, end in self.office_hours)
@@ -60,9 +77,9 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_working_days:
             return True
-        if day in self.extra_days_off or day in _vietnamese_holidays(day.year):
+        if day in self.extra_days_off or _is_public_holiday(day):
             return False
-        return day.weekday() in self.weekdays
+        return day.weekday() in self.weekdays or _is_make_up_working_day(day)
 
     def _spans(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         if self.is_working_day(day):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 
@@ -49,3 +49,28 @@ def due(start: str, priority: str, category: str | None) -> None:
 
     moment = domain_call(compute)
     click.echo("out of SLA (legal process)" if moment is None else moment.astimezone(VN_TZ).isoformat())
+
+
+def _day(text: str | None) -> date:
+    if text is None:
+        return datetime.now(VN_TZ).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise Invalid(f"--from must be a date such as 2026-08-21, not {text!r}") from exc
+
+
+@sla_group.command("reschedule")
+@click.option(
+    "--from", "first_day", default=None, help="First day whose deadlines may move (default: today)."
+)
+def reschedule(first_day: str | None) -> None:
+    """Recompute running deadlines from --from under the calendar in force, e.g. after upgrading the
+    `holidays` package when the government has announced new swapped days off and make-up Saturdays."""
+    from civicdesk.cli import domain_call
+
+    def run() -> int:
+        with unit_of_work() as session:
+            return service.reschedule_from(session, _day(first_day))
+
+    click.echo(f"đã tính lại {domain_call(run)} hạn đang chạy")

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from civicdesk.db import unit_of_work
+from civicdesk import cli
+from civicdesk.db import engine_for, unit_of_work
+from civicdesk.settings import get_settings
 from sla import service as sla
 from sla.models import ClockKind, ClockState, Notification, SlaClock
 from tickets import service
@@ -202,6 +205,7 @@ def test_api_shows_deadline_compliance_and_lets_admins_edit(
     assert put.status_code == 200
     year = client.get("/api/v1/sla/calendar?year=2026", headers=agent).json()
     assert "2026-12-28" in year["days_off_on_weekdays"]
+    assert year["working_days_on_weekends"] == ["2026-08-22"]  # the package's make-up Saturday
     assert (
         client.put(
             "/api/v1/sla/calendar/exceptions", json={"day": "2026-12-28", "kind": "holiday"}, headers=admin
@@ -271,3 +275,30 @@ def test_an_announced_day_off_moves_the_deadlines_that_cross_it(engine: Engine) 
         assert resolution.due_at == moved
         sla.remove_exception(session, inside)
         assert resolution.due_at == old_due
+
+
+def test_the_reschedule_command_brings_stale_deadlines_to_the_calendar_in_force(
+    engine: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After upgrading `holidays` (new swaps announced), running deadlines computed before are moved."""
+    with unit_of_work(engine) as session:
+        ticket = new_ticket(session)
+        resolution = clocks(session, ticket.id or 0)[(ClockKind.RESOLUTION, 1)]
+        assert resolution.due_at is not None
+        right, resolution_id = resolution.due_at, resolution.id
+        resolution.due_at = right + timedelta(days=1)  # as an older calendar would have put it
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        bad = runner.invoke(cli.main, ["sla", "reschedule", "--from", "tomorrow"])
+        assert bad.exit_code == 2 and "2026-08-21" in bad.output
+        done = runner.invoke(cli.main, ["sla", "reschedule", "--from", right.date().isoformat()])
+        assert done.exit_code == 0, done.output
+    finally:
+        get_settings.cache_clear()
+        engine_for(postgres_url).dispose()
+        engine_for.cache_clear()
+    with unit_of_work(engine) as session:
+        stale = session.get(SlaClock, resolution_id)
+        assert stale is not None and stale.due_at == right

@@ -100,7 +100,9 @@ def test_configuration_is_checked() -> None:
     with pytest.raises(Invalid):
         parse_weekdays("monday,funday")
     with pytest.raises(Invalid):
-        WorkingCalendar(weekdays=frozenset()).add(local(2026, 1, 5), 60)
+        WorkingCalendar(weekdays=frozenset())
+    with pytest.raises(Invalid):
+        WorkingCalendar(office_hours=()).add(local(2026, 1, 5), 60)
 
 
 def test_working_time_properties_hold_under_random_swaps() -> None:
@@ -137,3 +139,54 @@ def test_a_make_up_saturday_during_tet_counts_and_a_tet_day_does_not() -> None:
     assert swapped.is_working_day(tet)
     # from Wednesday 3 February 16:00, two hours: one on the 3rd, then 07:00 + 1 h on Saturday the 6th
     assert swapped.add(local(2027, 2, 3, 16, 0), hours(2)) == local(2027, 2, 6, 8, 0)
+
+
+# --- the government's make-up working Saturdays, as the `holidays` package knows them -----------------
+
+# (make-up Saturday, the weekday it was swapped for): 30/4–1/5 in 2024 and 2025, National Day in 2026
+PACKAGE_SWAPS = [
+    (date(2024, 5, 4), date(2024, 4, 29)),
+    (date(2025, 4, 26), date(2025, 5, 2)),
+    (date(2026, 8, 22), date(2026, 8, 31)),
+]
+
+
+@pytest.mark.parametrize(("saturday", "day_off"), PACKAGE_SWAPS)
+def test_a_make_up_saturday_the_package_knows_is_a_working_day(saturday: date, day_off: date) -> None:
+    assert saturday.weekday() == 5
+    assert CAL.is_working_day(saturday)
+    assert not CAL.is_working_day(day_off)
+
+
+def test_the_package_make_up_saturdays_are_the_only_weekend_working_days_of_2024_to_2026() -> None:
+    weekend_working = [
+        d for d in CAL.working_days(date(2024, 1, 1), date(2026, 12, 31)) if d.weekday() not in CAL.weekdays
+    ]
+    assert weekend_working == [saturday for saturday, _ in PACKAGE_SWAPS]
+
+
+def test_two_working_days_from_friday_21_august_2026_end_on_monday() -> None:
+    # Friday 10:00 → Saturday 22 (a working day) → Monday 24 10:00, not Tuesday
+    assert CAL.add(local(2026, 8, 21, 10, 0), 2 * 480) == local(2026, 8, 24, 10, 0)
+    # the Saturday keeps weekday office hours, lunch break included
+    assert CAL.add(local(2026, 8, 21, 16, 0), hours(2)) == local(2026, 8, 22, 8, 0)
+    assert CAL.add(local(2026, 8, 22, 11, 0), hours(1)) == local(2026, 8, 22, 14, 0)
+    assert CAL.minutes_between(local(2026, 8, 21, 17, 0), local(2026, 8, 24, 7, 0)) == 480
+    # and the swapped Monday 31 August joins National Day (1–2 September): Friday 28 16:00 + 2 h is Thursday
+    assert CAL.add(local(2026, 8, 28, 16, 0), hours(2)) == local(2026, 9, 3, 8, 0)
+
+
+def test_an_administrators_make_up_saturday_counts_beside_the_packages() -> None:
+    saturday = date(2026, 8, 29)
+    cal = WorkingCalendar(extra_working_days=frozenset({saturday}))
+    assert cal.is_working_day(saturday) and not CAL.is_working_day(saturday)
+    assert cal.is_working_day(date(2026, 8, 22))
+    # Friday 28 16:00 + 2 h now lands on the administrator's Saturday
+    assert cal.add(local(2026, 8, 28, 16, 0), hours(2)) == local(2026, 8, 29, 8, 0)
+
+
+def test_an_administrators_day_off_on_a_package_make_up_saturday_wins() -> None:
+    saturday = date(2026, 8, 22)
+    cal = WorkingCalendar(extra_days_off=frozenset({saturday}))
+    assert not cal.is_working_day(saturday)
+    assert cal.add(local(2026, 8, 21, 10, 0), 2 * 480) == local(2026, 8, 25, 10, 0)

@@ -39,17 +39,20 @@ class ExceptionIn(CleanInput):
 
 @router.get("/calendar")
 def calendar(session: SessionDep, user: CurrentUser, year: int = Query(ge=2000, le=2100)) -> dict[str, Any]:
-    """The year's working days at a glance: holidays from the package, and the administrators' exceptions."""
+    """The year's working days at a glance: holidays and make-up days from the package, and the
+    administrators' exceptions."""
     working = service.calendar_for(session)
     exceptions = session.exec(select(CalendarException).order_by(col(CalendarException.day))).all()
     first, last = date(year, 1, 1), date(year, 12, 31)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return {
         "office_hours": [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in working.office_hours],
         "exceptions": [e.model_dump(mode="json") for e in exceptions if first <= e.day <= last],
         "days_off_on_weekdays": [
-            d.isoformat()
-            for d in (first + timedelta(days=n) for n in range((last - first).days + 1))
-            if d.weekday() in working.weekdays and not working.is_working_day(d)
+            d.isoformat() for d in days if d.weekday() in working.weekdays and not working.is_working_day(d)
+        ],
+        "working_days_on_weekends": [
+            d.isoformat() for d in days if d.weekday() not in working.weekdays and working.is_working_day(d)
         ],
         "working_days": sum(1 for _ in working.working_days(first, last)),
     }
