@@ -56,6 +56,7 @@ def test_an_empty_channel_means_every_channel(
     )
     assert page.status_code == 200
     assert all(code in page.text for _, code in tickets.values())
+    assert ">Hộp thư thoại</option>" in page.text and ">voicemail</option>" not in page.text
     only_zalo = client.get("/staff/tickets", params={"channel": "zalo"}).text
     assert tickets["pothole_again"][1] in only_zalo and tickets["pothole"][1] not in only_zalo
     export = client.get("/staff/tickets/export.csv", params={"channel": ""})

@@ -171,4 +171,14 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot pause (Alt+P): no hotline extension is linked to this account."
         " Ask an administrator to link one.",
     },
+    # channels, as the list's filter names them
+    "ch_phone": {"vi": "Điện thoại", "en": "Phone"},
+    "ch_voicemail": {"vi": "Hộp thư thoại", "en": "Voicemail"},
+    "ch_zalo": {"vi": "Zalo", "en": "Zalo"},
+    "ch_facebook": {"vi": "Facebook", "en": "Facebook"},
+    "ch_web": {"vi": "Cổng thông tin", "en": "Website"},
+    "ch_email": {"vi": "Thư điện tử", "en": "E-mail"},
+    "ch_api": {"vi": "Hệ thống khác (API)", "en": "Other system (API)"},
+    "ch_open311": {"vi": "Open311", "en": "Open311"},
+    "ch_internal": {"vi": "Nội bộ", "en": "Internal"},
 }
