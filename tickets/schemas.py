@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from civicdesk.text import CleanInput, RowId
 from tickets.models import Channel, Priority, Status
@@ -64,9 +64,18 @@ class CommentRequest(CleanInput):
 
 
 class MergeRequest(CleanInput):
+    """The ticket to merge into: by its code as people read it (PR-2026-000123), or by id for programs."""
+
     model_config = ConfigDict(extra="forbid")
 
-    into: RowId
+    into: RowId | None = None
+    into_code: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def one_target(self) -> MergeRequest:
+        if (self.into is None) == (self.into_code is None):
+            raise ValueError("give exactly one of into (id) or into_code (PR-…)")
+        return self
 
 
 class EventOut(BaseModel):

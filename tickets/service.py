@@ -242,6 +242,18 @@ def get_ticket(session: Session, ticket_id: int, *, viewer: User | None = None, 
     return ticket
 
 
+def ticket_id_by_code(session: Session, code: str, *, viewer: User | None = None) -> int:
+    """The id of the ticket a person names by its code, typed in any case and with stray spaces."""
+    wanted = code.strip().upper()
+    query = select(Ticket.id).where(Ticket.code == wanted)
+    if viewer is not None:
+        query = query.where(*visible_to(viewer))
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound(f"Không tìm thấy phản ánh mã {wanted or '(trống)'}. (No ticket with this code.)")
+    return found
+
+
 def get_ticket_by_token(session: Session, token: str) -> Ticket:
     ticket = session.exec(select(Ticket).where(Ticket.tracking_token == token)).first() if token else None
     if ticket is None:
@@ -540,11 +552,15 @@ def merge(
 ) -> Ticket:
     """Mark a ticket as a duplicate of another; both timelines say so."""
     if ticket_id == into_id:
-        raise Invalid("a ticket cannot be merged into itself")
+        raise Invalid("Không thể gộp phản ánh vào chính nó. (A ticket cannot be merged into itself.)")
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
     target = get_ticket(session, into_id, viewer=viewer)
     if target.status == Status.DUPLICATE:
-        raise Conflict(f"{target.code} is itself a duplicate; merge into {target.duplicate_of_id} instead")
+        original = session.get(Ticket, target.duplicate_of_id) if target.duplicate_of_id else None
+        raise Conflict(
+            f"{target.code} đã được gộp vào {original.code if original else 'phản ánh khác'};"
+            " hãy gộp vào phản ánh đó. (That ticket is itself a duplicate.)"
+        )
     _require_move(ticket, Status.DUPLICATE)
     ticket.duplicate_of_id = target.id
     record_event(session, ticket, EventKind.MERGED, actor=actor, public=True, into=target.code)

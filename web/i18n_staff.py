@@ -142,4 +142,43 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
     "p_high": {"vi": "Cao", "en": "High"},
     "p_normal": {"vi": "Bình thường", "en": "Normal"},
     "p_low": {"vi": "Thấp", "en": "Low"},
+    # error pages and form problems on the staff side
+    "go_back": {"vi": "Quay lại danh sách", "en": "Back to the list"},
+    "staff_home": {"vi": "Trang làm việc", "en": "Staff home"},
+    "field_unknown": {"vi": "một ô nhập", "en": "an entry"},
+    "field_channel": {"vi": "kênh", "en": "channel"},
+    "field_status": {"vi": "trạng thái", "en": "status"},
+    "field_category": {"vi": "lĩnh vực", "en": "category"},
+    "field_ward": {"vi": "phường/xã", "en": "ward"},
+    "field_department": {"vi": "đơn vị xử lý", "en": "department"},
+    "field_q": {"vi": "ô tìm kiếm", "en": "search box"},
+    "field_created_from": {"vi": "từ ngày", "en": "from date"},
+    "field_created_to": {"vi": "đến ngày", "en": "to date"},
+    "field_cursor": {"vi": "trang tiếp theo", "en": "next page"},
+    "field_ticket_id": {"vi": "mã phiếu", "en": "ticket number"},
+    "bad_channel": {
+        "vi": 'Kênh tiếp nhận không hợp lệ. Vui lòng chọn một kênh trong danh sách hoặc "Tất cả".',
+        "en": 'Unknown channel. Pick one from the list or "All".',
+    },
+    "merge_code": {"vi": "mã phản ánh, ví dụ PR-2026-000123", "en": "report code, e.g. PR-2026-000123"},
+    "no_extension": {
+        "vi": "Chưa gắn máy lẻ tổng đài cho tài khoản này.",
+        "en": "No hotline extension linked to this account.",
+    },
+    "pause_needs_extension": {
+        "vi": "Không thể tạm nghỉ (Alt+P): tài khoản chưa gắn máy lẻ tổng đài."
+        " Hãy nhờ quản trị viên gắn máy lẻ.",
+        "en": "Cannot pause (Alt+P): no hotline extension is linked to this account."
+        " Ask an administrator to link one.",
+    },
+    # channels, as the list's filter names them
+    "ch_phone": {"vi": "Điện thoại", "en": "Phone"},
+    "ch_voicemail": {"vi": "Hộp thư thoại", "en": "Voicemail"},
+    "ch_zalo": {"vi": "Zalo", "en": "Zalo"},
+    "ch_facebook": {"vi": "Facebook", "en": "Facebook"},
+    "ch_web": {"vi": "Cổng thông tin", "en": "Website"},
+    "ch_email": {"vi": "Thư điện tử", "en": "E-mail"},
+    "ch_api": {"vi": "Hệ thống khác (API)", "en": "Other system (API)"},
+    "ch_open311": {"vi": "Open311", "en": "Open311"},
+    "ch_internal": {"vi": "Nội bộ", "en": "Internal"},
 }

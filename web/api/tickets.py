@@ -201,7 +201,11 @@ def update(ticket_id: RowId, body: TicketUpdate, session: SessionDep, user: Curr
 @router.post("/{ticket_id}/merge")
 def merge(ticket_id: RowId, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "merge")
-    ticket = service.merge(session, ticket_id, into_id=body.into, actor=Actor.staff(user), viewer=user)
+    into_id = body.into
+    if into_id is None:
+        assert body.into_code is not None  # the schema asks for exactly one of the two
+        into_id = service.ticket_id_by_code(session, body.into_code, viewer=user)
+    ticket = service.merge(session, ticket_id, into_id=into_id, actor=Actor.staff(user), viewer=user)
     return detail(session, ticket)
 
 

@@ -154,7 +154,8 @@
   // ---- supervisor wallboard -------------------------------------------------------------------------
   const wallboard = $("#wallboard");
   function format(el, value) {
-    if (el.dataset.format === "percent") return value === null || value === undefined ? "—" : Math.round(value * 100) + "%";
+    // a rate over no calls comes as null: a dash, never "NaN%"
+    if (el.dataset.format === "percent") return typeof value === "number" && Number.isFinite(value) ? Math.round(value * 100) + "%" : "—";
     if (el.dataset.format === "duration") return span(value || 0);
     return value;
   }
@@ -171,7 +172,8 @@
     } catch (error) { /* the live indicator already says we are offline */ }
   }
   if (wallboard) {
-    $$("[data-kpi]", wallboard).forEach((el) => { el.textContent = format(el, el.dataset.format ? parseFloat(el.textContent) : el.textContent); });
+    // percentages arrive already written by the server; durations come as seconds
+    $$('[data-kpi][data-format="duration"]', wallboard).forEach((el) => { el.textContent = format(el, parseFloat(el.textContent)); });
     document.addEventListener("live:queue_changed", refreshQueue);
     setInterval(refreshQueue, 5000);
   }
@@ -236,6 +238,14 @@
         toast(paused ? (vi ? "Đã gửi yêu cầu tạm nghỉ" : "Pause requested") : (vi ? "Đã sẵn sàng" : "Ready"), true);
       } catch (error) { toast(error.message, false); }
     });
+  }
+
+  // Alt+P without a linked extension: say why nothing can pause, instead of doing nothing
+  function noExtension() {
+    const note = $("#no-extension");
+    if (!note) return;
+    toast(note.dataset.altP, false);
+    note.focus();
   }
 
   let suggestion = null;
@@ -305,7 +315,7 @@
     const key = event.key.toLowerCase();
     const actions = {
       n: () => { if (ticketForm) { if (currentCall) fillFromCall(); ticketForm.elements.description.focus(); } },
-      p: () => pause && pause.click(),
+      p: () => (pause ? pause.click() : noExtension()),
       s: () => ticketForm && ticketForm.requestSubmit(),
       i: () => $("#inbox") && $("#inbox").focus(),
       t: () => $("#triage") && $("#triage").focus(),

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicdesk.errors import NotFound
+from civicdesk.errors import Invalid, NotFound
 from civicdesk.text import RowId, SaneDateTime
 from sla import boards
 from sla import service as sla_service
@@ -21,7 +21,7 @@ from tickets.models import Channel, Citizen, Status
 from tickets.service import TicketFilter
 from tickets.staff import Role, User
 from web.deps import CredentialsDep, CurrentUser, SessionDep
-from web.i18n import language_of
+from web.i18n import language_of, translator
 from web.pages.staff.common import TasksUser, render_staff
 from web.pages.staff.reference import reference_lists
 
@@ -44,11 +44,12 @@ def tasks(
 
 
 def list_filters(
+    request: Request,
     status: Annotated[list[str] | None, Query()] = None,
     category: str | None = None,
     ward: str | None = None,
     department: str | None = None,
-    channel: Channel | None = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: SaneDateTime | None = None,
     created_to: SaneDateTime | None = None,
@@ -59,11 +60,21 @@ def list_filters(
         category=category or None,
         ward=ward or None,
         department=department or None,
-        channel=channel,
+        channel=_channel(request, channel),
         text=q or None,
         created_from=created_from,
         created_to=created_to,
     )
+
+
+def _channel(request: Request, value: str | None) -> Channel | None:
+    """An empty choice ("Tất cả") means any channel; an unknown one is refused in the viewer's language."""
+    if not value:
+        return None
+    try:
+        return Channel(value)
+    except ValueError:
+        raise Invalid(translator(language_of(request))("bad_channel")) from None
 
 
 Filters = Annotated[TicketFilter, Depends(list_filters)]
