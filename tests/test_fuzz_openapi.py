@@ -95,6 +95,25 @@ def _fuzz_config() -> SchemathesisConfig:
 schema = schemathesis.openapi.from_dict(_openapi_document(), config=_fuzz_config())
 
 
+def _documented_server_errors() -> set[tuple[str, str, int]]:
+    """5xx answers an operation promises in its contract (readiness answers 503 while a part it relies on
+    is down): those are the answer, not a crash."""
+    return {
+        (method.upper(), path, int(status))
+        for path, item in _openapi_document()["paths"].items()
+        for method, operation in item.items()
+        for status in operation.get("responses", {})
+        if status.isdigit() and int(status) >= 500
+    }
+
+
+DOCUMENTED_5XX = _documented_server_errors()
+
+
+def _crashed(method: str, path: str, status: int) -> bool:
+    return status >= 500 and (method.upper(), path, status) not in DOCUMENTED_5XX
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -107,6 +126,8 @@ def test_no_operation_answers_5xx(case: Any, fuzzed_app: FastAPI, admin_headers:
     """Each generated request is sent twice: anonymously, and as an admin (who reaches the handlers)."""
     for headers in ({}, admin_headers()):
         response = case.call(headers=headers, app=fuzzed_app)
+        if (case.method.upper(), case.path, response.status_code) in DOCUMENTED_5XX:
+            continue
         case.validate_response(response, checks=[not_a_server_error])
 
 
@@ -156,4 +177,5 @@ def test_the_reviews_inputs_get_4xx_on_every_operation(
     with TestClient(fuzzed_app, raise_server_exceptions=False) as http:
         for headers in ({}, admin_headers()):
             response = http.request(method, url, params=query, headers=headers, json={})
-            assert response.status_code < 500, f"{method} {url} {query}: {response.text[:300]}"
+            crashed = _crashed(method, path, response.status_code)
+            assert not crashed, f"{method} {url} {query}: {response.text[:300]}"
