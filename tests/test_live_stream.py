@@ -201,6 +201,9 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
     env = {
         **os.environ,
         "CIVICDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        # the session's broker: with none set the app would start an embedded Valkey nobody stops
+        "CIVICDESK_BROKER_URL": os.environ["CIVICDESK_TEST_REDIS_URL"],
+        "CIVICDESK_RESULT_BACKEND": os.environ["CIVICDESK_TEST_REDIS_URL"],
         "CIVICDESK_VAR_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1"]
