@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         None, description="Secure flag on the staff cookie; by default set whenever the request is HTTPS"
     )
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Open311: which web origins may read the API from a browser ("*" for any) and which may also POST
+    # (with their api_key); a request's media_url is fetched within this time and size
+    open311_cors_origins: list[str] = ["*"]
+    open311_cors_post_origins: list[str] = []
+    open311_media_timeout_seconds: float = 10.0
+    # fetching a media_url from a private or loopback address is refused unless this is set (SSRF)
+    open311_media_allow_private: bool = False
     # request bodies are refused with 413 beyond these, before they are read (web/intake.py); upload
     # routes allow attachment_max_bytes per file they take
     api_body_max_bytes: int = Field(1024 * 1024, ge=16 * 1024, description="JSON and form bodies")

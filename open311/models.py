@@ -21,3 +21,15 @@ class ApiClient(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Open311Request(SQLModel, table=True):
+    """What an Open311 client sent that the ticket core has no place for: its own address id (handed
+    back on every read) and the media address it gave (the photo itself is stored as an attachment)."""
+
+    __tablename__ = "open311_request"
+
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    client_id: int = Field(foreign_key="open311_client.id", index=True)
+    address_id: str | None = Field(default=None, sa_type=String(200))
+    media_url: str | None = Field(default=None, sa_type=String(2000))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -19,13 +20,16 @@ from civicdesk import ratelimit
 from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
-from open311.models import ApiClient
+from open311 import media
+from open311.models import ApiClient, Open311Request
 from sla import service as sla
 from tickets import public
 from tickets import service as tickets
+from tickets.attachments import store_attachment
 from tickets.citizens import Contact
-from tickets.models import Channel, EventKind, Status, Ticket, TicketEvent
+from tickets.models import Attachment, Channel, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
+from web.geo import OLD_UNIT_CENTRES, centre_of
 
 ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
 CLOSED = {Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE}
@@ -98,8 +102,25 @@ def client_for_key(session: Session, api_key: str | None) -> ApiClient:
 # --- services -----------------------------------------------------------------------------------------
 
 
+def _offered() -> list[Any]:
+    """Categories a client may file and read back: active, public, and not a complaint or denunciation
+    (those follow their own legal process and are never listed, so a client could not see them again)."""
+    return [
+        col(Category.active).is_(True),
+        col(Category.public).is_(True),
+        col(Category.out_of_sla).is_(False),
+    ]
+
+
+def _offered_category(session: Session, service_code: str) -> Category:
+    category = session.exec(select(Category).where(Category.code == service_code, *_offered())).first()
+    if category is None:
+        raise NotFoundOpen311(f"service_code {service_code} is not a service here; see services.json")
+    return category
+
+
 def services(session: Session) -> list[dict[str, Any]]:
-    rows = session.exec(select(Category).where(col(Category.active).is_(True)).order_by(Category.code)).all()
+    rows = session.exec(select(Category).where(*_offered()).order_by(Category.code)).all()
     definitions = attribute_definitions()
     return [
         {
@@ -116,8 +137,7 @@ def services(session: Session) -> list[dict[str, Any]]:
 
 
 def definition(session: Session, service_code: str) -> dict[str, Any]:
-    if session.get(Category, service_code) is None:
-        raise NotFoundOpen311(f"service_code {service_code} not found")
+    _offered_category(session, service_code)
     attributes = attribute_definitions().get(service_code)
     if attributes is None:
         raise NotFoundOpen311(f"service_code {service_code} has no service definition (metadata is false)")
@@ -189,8 +209,7 @@ def _check_attributes(service_code: str, given: dict[str, list[str]]) -> list[st
 def create_request(session: Session, client: ApiClient, new: NewRequest) -> Ticket:
     if not new.service_code:
         raise Invalid("service_code is required")
-    if session.get(Category, new.service_code) is None:
-        raise Invalid(f"service_code {new.service_code} is not a service here; see services.json")
+    _offered_category(session, new.service_code)
     lat = _float(new.lat, "lat", -90, 90)
     long = _float(new.long, "long", -180, 180)
     if (lat is None) != (long is None):
@@ -200,10 +219,10 @@ def create_request(session: Session, client: ApiClient, new: NewRequest) -> Tick
     if new.description and len(new.description) > MAX_DESCRIPTION:
         raise Invalid(f"description is longer than {MAX_DESCRIPTION} characters")
     extra = _check_attributes(new.service_code, new.attributes)
-    media = f"[ảnh] {new.media_url}" if new.media_url else ""
-    text = "\n".join(filter(None, [new.description or "", *extra, media]))
+    photo = media.fetch_photo(new.media_url) if new.media_url else None
+    text = "\n".join(filter(None, [new.description or "", *extra]))
     name = " ".join(filter(None, [new.first_name, new.last_name])) or None
-    return tickets.create_ticket(
+    ticket = tickets.create_ticket(
         session,
         tickets.NewTicket(
             description=clean_text(text) or f"({new.service_code})",
@@ -217,6 +236,17 @@ def create_request(session: Session, client: ApiClient, new: NewRequest) -> Tick
         ),
         actor=tickets.CITIZEN,
     )
+    if photo is not None:
+        store_attachment(session, data=photo.data, ticket_id=ticket.id, purpose="evidence")
+    session.add(
+        Open311Request(
+            ticket_id=ticket.id or 0,
+            client_id=client.id or 0,
+            address_id=clean_text(new.address_id)[:200] if new.address_id else None,
+            media_url=new.media_url[:2000] if new.media_url else None,
+        )
+    )
+    return ticket
 
 
 # --- reading requests -----------------------------------------------------------------------------------
@@ -226,12 +256,74 @@ def _iso(moment: datetime | None) -> str | None:
     return as_utc(moment).isoformat(timespec="seconds") if moment else None
 
 
-def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReadContext:
+    """What every read needs besides the tickets: where our API is served (for media addresses)."""
+
+    base_url: str
+
+
+def _extras(session: Session, tickets_: list[Ticket]) -> dict[int, Open311Request]:
+    ids = [t.id for t in tickets_ if t.id is not None]
+    if not ids:
+        return {}
+    rows = session.exec(select(Open311Request).where(col(Open311Request.ticket_id).in_(ids))).all()
+    return {row.ticket_id: row for row in rows}
+
+
+def _first_photos(session: Session, tickets_: list[Ticket]) -> dict[int, int]:
+    """The first public photo of each ticket (the spec has room for one media_url)."""
+    ids = [t.id for t in tickets_ if t.id is not None]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Attachment.ticket_id, Attachment.id)
+        .where(
+            col(Attachment.ticket_id).in_(ids),
+            col(Attachment.public).is_(True),
+            col(Attachment.purpose).in_(public.PUBLIC_PHOTO_PURPOSES),
+            col(Attachment.mime_type).in_(public.IMAGE_TYPES),
+        )
+        .order_by(col(Attachment.id))
+    ).all()
+    first: dict[int, int] = {}
+    for ticket_id, attachment_id in rows:
+        if ticket_id is not None and attachment_id is not None:
+            first.setdefault(ticket_id, attachment_id)
+    return first
+
+
+def media_address(context: ReadContext, code: str, attachment_id: int) -> str:
+    return f"{context.base_url}/open311/v2/media/{code}/{attachment_id}"
+
+
+def _approximate_point(session: Session, ticket: Ticket) -> tuple[float, float] | None:
+    """A request filed with an address only is placed at its ward's centre (FixMyStreet's importer
+    skips a request without coordinates); the answer says the point is approximate."""
+    if ticket.ward_code is None:
+        return None
+    units = [
+        code for code in public.ward_and_predecessors(session, ticket.ward_code) if code in OLD_UNIT_CENTRES
+    ]
+    return centre_of(units) if units else None
+
+
+def as_request(
+    session: Session,
+    ticket: Ticket,
+    context: ReadContext,
+    extra: Open311Request | None = None,
+    photo_id: int | None = None,
+) -> dict[str, Any]:
     """One request as the public view shows it: masked text, and only notes written for the public."""
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     department = session.get(Department, ticket.department_code) if ticket.department_code else None
     names = public.known_names(session, ticket)
     notes = [e.note for e in public.public_events(session, ticket) if e.note and e.kind != EventKind.REOPENED]
+    lat, long = ticket.latitude, ticket.longitude
+    approximate = lat is None and (point := _approximate_point(session, ticket)) is not None
+    if approximate and point is not None:
+        lat, long = point
     return {
         "service_request_id": ticket.code,
         "status": "closed" if ticket.status in CLOSED else "open",
@@ -245,21 +337,39 @@ def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
         "updated_datetime": _iso(ticket.updated_at),
         "expected_datetime": _iso(sla.deadline_of(session, ticket)),
         "address": public.mask(ticket.address_text, names),
-        "address_id": None,
+        "address_id": extra.address_id if extra else None,
         "zipcode": None,
-        "lat": ticket.latitude,
-        "long": ticket.longitude,
-        "media_url": None,
+        "lat": lat,
+        "long": long,
+        "location_approximate": approximate,
+        "media_url": media_address(context, ticket.code, photo_id) if photo_id else None,
         "detailed_status": ticket.status,  # FixMyStreet-style richer state, beside the spec's open/closed
     }
 
 
-def get_request(session: Session, service_request_id: str) -> dict[str, Any]:
-    query = select(Ticket).where(Ticket.code == service_request_id, *public.publicly_listed())
-    ticket = session.exec(query).first()
+def _as_requests(session: Session, rows: list[Ticket], context: ReadContext) -> list[dict[str, Any]]:
+    extras, photos = _extras(session, rows), _first_photos(session, rows)
+    return [as_request(session, t, context, extras.get(t.id or 0), photos.get(t.id or 0)) for t in rows]
+
+
+def _listed(session: Session, code: str) -> Ticket:
+    ticket = session.exec(select(Ticket).where(Ticket.code == code, *public.publicly_listed())).first()
     if ticket is None:
-        raise NotFoundOpen311(f"service_request_id {service_request_id} not found")
-    return as_request(session, ticket)
+        raise NotFoundOpen311(f"service_request_id {code} not found")
+    return ticket
+
+
+def get_request(session: Session, service_request_id: str, context: ReadContext) -> dict[str, Any]:
+    return _as_requests(session, [_listed(session, service_request_id)], context)[0]
+
+
+def photo_of_request(session: Session, service_request_id: str, attachment_id: int) -> Attachment:
+    """A photo of a listed request, as its media_url names it."""
+    ticket = _listed(session, service_request_id)
+    attachment = public.public_photo(session, ticket, attachment_id)
+    if attachment is None or attachment.purpose not in public.PUBLIC_PHOTO_PURPOSES:
+        raise NotFoundOpen311(f"request {service_request_id} has no photo {attachment_id}")
+    return attachment
 
 
 def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
@@ -280,6 +390,7 @@ def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
 
 def list_requests(
     session: Session,
+    context: ReadContext,
     *,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -305,11 +416,38 @@ def list_requests(
             elif wanted == {"closed"}:
                 query = query.where(col(Ticket.status).in_(CLOSED))
     rows = session.exec(query.order_by(col(Ticket.created_at).desc()).limit(MAX_REQUESTS)).all()
-    return [as_request(session, ticket) for ticket in rows]
+    return _as_requests(session, list(rows), context)
 
 
-def updates(session: Session, start_date: str | None, end_date: str | None) -> list[dict[str, Any]]:
-    """FixMyStreet's servicerequestupdates: the public events of listable requests in a window."""
+STATUS_BEARING = (EventKind.STATUS_CHANGED, EventKind.REOPENED)
+
+
+def _status_history(session: Session, ticket_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """For each ticket, its status changes as (event id, new status), oldest first."""
+    rows = session.exec(
+        select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.data)
+        .where(col(TicketEvent.ticket_id).in_(ticket_ids), col(TicketEvent.kind).in_(STATUS_BEARING))
+        .order_by(col(TicketEvent.id))
+    ).all()
+    history: dict[int, list[tuple[int, str]]] = {}
+    for ticket_id, event_id, data in rows:
+        if event_id is not None and data.get("new"):
+            history.setdefault(ticket_id, []).append((event_id, str(data["new"])))
+    return history
+
+
+def _status_at(history: list[tuple[int, str]], event_id: int) -> str:
+    """The status a ticket had just after `event_id` (event ids grow with time)."""
+    ids = [changed_id for changed_id, _ in history]
+    index = bisect_right(ids, event_id)
+    return history[index - 1][1] if index else Status.NEW
+
+
+def updates(
+    session: Session, start_date: str | None, end_date: str | None, *, page: int = 1
+) -> list[dict[str, Any]]:
+    """FixMyStreet's servicerequestupdates: the public events of listable requests in a window, newest
+    first, MAX_REQUESTS a page, each with the status the request had at that moment."""
     since, until = _dates(start_date, end_date)
     rows = session.exec(
         select(TicketEvent, Ticket)
@@ -320,21 +458,24 @@ def updates(session: Session, start_date: str | None, end_date: str | None) -> l
             col(TicketEvent.created_at) <= until,
             *public.publicly_listed(),
         )
-        .order_by(col(TicketEvent.id))
+        .order_by(col(TicketEvent.created_at).desc(), col(TicketEvent.id).desc())
+        .offset((page - 1) * MAX_REQUESTS)
         .limit(MAX_REQUESTS)
     ).all()
+    history = _status_history(session, {event.ticket_id for event, _ in rows})
     names: dict[int, list[str]] = {}
     found = []
     for event, ticket in rows:
         if event.ticket_id not in names:
             names[event.ticket_id] = public.known_names(session, ticket)
         shown = public.public_event(event, names[event.ticket_id])
+        then = _status_at(history.get(event.ticket_id, []), event.id or 0)
         found.append(
             {
                 "update_id": str(event.id),
                 "service_request_id": ticket.code,
-                "status": "closed" if (shown.status or ticket.status) in CLOSED else "open",
-                "external_status_code": shown.status or shown.kind,
+                "status": "closed" if then in CLOSED else "open",
+                "external_status_code": then,
                 "description": shown.note or "",
                 "updated_datetime": _iso(shown.at),
                 "media_url": None,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - we only write XML
 
+from civicdesk.text import clean_text
+
 ITEM_NAMES = {
     "services": "service",
     "service_requests": "request",
@@ -29,7 +31,9 @@ def _fill(parent: Element, value: Any) -> None:
     elif isinstance(value, bool):
         parent.text = "true" if value else "false"
     elif value is not None:
-        parent.text = str(value)
+        # XML 1.0 cannot carry control characters at all, escaped or not: one stored before intake
+        # cleaned them must not make a whole page of requests unreadable
+        parent.text = clean_text(str(value))
 
 
 def render(root: str, value: Any) -> bytes:

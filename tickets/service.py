@@ -7,7 +7,7 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.settings import get_settings
+from civicdesk.text import clean_text
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from tickets import lifecycle, permissions, search
 from tickets.citizens import Contact, resolve_citizen
@@ -104,7 +105,7 @@ def record_event(
         actor_type=actor.type,
         actor_user_id=actor.user_id,
         public=public,
-        note=note,
+        note=clean_text(note) if note else note,  # whoever calls: no control character is ever stored
         data=data,
         created_at=at or utcnow(),
     )
@@ -115,6 +116,18 @@ def record_event(
 
 
 # --- creation -------------------------------------------------------------------------------------
+
+
+def _cleaned(draft: NewTicket) -> NewTicket:
+    """Every channel's text loses control characters here too, however its intake read it: they break
+    XML feeds, CSV exports and SMS gateways long after the report came in."""
+    return replace(
+        draft,
+        description=clean_text(draft.description),
+        title=clean_text(draft.title) if draft.title else draft.title,
+        address=clean_text(draft.address) if draft.address else draft.address,
+        opening_text=clean_text(draft.opening_text) if draft.opening_text else draft.opening_text,
+    )
 
 
 @dataclass
@@ -168,6 +181,7 @@ def _validate_new(draft: NewTicket) -> None:
 
 
 def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN) -> Ticket:
+    draft = _cleaned(draft)
     _validate_new(draft)
     category: Category | None = _check_reference(session, Category, draft.category, "category")
     _check_reference(session, Ward, draft.ward, "ward")

@@ -48,6 +48,7 @@ from web.api import (
     triage,
     webhooks,
 )
+from web.cors import Open311Cors
 from web.headers import SecurityHeaders, secure
 from web.pages import errors as page_errors
 from web.pages import ioc as ioc_pages
@@ -135,6 +136,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     # innermost: raised inside an outer middleware's task group the 413 would reach the app's
     # handlers as an ExceptionGroup (a 500)
     app.add_middleware(intake.BodyLimitMiddleware)
+    app.add_middleware(Open311Cors)  # answers preflights before routing (which knows no OPTIONS)
     staff_audit.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ObservabilityMiddleware)  # outermost of ours: the request id covers the audit's lines

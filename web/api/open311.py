@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ConfigDict, Field
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from civicdesk.errors import DomainError, Forbidden, NotFound
 from civicdesk.text import CleanInput, RowId
 from open311 import service, xml
 from open311.models import ApiClient
 from tickets.staff import Role
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser, SessionDep, StoreDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 admin_router = APIRouter(prefix="/api/v1/open311/clients", tags=["open311"])
 FORMATS = {"json", "xml"}
 
 
-def reply(fmt: str, root: str, value: Any, status_code: int = 200) -> Response:
+def reply(
+    fmt: str, root: str, value: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     if fmt == "xml":
         return Response(
-            xml.render(root, value), status_code=status_code, media_type="text/xml; charset=utf-8"
+            xml.render(root, value),
+            status_code=status_code,
+            media_type="text/xml; charset=utf-8",
+            headers=headers,
         )
-    return JSONResponse(value, status_code=status_code)
+    return JSONResponse(
+        value, status_code=status_code, media_type="application/json; charset=utf-8", headers=headers
+    )
 
 
 def error_reply(fmt: str, problem: DomainError) -> Response:
@@ -38,7 +46,13 @@ def error_reply(fmt: str, problem: DomainError) -> Response:
         else 400
     )
     body = [{"code": status, "description": problem.message}]
-    return reply(fmt if fmt in FORMATS else "json", "errors", body, status)
+    retry_after = problem.detail.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return reply(fmt if fmt in FORMATS else "json", "errors", body, status, headers)
+
+
+def _context(request: Request) -> service.ReadContext:
+    return service.ReadContext(base_url=str(request.base_url).rstrip("/"))
 
 
 def _format(fmt: str) -> str:
@@ -106,7 +120,8 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
         media_url=fields.get("media_url"),
         attributes=_attributes(form),
     )
-    ticket = service.create_request(session, client, new)
+    # the media_url is fetched over the network: not on the event loop
+    ticket = await run_in_threadpool(service.create_request, session, client, new)
     notice = "Đã tiếp nhận; thời hạn xử lý theo quy định của thành phố."
     return reply(
         fmt,
@@ -119,6 +134,7 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
 @router.get("/requests.{fmt}")
 def list_requests(
     fmt: str,
+    request: Request,
     session: SessionDep,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -128,6 +144,7 @@ def list_requests(
 ) -> Response:
     found = service.list_requests(
         session,
+        _context(request),
         service_request_id=service_request_id,
         service_code=service_code,
         start_date=start_date,
@@ -138,8 +155,22 @@ def list_requests(
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
-def get_request(service_request_id: str, fmt: str, session: SessionDep) -> Response:
-    return reply(_format(fmt), "service_requests", [service.get_request(session, service_request_id)])
+def get_request(service_request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    found = service.get_request(session, service_request_id, _context(request))
+    return reply(_format(fmt), "service_requests", [found])
+
+
+@router.get("/media/{service_request_id}/{attachment_id}", response_class=StreamingResponse)
+def request_photo(
+    service_request_id: str, attachment_id: RowId, session: SessionDep, store: StoreDep
+) -> StreamingResponse:
+    """The photo a request's media_url names (cleaned of its metadata when it was stored)."""
+    attachment = service.photo_of_request(session, service_request_id, attachment_id)
+    return StreamingResponse(
+        store.open(attachment.storage_key),
+        media_type=attachment.mime_type,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get("/tokens/{token}.{fmt}")
@@ -151,9 +182,15 @@ def token(token: str, fmt: str) -> Response:
 
 @router.get("/servicerequestupdates.{fmt}")
 def request_updates(
-    fmt: str, session: SessionDep, start_date: str | None = None, end_date: str | None = None
+    fmt: str,
+    session: SessionDep,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    return reply(_format(fmt), "service_request_updates", service.updates(session, start_date, end_date))
+    """Newest first, 1,000 a page: `page=2` and on reach further back in the window."""
+    found = service.updates(session, start_date, end_date, page=page)
+    return reply(_format(fmt), "service_request_updates", found)
 
 
 class ClientIn(CleanInput):
