@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -22,6 +22,12 @@ class Connector(SQLModel, table=True):
     url: str | None = Field(default=None, sa_type=String(500))
     push_key_hash: str | None = Field(default=None, sa_type=String(64))
     interval_seconds: int = 60
+    # how the city's system wants to be asked (see sources.Auth); the secret is sealed (ioc.vault)
+    auth_kind: str = Field(default="none", sa_type=String(16))
+    auth_name: str | None = Field(default=None, sa_type=String(120))
+    auth_secret_sealed: str | None = Field(default=None, sa_type=Text)
+    # where our metrics are in the city's JSON: [{"metric", "value": JSONPath, "dimension"?: JSONPath}]
+    mapping: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
@@ -49,6 +55,7 @@ class AlertRule(SQLModel, table=True):
     op: str = Field(sa_type=String(2))  # ">" or "<"
     threshold: float
     for_minutes: int = 0  # the condition must hold this long before an episode opens
+    dimension: str | None = Field(default=None, sa_type=String(64))  # one ward or station; None: any
     category_code: str = Field(foreign_key="category.code")
     text: str = Field(sa_type=String(200))
     active: bool = True

@@ -134,7 +134,16 @@ def _readings(
     if connector.kind in ("http_json", "http_csv"):
         if not connector.url or http is None:
             raise NotFound(f"connector {connector.code} has no URL to pull from")
-        return sources.fetch(http, connector.kind, connector.url, _known(connector.code))
+        from ioc.admin import auth_of
+
+        return sources.fetch(
+            http,
+            connector.kind,
+            connector.url,
+            _known(connector.code),
+            auth=auth_of(connector),
+            mapping=connector.mapping or None,
+        )
     return []  # push connectors wait for their source
 
 
@@ -185,7 +194,8 @@ def evaluate_alerts(session: Session, code: str, readings: list[sources.Reading]
         select(AlertRule).where(AlertRule.subsystem == code, col(AlertRule.active).is_(True))
     ).all()
     for rule in rules:
-        for reading in (r for r in readings if r.metric == rule.metric):
+        matching = (r for r in readings if r.metric == rule.metric and rule.dimension in (None, r.dimension))
+        for reading in matching:
             episode = session.exec(
                 select(AlertEpisode).where(
                     AlertEpisode.rule_id == rule.id,

@@ -10,11 +10,12 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from civicdesk.errors import Invalid
+from civicdesk.timeutil import VN_TZ
 
 LEVELS = {"%", "µg/m³", "/5", ""}  # units of levels; every other unit counts things, in whole numbers
 CURRENT_WARDS = ("phan-rang", "dong-hai-2025", "ninh-chu", "bao-an-2025", "do-vinh-2025")
@@ -44,9 +45,37 @@ def cameras(subsystem: str, count: int) -> list[dict[str, str]]:
     ]
 
 
+def _period(name: str) -> Literal["today", "week", "month", "level"]:
+    """How a figure behaves over time, read from its name as the data files write them."""
+    for suffix in ("today", "week", "month"):
+        if name.endswith(f"_{suffix}"):
+            return suffix
+    return "level"
+
+
+def _share_of_day(local: datetime) -> float:
+    """How much of a day's count has come in by this local time: 0 at midnight, 1 at the next, always
+    growing, fastest in the middle of the day."""
+    f = (local.hour * 60 + local.minute) / 1440
+    return f - math.sin(2 * math.pi * f) / (2 * math.pi)
+
+
+def _period_value(spec: dict[str, Any], period: str, local: datetime, key: tuple[object, ...]) -> float:
+    """A count of today grows through the local day from zero to that day's total; a weekly or monthly
+    figure holds still for its whole week or month."""
+    low, high = float(spec["range"][0]), float(spec["range"][1])
+    if period == "today":
+        total = low + (high - low) * _noise(*key, local.date())
+        return total * _share_of_day(local)
+    stamp = local.isocalendar()[:2] if period == "week" else (local.year, local.month)
+    return low + (high - low) * _noise(*key, period, *stamp)
+
+
 def simulated(subsystem: str, metrics: list[dict[str, Any]], at: datetime, seed: int = 2026) -> list[Reading]:
-    """Values that move through the day (a daily wave), drift from day to day and jitter per minute."""
+    """Levels move through the day (a daily wave), drift from day to day and jitter per minute; counts
+    of today only grow within the local day; weekly and monthly figures change once a week or month."""
     minute = int(at.timestamp() // 60)
+    local = at.astimezone(VN_TZ)
     day_phase = (at.hour * 60 + at.minute) / 1440 * 2 * math.pi
     readings = []
     for spec in metrics:
@@ -62,15 +91,23 @@ def simulated(subsystem: str, metrics: list[dict[str, Any]], at: datetime, seed:
         if "range" not in spec:
             continue
         low, high = spec["range"]
+        period = _period(spec["name"])
         for dimension in CURRENT_WARDS if spec.get("by_ward") else ("",):
+            if period != "level":
+                value = _period_value(spec, period, local, (seed, subsystem, spec["name"], dimension))
+                readings.append(Reading(spec["name"], dimension, _rounded(value, spec)))
+                continue
             base = _noise(seed, subsystem, spec["name"], dimension, at.date())
             wave = (math.sin(day_phase - math.pi / 2) + 1) / 2
             jitter = _noise(seed, subsystem, spec["name"], dimension, minute) - 0.5
             share = min(max(0.45 * base + 0.4 * wave + 0.15 * (jitter + 0.5), 0.0), 1.0)
             value = low + (high - low) * share
-            rounded = round(value, 1) if spec["unit"] in LEVELS else round(value)
-            readings.append(Reading(spec["name"], dimension, rounded))
+            readings.append(Reading(spec["name"], dimension, _rounded(value, spec)))
     return readings
+
+
+def _rounded(value: float, spec: dict[str, Any]) -> float:
+    return round(value, 1) if spec["unit"] in LEVELS else float(math.floor(value))
 
 
 def from_payload(payload: Any, known_metrics: set[str]) -> list[Reading]:
@@ -93,13 +130,50 @@ def from_payload(payload: Any, known_metrics: set[str]) -> list[Reading]:
     return readings
 
 
-def fetch(http: httpx.Client, kind: str, url: str, known_metrics: set[str]) -> list[Reading]:
-    response = http.get(url)
+@dataclass(frozen=True)
+class Auth:
+    """How a city's system wants to be asked: kind none, header (name: secret), bearer, basic
+    (name = user, secret = password) or query (?name=secret)."""
+
+    kind: str = "none"
+    name: str = ""
+    secret: str = ""
+
+
+AUTH_KINDS = ("none", "header", "bearer", "basic", "query")
+
+
+def _request_options(auth: Auth) -> dict[str, Any]:
+    if auth.kind == "header":
+        return {"headers": {auth.name: auth.secret}}
+    if auth.kind == "bearer":
+        return {"headers": {"Authorization": f"Bearer {auth.secret}"}}
+    if auth.kind == "basic":
+        return {"auth": (auth.name, auth.secret)}
+    if auth.kind == "query":
+        return {"params": {auth.name: auth.secret}}
+    return {}
+
+
+def fetch(
+    http: httpx.Client,
+    kind: str,
+    url: str,
+    known_metrics: set[str],
+    *,
+    auth: Auth | None = None,
+    mapping: list[dict[str, str]] | None = None,
+) -> list[Reading]:
+    """One pull. With a mapping, the JSON is read through it; without, it must be in our own shape."""
+    from ioc import mapping as mappings
+
+    response = http.get(url, **_request_options(auth or Auth()))
     response.raise_for_status()
     if kind == "http_json":
         try:
-            return from_payload(response.json(), known_metrics)
+            payload = response.json()
         except ValueError as exc:
             raise Invalid(f"not JSON: {exc}") from exc
+        return mappings.readings(payload, mapping) if mapping else from_payload(payload, known_metrics)
     rows = csv.DictReader(io.StringIO(response.text))
     return from_payload({"metrics": list(rows)}, known_metrics)

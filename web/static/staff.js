@@ -53,6 +53,7 @@
       else if (kind === "float") value = parseFloat(value);
       else if (kind === "bool") value = value === "true";
       else if (kind === "list") value = value.split(",").map((s) => s.trim()).filter(Boolean);
+      else if (kind === "json") value = JSON.parse(value);  // a SyntaxError is shown as the toast
       setPath(body, field.name, value);
     });
     return body;
@@ -88,6 +89,7 @@
       toast(vi ? "Đã lưu" : "Saved", true);
       if (form.dataset.then === "follow" && result.id) location.href = "/staff/tickets/" + result.id;
       else if (form.dataset.then === "reload") setTimeout(() => location.reload(), 300);
+      else if (form.dataset.then === "show") $("output", form).textContent = JSON.stringify(result, null, 2);
     } catch (error) {
       toast(error.message, false);
     } finally {
