@@ -24,7 +24,7 @@ from sla import service as sla
 from tickets import public
 from tickets import service as tickets
 from tickets.citizens import Contact
-from tickets.models import Channel, EventKind, Status, Ticket, TicketEvent
+from tickets.models import Channel, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
 
 ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
@@ -231,7 +231,8 @@ def as_request(session: Session, ticket: Ticket) -> dict[str, Any]:
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     department = session.get(Department, ticket.department_code) if ticket.department_code else None
     names = public.known_names(session, ticket)
-    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.kind != EventKind.REOPENED]
+    # the city's notes only: the citizen's own words (a reopening, a message) are for the status page
+    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.speaker == "city"]
     return {
         "service_request_id": ticket.code,
         "status": "closed" if ticket.status in CLOSED else "open",
