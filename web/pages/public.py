@@ -97,13 +97,10 @@ async def submit_report(
 
 def _explain(request: Request, problem: DomainError) -> str:
     t = translator(language_of(request))
-    reason = problem.detail.get("reason")
-    if reason and t(f"err_{reason}") != f"err_{reason}":
-        return t(f"err_{reason}")
+    reason = f"err_{problem.detail.get('reason')}"
+    said = t(reason) if t(reason) != reason else problem.message  # in the reader's language when we can
     field = problem.detail.get("field")
-    if not field:
-        return problem.message
-    return f"{t('field_' + str(field))}: {problem.message}"
+    return f"{t('field_' + str(field))}: {said}" if field else said
 
 
 def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
