@@ -106,9 +106,9 @@ def public_note(event: TicketEvent) -> str | None:
     the reason a report was refused (owed to the citizen), and the citizen's own words (a message through
     the status page, a reopening reason, a rating comment). Staff's reasons for an assignment or any
     other status change are internal."""
-    if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED) or is_status_page_message(
-        event
-    ):
+    if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED):
+        return event.note
+    if is_status_page_message(event):
         return event.note
     if event.kind == EventKind.STATUS_CHANGED and event.data.get("new") in NOTE_FOR_CITIZEN:
         return event.note
@@ -137,11 +137,12 @@ def public_events(
     assert ticket.id is not None
     names = conversation_names(session, ticket)
     by_message = photos_by_message or {}
+
+    def photos_of(event: TicketEvent) -> list[int]:
+        return by_message.get(event.data.get("message_id") or 0, []) if is_status_page_message(event) else []
+
     return [
-        public_event(
-            e, names, by_message.get(e.data.get("message_id") or 0) if is_status_page_message(e) else []
-        )
-        for e in service.timeline(session, ticket.id, public_only=True)
+        public_event(e, names, photos_of(e)) for e in service.timeline(session, ticket.id, public_only=True)
     ]
 
 
@@ -167,16 +168,16 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     report = _report(session, ticket, names, ticket.public_description or ticket.description)
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
-    sent_on_page = _status_page_messages(session, ticket)
     by_message: dict[int, list[int]] = {}
     for photo_id, _, message_id in photos:
-        if photo_id is not None and message_id in sent_on_page:
+        if photo_id is not None and message_id is not None:
             by_message.setdefault(message_id, []).append(photo_id)
     report.events = public_events(session, ticket, by_message)
+    beside_a_message = {photo_id for event in report.events for photo_id in event.photos}
     report.photos = [
         (photo_id, purpose)
-        for photo_id, purpose, message_id in photos
-        if photo_id is not None and message_id not in sent_on_page  # those show beside their message
+        for photo_id, purpose, _ in photos
+        if photo_id is not None and photo_id not in beside_a_message
     ]
     report.can_reply = ticket.status in OPEN_STATUSES
     if ticket.status == Status.WAITING_CITIZEN:
@@ -185,13 +186,6 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     report.can_rate = resolved and ticket.rating is None
     report.can_reopen = resolved and deadline is not None and utcnow() <= deadline
     return report
-
-
-def _status_page_messages(session: Session, ticket: Ticket) -> set[int]:
-    events = service.timeline(session, ticket.id or 0, public_only=True)
-    return {
-        int(e.data["message_id"]) for e in events if is_status_page_message(e) and e.data.get("message_id")
-    }
 
 
 def public_photo(session: Session, ticket: Ticket, attachment_id: int) -> Attachment | None:
