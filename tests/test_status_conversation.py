@@ -31,7 +31,7 @@ def officer(session: Session, username: str = "qldt-an") -> User:
         password="secret-pass",
         role="department_staff",
         department="qldt",
-        full_name="Lê Thị Hồng Nhung",
+        full_name="Quảng Đại Tuấn",  # a Chăm name: the detector misses it, known names mask it
     )
 
 
@@ -107,7 +107,11 @@ def test_the_page_shows_question_reply_answer_and_resolution_summary(
         service.add_comment(session, tid, text="Ghi chú nội bộ: gọi đội 3", public=False, actor=SYSTEM)
         staff = session.exec(select(User).where(User.username == "qldt-an")).one()
         service.add_comment(
-            session, tid, text="Đội điện đã kiểm tra cột 12", public=True, actor=Actor.staff(staff)
+            session,
+            tid,
+            text="Đội điện đã kiểm tra cột 12; anh Quảng Đại Tuấn phụ trách",
+            public=True,
+            actor=Actor.staff(staff),
         )
         service.transition(session, tid, Status.RESOLVED, actor=SYSTEM, reason="Đã thay bóng đèn cột số 12")
 
@@ -124,7 +128,7 @@ def test_the_page_shows_question_reply_answer_and_resolution_summary(
     assert positions == sorted(positions)  # one conversation, in the order it happened
     assert "Đã thay bóng đèn cột số 12" in timeline
     assert "Ghi chú nội bộ" not in page
-    assert "Lê Thị Hồng Nhung" not in page and "qldt-an" not in page  # never a staff person's name
+    assert "Quảng Đại Tuấn" not in page and "qldt-an" not in page  # never a staff person's name
     assert reply_box(page) == ""  # resolved: nothing more to answer here
     english = client.get(f"/t/{token}?lang=en").text
     assert "The city asks" in english and "You wrote" in english and "What was done" in english
@@ -166,7 +170,7 @@ def test_a_merge_never_shows_one_persons_words_or_name_on_anothers_page(
             session,
             NewTicket(
                 description="Cây đổ chắn đường Lê Duẩn",
-                contact=Contact(name="Trần Thị Mai", phone="0912345678", email="mai@example.com"),
+                contact=Contact(name="Đàng Năng Hòa", phone="0912345678", email="hoa@example.com"),
             ),
         )
         first_token, first_id = first.tracking_token, first.id or 0
@@ -176,11 +180,11 @@ def test_a_merge_never_shows_one_persons_words_or_name_on_anothers_page(
     with unit_of_work(engine) as session:
         service.merge(session, first_id, into_id=kept.id or 0, actor=SYSTEM)
         service.add_comment(
-            session, kept.id or 0, text="Chị Trần Thị Mai cũng đã báo việc này", public=True, actor=SYSTEM
+            session, kept.id or 0, text="Anh Đàng Năng Hòa cũng đã báo việc này", public=True, actor=SYSTEM
         )
 
     kept_page = client.get(f"/t/{other}").text
-    for private in ("số 7 hẻm 3", "Trần Thị Mai", "0912345678", "mai@example.com", first_token):
+    for private in ("số 7 hẻm 3", "Đàng Năng Hòa", "0912345678", "hoa@example.com", first_token):
         assert private not in kept_page
     assert "cũng đã báo việc này" in kept_page
     merged_page = client.get(f"/t/{first_token}").text
