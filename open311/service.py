@@ -24,6 +24,7 @@ from sla import service as sla
 from tickets import public
 from tickets import service as tickets
 from tickets.citizens import Contact
+from tickets.conversation import is_status_page_message
 from tickets.models import Channel, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
 
@@ -327,8 +328,10 @@ def updates(session: Session, start_date: str | None, end_date: str | None) -> l
     names: dict[int, list[str]] = {}
     found = []
     for event, ticket in rows:
+        if is_status_page_message(event):
+            continue  # the citizen's words to the city, for their status page only
         if event.ticket_id not in names:
-            names[event.ticket_id] = public.known_names(session, ticket)
+            names[event.ticket_id] = public.conversation_names(session, ticket)
         shown = public.public_event(event, names[event.ticket_id])
         found.append(
             {

@@ -349,3 +349,21 @@ def test_an_oversize_photo_is_explained_and_the_text_kept(
     assert response.status_code == 422
     box = reply_box(response.text)
     assert "lớn hơn giới hạn" in box and ">Ảnh biển báo</textarea>" in box
+
+
+def test_open311_publishes_the_citys_words_never_the_citizens_message(
+    client: TestClient, engine: Engine
+) -> None:
+    with unit_of_work(engine) as session:
+        ticket = service.create_ticket(
+            session, NewTicket(description="Đèn đường tắt ở đường 21/8", category="street_lighting")
+        )
+        token, code, tid = ticket.tracking_token, ticket.code, ticket.id or 0
+    in_progress(engine, tid)
+    ask(engine, tid, "Đoạn nào của đường 21/8?")
+    assert reply(client, token, "Đoạn trước số 88, nhà tôi sát cột").status_code == 303
+    updates = client.get("/open311/v2/servicerequestupdates.json").text
+    request = client.get(f"/open311/v2/requests/{code}.json").text
+    assert "Đoạn nào của đường 21/8?" in updates
+    for published in (updates, request):
+        assert "nhà tôi sát cột" not in published
