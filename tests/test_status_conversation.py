@@ -22,6 +22,7 @@ from tickets.citizens import Contact
 from tickets.models import Attachment, Direction, EventKind, Message, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM, Actor, NewTicket
 from tickets.staff import User, create_user
+from web.intake import body_limit
 
 
 def officer(session: Session, username: str = "qldt-an") -> User:
@@ -367,3 +368,9 @@ def test_open311_publishes_the_citys_words_never_the_citizens_message(
     assert "Đoạn nào của đường 21/8?" in updates
     for published in (updates, request):
         assert "nhà tôi sát cột" not in published
+
+
+def test_the_answer_form_takes_as_many_photo_bytes_as_the_report_form() -> None:
+    settings = get_settings()
+    assert body_limit("/t/abc/reply", settings) == body_limit("/report", settings)
+    assert body_limit("/t/abc/rate", settings) == settings.api_body_max_bytes
