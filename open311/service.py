@@ -27,6 +27,7 @@ from tickets import public
 from tickets import service as tickets
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact
+from tickets.conversation import is_status_page_message
 from tickets.models import Attachment, Channel, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
 from web.geo import OLD_UNIT_CENTRES, centre_of
@@ -319,7 +320,8 @@ def as_request(
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     department = session.get(Department, ticket.department_code) if ticket.department_code else None
     names = public.known_names(session, ticket)
-    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.kind != EventKind.REOPENED]
+    # the city's notes only: the citizen's own words (a reopening, a message) are for the status page
+    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.speaker == "city"]
     lat, long = ticket.latitude, ticket.longitude
     approximate = lat is None and (point := _approximate_point(session, ticket)) is not None
     if approximate and point is not None:
@@ -466,8 +468,10 @@ def updates(
     names: dict[int, list[str]] = {}
     found = []
     for event, ticket in rows:
+        if is_status_page_message(event):
+            continue  # the citizen's words to the city, for their status page only
         if event.ticket_id not in names:
-            names[event.ticket_id] = public.known_names(session, ticket)
+            names[event.ticket_id] = public.conversation_names(session, ticket)
         shown = public.public_event(event, names[event.ticket_id])
         then = _status_at(history.get(event.ticket_id, []), event.id or 0)
         found.append(

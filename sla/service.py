@@ -18,6 +18,7 @@ from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock
 from sla.policies import Target, Targets, targets_for
+from tickets.conversation import is_status_page_message
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Priority, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM, record_event
 from tickets.staff import Role, User
@@ -215,6 +216,17 @@ def event_recorded(session: Session, ticket: Ticket, event: TicketEvent) -> None
     changes = event.data.get("changes", {}) if event.kind in (EventKind.CLASSIFIED, EventKind.EDITED) else {}
     if {"category_code", "priority", "legal_process"} & set(changes):
         retarget(session, ticket)
+    if is_status_page_message(event):
+        citizen_wrote(session, ticket, event)
+
+
+def citizen_wrote(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    """The citizen answered or added information on the status page: whoever holds the ticket hears."""
+    what = "đã trả lời câu hỏi" if event.data.get("answer") else "đã bổ sung thông tin"
+    snippet = (event.note or "")[:200] or f"{event.data.get('photos', 0)} ảnh"
+    text = f"{ticket.code}: người dân {what} — {snippet}"
+    recipients = [ticket.assignee_id] if ticket.assignee_id else _department_staff(session, ticket)
+    _notify(session, recipients, ticket, "citizen_reply", text)
 
 
 # --- what people see ------------------------------------------------------------------------------

@@ -62,7 +62,11 @@ def clean_photo(data: bytes) -> CleanPhoto:
         with Image.open(io.BytesIO(data)) as image:
             fmt = SAVE_FORMATS.get(image.format or "")
             if fmt is None:
-                raise Invalid(f"photos must be JPEG, PNG, WebP or GIF, not {image.format}", field="photos")
+                raise Invalid(
+                    f"photos must be JPEG, PNG, WebP or GIF, not {image.format}",
+                    field="photos",
+                    reason="not_a_photo",
+                )
             _refuse_too_many_pixels(image, limit)
             location = exif_location(image)
             upright = ImageOps.exif_transpose(image)
@@ -79,7 +83,9 @@ def clean_photo(data: bytes) -> CleanPhoto:
         ) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise Invalid(
-            "this file is not a photo we can read; send a JPEG or PNG picture", field="photos"
+            "this file is not a photo we can read; send a JPEG or PNG picture",
+            field="photos",
+            reason="not_a_photo",
         ) from exc
     lat, lon = location if location else (None, None)
     return CleanPhoto(out.getvalue(), lat, lon)

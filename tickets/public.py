@@ -9,15 +9,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets import service
-from tickets.models import OPEN_STATUSES, Attachment, Citizen, EventKind, Status, Ticket, TicketEvent
+from tickets.conversation import is_status_page_message
+from tickets.models import (
+    OPEN_STATUSES,
+    ActorType,
+    Attachment,
+    Citizen,
+    EventKind,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from tickets.privacy import mask_personal_data
 from tickets.reference import Category, Ward
+from tickets.staff import User
 
 PUBLIC_PHOTO_PURPOSES = ("evidence", "before", "after")
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -31,6 +43,9 @@ class PublicEvent:
     note: str | None = None
     rating: int | None = None
     id: int | None = None
+    speaker: str = "city"  # who wrote the note: "city" or "citizen" (never which person)
+    merged_into: str | None = None  # the public code of the report this one was merged into
+    photos: list[int] = field(default_factory=list)  # photos the citizen sent with this message
 
 
 @dataclass
@@ -54,6 +69,8 @@ class PublicReport:
     photos: list[tuple[int, str]] = field(default_factory=list)  # (attachment id, purpose)
     can_rate: bool = False
     can_reopen: bool = False
+    can_reply: bool = False  # the citizen may answer or add information (the report is open)
+    question: str | None = None  # what the city asked, while it waits for the citizen's answer
 
 
 def known_names(session: Session, ticket: Ticket) -> list[str]:
@@ -62,23 +79,45 @@ def known_names(session: Session, ticket: Ticket) -> list[str]:
     return [citizen.display_name] if citizen and citizen.display_name else []
 
 
+def conversation_names(session: Session, ticket: Ticket) -> list[str]:
+    """Every name a conversation could carry: the citizen's, those of the citizens whose reports were
+    merged with this one (either way), and the staff who worked on it."""
+    related = select(Citizen.display_name).join(Ticket, col(Ticket.citizen_id) == Citizen.id)
+    related = related.where(
+        or_(col(Ticket.duplicate_of_id) == ticket.id, col(Ticket.id) == ticket.duplicate_of_id)
+    )
+    actors = select(TicketEvent.actor_user_id).where(TicketEvent.ticket_id == ticket.id)
+    staff = select(User.full_name).where(or_(col(User.id).in_(actors), col(User.id) == ticket.assignee_id))
+    others = [*session.exec(related).all(), *session.exec(staff).all()]
+    full_names = [name for name in others if name and len(name.split()) >= 2]
+    return known_names(session, ticket) + sorted(set(full_names))
+
+
 def mask(text: str | None, names: list[str]) -> str | None:
     return mask_personal_data(text, known_names=names) if text else text
 
 
+# status changes whose note is written to the citizen: the question, the resolution summary, the refusal
+NOTE_FOR_CITIZEN = (Status.WAITING_CITIZEN, Status.RESOLVED, Status.REJECTED)
+
+
 def public_note(event: TicketEvent) -> str | None:
-    """What was written for the public: a public comment, the citizen's own reopening reason or rating
-    comment, and the reason a report was refused (owed to the citizen). Staff's reasons for an
-    assignment or any other status change are internal."""
+    """What was written for the public: a public comment, the city's question, its resolution summary,
+    the reason a report was refused (owed to the citizen), and the citizen's own words (a message through
+    the status page, a reopening reason, a rating comment). Staff's reasons for an assignment or any
+    other status change are internal."""
     if event.kind in (EventKind.COMMENT, EventKind.REOPENED, EventKind.RATED):
         return event.note
-    if event.kind == EventKind.STATUS_CHANGED and event.data.get("new") == Status.REJECTED:
+    if is_status_page_message(event):
+        return event.note
+    if event.kind == EventKind.STATUS_CHANGED and event.data.get("new") in NOTE_FOR_CITIZEN:
         return event.note
     return None
 
 
-def public_event(event: TicketEvent, names: list[str]) -> PublicEvent:
+def public_event(event: TicketEvent, names: list[str], photos: list[int] | None = None) -> PublicEvent:
     status = event.data.get("new") if event.kind in (EventKind.STATUS_CHANGED, EventKind.REOPENED) else None
+    merged_into = event.data.get("into") if event.kind == EventKind.MERGED else None
     return PublicEvent(
         kind=event.kind,
         at=event.created_at,
@@ -86,13 +125,25 @@ def public_event(event: TicketEvent, names: list[str]) -> PublicEvent:
         note=mask(public_note(event), names),
         rating=event.data.get("rating"),
         id=event.id,
+        speaker="citizen" if event.actor_type == ActorType.CITIZEN else "city",
+        merged_into=merged_into if isinstance(merged_into, str) else None,
+        photos=photos or [],
     )
 
 
-def public_events(session: Session, ticket: Ticket) -> list[PublicEvent]:
+def public_events(
+    session: Session, ticket: Ticket, photos_by_message: dict[int, list[int]] | None = None
+) -> list[PublicEvent]:
     assert ticket.id is not None
-    names = known_names(session, ticket)
-    return [public_event(e, names) for e in service.timeline(session, ticket.id, public_only=True)]
+    names = conversation_names(session, ticket)
+    by_message = photos_by_message or {}
+
+    def photos_of(event: TicketEvent) -> list[int]:
+        return by_message.get(event.data.get("message_id") or 0, []) if is_status_page_message(event) else []
+
+    return [
+        public_event(e, names, photos_of(e)) for e in service.timeline(session, ticket.id, public_only=True)
+    ]
 
 
 def reopen_deadline(ticket: Ticket) -> datetime | None:
@@ -103,9 +154,9 @@ def reopen_deadline(ticket: Ticket) -> datetime | None:
 
 def public_report(session: Session, ticket: Ticket) -> PublicReport:
     assert ticket.id is not None
-    names = known_names(session, ticket)
+    names = conversation_names(session, ticket)
     photos = session.exec(
-        select(Attachment.id, Attachment.purpose).where(
+        select(Attachment.id, Attachment.purpose, Attachment.message_id).where(
             Attachment.ticket_id == ticket.id,
             col(Attachment.public).is_(True),
             col(Attachment.purpose).in_(PUBLIC_PHOTO_PURPOSES),
@@ -117,8 +168,21 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     report = _report(session, ticket, names, ticket.public_description or ticket.description)
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
-    report.events = public_events(session, ticket)
-    report.photos = [(photo_id, purpose) for photo_id, purpose in photos if photo_id is not None]
+    by_message: dict[int, list[int]] = {}
+    for photo_id, _, message_id in photos:
+        if photo_id is not None and message_id is not None:
+            by_message.setdefault(message_id, []).append(photo_id)
+    report.events = public_events(session, ticket, by_message)
+    beside_a_message = {photo_id for event in report.events for photo_id in event.photos}
+    report.photos = [
+        (photo_id, purpose)
+        for photo_id, purpose, _ in photos
+        if photo_id is not None and photo_id not in beside_a_message
+    ]
+    report.can_reply = ticket.status in OPEN_STATUSES
+    if ticket.status == Status.WAITING_CITIZEN:
+        asked = [e.note for e in report.events if e.status == Status.WAITING_CITIZEN and e.note]
+        report.question = asked[-1] if asked else None
     report.can_rate = resolved and ticket.rating is None
     report.can_reopen = resolved and deadline is not None and utcnow() <= deadline
     return report

@@ -122,6 +122,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field_email": {"vi": "thư điện tử", "en": "e-mail"},
     "field_photos": {"vi": "hình ảnh", "en": "photos"},
     "reports_count": {"vi": "phản ánh", "en": "reports"},
+    # the conversation on the status page
+    "conv_you_wrote": {"vi": "Bạn đã gửi", "en": "You wrote"},
+    "conv_merged_into": {
+        "vi": "Phản ánh này trùng và được xử lý chung với phản ánh",
+        "en": "This report is a duplicate and is handled together with report",
+    },
+    "note_question": {"vi": "Cơ quan xử lý hỏi", "en": "The city asks"},
+    "note_summary": {"vi": "Kết quả xử lý", "en": "What was done"},
+    "note_reason": {"vi": "Lý do", "en": "Reason"},
+    "reply_title_answer": {
+        "vi": "Cơ quan xử lý đang chờ bạn trả lời",
+        "en": "The city is waiting for your answer",
+    },
+    "reply_title_add": {"vi": "Bổ sung thông tin", "en": "Add information"},
+    "reply_text": {"vi": "Nội dung trả lời", "en": "Your message"},
+    "reply_submit": {"vi": "Gửi trả lời", "en": "Send"},
+    "reply_sent": {
+        "vi": "Đã gửi. Cán bộ phụ trách đã được báo và sẽ tiếp tục xử lý.",
+        "en": "Sent. The officer in charge has been told and will carry on.",
+    },
+    "reply_closed": {
+        "vi": "Phản ánh này đã kết thúc nên không nhận thêm tin nhắn."
+        " Nếu sự việc vẫn còn, hãy gửi phản ánh mới.",
+        "en": "This report is finished and takes no more messages."
+        " If the problem is still there, send a new report.",
+    },
+    "reply_kept": {
+        "vi": "Nội dung bạn đã viết (để sao chép):",
+        "en": "What you wrote (to copy):",
+    },
+    "err_reply_empty": {
+        "vi": "Hãy viết nội dung trả lời hoặc gửi kèm ít nhất một ảnh.",
+        "en": "Write a message or attach at least one photo.",
+    },
+    "err_reply_too_long": {"vi": "Nội dung quá dài.", "en": "The message is too long."},
+    "err_photo_too_large": {
+        "vi": "Có ảnh lớn hơn giới hạn cho phép (10 MB mỗi ảnh).",
+        "en": "A photo is larger than allowed (10 MB each).",
+    },
+    "err_too_many_photos": {"vi": "Chỉ gửi tối đa 5 ảnh.", "en": "Send at most 5 photos."},
+    "err_not_a_photo": {
+        "vi": "Có tệp không phải ảnh đọc được; hãy gửi ảnh JPEG, PNG hoặc WebP.",
+        "en": "A file is not a photo we can read; send a JPEG, PNG or WebP picture.",
+    },
     # statuses
     "st_new": {"vi": "Mới tiếp nhận", "en": "Received"},
     "st_triaged": {"vi": "Đã phân loại", "en": "Classified"},

@@ -18,6 +18,7 @@ FORM_FIELDS_ALLOWANCE = 256 * 1024
 # the routes that take files, and how many files each takes at most
 UPLOAD_ROUTES = (
     (re.compile(r"^/report$"), 5),  # web/pages/public.py MAX_PHOTOS
+    (re.compile(r"^/t/[^/]+/reply$"), 5),  # the status page's answer form takes the same photos
     (re.compile(r"^/api/v1/tickets/[^/]+/attachments$"), 1),
 )
 

@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlmodel import Session, col, select
 
 from channels import web as web_channel
-from civicdesk.errors import DomainError, Invalid, NotFound
+from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
 from sla import service as sla_service
-from tickets import public, service
+from tickets import conversation, public, service
 from tickets.citizens import identities_of
 from tickets.links import tracking_url
 from tickets.models import IdentityKind, Status, Ticket
@@ -35,6 +35,7 @@ router = APIRouter(include_in_schema=False)
 
 MAX_PHOTOS = 5
 REPORTS = AttemptLimit("report", 5, 600, "too many reports from this address; try again in a few minutes")
+REPLIES = AttemptLimit("reply", 10, 600, "too many messages from this address; try again in a few minutes")
 LOOKUPS = AttemptLimit("lookup", 10, 600, "too many look-ups; try again in a few minutes")
 
 
@@ -95,10 +96,11 @@ async def submit_report(
 
 
 def _explain(request: Request, problem: DomainError) -> str:
+    t = translator(language_of(request))
+    reason = f"err_{problem.detail.get('reason')}"
+    said = t(reason) if t(reason) != reason else problem.message  # in the reader's language when we can
     field = problem.detail.get("field")
-    if not field:
-        return problem.message
-    return f"{translator(language_of(request))('field_' + str(field))}: {problem.message}"
+    return f"{t('field_' + str(field))}: {said}" if field else said
 
 
 def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
@@ -126,14 +128,16 @@ def _coordinate(value: str, name: str) -> float | None:
 
 async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, bytes]]:
     if len(uploads) > MAX_PHOTOS:
-        raise Invalid(f"send at most {MAX_PHOTOS} photos", field="photos")
+        raise Invalid(f"send at most {MAX_PHOTOS} photos", field="photos", reason="too_many_photos")
     limit = get_settings().attachment_max_bytes
     read = []
     for upload in uploads:
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise Invalid(
-                f"the photo {upload.filename} is larger than {limit // (1024 * 1024)} MB", field="photos"
+                f"the photo {upload.filename} is larger than {limit // (1024 * 1024)} MB",
+                field="photos",
+                reason="photo_too_large",
             )
         read.append((upload.filename, data))
     return read
@@ -142,17 +146,91 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 @router.get("/t/{token}", response_class=HTMLResponse)
 def status_page(request: Request, token: str, session: SessionDep) -> HTMLResponse:
     ticket = ticket_or_404(session, request, token)
+    return _status_page(request, session, ticket, token)
+
+
+def _status_page(
+    request: Request,
+    session: Session,
+    ticket: Ticket,
+    token: str,
+    *,
+    status_code: int = 200,
+    reply_errors: list[str] | None = None,
+    reply_text: str = "",
+) -> HTMLResponse:
     report = public.public_report(session, ticket)
     report.due_at = sla_service.deadline_of(session, ticket)
     return render(
         request,
         "public/status.html",
+        status_code=status_code,
         report=report,
         token=token,
         is_new=request.query_params.get("new") == "1",
         tracking_url=tracking_url(token),
         reopen_until=public.reopen_deadline(ticket),
         message=request.query_params.get("m"),
+        reply={"errors": reply_errors or [], "text": reply_text, "submission_id": uuid.uuid4().hex},
+    )
+
+
+@router.post("/t/{token}/reply", response_model=None)
+async def reply(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    text: Annotated[CleanStr, Form(max_length=5000)] = "",
+    website: Annotated[CleanStr, Form(max_length=200)] = "",  # the honeypot, as on the report form
+    submission_id: Annotated[CleanStr, Form(pattern=r"^[0-9a-f]{32}$")] = "",
+    photos: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    """The citizen answers the city's question, or adds information while the report is open."""
+    if website:
+        return render(request, "public/honeypot.html")
+    count_attempt(session, request, REPLIES)
+    t = translator(language_of(request))
+    try:
+        ticket = ticket_or_404(session, request, token)
+    except NotFound:
+        return _reply_refused(request, 404, t("not_found"), text)
+    try:
+        uploads = await _read_uploads([p for p in photos or [] if p.filename])
+        await run_in_threadpool(
+            conversation.citizen_reply,
+            session,
+            ticket,
+            text=text,
+            photos=uploads,
+            submission_id=submission_id or None,
+        )
+    except Conflict:
+        session.rollback()
+        return _reply_refused(request, 409, t("reply_closed"), text)
+    except Invalid as problem:
+        session.rollback()
+        return _status_page(
+            request,
+            session,
+            ticket,
+            token,
+            status_code=422,
+            reply_errors=[_explain(request, problem)],
+            reply_text=text,
+        )
+    return RedirectResponse(f"/t/{token}?m=replied#conversation", status_code=303)
+
+
+def _reply_refused(request: Request, status_code: int, message: str, text: str) -> HTMLResponse:
+    """The reply cannot be taken here: say why, and give the typed words back to copy elsewhere."""
+    t = translator(language_of(request))
+    return render(
+        request,
+        "public/error.html",
+        status_code=status_code,
+        title=t("problem_title"),
+        message=message,
+        kept_text=text,
     )
 
 
