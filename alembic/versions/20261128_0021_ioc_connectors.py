@@ -1,7 +1,7 @@
 """ioc connectors a city can plug in: credentials (sealed), a JSONPath mapping, alert rules per ward
 
 Revision ID: 0021_ioc_connectors
-Revises: 0019_hardening
+Revises: 0020_open311
 Create Date: 2026-11-28 09:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_ioc_connectors"
-down_revision: str | None = "0019_hardening"
+down_revision: str | None = "0020_open311"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
