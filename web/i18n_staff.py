@@ -181,4 +181,10 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
     "ch_api": {"vi": "Hệ thống khác (API)", "en": "Other system (API)"},
     "ch_open311": {"vi": "Open311", "en": "Open311"},
     "ch_internal": {"vi": "Nội bộ", "en": "Internal"},
+    "incidents_open": {"vi": "Sự cố đang mở", "en": "Open incidents"},
+    "incident_reports": {"vi": "phản ánh", "en": "reports"},
+    "incident_notice": {"vi": "Thông báo chung cho người dân", "en": "Public notice to every citizen"},
+    "incident_post_notice": {"vi": "Gửi thông báo", "en": "Post the notice"},
+    "incident_summary": {"vi": "Kết quả xử lý", "en": "How it was resolved"},
+    "incident_resolve": {"vi": "Đã xử lý xong sự cố", "en": "Resolve the incident"},
 }
