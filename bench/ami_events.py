@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,13 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-bench-"))
 
 from ami_peer import AmiPeer  # noqa: E402
-from sqlalchemy import func, text  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import embedded, migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import embedded, wiring  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.settings import Settings, get_settings  # noqa: E402
 from telephony.models import Call, Outcome  # noqa: E402
 from telephony.service import TelephonyService, new_tracker  # noqa: E402
@@ -129,22 +129,6 @@ def tracker_alone(calls: int) -> tuple[int, float]:
     return len(recorded), time.perf_counter() - started
 
 
-def fresh_engine(server: str) -> tuple[Engine, str]:
-    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(server).set(database=name).render_as_string(hide_password=False))
-    migrations.upgrade(engine)
-    return engine, name
-
-
-def drop(server: str, name: str) -> None:
-    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def vosk_rtf() -> str:
     model = os.environ.get("CIVICDESK_VOSK_MODEL")
     if not model:
@@ -179,12 +163,8 @@ def main() -> None:
     server = args.server or embedded.postgres_url(get_settings().var_dir)
     wiring.install()
     print(f"{args.calls} calls through the service", file=sys.stderr)
-    engine, name = fresh_engine(server)
-    try:
+    with scratch_database(server) as engine:
         events, seconds = asyncio.run(through_service(engine, args.calls))
-    finally:
-        engine.dispose()
-        drop(server, name)
     rows = [f"| service, PostgreSQL | {events:,} | {seconds:.2f} s | **{events / seconds:,.0f}** |"]
     events, seconds = tracker_alone(args.calls)
     rows.append(

@@ -15,20 +15,18 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import wiring  # noqa: E402
 from civicdesk.backup import restore_backup, write_backup  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.storage import LocalFileStore  # noqa: E402
 
@@ -76,20 +74,6 @@ def fill(engine: Engine, store: LocalFileStore) -> None:
             )
 
 
-@contextmanager
-def database(server: Engine, url: str) -> Iterator[Engine]:
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def count(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())  # noqa: S608
@@ -102,10 +86,8 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     wiring.install()
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    with tempfile.TemporaryDirectory() as work, database(server, args.server) as source:
+    with tempfile.TemporaryDirectory() as work, scratch_database(args.server) as source:
         folder = Path(work)
-        migrations.upgrade(source)
         with unit_of_work(source) as session:
             seed_reference(session)
         print("filling …", flush=True)
@@ -116,7 +98,7 @@ def main() -> None:
         backup_seconds = time.perf_counter() - started
         archive_mb = archive.stat().st_size / 1e6
         print(f"backup {backup_seconds:.1f} s, {archive_mb:.1f} MB", flush=True)
-        with database(server, args.server) as target:
+        with scratch_database(args.server, migrate=False) as target:
             started = time.perf_counter()
             _, files = restore_backup(target, LocalFileStore(folder / "restored"), archive)
             restore_seconds = time.perf_counter() - started

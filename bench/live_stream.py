@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,16 +30,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("CIVICDESK_SECRET_KEY", secrets.token_urlsafe(48))
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import live, migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import live, wiring  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from tickets.hooks import TICKETS_TOPIC  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
@@ -214,15 +213,9 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
     args = parser.parse_args()
     wiring.install()
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
     results: list[tuple[Load, Outcome]] = []
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
+        url = engine.url.render_as_string(hide_password=False)
         with unit_of_work(engine) as session:
             seed_reference(session)
             password = secrets.token_urlsafe(16)
@@ -232,10 +225,6 @@ def main() -> None:
             for load in LOADS:
                 results.append((load, run(workers, token, engine, load)))
                 print(f"{load}: {summary(results[-1][1])}", flush=True)
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     if not args.no_write:
         report(results)
 

@@ -13,21 +13,20 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from bench.sla_scan import insert_open_tickets  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
+from civicdesk import wiring  # noqa: E402
 from civicdesk.celery_app import celery_app  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.observability import logs  # noqa: E402
 from civicdesk.observability import tasks as task_figures  # noqa: E402
 from civicdesk.observability.asgi import ObservabilityMiddleware  # noqa: E402
@@ -163,23 +162,13 @@ def main() -> None:
     print(
         f"request: bare {bare * 1e6:.0f} µs, observed {observed * 1e6:.0f} µs, no line {quiet * 1e6:.0f} µs"
     )
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.server).set(database=name).render_as_string(hide_password=False))
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
         with unit_of_work(engine) as session:
             seed_reference(session)
         scrapes = scrape_cost(engine)
         one_record, hot_rate, buffered = record_cost(engine)
         print(f"task record: {one_record * 1000:.2f} ms; {THREADS} threads on one row: {hot_rate:.0f}/s")
         print(f"buffered: {buffered * 1e6:.1f} µs per task")
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     added = (observed - bare) * 1e6
     request_rows = (
         f"| a tiny FastAPI route called as ASGI (no sockets), no middleware | {bare * 1e6:.0f} µs |\n"

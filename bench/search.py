@@ -17,18 +17,18 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from nlp.text import fold  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.service import TicketFilter, list_tickets  # noqa: E402
@@ -183,13 +183,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
     wiring.install()
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.server).set(database=name).render_as_string(hide_password=False))
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
         with unit_of_work(engine) as session:
             seed_reference(session)
         print(f"filling {args.tickets:,} tickets …", flush=True)
@@ -203,10 +197,6 @@ def main() -> None:
             ).one()
         rows, plans = measure(engine)
         seq_rare = without_index(engine, "ngựa vằn")
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     report(args.tickets, load_seconds, sizes, rows, plans, seq_rare)
     print("written to BENCHMARKS.md")
 

@@ -13,7 +13,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,11 +21,10 @@ os.environ.setdefault("CIVICDESK_ENVIRONMENT", "development")
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -44,13 +42,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="per kind of account")
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.server).set(database=name).render_as_string(hide_password=False))
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
         with unit_of_work(engine) as session:
             seed_reference(session)
             create_user(session, username="tongdai", password="mat-khau-dung", role="agent")  # noqa: S106
@@ -64,10 +56,6 @@ def main() -> None:
                     assert answer.status_code == 401, answer.text
                     with engine.begin() as conn:
                         conn.execute(text("DELETE FROM rate_limit_backoff"))
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     real, unknown = _ms(times["real"]), _ms(times["unknown"])
     body = f"""`bench/signin_timing.py`: {args.requests} wrong passwords each, alternating, to
 `/api/v1/auth/token` in process; both answer 401 with the same body.

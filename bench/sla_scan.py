@@ -10,18 +10,18 @@ import argparse
 import statistics
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.timeutil import utcnow  # noqa: E402
 from sla import service  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
@@ -105,14 +105,8 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     wiring.install()
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.server).set(database=name).render_as_string(hide_password=False))
     rows = []
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
         with unit_of_work(engine) as session:
             seed_reference(session)
         done = 0
@@ -131,10 +125,6 @@ def main() -> None:
                 f"  tick with {DUE_PER_TICK} due: median {statistics.median(ticks) * 1000:.1f} ms", flush=True
             )
         query_plan = plan(engine)
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     table = "\n".join(
         f"| {n:,} | {2 * n:,} | {DUE_PER_TICK} | {med * 1000:.1f} ms | {worst * 1000:.1f} ms"
         f" | {idle * 1000:.1f} ms |"

@@ -30,11 +30,10 @@ os.environ.setdefault("CIVICDESK_TASK_QUEUE", "bench-webhooks")  # no worker rea
 import httpx  # noqa: E402
 from fakes import serve  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
+from civicdesk import wiring  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 APP_ID = "3600000000000000001"
@@ -62,13 +61,7 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     wiring.install()
-    server = make_engine(args.server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.server).set(database=name).render_as_string(hide_password=False))
-    try:
-        migrations.upgrade(engine)
+    with scratch_database(args.server) as engine:
         run = uuid.uuid4().hex[:6]
         payloads = [body(n, run) for n in range(args.deliveries)]
         latencies: list[float] = []
@@ -100,10 +93,6 @@ def main() -> None:
                     {"key": f"plain-{run}-{n}", "payload": payloads[n][0].decode()},
                 )
         insert_seconds = time.perf_counter() - started
-    finally:
-        engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     p99 = sorted(latencies)[int(len(latencies) * 0.99)] * 1000
     median = statistics.median(latencies) * 1000
     webhook_rate, insert_rate = accepted / webhook_seconds, accepted / insert_seconds
