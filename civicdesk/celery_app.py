@@ -19,6 +19,7 @@ TASK_MODULES = [
     "routing.tasks",
     "channels.tasks",
     "ioc.tasks",
+    "incidents.tasks",
     "telephony.tasks",
     "civicdesk.tasks",
 ]

@@ -8,6 +8,7 @@ import channels.models
 import civicdesk.live
 import civicdesk.observability.models
 import civicdesk.ratelimit
+import incidents.models
 import ioc.models
 import open311.models
 import routing.models
@@ -32,6 +33,7 @@ MODEL_MODULES = [
     channels.models,
     open311.models,
     ioc.models,
+    incidents.models,
     telephony.models,
 ]
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import importlib
 
-HOOK_MODULES = ["sla.hooks", "routing.hooks", "channels.hooks", "telephony.hooks", "tickets.hooks"]
+HOOK_MODULES = [
+    "sla.hooks",
+    "routing.hooks",
+    "channels.hooks",
+    "telephony.hooks",
+    "tickets.hooks",
+    "incidents.hooks",
+]
 
 
 def install() -> None:

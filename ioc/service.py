@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from civicdesk.errors import DomainError, Forbidden, NotFound
 from civicdesk.timeutil import VN_TZ, utcnow
+from incidents import service as incidents
 from ioc import sources
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
 from sla import service as sla
@@ -233,6 +234,9 @@ def _raise_ticket(session: Session, rule: AlertRule, reading: sources.Reading, a
         ),
         actor=tickets.SYSTEM,
     )
+    if ward is not None and incidents.incident_of(session, ticket.id or 0) is None:
+        # a measured alert in a ward is an incident from the start: the reports that follow join it
+        incidents.open_incident(session, [ticket], source="alert", title=rule.text)
     return ticket.id
 
 

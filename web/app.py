@@ -37,6 +37,7 @@ from web.api import (
     auth,
     channels,
     health,
+    incidents,
     ioc,
     metrics,
     open311,
@@ -121,6 +122,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(telephony.router)
     app.include_router(open311.router)
     app.include_router(ioc.router)
+    app.include_router(incidents.router)
     app.include_router(ioc_pages.router)
     app.include_router(open311.admin_router)
     app.include_router(webhooks.router)

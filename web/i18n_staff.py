@@ -211,4 +211,10 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
     "ioc_add_rule": {"vi": "Thêm quy tắc", "en": "Add a rule"},
     "ioc_switch_off": {"vi": "Tắt", "en": "Switch off"},
     "ioc_enabled": {"vi": "Đang bật", "en": "Enabled"},
+    "incidents_open": {"vi": "Sự cố đang mở", "en": "Open incidents"},
+    "incident_reports": {"vi": "phản ánh", "en": "reports"},
+    "incident_notice": {"vi": "Thông báo chung cho người dân", "en": "Public notice to every citizen"},
+    "incident_post_notice": {"vi": "Gửi thông báo", "en": "Post the notice"},
+    "incident_summary": {"vi": "Kết quả xử lý", "en": "How it was resolved"},
+    "incident_resolve": {"vi": "Đã xử lý xong sự cố", "en": "Resolve the incident"},
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from incidents.service import open_incidents
 from ioc import service
 from tickets import public
 from web.api.ioc import WallAccess
@@ -25,8 +26,13 @@ def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
+    incidents = open_incidents(session)
     page = render(
-        request, "ioc/overview.html", subsystems=service.subsystems(), map=ward_map(session, open_reports)
+        request,
+        "ioc/overview.html",
+        subsystems=service.subsystems(),
+        map=ward_map(session, open_reports, incidents),
+        incidents=incidents,
     )
     return _remember_key(request, page)
 

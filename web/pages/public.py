@@ -6,6 +6,7 @@ No sign-in. Nothing here shows a phone number, an e-mail, a Zalo or Facebook id 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -17,6 +18,7 @@ from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
+from incidents.models import Incident
 from sla import service as sla_service
 from tickets import conversation, public, service
 from tickets.citizens import identities_of
@@ -34,6 +36,7 @@ from web.public_access import AttemptLimit, count_attempt, ticket_or_404
 router = APIRouter(include_in_schema=False)
 
 MAX_PHOTOS = 5
+METRES_PER_DEGREE_LON = 109_000  # at the city's latitude (11.6° N)
 REPORTS = AttemptLimit("report", 5, 600, "too many reports from this address; try again in a few minutes")
 REPLIES = AttemptLimit("reply", 10, 600, "too many messages from this address; try again in a few minutes")
 LOOKUPS = AttemptLimit("lookup", 10, 600, "too many look-ups; try again in a few minutes")
@@ -323,8 +326,11 @@ def public_reports(
     )
 
 
-def ward_map(session: Session, reports: list[public.PublicReport]) -> dict[str, object]:
-    """Old units shaded by the ward that took them over, with the number of reports per current ward."""
+def ward_map(
+    session: Session, reports: list[public.PublicReport], incidents: Sequence[tuple[Incident, int]] = ()
+) -> dict[str, object]:
+    """Old units shaded by the ward that took them over, with the number of reports per current ward,
+    and open incidents as circles of their radius."""
     svg = SvgMap()
     wards = {w.code: w for w in session.exec(select(Ward)).all()}
 
@@ -361,4 +367,11 @@ def ward_map(session: Session, reports: list[public.PublicReport]) -> dict[str, 
         "labels": labels,
         "dots": dots,
         "palette": sorted(groups),
+        "incidents": [_incident_circle(svg, incident, count) for incident, count in incidents],
     }
+
+
+def _incident_circle(svg: SvgMap, incident: Incident, count: int) -> dict[str, object]:
+    x, y = svg.xy(incident.latitude, incident.longitude)
+    east, _ = svg.xy(incident.latitude, incident.longitude + incident.radius_m / METRES_PER_DEGREE_LON)
+    return {"x": x, "y": y, "r": round(max(east - x, 6.0), 1), "title": incident.title, "count": count}

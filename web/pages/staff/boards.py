@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import select
 
+from incidents.service import open_incidents
 from sla import boards
 from telephony import calls
 from telephony.models import QueueMember
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
+from web.pages.public import ward_map
 from web.pages.staff.common import BoardsUser, render_staff
 from web.pages.staff.reference import reference_lists
 
@@ -21,6 +23,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 def supervisor_boards(
     request: Request, user: BoardsUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
+    incidents = open_incidents(session)
     members = list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())
     return render_staff(
         request,
@@ -30,5 +33,7 @@ def supervisor_boards(
         queue=calls.queue_snapshot(session),
         members=members,
         board=boards.board(session, user),
+        incidents=incidents,
+        incident_map=ward_map(session, [], incidents),
         **reference_lists(session, language_of(request)),
     )

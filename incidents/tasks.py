@@ -1,0 +1,18 @@
+"""The incidents safety net in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicdesk.celery_app import celery_app
+from civicdesk.db import unit_of_work
+from incidents import service
+
+
+@celery_app.task(name="incidents.scan", ignore_result=True)  # type: ignore[untyped-decorator]
+def scan() -> int:
+    with unit_of_work() as session:
+        return service.scan(session)
+
+
+BEAT_SCHEDULE: dict[str, Any] = {"incidents-scan": {"task": "incidents.scan", "schedule": 120.0}}
