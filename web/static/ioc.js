@@ -18,7 +18,7 @@
       type: "line",
       data: { labels: labels, datasets: [{ data: values, borderColor: colours[Object.keys(charts).length % colours.length],
         backgroundColor: "transparent", pointRadius: 0, borderWidth: 2, tension: 0.25 }] },
-      options: { animation: false, responsive: true, plugins: { legend: { display: false } },
+      options: { animation: false, responsive: true, maintainAspectRatio: !small, plugins: { legend: { display: false } },
         scales: { x: { display: !small, ticks: { color: "#9fb0c2", maxTicksLimit: 6 } },
                   y: { display: !small, ticks: { color: "#9fb0c2" } } } }
     });
