@@ -8,6 +8,7 @@ import channels.models
 import civicdesk.live
 import civicdesk.observability.models
 import civicdesk.ratelimit
+import geo.models
 import ioc.models
 import open311.models
 import routing.models
@@ -33,6 +34,7 @@ MODEL_MODULES = [
     open311.models,
     ioc.models,
     telephony.models,
+    geo.models,
 ]
 
 
