@@ -55,12 +55,13 @@ def locate_pin(session: Session, latitude: float, longitude: float, on: date) ->
     point = (longitude, latitude)
     imported = boundaries.current(session)
     if imported is not None:
-        inside = [b.ward for b in imported.boundaries if contains(b.shape, point)]
-        if not inside:
-            return PinWard(None, None, Method.OUTSIDE)
         wards = _wards(session)
-        found = next((code for code in inside if wards[code].in_force_on(on)), inside[0])
-        return PinWard(in_force(wards, found, on), found, Method.BOUNDARY)
+        inside = [b.ward for b in imported.boundaries if contains(b.shape, point)]
+        if inside:
+            found = next((code for code in inside if wards[code].in_force_on(on)), inside[0])
+            return PinWard(in_force(wards, found, on), found, Method.BOUNDARY)
+        if _covers_the_city(imported, wards, on):
+            return PinWard(None, None, Method.OUTSIDE)
     if not in_city_box(latitude, longitude):
         return PinWard(None, None, Method.OUTSIDE)
     nearest, distance = min(
@@ -68,6 +69,13 @@ def locate_pin(session: Session, latitude: float, longitude: float, on: date) ->
         key=lambda item: item[1],
     )
     return PinWard(in_force(_wards(session), nearest, on), nearest, Method.NEAREST_CENTRE, distance)
+
+
+def _covers_the_city(imported: boundaries.BoundarySet, wards: dict[str, Ward], on: date) -> bool:
+    """Only a set that outlines every ward in force says a pin outside it is outside the city; with a
+    partial set (Overpass returned some relations) the pin falls back to the nearest centre."""
+    outlined = {in_force(wards, b.ward, on) for b in imported.boundaries}
+    return outlined >= {code for code, ward in wards.items() if ward.in_force_on(on)}
 
 
 def _wards(session: Session) -> dict[str, Ward]:

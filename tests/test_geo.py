@@ -22,6 +22,7 @@ from geo.locate import OUTSIDE_MESSAGE, Method, locate_pin
 from geo.shapes import contains, multipolygon
 from tests.fakes import serve
 from tests.overpass_fake import OverpassState, build_app, relation, way
+from web.geo import voronoi_cells
 
 BEFORE_2024_MERGER = date(2024, 6, 1)
 AFTER_2025_MERGER = date(2026, 1, 10)
@@ -100,7 +101,7 @@ def test_a_pin_takes_the_ward_of_its_boundary_and_then_the_successor_in_force(
     assert (then.ward, then.found, then.method) == ("thanh-son", "thanh-son", Method.BOUNDARY)
     assert (now.ward, now.found, now.approximate) == ("phan-rang", "thanh-son", False)  # → Phủ Hà → Phan Rang
     assert "thanh-son" in now.reason() and "boundary" in now.reason()
-    assert hole.ward is None and hole.message == OUTSIDE_MESSAGE  # an enclave is not the ward around it
+    assert hole.method == Method.NEAREST_CENTRE  # two wards outlined of sixteen: the rest is not "outside"
     assert imported is not None and imported.attribution == "UBND thành phố"
 
 
@@ -197,10 +198,26 @@ def test_fetch_osm_joins_the_ways_of_each_relation_through_overpass(
         hole = locate_pin(session, *IN_THE_HOLE, BEFORE_2024_MERGER)
     assert imported is not None and imported.attribution == "© OpenStreetMap contributors"
     assert "ODbL" in imported.licence
-    assert inside.ward == "thanh-son" and hole.ward is None
+    assert inside.ward == "thanh-son" and hole.approximate
 
 
 def test_fetch_osm_when_overpass_is_busy_says_so(cli_on: CliRunner) -> None:
     with serve(build_app(OverpassState(busy=True))) as base:
         result = cli_on.invoke(cli.main, ["geo", "fetch-osm", "--endpoint", f"{base}/api/interpreter"])
     assert result.exit_code == 2 and "429" in result.output
+
+
+def test_with_every_ward_outlined_a_pin_in_no_outline_is_outside_the_city(
+    cli_on: CliRunner, engine: Engine, tmp_path: Path
+) -> None:
+    cells = voronoi_cells()  # sixteen cells that tile the city's box, with a hole cut in Phủ Hà's
+    features = [feature({"code": code}, cell) for code, cell in cells.items() if code != "phu-ha"]
+    features.append(feature({"code": "phu-ha"}, cells["phu-ha"], PHU_HA_HOLE))
+    assert geo_import(cli_on, write(tmp_path, *features)).exit_code == 0
+    with unit_of_work(engine) as session:
+        hole = locate_pin(session, *IN_THE_HOLE, AFTER_2025_MERGER)
+        beside = locate_pin(session, 11.5735, 109.0045, BEFORE_2024_MERGER)
+        far = locate_pin(session, *SAIGON, AFTER_2025_MERGER)
+    assert hole.ward is None and hole.message == OUTSIDE_MESSAGE  # an enclave is not the ward around it
+    assert (beside.ward, beside.method) == ("phu-ha", Method.BOUNDARY)
+    assert far.method == Method.OUTSIDE

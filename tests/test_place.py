@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -120,8 +121,12 @@ def test_a_pin_inside_an_old_boundary_sets_the_ward_in_force(engine: Engine) -> 
             False,
         )
         assert any("thanh-son" in r and "boundary" in r for r in decision.reasons)
-        outside = triage.decide(
+        elsewhere = triage.decide(
             session, "Đèn đường tắt", reported_at=AFTER_2025, latitude=11.60, longitude=108.95
+        )  # one ward outlined of sixteen: a pin outside it falls back to the nearest centre
+        assert (elsewhere.ward, elsewhere.ward_approximate) == ("do-vinh-2025", True)
+        outside = triage.decide(
+            session, "Đèn đường tắt", reported_at=AFTER_2025, latitude=10.77, longitude=106.7
         )
         assert outside.ward is None and outside.location_message == OUTSIDE_MESSAGE
 
@@ -181,3 +186,54 @@ def test_tickets_at_10_20_30_of_one_street_are_never_merged(engine: Engine) -> N
         suggestion = triage.decide(session, texts[0].replace("10", "20"), exclude_ticket_id=tickets[1].id)
         assert suggestion.duplicates and not any(d.automatic for d in suggestion.duplicates)
         assert all("khác số nhà" in d.why for d in suggestion.duplicates)
+
+
+def test_the_report_form_refuses_a_pin_outside_the_city_with_a_clear_message(client: TestClient) -> None:
+    page = client.post("/report", data={"text": "Ổ gà lớn", "latitude": "10.7769", "longitude": "106.7009"})
+    assert page.status_code == 422 and "ngoài thành phố" in page.text
+    inside = client.post(
+        "/report",
+        data={"text": "Ổ gà lớn", "latitude": str(HERE[0]), "longitude": str(HERE[1])},
+        follow_redirects=False,
+    )
+    assert inside.status_code == 303
+
+
+def test_the_pin_picker_asks_which_ward_a_pin_is_in(client: TestClient) -> None:
+    found = client.get(
+        "/api/v1/geo/locate", params={"latitude": HERE[0], "longitude": HERE[1], "on": "2026-01-10"}
+    )
+    assert found.status_code == 200
+    assert found.json() | {"found": None} == {
+        "ward": "phan-rang",
+        "ward_name": "Phan Rang",
+        "found": None,
+        "method": "nearest_centre",
+        "approximate": True,
+        "message": None,
+    }
+    outside = client.get("/api/v1/geo/locate", params={"latitude": 10.77, "longitude": 106.7})
+    assert outside.json()["ward"] is None and "ngoài thành phố" in outside.json()["message"]
+    assert client.get("/api/v1/geo/locate", params={"latitude": 200, "longitude": 1}).status_code == 422
+
+
+def test_the_map_shows_the_imported_outlines_with_their_licence_and_attribution(
+    engine: Engine, client: TestClient
+) -> None:
+    assert client.get("/api/v1/geo/boundaries").json()["features"]["features"] == []
+    assert "Sơ đồ ranh giới phường mang tính minh họa" in client.get("/reports").text
+    square = [[108.985, 11.575], [108.995, 11.575], [108.995, 11.585], [108.985, 11.585], [108.985, 11.575]]
+    with unit_of_work(engine) as session:
+        shape = multipolygon({"type": "Polygon", "coordinates": [square]})
+        boundaries.save(
+            session,
+            [boundaries.Boundary("thanh-son", shape)],
+            source="osm.geojson",
+            licence="ODbL 1.0",
+            attribution="© OpenStreetMap contributors",
+        )
+    page = client.get("/reports").text
+    assert "© OpenStreetMap contributors" in page and "ODbL 1.0" in page
+    body = client.get("/api/v1/geo/boundaries").json()
+    assert body["attribution"] == "© OpenStreetMap contributors"
+    assert body["features"]["features"][0]["properties"] == {"ward": "thanh-son"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geo.centres import BOUNDS, OLD_UNIT_CENTRES
+from geo.shapes import MultiPolygon
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
 
@@ -68,6 +69,10 @@ class SvgMap:
     def path(self, cell: list[Point]) -> str:
         points = [self.xy(lat, lon) for lon, lat in cell]
         return "M" + " L".join(f"{x},{y}" for x, y in points) + " Z"
+
+    def shape_path(self, shape: MultiPolygon) -> str:
+        """Every ring of an imported boundary in one path; drawn with fill-rule evenodd, holes stay open."""
+        return " ".join(self.path(ring) for polygon in shape for ring in polygon)
 
 
 def centre_of(codes: list[str]) -> tuple[float, float]:
