@@ -13,7 +13,7 @@ import csv
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -77,7 +77,7 @@ def problem_similarity(first: str, second: str) -> float:
     return float(fuzz.token_set_ratio(_problem_words(first), _problem_words(second)))
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _problem_words(text: str) -> str:
     street = _address(text).street
     drop = PLACE_WORDS | set(tokens(normalise(street))) if street else PLACE_WORDS
@@ -107,7 +107,7 @@ class Report:
         return _address(self.text)
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a worker sees every text once, and compares each with up to 200
 def _address(text: str) -> Address:
     return find_address(text)
 

@@ -221,3 +221,13 @@ def test_with_every_ward_outlined_a_pin_in_no_outline_is_outside_the_city(
     assert hole.ward is None and hole.message == OUTSIDE_MESSAGE  # an enclave is not the ward around it
     assert (beside.ward, beside.method) == ("phu-ha", Method.BOUNDARY)
     assert far.method == Method.OUTSIDE
+
+
+def test_geo_status_names_the_source_licence_and_dated_gso_codes(cli_on: CliRunner, tmp_path: Path) -> None:
+    empty = cli_on.invoke(cli.main, ["geo", "status"])
+    assert empty.exit_code == 0 and "nearest ward centre" in empty.output
+    assert geo_import(cli_on, write(tmp_path, feature({"code": "phu-ha"}, PHU_HA))).exit_code == 0
+    shown = cli_on.invoke(cli.main, ["geo", "status"])
+    assert shown.exit_code == 0 and "1 ward boundaries from wards.geojson" in shown.output
+    assert "CC BY 4.0" in shown.output
+    assert "phu-ha: GSO 22747 until 2024-10-31, 22750 until 2025-06-30" in shown.output

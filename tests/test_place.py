@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from civicdesk.db import unit_of_work
 from civicdesk.timeutil import VN_TZ
@@ -19,6 +19,7 @@ from geo.shapes import multipolygon
 from nlp.duplicates import Report, compare
 from nlp.location import find_address, ward_from_street
 from routing import triage
+from tests.test_photos import _jpeg_with_exif
 from tickets import service
 from tickets.models import Status, Ticket
 from tickets.service import NewTicket
@@ -237,3 +238,26 @@ def test_the_map_shows_the_imported_outlines_with_their_licence_and_attribution(
     body = client.get("/api/v1/geo/boundaries").json()
     assert body["attribution"] == "© OpenStreetMap contributors"
     assert body["features"]["features"][0]["properties"] == {"ward": "thanh-son"}
+
+
+def test_a_photos_gps_places_a_report_sent_without_a_pin(engine: Engine, client: TestClient) -> None:
+    square = [[108.985, 11.560], [108.995, 11.560], [108.995, 11.570], [108.985, 11.570], [108.985, 11.560]]
+    with unit_of_work(engine) as session:
+        shape = multipolygon({"type": "Polygon", "coordinates": [square]})
+        boundaries.save(
+            session, [boundaries.Boundary("kinh-dinh", shape)], source="t", licence="CC0", attribution="test"
+        )
+    photo = _jpeg_with_exif((11.0, 33.0, 54.0))  # 11.565 N, 108.99 E: inside the square
+    sent = client.post(
+        "/report",
+        data={"text": "Đèn đường tắt cả tuần nay"},
+        files={"photos": ("den.jpg", photo, "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    with unit_of_work(engine) as session:
+        ticket = session.exec(select(Ticket).order_by(col(Ticket.id).desc())).first()
+        assert ticket is not None and ticket.latitude == pytest.approx(11.565, abs=1e-4)
+        decision = triage.apply(session, ticket.id or 0)
+        assert decision is not None and decision.ward_source == "pin_boundary"
+        assert ticket.ward_code == "phan-rang"  # Kinh Dinh's successor in force today
