@@ -4,14 +4,19 @@ that never link two house numbers or two far-apart points."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from civicdesk.db import unit_of_work
+from civicdesk import cli
+from civicdesk.db import engine_for, unit_of_work
+from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ
 from geo import boundaries
 from geo.locate import OUTSIDE_MESSAGE
@@ -261,3 +266,33 @@ def test_a_photos_gps_places_a_report_sent_without_a_pin(engine: Engine, client:
         decision = triage.apply(session, ticket.id or 0)
         assert decision is not None and decision.ward_source == "pin_boundary"
         assert ticket.ward_code == "phan-rang"  # Kinh Dinh's successor in force today
+
+
+@pytest.fixture
+def runner(engine: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("CIVICDESK_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+    yield CliRunner()
+    engine_for(postgres_url).dispose()
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+
+
+def test_cli_triage_takes_a_pin(runner: CliRunner) -> None:
+    lines = [
+        {
+            "text": "Đèn đường tắt cả tuần",
+            "latitude": HERE[0],
+            "longitude": HERE[1],
+            "reported_at": "2026-01-10",
+        },
+        {"text": "Đèn đường tắt cả tuần", "latitude": "north", "longitude": HERE[1]},
+        {"text": "Đèn đường tắt cả tuần", "latitude": HERE[0]},
+    ]
+    result = runner.invoke(cli.main, ["triage"], input="\n".join(json.dumps(line) for line in lines) + "\n")
+    assert result.exit_code == 0, result.output
+    placed, *bad = [json.loads(line) for line in result.output.splitlines()]
+    assert placed["ward"] == "phan-rang" and placed["needs_review"]  # approximate: a person confirms
+    assert any("nearest ward centre" in reason for reason in placed["reasons"])
+    assert all("latitude and longitude" in answer["error"] for answer in bad)
