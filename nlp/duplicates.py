@@ -153,9 +153,12 @@ def compare(first: Report, second: Report) -> Comparison | None:
     if distance is not None:
         reasons.append(f"cách {distance:.0f} m")
         bonus = max(bonus, 15.0 if distance <= 25 else 10.0 if distance <= AUTO_LINK_METRES else 0.0)
-    same_address = bool(a.house_number and a.house_number == b.house_number and a.street == b.street)
+    # one number on two streets nobody named is not one address
+    same_address = bool(
+        a.house_number and a.street and (a.house_number, a.street) == (b.house_number, b.street)
+    )
     if same_address:
-        reasons.append(f"cùng địa chỉ số {a.house_number} {a.street}" if a.street else "cùng số nhà")
+        reasons.append(f"cùng địa chỉ số {a.house_number} {a.street}")
         bonus = 15.0
     if first.category and first.category == second.category:
         reasons.append("cùng lĩnh vực")

@@ -72,6 +72,15 @@ def test_two_house_numbers_are_never_linked_automatically() -> None:
     assert same is not None and same.automatic and same.same_address
 
 
+def test_one_number_on_streets_nobody_named_is_not_one_address() -> None:
+    found = compare(
+        Report("Ổ gà lớn trước số 12, xe máy té", "road_damage"),
+        Report("mặt đường trước số 12 bị lủng một hố sâu, xe máy té", "road_damage"),
+    )
+    assert found is not None and not found.same_address and not found.automatic
+    assert found.blocked is not None and "cần người xem" in found.blocked
+
+
 def test_two_points_far_apart_are_never_linked_and_very_far_are_not_compared() -> None:
     text = "đèn đường trước nhà tôi không sáng cả tuần nay"
     near = compare(
