@@ -231,3 +231,8 @@ def test_geo_status_names_the_source_licence_and_dated_gso_codes(cli_on: CliRunn
     assert shown.exit_code == 0 and "1 ward boundaries from wards.geojson" in shown.output
     assert "CC BY 4.0" in shown.output
     assert "phu-ha: GSO 22747 until 2024-10-31, 22750 until 2025-06-30" in shown.output
+
+
+def test_fetch_osm_without_internet_says_so(cli_on: CliRunner) -> None:
+    result = cli_on.invoke(cli.main, ["geo", "fetch-osm", "--endpoint", "http://127.0.0.1:1/api/interpreter"])
+    assert result.exit_code == 2 and "không kết nối được Overpass" in result.output
