@@ -40,7 +40,7 @@ def main() -> None:
         for found in [location.find_ward(e.text, datetime.fromisoformat(e.reported_at).date())]
     ]
     pairs = {
-        name: duplicates.measure(value)
+        name: duplicates.measure(value, automatic=name == "automatic link")
         for name, value in (("suggest", duplicates.SUGGEST), ("automatic link", duplicates.AUTO_LINK))
     }
 

@@ -373,6 +373,7 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 def _add_domain_commands() -> None:
     from civicdesk.backup_cli import backup_command, restore_command
+    from geo.cli import geo_group
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
     from telephony.cli import telephony_group
@@ -383,6 +384,7 @@ def _add_domain_commands() -> None:
     main.add_command(nlp_group)
     main.add_command(backup_command)
     main.add_command(restore_command)
+    main.add_command(geo_group)
 
 
 _add_domain_commands()

@@ -8,6 +8,7 @@ import channels.models
 import civicdesk.live
 import civicdesk.observability.models
 import civicdesk.ratelimit
+import geo.models
 import incidents.models
 import ioc.models
 import open311.models
@@ -35,6 +36,7 @@ MODEL_MODULES = [
     ioc.models,
     incidents.models,
     telephony.models,
+    geo.models,
 ]
 
 

@@ -18,13 +18,13 @@ from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.timeutil import as_utc, utcnow
+from geo.centres import OLD_UNIT_CENTRES, centre_of
 from incidents.models import Incident, IncidentMember, IncidentStatus
 from tickets import public
 from tickets import service as tickets
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket
 from tickets.reference import Category
 from tickets.service import SYSTEM, Actor
-from web.geo import OLD_UNIT_CENTRES, centre_of
 
 SURGES_FILE = Path(__file__).parent / "data" / "surges.json"
 DEFAULT_RADIUS_M = 2000

@@ -18,6 +18,7 @@ from nlp.normalise import normalise
 from nlp.text import fold
 
 STREETS_FILE = Path(__file__).parent / "data" / "streets.txt"
+STREET_WARDS_FILE = Path(__file__).parent / "data" / "street_wards.tsv"
 MARKERS = ("phuong", "xa", "thi tran")
 MARKED_CUTOFF = 84  # after "phường"/"P."/"xã": a misspelt name still counts
 WEAK_CUTOFF = 88  # after "ở"/"tại": a misspelt name counts when it is close
@@ -140,36 +141,94 @@ def _streets() -> dict[str, str]:
     return {fold(line.strip()): line.strip() for line in lines if line.strip()}
 
 
-_HOUSE = re.compile(r"\b(?:so nha|so)\s+(\d+[a-z]?(?:/\d+)*)")
-_ALLEY = re.compile(r"\b(?:hem|kiet|ngo|ngach)\s+(\d+(?:\s*/\s*\d+)*)")
+_NUMBER = r"\d{1,4}[a-z]?(?:\s*/\s*\d{1,4}[a-z]?)*(?!\d)"
+_HOUSE = re.compile(rf"\b(?:so nha|nha so|so|nha)\s+({_NUMBER})")
+_ALLEY = re.compile(rf"\b(?:hem|kiet|ngo|ngach)\s+(?:so\s+)?({_NUMBER})|\bk({_NUMBER})")
 _KHU_PHO = re.compile(r"\bkhu pho\s+(\d+|[a-z]+ ?\d*)")
+_BARE_HOUSE = re.compile(rf"(?:^|[^a-z0-9/])({_NUMBER})\s+(?:duong\s+)?$")
+# "cột điện số 12" is a pole, "tổ 5" a neighbourhood group, "quốc lộ 1" a road: not house numbers
+_NOT_A_HOUSE_BEFORE = re.compile(
+    r"\b(?:hem|kiet|ngo|ngach|khu pho|to|quoc lo|tinh lo|thang|cot dien|cot|tru dien|tru|tram)(?:\s+so)?\s+$"
+)
 
 
 def find_address(text: str) -> Address:
+    """House number (số 45, sn 12A, 45 Thống Nhất, 12/3 Ngô Gia Tự), alley (hẻm, kiệt, ngõ, K12), khu phố
+    (KP3), street (after đường/phố, or a known street right after a number)."""
     folded = normalise(text)
-    house = _HOUSE.search(folded)
+    street, street_at = _street(folded)
+    house = next(
+        (m for m in _HOUSE.finditer(folded) if not _NOT_A_HOUSE_BEFORE.search(folded[: m.start()])), None
+    )
     alley = _ALLEY.search(folded)
     khu_pho = _KHU_PHO.search(folded)
+    number = _compact(house.group(1)) if house else _bare_house(folded, street_at)
     return Address(
-        house_number=house.group(1) if house else None,
-        alley=re.sub(r"\s+", "", alley.group(1)) if alley else None,
+        house_number=number,
+        alley=_compact(alley.group(1) or alley.group(2)) if alley else None,
         khu_pho=khu_pho.group(1).strip() if khu_pho else None,
-        street=_street(folded),
+        street=street,
     )
 
 
-def _street(folded: str) -> str | None:
-    """The first known street named after 'đường' / 'phố' (or 'đ.'), however many times the word occurs."""
+def _compact(number: str) -> str:
+    return re.sub(r"\s+", "", number)
+
+
+def _bare_house(folded: str, street_at: int | None) -> str | None:
+    """'45 thong nhat': a number right before the street's name is its house number."""
+    if street_at is None:
+        return None
+    before = folded[:street_at]
+    found = _BARE_HOUSE.search(before)
+    if found is None or _NOT_A_HOUSE_BEFORE.search(before[: found.start(1)]):
+        return None
+    return _compact(found.group(1))
+
+
+def _street(folded: str) -> tuple[str | None, int | None]:
+    """The first known street named after 'đường' / 'phố' (or 'đ.'), else a known street named whole;
+    with where its name starts in the text."""
     streets = _streets()
-    words = re.findall(r"[a-z0-9]+", folded)
+    words = list(re.finditer(r"[a-z0-9]+", folded))
     for index, word in enumerate(words):
-        if word not in ("duong", "pho"):
+        if word.group() not in ("duong", "pho"):
             continue
         following = words[index + 1 : index + 6]
         for size in range(len(following), 0, -1):
             found = process.extractOne(
-                " ".join(following[:size]), streets.keys(), scorer=fuzz.ratio, score_cutoff=88
+                " ".join(w.group() for w in following[:size]),
+                streets.keys(),
+                scorer=fuzz.ratio,
+                score_cutoff=88,
             )
             if found:
-                return streets[found[0]]
-    return None
+                return streets[found[0]], following[0].start()
+    for key, name in sorted(streets.items(), key=lambda item: -len(item[0])):
+        whole = re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", folded)
+        if whole and " " in key:
+            return name, whole.start()
+    return None, None
+
+
+@cache
+def _street_wards() -> dict[str, tuple[str, ...]]:
+    rows = STREET_WARDS_FILE.read_text(encoding="utf-8").splitlines()
+    table = {}
+    for row in rows:
+        if row.strip() and not row.startswith("#"):
+            street, wards = row.split("\t")
+            table[fold(street.strip())] = tuple(w.strip() for w in wards.split(";") if w.strip())
+    return table
+
+
+def ward_from_street(street: str | None, on: date) -> str | None:
+    """A street that runs through one ward only (in force on the day) places the report in that ward."""
+    if street is None:
+        return None
+    units = gazetteer().units
+    listed = [units[code] for code in _street_wards().get(fold(street), ()) if code in units]
+    if not listed or any(unit.valid_from is not None and on < unit.valid_from for unit in listed):
+        return None  # a street listed by today's wards says nothing about a report from before them
+    wards = {in_force(units, unit.code, on) for unit in listed}
+    return wards.pop() if len(wards) == 1 else None

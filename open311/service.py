@@ -20,6 +20,7 @@ from civicdesk import ratelimit
 from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
+from geo.centres import OLD_UNIT_CENTRES, centre_of
 from open311 import media
 from open311.models import ApiClient, Open311Request
 from sla import service as sla
@@ -30,7 +31,6 @@ from tickets.citizens import Contact
 from tickets.conversation import is_status_page_message
 from tickets.models import Attachment, Channel, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
-from web.geo import OLD_UNIT_CENTRES, centre_of
 
 ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
 CLOSED = {Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE}

@@ -41,7 +41,12 @@ def _answer(session: Any, line: str) -> dict[str, Any]:
         reported_at = _reported_at(item.get("reported_at"))
     except ValueError as exc:
         return {"error": f"reported_at: {exc}"}
-    decision = decide(session, item["text"], reported_at=reported_at)
+    pin = [item.get("latitude"), item.get("longitude")]
+    if any(v is not None and (not isinstance(v, int | float) or isinstance(v, bool)) for v in pin) or (
+        (pin[0] is None) != (pin[1] is None)
+    ):
+        return {"error": "latitude and longitude must both be numbers, or both left out"}
+    decision = decide(session, item["text"], reported_at=reported_at, latitude=pin[0], longitude=pin[1])
     answer = decision.as_json()
     return {
         key: answer[key]
@@ -60,7 +65,8 @@ def _answer(session: Any, line: str) -> dict[str, Any]:
 
 @click.command("triage")
 def triage_command() -> None:
-    """Triage JSON lines from standard input: {"text": ..., "reported_at": optional ISO 8601}."""
+    """Triage JSON lines from standard input: {"text": ..., "reported_at": optional ISO 8601, "latitude" and
+    "longitude": optional, a map pin}."""
     from nlp.category_model import UnreadableModel
 
     stream: TextIO = sys.stdin

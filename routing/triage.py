@@ -10,10 +10,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from geo.locate import Method, locate_pin
 from nlp import classifier, duplicates, location
 from routing.models import TriageCorrection
 from routing.rules import route
@@ -25,7 +27,6 @@ from tickets.service import SYSTEM
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(days=14)
-DUPLICATE_RADIUS_METRES = 300.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class DuplicateCandidate:
     code: str
     score: float
     automatic: bool
+    why: str = ""  # Vietnamese, for staff: "cách 35 m, cùng lĩnh vực, nội dung giống 72%"
+    distance_m: float | None = None
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Decision:
     needs_review: bool
     reasons: list[str] = field(default_factory=list)
     duplicates: list[DuplicateCandidate] = field(default_factory=list)
+    ward_source: str | None = None
+    ward_approximate: bool = False
+    location_message: str | None = None  # Vietnamese, for the citizen: why the pin gave no ward
 
     @property
     def link_to(self) -> DuplicateCandidate | None:
@@ -61,6 +67,9 @@ class Decision:
             "category_confidence": round(self.category_confidence, 4),
             "ward": self.ward,
             "ward_named": self.ward_named,
+            "ward_source": self.ward_source,
+            "ward_approximate": self.ward_approximate,
+            "location_message": self.location_message,
             "department": self.department,
             "priority": self.priority,
             "needs_review": self.needs_review,
@@ -96,30 +105,32 @@ def decide(
             f"category {category} {confidence:.2f}"
             f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
         )
-    ward = location.find_ward(text, _local_date(reported_at))
-    if ward:
-        old = f", in force: {ward.code}" if ward.code != ward.named_code else ""
-        reasons.append(f"ward {ward.named_name} from '{ward.matched_text}'{old}")
-    else:
-        reasons.append("no ward found in the text")
-    routed = route(session, category=category, ward=ward.code if ward else None, text=text, channel=channel)
+    day = _local_date(reported_at)
+    address = location.find_address(text)
+    named = location.find_ward(text, day)
+    place = locate(session, text=named, address=address, day=day, latitude=latitude, longitude=longitude)
+    reasons.extend(place.reasons)
+    routed = route(session, category=category, ward=place.ward, text=text, channel=channel)
     reasons.append(routed.reason)
     threshold = get_settings().triage_confidence_threshold
-    needs_review = confidence < threshold or ward is None
+    needs_review = confidence < threshold or place.ward is None or place.approximate
     if confidence < threshold:
         reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
     decision = Decision(
         category=category,
         category_confidence=confidence,
-        ward=ward.code if ward else None,
-        ward_named=ward.named_name if ward else None,
-        ward_named_code=ward.named_code if ward else None,
-        address=location.find_address(text),
+        ward=place.ward,
+        ward_named=named.named_name if named else None,
+        ward_named_code=named.named_code if named else None,
+        address=address,
         department=routed.department,
         priority=routed.priority,
         ward_officer=routed.ward_officer,
         needs_review=needs_review,
         reasons=reasons,
+        ward_source=place.source,
+        ward_approximate=place.approximate,
+        location_message=place.message,
     )
     decision.duplicates = find_duplicates(
         session, decision, text, reported_at or utcnow(), latitude, longitude, exclude_ticket_id
@@ -127,21 +138,73 @@ def decide(
     if decision.duplicates:
         best = decision.duplicates[0]
         reasons.append(
-            f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code} ({best.score:.0f})"
+            f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code}"
+            f" ({best.score:.0f}: {best.why})"
         )
     return decision
 
 
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
+@dataclass(frozen=True)
+class Place:
+    ward: str | None
+    source: str | None  # pin_boundary, text, street, pin_nearest_centre
+    approximate: bool
+    message: str | None  # for the citizen, when the pin could not be used
+    reasons: list[str]
+
+
+def locate(
+    session: Session,
+    *,
+    text: location.WardMatch | None,
+    address: location.Address,
+    day: date,
+    latitude: float | None,
+    longitude: float | None,
+) -> Place:
+    """Every clue to the ward, the surest first: a pin inside an imported boundary, the ward the text names,
+    a street that runs through one ward only, and last the ward centre nearest the pin (approximate)."""
+    pin = (
+        locate_pin(session, latitude, longitude, day)
+        if latitude is not None and longitude is not None
+        else None
+    )
+    reasons = [pin.reason()] if pin else []
+    if text:
+        old = f", in force: {text.code}" if text.code != text.named_code else ""
+        reasons.append(f"ward {text.named_name} from '{text.matched_text}'{old}")
+    message = pin.message if pin else None
+    if pin and pin.method == Method.BOUNDARY:
+        if text and text.code != pin.ward:
+            reasons.append(f"the text names {text.code}, the pin is in {pin.ward}: the pin wins")
+        return Place(pin.ward, "pin_boundary", False, message, reasons)
+    if text:
+        return Place(text.code, "text", False, message, reasons)
+    street_ward = location.ward_from_street(address.street, day)
+    if street_ward:
+        reasons.append(f"ward {street_ward} from the street {address.street}, which runs through it alone")
+        return Place(street_ward, "street", False, message, reasons)
+    if pin and pin.method == Method.NEAREST_CENTRE:
+        reasons.append("approximate ward: a person confirms it")
+        return Place(pin.ward, "pin_nearest_centre", True, message, reasons)
+    reasons.append("no ward found in the text" + (" or the pin" if pin else ""))
+    return Place(None, None, False, message, reasons)
 
 
 def _same_ward_codes(session: Session, ward: str) -> set[str]:
     from tickets.public import ward_and_predecessors
 
     return ward_and_predecessors(session, ward)
+
+
+def _near(latitude: float, longitude: float, metres: float) -> Any:
+    """A box around the pin, for the index; the exact distance is measured after."""
+    dlat = metres / 111_195
+    dlon = metres / (111_195 * math.cos(math.radians(latitude)))
+    return and_(
+        col(Ticket.latitude).between(latitude - dlat, latitude + dlat),
+        col(Ticket.longitude).between(longitude - dlon, longitude + dlon),
+    )
 
 
 def find_duplicates(
@@ -153,29 +216,49 @@ def find_duplicates(
     longitude: float | None,
     exclude_ticket_id: int | None,
 ) -> list[DuplicateCandidate]:
-    """Open tickets of the same category and ward from the last two weeks (and close by, when both have
-    coordinates), scored on their text."""
-    if decision.category is None or decision.ward is None:
+    """Open tickets of the same category from the last two weeks in the same ward or close to the pin,
+    compared on place first (distance, house number, street) and then text."""
+    if decision.category is None:
         return []
-    since = as_utc(reported_at) - DUPLICATE_WINDOW
+    where = []
+    if decision.ward is not None:
+        where.append(col(Ticket.ward_code).in_(_same_ward_codes(session, decision.ward)))
+    if latitude is not None and longitude is not None:
+        where.append(_near(latitude, longitude, duplicates.NEAR_METRES))
+    if not where:
+        return []
     query = select(Ticket).where(
         Ticket.category_code == decision.category,
-        col(Ticket.ward_code).in_(_same_ward_codes(session, decision.ward)),
+        or_(*where),
         col(Ticket.status).in_(OPEN_STATUSES),
-        col(Ticket.created_at) >= since,
+        col(Ticket.created_at) >= as_utc(reported_at) - DUPLICATE_WINDOW,
     )
     if exclude_ticket_id is not None:
         query = query.where(Ticket.id != exclude_ticket_id)
+    this = duplicates.Report(text, decision.category, None, decision.ward_named_code, latitude, longitude)
     found = []
-    here = (latitude, longitude) if latitude is not None and longitude is not None else None
     for other in session.exec(query.order_by(col(Ticket.created_at).desc()).limit(200)).all():
-        if here and other.latitude is not None and other.longitude is not None:
-            if _metres(*here, other.latitude, other.longitude) > DUPLICATE_RADIUS_METRES:
-                continue
-        score = duplicates.similarity(text, other.description)
-        if score >= duplicates.SUGGEST and other.id is not None:
-            found.append(DuplicateCandidate(other.id, other.code, score, score >= duplicates.AUTO_LINK))
-    return sorted(found, key=lambda d: d.score, reverse=True)[:5]
+        that = duplicates.Report(
+            other.description,
+            other.category_code,
+            None,
+            other.ward_named_code,
+            other.latitude,
+            other.longitude,
+        )
+        compared = duplicates.compare(this, that)
+        if compared is not None and compared.suggested and other.id is not None:
+            found.append(
+                DuplicateCandidate(
+                    other.id,
+                    other.code,
+                    compared.score,
+                    compared.automatic,
+                    compared.why(),
+                    compared.distance_m,
+                )
+            )
+    return sorted(found, key=lambda d: (d.automatic, d.score), reverse=True)[:5]
 
 
 def apply(session: Session, ticket_id: int) -> Decision | None:

@@ -36,6 +36,7 @@ from web import intake
 from web.api import (
     auth,
     channels,
+    geo,
     health,
     incidents,
     ioc,
@@ -118,6 +119,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.probes)
     app.include_router(metrics.router)
     app.include_router(public.router)
+    app.include_router(geo.router)
     app.include_router(sla.router)
     app.include_router(telephony.router)
     app.include_router(open311.router)

@@ -9,26 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Approximate centres (latitude, longitude) of the pre-2024 units of Phan Rang – Tháp Chàm.
-OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
-    "do-vinh": (11.618, 108.952),
-    "bao-an": (11.592, 108.968),
-    "phuoc-my": (11.584, 108.984),
-    "thanh-hai": (11.606, 109.000),
-    "dai-son": (11.568, 108.973),
-    "thanh-son": (11.578, 108.992),
-    "kinh-dinh": (11.565, 108.990),
-    "phu-ha": (11.576, 109.002),
-    "my-huong": (11.567, 109.000),
-    "tan-tai": (11.558, 109.004),
-    "dao-long": (11.549, 108.983),
-    "my-binh": (11.552, 109.016),
-    "my-dong": (11.566, 109.014),
-    "my-hai": (11.542, 109.027),
-    "dong-hai": (11.557, 109.032),
-    "van-hai": (11.590, 109.022),
-}
-BOUNDS = (11.530, 108.935, 11.635, 109.045)  # south, west, north, east
+from geo.centres import BOUNDS, OLD_UNIT_CENTRES
+from geo.shapes import MultiPolygon
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
 
@@ -88,8 +70,8 @@ class SvgMap:
         points = [self.xy(lat, lon) for lon, lat in cell]
         return "M" + " L".join(f"{x},{y}" for x, y in points) + " Z"
 
+    def shape_path(self, shape: MultiPolygon) -> str:
+        """Every ring of an imported boundary in one path; drawn with fill-rule evenodd, holes stay open."""
+        return " ".join(self.path(ring) for polygon in shape for ring in polygon)
 
-def centre_of(codes: list[str]) -> tuple[float, float]:
-    lats = [OLD_UNIT_CENTRES[c][0] for c in codes]
-    lons = [OLD_UNIT_CENTRES[c][1] for c in codes]
-    return sum(lats) / len(lats), sum(lons) / len(lons)
+

@@ -93,6 +93,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Sơ đồ ranh giới phường mang tính minh họa.",
         "en": "Ward boundaries are schematic.",
     },
+    "map_boundaries_from": {"vi": "Ranh giới phường", "en": "Ward boundaries"},
+    "map_licence": {"vi": "giấy phép", "en": "licence"},
     "no_reports": {"vi": "Chưa có phản ánh nào.", "en": "No reports yet."},
     "not_found_title": {"vi": "Không tìm thấy", "en": "Not found"},
     "not_found": {

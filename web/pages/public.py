@@ -18,6 +18,10 @@ from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
+from civicdesk.timeutil import VN_TZ, utcnow
+from geo import boundaries
+from geo.centres import centre_of
+from geo.locate import locate_pin
 from incidents.models import Incident
 from sla import service as sla_service
 from tickets import conversation, public, service
@@ -28,7 +32,7 @@ from tickets.privacy import last_digits
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
 from web.deps import SessionDep, StoreDep
-from web.geo import SvgMap, centre_of, voronoi_cells
+from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
 from web.public_access import AttemptLimit, count_attempt, ticket_or_404
@@ -107,12 +111,20 @@ def _explain(request: Request, problem: DomainError) -> str:
 
 
 def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
+    latitude, longitude = (
+        _coordinate(form["latitude"], "latitude"),
+        _coordinate(form["longitude"], "longitude"),
+    )
+    if latitude is not None and longitude is not None:
+        pin = locate_pin(session, latitude, longitude, utcnow().astimezone(VN_TZ).date())
+        if pin.message:  # a pin outside the city: the citizen moves it or types the address instead
+            raise Invalid(pin.message)
     report = web_channel.WebReport(
         submission_id=form["submission_id"],
         text=form["text"],
         address=form["address"] or None,
-        latitude=_coordinate(form["latitude"], "latitude"),
-        longitude=_coordinate(form["longitude"], "longitude"),
+        latitude=latitude,
+        longitude=longitude,
         phone=form["phone"] or None,
         email=form["email"] or None,
         photos=uploads,
@@ -347,10 +359,17 @@ def ward_map(
     groups: dict[str, list[str]] = {}
     for old in voronoi_cells():
         groups.setdefault(current(old), []).append(old)
-    cells = [
-        {"path": svg.path(cell), "ward": current(code), "old": wards[code].name_vi}
-        for code, cell in voronoi_cells().items()
-    ]
+    imported = boundaries.current(session)
+    if imported is not None:  # the operator's outlines replace the schematic cells
+        cells = [
+            {"path": svg.shape_path(b.shape), "ward": current(b.ward), "old": wards[b.ward].name_vi}
+            for b in imported.boundaries
+        ]
+    else:
+        cells = [
+            {"path": svg.path(cell), "ward": current(code), "old": wards[code].name_vi}
+            for code, cell in voronoi_cells().items()
+        ]
     labels = []
     for code, olds in groups.items():
         x, y = svg.xy(*centre_of(olds))
@@ -368,6 +387,7 @@ def ward_map(
         "dots": dots,
         "palette": sorted(groups),
         "incidents": [_incident_circle(svg, incident, count) for incident, count in incidents],
+        "source": {"licence": imported.licence, "attribution": imported.attribution} if imported else None,
     }
 
 

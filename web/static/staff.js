@@ -271,7 +271,7 @@
     const dupes = suggestion.duplicates || [];
     $('[data-s="duplicates"]', box).hidden = !dupes.length;
     const list = $('[data-s="duplicate-list"]', box);
-    list.replaceChildren(...dupes.map((d) => Object.assign(document.createElement("a"), { href: "/staff/tickets/" + d.ticket_id, textContent: `${d.code} (${Math.round(d.score)}%) ` })));
+    list.replaceChildren(...dupes.map((d) => Object.assign(document.createElement("a"), { href: "/staff/tickets/" + d.ticket_id, textContent: `${d.code} (${Math.round(d.score)}${d.why ? ": " + d.why : ""}) ` })));
   }
   function applySuggestion() {
     if (!suggestion) return;
