@@ -73,5 +73,3 @@ class SvgMap:
     def shape_path(self, shape: MultiPolygon) -> str:
         """Every ring of an imported boundary in one path; drawn with fill-rule evenodd, holes stay open."""
         return " ".join(self.path(ring) for polygon in shape for ring in polygon)
-
-
