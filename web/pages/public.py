@@ -18,7 +18,7 @@ from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
 from sla import service as sla_service
-from tickets import public, service
+from tickets import confirmation, public, service
 from tickets.links import tracking_url
 from tickets.merges import first_owner_of, own_identities
 from tickets.models import IdentityKind, Status, Ticket
@@ -201,6 +201,25 @@ def reopen(
 @router.get("/lookup", response_class=HTMLResponse)
 def lookup_form(request: Request) -> HTMLResponse:
     return render(request, "public/lookup.html", failed=False)
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """What a confirmation link opens: a button, so a mail scanner that fetches links confirms nothing."""
+    try:
+        pending = confirmation.pending(session, token)
+    except NotFound as exc:
+        return render(request, "public/confirm.html", status_code=404, gone=exc.message)
+    return render(request, "public/confirm.html", pending=pending, token=token)
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    try:
+        done = confirmation.confirm(session, token)
+    except NotFound as exc:
+        return render(request, "public/confirm.html", status_code=404, gone=exc.message)
+    return render(request, "public/confirm.html", done=done)
 
 
 @router.post("/lookup", response_model=None)
