@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from channels import templates, threads
+from channels import phone_question, templates, threads
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
@@ -223,14 +223,17 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
         commented = _ticket_of_comment(session, message.thread_ref)
         if commented is not None:
             return _join(session, commented, message, f"(sửa bình luận) {text}", provider_id)
-    if message.phone:
-        _phone_given(session, message)
+    threaded = None
     if message.channel == "facebook" and message.kind == EventKind.MESSAGE:
         threaded = threads.thread_ticket(session, message.sender_id or "")
-        if threaded is not None:
-            return _join(session, threaded, message, text, provider_id)
     citizen = find_citizen(session, kind, message.sender_id or "")
     ongoing = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
+    if not message.phone and phone_question.answers_question(session, threaded or ongoing, message):
+        message = replace(message, phone=message.text.strip())
+    if message.phone:
+        _phone_given(session, message)
+    if threaded is not None:
+        return _join(session, threaded, message, text, provider_id)
     if ongoing is not None and message.kind == EventKind.MESSAGE and message.event_name != "comment_edited":
         return _join(session, ongoing, message, text, provider_id)
     contact = Contact(

@@ -459,3 +459,41 @@ def test_an_expired_confirmation_link_says_so(client: TestClient, engine: Engine
     assert refused.status_code == 404 and "hết hạn" in refused.text
     with unit_of_work(engine) as session:
         assert confirmation.confirmation_url(session, ticket, IdentityKind.PHONE, "+84912345678") is not None
+
+
+def test_a_phone_typed_in_answer_to_our_question_links_the_messenger_user(
+    client: TestClient,
+    engine: Engine,
+    providers: tuple[ZaloState, GraphState],
+    make_user: Callable[..., Headers],
+) -> None:
+    _, graph = providers
+    with unit_of_work(engine) as session:
+        phoned = create_ticket(
+            session,
+            NewTicket(
+                description="Đèn hỏng",
+                channel=Channel.PHONE,
+                contact=Contact(phone=CALLER, phone_verified_by="pbx"),
+            ),
+        )
+        caller, phone_ticket = phoned.citizen_id, phoned.id or 0
+    psid = "6500000000000045"
+    fb_post(client, messenger("m_10", psid, "Cây đổ chắn đường ở Đạo Long"))
+    process_all(engine)
+    send_all(engine)
+    with unit_of_work(engine) as session:
+        fb_ticket = session.exec(select(Ticket).where(Ticket.origin_channel == "facebook")).one().id or 0
+    fb_post(client, messenger("m_11", psid, "0905 123 457"))  # a number before we asked: only a message
+    process_all(engine)
+    assert citizen_of(engine, fb_ticket) != caller
+    agent = make_user("agent")
+    asked = client.post(f"/api/v1/tickets/{fb_ticket}/ask-phone", headers=agent)
+    assert asked.status_code == 202 and "số điện thoại" in asked.json()["text"]
+    send_all(engine)
+    assert graph.sent[-1]["recipient"] == {"id": psid}
+    fb_post(client, messenger("m_12", psid, CALLER))
+    process_all(engine)
+    assert citizen_of(engine, fb_ticket) == caller
+    refused = client.post(f"/api/v1/tickets/{phone_ticket}/ask-phone", headers=agent)
+    assert refused.status_code == 422 and "Zalo hoặc Messenger" in refused.json()["detail"]

@@ -118,4 +118,3 @@ def _masked(identity: ChannelIdentity) -> str:
         return "•" * 6 + identity.value[-3:]
     local, _, domain = identity.value.partition("@")
     return f"{local[:1]}•••@{domain}"
-

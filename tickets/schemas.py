@@ -235,3 +235,11 @@ class CitizenOut(BaseModel):
     identities: list[IdentityOut]
     tickets: list[CitizenTicketOut]
     merges: list[CitizenMergeOut]
+
+
+class PhoneQuestionOut(BaseModel):
+    """The question asking a Zalo or Messenger user for their phone, queued in the outbox."""
+
+    outbound_id: int
+    channel: str
+    text: str

@@ -91,6 +91,7 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "automatically (same verified identifier)",
     },
     "undo_merge": {"vi": "Hoàn tác gộp", "en": "Undo the merge"},
+    "ask_phone": {"vi": "Hỏi số điện thoại của người dân", "en": "Ask the citizen for their phone"},
     "contact": {"vi": "Liên hệ", "en": "Contact"},
     "conversation": {"vi": "Hội thoại", "en": "Conversation"},
     "history": {"vi": "Lịch sử", "en": "History"},

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from fastapi import APIRouter
 from sqlmodel import Session
 
+from channels import phone_question
 from civicdesk.errors import Invalid
 from civicdesk.text import RowId
 from tickets import audit, merges, permissions, service
@@ -20,6 +21,7 @@ from tickets.schemas import (
     CitizenTicketOut,
     IdentityLink,
     IdentityOut,
+    PhoneQuestionOut,
 )
 from tickets.staff import User
 from web.deps import CurrentUser, SessionDep
@@ -90,6 +92,16 @@ def merge(
 def undo_merge(merge_id: RowId, session: SessionDep, user: CurrentUser) -> CitizenMergeOut:
     permissions.require_citizen_desk(user)
     return merge_out(merges.undo(session, merge_id, actor_user_id=user.id, actor_name=user.username))
+
+
+@router.post("/tickets/{ticket_id}/ask-phone", status_code=202, response_model=PhoneQuestionOut)
+def ask_phone(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> PhoneQuestionOut:
+    """Ask the person behind a Zalo or Messenger ticket for their phone; their answer (a bare number)
+    links them to whoever verifiably holds it, such as a caller."""
+    permissions.require_citizen_desk(user)
+    ticket = service.get_ticket(session, ticket_id, viewer=user)
+    queued = phone_question.ask(session, ticket)
+    return PhoneQuestionOut(outbound_id=queued.id or 0, channel=queued.channel, text=queued.text)
 
 
 def _citizen_of_ticket(session: Session, code: str, user: User) -> int:
