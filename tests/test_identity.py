@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fakes import PAGE_ID, GraphState, ZaloState
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -28,13 +29,14 @@ from test_channels import (
 )
 
 from civicdesk.db import unit_of_work
+from civicdesk.errors import Conflict
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from telephony import store
 from telephony.models import Call
 from telephony.tracker import CallState
-from tickets import audit, confirmation
-from tickets.citizens import Contact
+from tickets import audit, confirmation, merges
+from tickets.citizens import Contact, find_citizen
 from tickets.models import Channel, ChannelIdentity, Citizen, IdentityKind, Message, MessengerThread, Ticket
 from tickets.service import NewTicket, create_ticket
 
@@ -497,3 +499,43 @@ def test_a_phone_typed_in_answer_to_our_question_links_the_messenger_user(
     assert citizen_of(engine, fb_ticket) == caller
     refused = client.post(f"/api/v1/tickets/{phone_ticket}/ask-phone", headers=agent)
     assert refused.status_code == 422 and "Zalo hoặc Messenger" in refused.json()["detail"]
+
+
+def test_chained_merges_are_undone_in_order_and_a_verified_value_left_behind_still_finds_the_person(
+    engine: Engine,
+) -> None:
+    with unit_of_work(engine) as session:
+        first = create_ticket(
+            session, NewTicket(description="Một", channel=Channel.ZALO, contact=Contact(zalo_id="z-1"))
+        )
+        second = create_ticket(  # typed the caller's number: unverified here
+            session, NewTicket(description="Hai", channel=Channel.WEB, contact=Contact(phone=CALLER))
+        )
+        third = create_ticket(
+            session,
+            NewTicket(
+                description="Ba",
+                channel=Channel.PHONE,
+                contact=Contact(phone=CALLER, phone_verified_by="pbx"),
+            ),
+        )
+        a, b, c = first.citizen_id or 0, second.citizen_id or 0, third.citizen_id or 0
+    before = _owners(engine)
+    with unit_of_work(engine) as session:
+        a_into_b = merges.merge(session, source_id=a, target_id=b).id or 0
+        # b already holds CALLER unverified: c's verified row stays behind on c, and still finds b
+        c_into_b = merges.merge(session, source_id=c, target_id=b).id or 0
+        found = find_citizen(session, IdentityKind.PHONE, CALLER_E164)
+        assert found is not None and found.id == b
+    with unit_of_work(engine) as session:
+        x = create_ticket(
+            session, NewTicket(description="Bốn", channel=Channel.ZALO, contact=Contact(zalo_id="z-9"))
+        )
+        b_into_x = merges.merge(session, source_id=b, target_id=x.citizen_id or 0).id or 0
+    with unit_of_work(engine) as session, pytest.raises(Conflict, match=f"#{b_into_x}"):
+        merges.undo(session, a_into_b)
+    for merge_id in (b_into_x, c_into_b, a_into_b):
+        with unit_of_work(engine) as session:
+            merges.undo(session, merge_id)
+    after = _owners(engine)
+    assert {k: [row for row in v if row[1] in (a, b, c)] for k, v in after.items()} == before

@@ -113,7 +113,13 @@ def verified_identity(session: Session, kind: IdentityKind, value: str) -> Chann
 def find_citizen(session: Session, kind: IdentityKind, value: str) -> Citizen | None:
     """The one person who verifiably holds this identifier (an unverified holder is nobody's proof)."""
     identity = verified_identity(session, kind, value)
-    return session.get(Citizen, identity.citizen_id) if identity else None
+    citizen = session.get(Citizen, identity.citizen_id) if identity else None
+    seen: set[int] = set()
+    # a verified row stays behind on a merged record when the target already had the value unverified
+    while citizen is not None and citizen.merged_into_id is not None and citizen.merged_into_id not in seen:
+        seen.add(citizen.merged_into_id)
+        citizen = session.get(Citizen, citizen.merged_into_id)
+    return citizen
 
 
 def resolve_citizen(session: Session, contact: Contact) -> Citizen | None:

@@ -2,8 +2,8 @@
 
 A merge moves the source person's tickets, messages and identifiers (and rows other domains register,
 such as calls) to the target, and remembers each id it moved; the source stays, marked as merged. An
-undo moves back exactly those rows that still name the target. Merges are undone last-first: undoing
-one under a later merge of the same people would move rows the later merge owns."""
+undo moves back exactly those rows that still name the target. A merge whose target was itself merged on
+later is undone after that later one: its rows have moved on."""
 
 from __future__ import annotations
 
@@ -93,7 +93,10 @@ def undo(
         raise Conflict(f"Lần gộp #{merge_id} đã được hoàn tác lúc {done.undone_at:%Y-%m-%d %H:%M} UTC.")
     later = _later_merge(session, done)
     if later is not None:
-        raise Conflict(f"Hãy hoàn tác lần gộp #{later.id} (sau lần này, cùng những người này) trước.")
+        raise Conflict(
+            f"Người dân #{done.target_id} đã được gộp tiếp ở lần #{later.id};"
+            f" hãy hoàn tác lần #{later.id} trước."
+        )
     source, target = _locked_pair(session, done.source_id, done.target_id)
     _move(session, Ticket, done.ticket_ids, source=target.id, target=source.id)
     _move(session, Message, done.message_ids, source=target.id, target=source.id)
@@ -170,13 +173,13 @@ def _undone_before(session: Session, first: int, second: int) -> bool:
 
 
 def _later_merge(session: Session, done: CitizenMerge) -> CitizenMerge | None:
-    people = [done.source_id, done.target_id]
+    """A later merge, still in force, that carried the target (and what this merge gave it) further."""
     return session.exec(
         select(CitizenMerge)
         .where(
             col(CitizenMerge.id) > done.id,
             col(CitizenMerge.undone_at).is_(None),
-            or_(col(CitizenMerge.source_id).in_(people), col(CitizenMerge.target_id).in_(people)),
+            CitizenMerge.source_id == done.target_id,
         )
         .order_by(col(CitizenMerge.id).desc())
     ).first()
