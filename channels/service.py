@@ -23,7 +23,7 @@ from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
-from tickets.citizens import MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
+from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
 from tickets.links import tracking_url
 from tickets.models import (
     OPEN_STATUSES,
@@ -228,10 +228,12 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
         threaded = threads.thread_ticket(session, message.sender_id or "")
     citizen = find_citizen(session, kind, message.sender_id or "")
     ongoing = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
-    if not message.phone and phone_question.answers_question(session, threaded or ongoing, message):
-        message = replace(message, phone=message.text.strip())
     if message.phone:
         _phone_given(session, message)
+    elif message.kind == EventKind.MESSAGE and phone_question.answers_question(
+        session, threaded or ongoing, message
+    ):
+        _phone_given(session, replace(message, phone=message.text.strip()), verified_by=ANSWERED)
     if threaded is not None:
         return _join(session, threaded, message, text, provider_id)
     if ongoing is not None and message.kind == EventKind.MESSAGE and message.event_name != "comment_edited":
@@ -256,16 +258,19 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
     )
 
 
-def _phone_given(session: Session, message: InboundMessage) -> Citizen | None:
-    """The provider handed us the person's phone (Zalo's form, Messenger's quick reply): a verified
-    identifier, which makes them one with whoever verifiably holds that number (a caller…)."""
+def _phone_given(
+    session: Session, message: InboundMessage, *, verified_by: str | None = None
+) -> Citizen | None:
+    """The person gave their phone through the channel (Zalo's form, Messenger's quick reply, or as
+    the answer to our question): a verified identifier, which makes them one with whoever verifiably
+    holds that number (a caller…)."""
     kind = IDENTITY[message.channel]
     try:
         contact = Contact(
             zalo_id=message.sender_id if kind == IdentityKind.ZALO else None,
             facebook_id=message.sender_id if kind == IdentityKind.FACEBOOK else None,
             phone=message.phone,
-            phone_verified_by=ZALO_FORM if kind == IdentityKind.ZALO else MESSENGER,
+            phone_verified_by=verified_by or (ZALO_FORM if kind == IdentityKind.ZALO else MESSENGER),
             name=message.sender_name,
         )
         return resolve_citizen(session, contact)

@@ -60,7 +60,8 @@ def normalize_email(raw: str) -> str:
 PROVIDER = "provider"  # the channel itself says who wrote (Zalo user id, Facebook page-scoped id)
 PBX = "pbx"  # the caller's number as the exchange received it
 ZALO_FORM = "zalo_form"  # the phone a Zalo user submitted through the OA's own form
-MESSENGER = "messenger"  # the phone a Messenger user gave us
+MESSENGER = "messenger"  # the phone a Messenger user tapped in the phone quick reply
+ANSWERED = "answered"  # a bare number a Zalo or Messenger user wrote back when we asked for it
 CONFIRMED = "confirmed"  # the citizen followed the link we sent to that phone or address
 STAFF = "staff"  # a member of staff linked it, and answers for it in the audit log
 

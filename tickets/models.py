@@ -134,7 +134,7 @@ class ChannelIdentity(SQLModel, table=True):
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     kind: str = _str(16)
     value: str = _str(200)
-    verified_by: str | None = _str(24, default=None)  # provider, pbx, zalo_form, messenger, confirmed, staff
+    verified_by: str | None = _str(24, default=None)  # who vouches: see tickets.citizens (PROVIDER…)
     verified_at: datetime | None = _time(default=None)
     created_at: datetime = _time(default_factory=utcnow)
     last_seen_at: datetime = _time(default_factory=utcnow)
