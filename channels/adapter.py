@@ -16,6 +16,7 @@ class EventKind(StrEnum):
     ECHO = "echo"  # what the page/OA itself sent: recorded as outbound, never a report
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
+    CONTACT = "contact"  # the person gave their phone through the provider's own form (Zalo)
     RECEIPT = "receipt"  # delivered / seen / read
     OTHER = "other"  # authentic, of a type we do not handle: stored and acknowledged
 
@@ -40,6 +41,7 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     thread_ref: str | None = None  # comment id (to reply to it) for page comments
     sender_name: str | None = None
+    phone: str | None = None  # a phone the provider hands us from its own form or quick reply
     raw: dict[str, Any] = field(default_factory=dict)
 
 

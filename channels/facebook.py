@@ -19,6 +19,7 @@ STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEMPORARY = {2, 1200}
 RATE_LIMITS = {4, 17, 32, 613}
+PHONE_CHARACTERS = set("+0123456789 ()-.")
 
 
 def signature(raw_body: bytes, app_secret: str) -> str:
@@ -77,7 +78,17 @@ def _messaging(item: dict[str, Any], app_id: str) -> InboundMessage:
                 raw=item,
             )
         return InboundMessage(
-            CHANNEL, EventKind.MESSAGE, "message", mid, sender, sent_at, text, attachments, location, raw=item
+            CHANNEL,
+            EventKind.MESSAGE,
+            "message",
+            mid,
+            sender,
+            sent_at,
+            text,
+            attachments,
+            location,
+            phone=_shared_phone(message),
+            raw=item,
         )
     postback = item.get("postback")
     if isinstance(postback, dict):
@@ -89,6 +100,17 @@ def _messaging(item: dict[str, Any], app_id: str) -> InboundMessage:
     return InboundMessage(
         CHANNEL, kind, name, f"{name}:{sender}:{item.get('timestamp')}", sender, sent_at, raw=item
     )
+
+
+def _shared_phone(message: dict[str, Any]) -> str | None:
+    """The number a person tapped in Messenger's `user_phone_number` quick reply (Messenger fills it
+    from their profile); a plain text message carries no such promise."""
+    quick = message.get("quick_reply")
+    payload = quick.get("payload") if isinstance(quick, dict) else None
+    if not isinstance(payload, str) or not payload.strip():
+        return None
+    digits = sum(ch.isdigit() for ch in payload)
+    return payload.strip() if 8 <= digits <= 15 and set(payload) <= PHONE_CHARACTERS else None
 
 
 def _attachments(items: list[Any]) -> tuple[tuple[Attachment, ...], tuple[float, float] | None]:

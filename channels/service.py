@@ -15,19 +15,20 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from channels import templates
+from channels import phone_question, templates, threads
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
-from civicdesk.errors import Conflict, DomainError, NotFound
+from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
-from tickets.citizens import Contact, find_citizen
+from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
 from tickets.links import tracking_url
 from tickets.models import (
     OPEN_STATUSES,
     Channel,
+    Citizen,
     Direction,
     IdentityKind,
     Message,
@@ -180,6 +181,8 @@ def _one_at_a_time_per_sender(session: Session, message: InboundMessage) -> None
 def _handle(session: Session, message: InboundMessage) -> Ticket | None:
     if message.kind in (EventKind.MESSAGE, EventKind.COMMENT) and message.sender_id:
         return _from_citizen(session, message)
+    if message.kind == EventKind.CONTACT and message.sender_id:
+        return _contact_given(session, message)
     if message.kind == EventKind.ECHO and message.sender_id:
         return _echo(session, message)
     if message.kind == EventKind.COMMENT_REMOVED:
@@ -220,8 +223,19 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
         commented = _ticket_of_comment(session, message.thread_ref)
         if commented is not None:
             return _join(session, commented, message, f"(sửa bình luận) {text}", provider_id)
+    threaded = None
+    if message.channel == "facebook" and message.kind == EventKind.MESSAGE:
+        threaded = threads.thread_ticket(session, message.sender_id or "")
     citizen = find_citizen(session, kind, message.sender_id or "")
     ongoing = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
+    if message.phone:
+        _phone_given(session, message)
+    elif message.kind == EventKind.MESSAGE and phone_question.answers_question(
+        session, threaded or ongoing, message
+    ):
+        _phone_given(session, replace(message, phone=message.text.strip()), verified_by=ANSWERED)
+    if threaded is not None:
+        return _join(session, threaded, message, text, provider_id)
     if ongoing is not None and message.kind == EventKind.MESSAGE and message.event_name != "comment_edited":
         return _join(session, ongoing, message, text, provider_id)
     contact = Contact(
@@ -242,6 +256,36 @@ def _from_citizen(session: Session, message: InboundMessage) -> Ticket | None:
         ),
         actor=CITIZEN,
     )
+
+
+def _phone_given(
+    session: Session, message: InboundMessage, *, verified_by: str | None = None
+) -> Citizen | None:
+    """The person gave their phone through the channel (Zalo's form, Messenger's quick reply, or as
+    the answer to our question): a verified identifier, which makes them one with whoever verifiably
+    holds that number (a caller…)."""
+    kind = IDENTITY[message.channel]
+    try:
+        contact = Contact(
+            zalo_id=message.sender_id if kind == IdentityKind.ZALO else None,
+            facebook_id=message.sender_id if kind == IdentityKind.FACEBOOK else None,
+            phone=message.phone,
+            phone_verified_by=verified_by or (ZALO_FORM if kind == IdentityKind.ZALO else MESSENGER),
+            name=message.sender_name,
+        )
+        return resolve_citizen(session, contact)
+    except Invalid as exc:  # not a number we can read: the event stays on record, nothing is linked
+        log.warning(
+            "unreadable phone from a channel", extra={"channel": message.channel, "error": exc.message}
+        )
+        return None
+
+
+def _contact_given(session: Session, message: InboundMessage) -> Ticket | None:
+    citizen = _phone_given(session, message) if message.phone else None
+    if citizen is None or citizen.id is None:
+        return None
+    return _open_ticket(session, citizen.id, message.channel)
 
 
 def _join(session: Session, ticket: Ticket, message: InboundMessage, text: str, provider_id: str) -> Ticket:
@@ -274,6 +318,10 @@ def _join(session: Session, ticket: Ticket, message: InboundMessage, text: str, 
 
 def _echo(session: Session, message: InboundMessage) -> Ticket | None:
     """What the page or OA sent, through us or typed in the provider's own inbox: outbound, once."""
+    if message.channel == "facebook":
+        threaded = threads.private_reply_echoed(session, message.event_key, message.sender_id)
+        if threaded is not None:
+            return threaded
     citizen = find_citizen(session, IDENTITY[message.channel], message.sender_id or "")
     ticket = _open_ticket(session, citizen.id, message.channel) if citizen and citizen.id else None
     ours = session.exec(

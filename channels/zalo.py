@@ -30,6 +30,7 @@ MESSAGE_EVENTS = {
     "user_send_audio",
     "user_send_video",
 }
+SUBMIT_INFO = "user_submit_info"  # the user filled the OA's form: info.phone comes from Zalo
 TOKEN_EXPIRED = -216
 OUTSIDE_WINDOW = -230
 
@@ -105,11 +106,15 @@ def parse(body: dict[str, Any]) -> list[InboundMessage]:
         if name == "follow"
         else EventKind.UNFOLLOW
         if name == "unfollow"
+        else EventKind.CONTACT
+        if name == SUBMIT_INFO
         else EventKind.OTHER
     )
     if kind == EventKind.ECHO:
         sender = (body.get("recipient") or {}).get("id")  # the citizen the OA wrote to
     attachments, location = _attachments(message.get("attachments") or [])
+    found_info = body.get("info")
+    info: dict[str, Any] = found_info if isinstance(found_info, dict) else {}
     return [
         InboundMessage(
             channel=CHANNEL,
@@ -121,6 +126,8 @@ def parse(body: dict[str, Any]) -> list[InboundMessage]:
             text=str(message.get("text") or ""),
             attachments=attachments,
             location=location,
+            sender_name=str(info["name"]) if info.get("name") else None,
+            phone=str(info["phone"]) if kind == EventKind.CONTACT and info.get("phone") else None,
             raw=body,
         )
     ]

@@ -13,7 +13,7 @@ from civicdesk import live
 from civicdesk.errors import Invalid
 from telephony.models import Call, Outcome, QueueMember, TranscriptionStatus
 from telephony.tracker import CallState, MemberState, Ring
-from tickets.citizens import find_citizen, normalize_phone
+from tickets.citizens import TicketLine, find_citizen, normalize_phone, tickets_of
 from tickets.models import OPEN_STATUSES, Citizen, IdentityKind, Ticket
 
 QUEUE_TOPIC = "queue"
@@ -131,22 +131,36 @@ def _announce_ring(session: Session, ring: Ring, call: Call | None, members: dic
     live.publish(session, topic, "screen_pop", screen_pop(session, call))
 
 
-def _ticket_line(ticket: Ticket) -> dict[str, Any]:
+def _ticket_line(ticket: Ticket, last: TicketLine | None = None) -> dict[str, Any]:
+    message = last.last_message if last else None
     return {
         "id": ticket.id,
         "code": ticket.code,
         "title": ticket.title,
         "status": ticket.status,
+        "channel": ticket.origin_channel,
         "category_code": ticket.category_code,
         "created_at": ticket.created_at.isoformat(),
+        "last_message": {
+            "text": message.text,
+            "channel": message.channel,
+            "direction": message.direction,
+            "at": message.at.isoformat(),
+        }
+        if message
+        else None,
     }
 
 
 def screen_pop(session: Session, call: Call) -> dict[str, Any]:
-    """What the agent's console shows while the phone rings: who calls and what they already reported."""
+    """What the agent's console shows while the phone rings: who calls and what they already reported,
+    on every channel (the person's Zalo and Facebook tickets too), each with its latest message."""
     citizen = session.get(Citizen, call.citizen_id) if call.citizen_id else None
+    if citizen is not None and citizen.merged_into_id is not None:
+        citizen = session.get(Citizen, citizen.merged_into_id)  # merged since the call was recorded
     open_tickets: list[Ticket] = []
     recent: list[Ticket] = []
+    lines: dict[int, TicketLine] = {}
     if citizen is not None:
         tickets = session.exec(
             select(Ticket)
@@ -156,11 +170,12 @@ def screen_pop(session: Session, call: Call) -> dict[str, Any]:
         ).all()
         open_tickets = [t for t in tickets if t.status in OPEN_STATUSES]
         recent = [t for t in tickets if t.status not in OPEN_STATUSES][:5]
+        lines = {line.id: line for line in tickets_of(session, citizen.id or 0, limit=20)}
     return {
         "uniqueid": call.uniqueid,
         "caller_number": call.caller_number,
         "queue": call.queue,
         "citizen": {"id": citizen.id, "display_name": citizen.display_name} if citizen else None,
-        "open_tickets": [_ticket_line(t) for t in open_tickets],
-        "recent_tickets": [_ticket_line(t) for t in recent],
+        "open_tickets": [_ticket_line(t, lines.get(t.id or 0)) for t in open_tickets],
+        "recent_tickets": [_ticket_line(t, lines.get(t.id or 0)) for t in recent],
     }

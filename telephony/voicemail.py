@@ -18,7 +18,7 @@ from nlp.speech import Recogniser, SpeechError
 from telephony.calls import link_ticket_to_call
 from telephony.models import Call, CallTicket, TranscriptionStatus
 from tickets.attachments import store_attachment
-from tickets.citizens import Contact
+from tickets.citizens import PBX, Contact
 from tickets.models import Channel, EventKind, Ticket
 from tickets.service import NewTicket, create_ticket, record_event
 from tickets.storage import checked_key, default_store
@@ -105,7 +105,7 @@ def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: 
         NewTicket(
             description=text or UNTRANSCRIBED,
             channel=Channel.VOICEMAIL,
-            contact=Contact(phone=_phone_or_none(call.caller_number)),
+            contact=Contact(phone=_phone_or_none(call.caller_number), phone_verified_by=PBX),
             created_at=call.ended_at or call.started_at,
             provider_message_id=f"voicemail:{call.uniqueid}",
         ),

@@ -22,7 +22,7 @@ from nlp.speech import SpeechError, Transcript
 from telephony import actions, calls, voicemail
 from telephony.models import Call, PbxAction, QueueMember
 from telephony.service import TelephonyService
-from tickets.citizens import Contact
+from tickets.citizens import ZALO_FORM, Contact
 from tickets.models import Attachment, Channel, Ticket, TicketEvent
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import User, create_user
@@ -63,7 +63,7 @@ def agents(engine: Engine) -> dict[str, int]:
             NewTicket(
                 description="Ổ gà lớn trước số 12 Thống Nhất",
                 channel=Channel.ZALO,
-                contact=Contact(phone="0905123456", name="Nguyễn Văn A"),
+                contact=Contact(phone="0905123456", name="Nguyễn Văn A", phone_verified_by=ZALO_FORM),
             ),
         )
     return ids

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Conflict, Invalid
 from tickets import service
-from tickets.citizens import Contact
+from tickets.citizens import PBX, ZALO_FORM, Contact
 from tickets.models import Channel, Status
 from tickets.service import SYSTEM, NewTicket
 
@@ -44,10 +44,13 @@ def test_codes_are_sequential(engine: Engine) -> None:
 
 
 def test_one_citizen_across_channels(engine: Engine) -> None:
-    a = _create(engine, contact=Contact(phone="+84 912 345 678", zalo_id="z1"), channel=Channel.ZALO)
-    b = _create(engine, contact=Contact(phone="0912345678"), channel=Channel.PHONE)
+    zalo = Contact(phone="+84 912 345 678", zalo_id="z1", phone_verified_by=ZALO_FORM)
+    a = _create(engine, contact=zalo, channel=Channel.ZALO)
+    b = _create(engine, contact=Contact(phone="0912345678", phone_verified_by=PBX), channel=Channel.PHONE)
+    typed = _create(engine, contact=Contact(phone="0912345678"), channel=Channel.WEB)  # vouched by no one
     with unit_of_work(engine) as session:
         assert service.get_ticket(session, a).citizen_id == service.get_ticket(session, b).citizen_id
+        assert service.get_ticket(session, typed).citizen_id != service.get_ticket(session, a).citizen_id
 
 
 def test_unknown_category_is_refused_with_the_known_ones(engine: Engine) -> None:

@@ -11,3 +11,8 @@ from civicdesk.settings import get_settings
 def tracking_url(token: str) -> str:
     """The citizen's secret status page, ``{base}/t/{token}``."""
     return f"{get_settings().public_base_url.rstrip('/')}/t/{quote(token, safe='')}"
+
+
+def confirmation_link(token: str) -> str:
+    """Where a citizen confirms the phone or e-mail they gave, ``{base}/confirm/{token}``."""
+    return f"{get_settings().public_base_url.rstrip('/')}/confirm/{quote(token, safe='')}"

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Computed, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -103,21 +104,89 @@ class Citizen(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     display_name: str | None = _str(200, default=None)
+    # set while this record is merged into another person (an undo clears it)
+    merged_into_id: int | None = Field(default=None, foreign_key="citizen.id")
     created_at: datetime = _time(default_factory=utcnow)
 
 
 class ChannelIdentity(SQLModel, table=True):
-    """A way to reach a citizen: phone number, Zalo user id, Facebook page-scoped id or e-mail."""
+    """A way to reach a citizen: phone number, Zalo user id, Facebook page-scoped id or e-mail.
+
+    A verified identifier (a channel's own user id, the caller's number from the PBX, a phone given
+    through Zalo's or Messenger's own form, an address the citizen confirmed by link) belongs to one
+    person only and links their channels; an unverified one (typed into a form) is only stored: the
+    same unverified value may sit on several people and never joins them."""
 
     __tablename__ = "channel_identity"
-    __table_args__ = (UniqueConstraint("kind", "value"),)
+    __table_args__ = (
+        UniqueConstraint("citizen_id", "kind", "value"),
+        Index(
+            "uq_channel_identity_verified",
+            "kind",
+            "value",
+            unique=True,
+            postgresql_where=sql_text("verified_by IS NOT NULL"),
+        ),
+        Index("ix_channel_identity_kind_value", "kind", "value"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     kind: str = _str(16)
     value: str = _str(200)
+    verified_by: str | None = _str(24, default=None)  # who vouches: see tickets.citizens (PROVIDER…)
+    verified_at: datetime | None = _time(default=None)
     created_at: datetime = _time(default_factory=utcnow)
     last_seen_at: datetime = _time(default_factory=utcnow)
+
+
+class CitizenMerge(SQLModel, table=True):
+    """One merge of a person into another, with exactly what moved, so an undo puts it all back."""
+
+    __tablename__ = "citizen_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="citizen.id", index=True)
+    target_id: int = Field(foreign_key="citizen.id", index=True)
+    ticket_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    identity_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # rows of other domains that name the person (calls…): {table: [ids]}
+    other_ids: dict[str, list[int]] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = _str(300, default="")
+    automatic: bool = False  # a verified identifier matched; otherwise a person of staff merged
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _time(default_factory=utcnow)
+    undone_at: datetime | None = _time(default=None)
+    undone_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class IdentityConfirmation(SQLModel, table=True):
+    """A link sent to a phone or e-mail given on a report: following it proves the citizen holds it.
+    Only a hash of the token is kept."""
+
+    __tablename__ = "identity_confirmation"
+
+    token_hash: str = Field(sa_type=String(64), primary_key=True)
+    identity_id: int = Field(foreign_key="channel_identity.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime = _time(default_factory=utcnow)
+    expires_at: datetime = _time()
+    used_at: datetime | None = _time(default=None)
+
+
+class MessengerThread(SQLModel, table=True):
+    """Our private reply to a page comment opened a Messenger thread with the commenter: what they
+    write there (under their page-scoped id) belongs to the comment's ticket."""
+
+    __tablename__ = "messenger_thread"
+    __table_args__ = (UniqueConstraint("psid", "ticket_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    psid: str = _str(200, index=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    comment_id: str = _str(200)
+    created_at: datetime = _time(default_factory=utcnow)
 
 
 class TicketSequence(SQLModel, table=True):

@@ -27,6 +27,9 @@ ACTIONS_BY_ROLE: dict[str, frozenset[Role]] = {
     "manage_users": frozenset({Role.ADMIN}),
 }
 
+# who may see a person's tickets across departments, link their identifiers and merge or un-merge them
+CITIZEN_DESK = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+
 
 # Which ticket fields each role may change. Department staff and ward officers do the work; the fields
 # that set their own deadline or take a ticket out of public view (priority, legal process, hidden,
@@ -76,6 +79,13 @@ def require_fields(user: User, fields: set[str]) -> None:
 def require_action(user: User, action: str) -> None:
     if Role(user.role) not in ACTIONS_BY_ROLE[action]:
         raise Forbidden(f"a {user.role} cannot {action} tickets; ask a supervisor")
+
+
+def require_citizen_desk(user: User) -> None:
+    if Role(user.role) not in CITIZEN_DESK:
+        raise Forbidden(
+            "Chỉ tổng đài viên, giám sát viên và quản trị viên được xem, liên kết hoặc gộp hồ sơ người dân."
+        )
 
 
 def require_status_move(user: User, target: Status) -> None:

@@ -74,9 +74,13 @@ class PublicReport:
 
 
 def known_names(session: Session, ticket: Ticket) -> list[str]:
-    """The names the citizen gave us, masked wherever they appear in any case or without diacritics."""
-    citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
-    return [citizen.display_name] if citizen and citizen.display_name else []
+    """The names the citizen gave us, masked wherever they appear in any case or without diacritics:
+    the reporter's own, and the name of whoever their record was merged into."""
+    from tickets.merges import first_owner_of
+
+    people = {ticket.citizen_id, first_owner_of(session, ticket)} - {None}
+    names = [citizen.display_name for pid in people if (citizen := session.get(Citizen, pid))]
+    return sorted({name for name in names if name})
 
 
 def conversation_names(session: Session, ticket: Ticket) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from civicdesk.text import CleanInput, RowId
-from tickets.models import Channel, Priority, Status
+from tickets.models import Channel, IdentityKind, Priority, Status
 
 
 class TicketCreate(CleanInput):
@@ -163,3 +163,83 @@ class UserOut(BaseModel):
     role: str
     department: str | None
     ward: str | None
+
+
+class IdentityLink(CleanInput):
+    """Staff vouch that this phone, e-mail, Zalo or Facebook id is this person's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=200)
+
+
+class CitizenMergeRequest(CleanInput):
+    """Whom this person is the same as: a citizen id, or the code of one of their tickets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: RowId | None = None
+    into_code: str | None = Field(default=None, min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CitizenMergeRequest:
+        if (self.into is None) == (self.into_code is None):
+            raise ValueError("give either into (a citizen id) or into_code (one of their tickets' codes)")
+        return self
+
+
+class IdentityOut(BaseModel):
+    id: int
+    kind: str
+    value: str
+    verified_by: str | None
+    verified_at: datetime | None
+
+
+class LastMessageOut(BaseModel):
+    text: str
+    channel: str
+    direction: str
+    at: datetime
+
+
+class CitizenTicketOut(BaseModel):
+    id: int
+    code: str
+    title: str
+    channel: str
+    status: str
+    created_at: datetime
+    last_message: LastMessageOut | None
+
+
+class CitizenMergeOut(BaseModel):
+    id: int
+    source_id: int
+    target_id: int
+    ticket_ids: list[int]
+    message_ids: list[int]
+    identity_ids: list[int]
+    automatic: bool
+    reason: str
+    created_at: datetime
+    undone_at: datetime | None
+
+
+class CitizenOut(BaseModel):
+    id: int
+    display_name: str | None
+    merged_into_id: int | None
+    identities: list[IdentityOut]
+    tickets: list[CitizenTicketOut]
+    merges: list[CitizenMergeOut]
+
+
+class PhoneQuestionOut(BaseModel):
+    """The question asking a Zalo or Messenger user for their phone, queued in the outbox."""
+
+    outbound_id: int
+    channel: str
+    text: str

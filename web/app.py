@@ -36,6 +36,7 @@ from web import intake
 from web.api import (
     auth,
     channels,
+    citizens,
     geo,
     health,
     incidents,
@@ -122,6 +123,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(geo.router)
     app.include_router(sla.router)
     app.include_router(telephony.router)
+    app.include_router(citizens.router)
     app.include_router(open311.router)
     app.include_router(ioc.router)
     app.include_router(incidents.router)

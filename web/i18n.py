@@ -76,6 +76,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reopen_submit": {"vi": "Mở lại phản ánh", "en": "Reopen the report"},
     "reopen_until": {"vi": "Có thể mở lại đến", "en": "Can be reopened until"},
     "lookup_title": {"vi": "Tra cứu phản ánh", "en": "Look up a report"},
+    "confirm_title": {"vi": "Xác nhận thông tin liên hệ", "en": "Confirm your contact details"},
+    "confirm_ask": {
+        "vi": "Bấm nút dưới đây để xác nhận đây là của bạn:",
+        "en": "Press the button below to confirm this is yours:",
+    },
+    "confirm_submit": {"vi": "Xác nhận", "en": "Confirm"},
+    "confirm_done": {
+        "vi": "Cảm ơn bạn. Đã xác nhận; các phản ánh của bạn trên mọi kênh sẽ được nối với nhau:",
+        "en": "Thank you. Confirmed; your reports on every channel will be kept together:",
+    },
     "lookup_code": {"vi": "Mã phản ánh (ví dụ PR-2026-000123)", "en": "Report code (e.g. PR-2026-000123)"},
     "lookup_phone": {"vi": "4 số cuối điện thoại đã đăng ký", "en": "Last 4 digits of your phone number"},
     "lookup_submit": {"vi": "Tra cứu", "en": "Look up"},

@@ -13,10 +13,10 @@ from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import CleanInput, RowId, SaneDate
 from telephony import actions, calls
 from telephony.models import Call, Outcome, PbxAction, QueueMember
-from telephony.store import screen_pop
+from telephony.store import phone_of, screen_pop
 from tickets import permissions
 from tickets import service as ticket_service
-from tickets.citizens import Contact
+from tickets.citizens import PBX, Contact
 from tickets.schemas import TicketCreate, TicketDetail
 from tickets.service import Actor, NewTicket
 from tickets.staff import Role, User
@@ -126,7 +126,12 @@ def file_ticket_from_call(
         description=body.description,
         title=body.title,
         channel=body.channel,
-        contact=Contact(phone=body.phone or call.caller_number, email=body.email, name=body.citizen_name),
+        contact=Contact(
+            phone=body.phone or call.caller_number,
+            email=body.email,
+            name=body.citizen_name,
+            phone_verified_by=PBX if _is_the_caller(body.phone, call.caller_number) else None,
+        ),
         address=body.address,
         latitude=body.latitude,
         longitude=body.longitude,
@@ -137,6 +142,12 @@ def file_ticket_from_call(
     ticket = ticket_service.create_ticket(session, draft, actor=Actor.staff(user))
     calls.link_ticket_to_call(session, uniqueid, ticket.id or 0, Actor.staff(user))
     return detail(session, ticket)
+
+
+def _is_the_caller(typed: str | None, caller_number: str | None) -> bool:
+    """The number the PBX received is vouched for; one the agent typed is not, unless it is the same."""
+    caller = phone_of(caller_number)
+    return caller is not None and (not typed or phone_of(typed) == caller)
 
 
 @router.get("/telephony/queue")

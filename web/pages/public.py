@@ -24,9 +24,9 @@ from geo.centres import centre_of
 from geo.locate import locate_pin
 from incidents.models import Incident
 from sla import service as sla_service
-from tickets import conversation, public, service
-from tickets.citizens import identities_of
+from tickets import confirmation, conversation, public, service
 from tickets.links import tracking_url
+from tickets.merges import first_owner_of, own_identities
 from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
 from tickets.reference import Category, Ward
@@ -296,6 +296,25 @@ def lookup_form(request: Request) -> HTMLResponse:
     return render(request, "public/lookup.html", failed=False)
 
 
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """What a confirmation link opens: a button, so a mail scanner that fetches links confirms nothing."""
+    try:
+        pending = confirmation.pending(session, token)
+    except NotFound as exc:
+        return render(request, "public/confirm.html", status_code=404, gone=exc.message)
+    return render(request, "public/confirm.html", pending=pending, token=token)
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    try:
+        done = confirmation.confirm(session, token)
+    except NotFound as exc:
+        return render(request, "public/confirm.html", status_code=404, gone=exc.message)
+    return render(request, "public/confirm.html", done=done)
+
+
 @router.post("/lookup", response_model=None)
 def lookup(
     request: Request,
@@ -305,15 +324,16 @@ def lookup(
 ) -> Response:
     count_attempt(session, request, LOOKUPS)
     ticket = session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()
-    if ticket and ticket.citizen_id and _phone_ends_with(session, ticket.citizen_id, phone_last4):
+    if ticket and _phone_ends_with(session, first_owner_of(session, ticket), phone_last4):
         return RedirectResponse(f"/t/{ticket.tracking_token}", status_code=303)
     return render(request, "public/lookup.html", status_code=404, failed=True)
 
 
-def _phone_ends_with(session: Session, citizen_id: int, digits: str) -> bool:
-    return any(
+def _phone_ends_with(session: Session, citizen_id: int | None, digits: str) -> bool:
+    """Only the reporter's own numbers open their report: a merge does not lend them another's."""
+    return citizen_id is not None and any(
         identity.kind == IdentityKind.PHONE and last_digits(identity.value) == digits
-        for identity in identities_of(session, citizen_id)
+        for identity in own_identities(session, citizen_id)
     )
 
 

@@ -190,7 +190,14 @@
     const a = document.createElement("a");
     a.href = "/staff/tickets/" + line.id;
     a.textContent = line.code;
-    li.append(a, " · " + (line.title || line.status || ""));
+    li.append(a, " · " + (line.channel ? line.channel + " · " : "") + (line.title || line.status || ""));
+    if (line.last_message) {
+      // the person's latest word on that ticket, whichever channel it came by
+      const last = document.createElement("small");
+      last.className = "muted last-message";
+      last.textContent = line.last_message.channel + ": " + line.last_message.text.slice(0, 120);
+      li.append(document.createElement("br"), last);
+    }
     return li;
   }
 

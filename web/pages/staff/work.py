@@ -14,9 +14,10 @@ from civicdesk.text import RowId, SaneDateTime
 from sla import boards
 from sla import service as sla_service
 from tickets import permissions, service
-from tickets.citizens import identities_of
+from tickets.citizens import identities_of, tickets_of
 from tickets.exports import export_csv, export_xlsx
 from tickets.lifecycle import allowed_next
+from tickets.merges import merges_of
 from tickets.models import Channel, Citizen, Status
 from tickets.service import TicketFilter
 from tickets.staff import Role, User
@@ -133,6 +134,7 @@ def ticket_page(
     ticket = service.get_ticket(session, ticket_id, viewer=user)
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
     identities = identities_of(session, ticket.citizen_id) if ticket.citizen_id else []
+    person_desk = ticket.citizen_id is not None and Role(user.role) in permissions.CITIZEN_DESK
     return render_staff(
         request,
         "staff/ticket.html",
@@ -144,6 +146,9 @@ def ticket_page(
         messages=service.messages_of(session, ticket_id),
         citizen=citizen,
         identities=identities,
+        person_desk=person_desk,
+        citizen_tickets=tickets_of(session, ticket.citizen_id or 0) if person_desk else [],
+        citizen_merges=merges_of(session, ticket.citizen_id or 0) if person_desk else [],
         moves=_actions(user, Status(ticket.status)),
         desk=permissions.can_open(user, "console"),
         field_officer=user.role in (Role.DEPARTMENT_STAFF, Role.WARD_OFFICER),
