@@ -104,6 +104,8 @@ class Citizen(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     display_name: str | None = _str(200, default=None)
     created_at: datetime = _time(default_factory=utcnow)
+    language: str | None = _str(8, default=None)  # "vi" or "en": the language of their notifications
+    updates_stopped_at: datetime | None = _time(default=None)  # asked to receive no more updates
 
 
 class ChannelIdentity(SQLModel, table=True):
