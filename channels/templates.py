@@ -67,10 +67,10 @@ def status_word(key: str, language: str = "vi") -> str:
     return en if language == "en" else vi
 
 
-def previews(session: Session) -> dict[str, str]:
+def previews(session: Session, language: str = "vi") -> dict[str, str]:
     """Every template as it reads now, with its placeholders shown, for the admin pages."""
     shown = {name: "{" + name + "}" for name in PLACEHOLDERS}
-    return {key: render(session, key, **shown) for key in DEFAULTS}
+    return {key: render(session, key, language=language, **shown) for key in DEFAULTS}
 
 
 def check(text: str) -> None:

@@ -506,3 +506,40 @@ def test_the_same_event_is_queued_once_per_route(engine: Engine, configure: Sett
         assert notice is not None
         assert notifications.notify(session, ticket, notice) is None  # already queued
         assert len(session.exec(select(OutboundMessage)).all()) == 1
+
+
+def test_the_admin_page_shows_the_fallback_order_costs_and_both_languages(
+    client: TestClient,
+    engine: Engine,
+    make_user: Callable[..., dict[str, str]],
+    configure: Settings,
+) -> None:
+    from staff_signin import sign_in
+
+    from tickets.staff import create_user
+
+    configure(notify_fallback_order="sms,email")
+    phone = _ticket(
+        engine,
+        NewTicket(
+            description="Ổ gà", channel="phone", category="road_damage", contact=Contact(phone="0912000444")
+        ),
+    )
+    deliver(engine)  # through the SMS simulator
+    with unit_of_work(engine) as session:
+        create_user(session, username="notify-admin", password="secret-pass", role="admin")
+        row = session.exec(select(OutboundMessage)).one()
+        assert row.ticket_id == phone and row.cost % get_settings().sms_cost_vnd == 0 and row.cost > 0
+    assert sign_in(client, "notify-admin", "secret-pass").status_code == 303
+    page = client.get("/staff/admin").text
+    assert 'value="sms,email" data-testid="fallback-order"' in page
+    assert "Report {code} has been resolved." in page  # the English version, editable beside the Vietnamese
+    costs = page.split('data-testid="notify-costs"')[1].split("</table>")[0]
+    assert "<td>SMS</td><td>1</td>" in costs and f"{row.cost:,}" in costs  # priced per 160-character segment
+    agent = make_user("agent")
+    assert client.get("/api/v1/citizen-notifications/costs", headers=agent).status_code == 403
+    assert (
+        client.get("/api/v1/citizen-notifications/costs", headers=make_user("supervisor")).status_code == 200
+    )
+    put = client.put("/api/v1/citizen-notifications/fallback-order", json={"order": ["email"]}, headers=agent)
+    assert put.status_code == 403
