@@ -191,7 +191,16 @@ class Settings(BaseSettings):
                 " (the soft limit asks the task to stop, the hard one kills it)"
             )
         self._check_secret_key()
+        self._no_simulators_in_production()
         return self
+
+    def _no_simulators_in_production(self) -> None:
+        """A simulator tells no citizen anything: in production a route is off unless it is set."""
+        if self.environment != "production":
+            return
+        for name in ("zns_mode", "sms_mode", "email_mode"):
+            if name not in self.model_fields_set:
+                setattr(self, name, "off")
 
     def _check_secret_key(self) -> None:
         make_one = " python -c 'import secrets; print(secrets.token_urlsafe(48))'"

@@ -190,13 +190,20 @@ def test_web_report_with_email_follows_the_whole_chain_over_real_smtp(
     assert summary is not None and "Đã thay bóng đèn cột số 14." in summary.get_content()
     # that the status page shows the summary too is the status-page branch's test (issue 15, part 2)
 
+    reopened = client.post(f"/t/{token}/reopen", data={"reason": "Đèn lại tắt rồi"}, follow_redirects=False)
+    assert reopened.status_code == 303
+    rows = deliver(engine)
+    acknowledged = mail[-1].get_body(("plain",))
+    assert acknowledged is not None and "mở lại" in acknowledged.get_content()
+    assert "Đèn lại tắt rồi" not in acknowledged.get_content()  # their own words are not read back
+
     one_per_event_and_route(rows)
     assert all(row.state == OutboxState.SENT and row.channel == "email" for row in rows)
     assert len(mail) == len(rows)  # each event once, however often the outbox is worked
     deliver(engine)
     assert len(mail) == len(rows)
     purposes = [row.purpose for row in rows]
-    assert {"receipt", "status_waiting_citizen", "status_resolved"} <= set(purposes)
+    assert {"receipt", "status_waiting_citizen", "status_resolved", "status_reopened"} <= set(purposes)
     with unit_of_work(engine) as session:
         sent = [e for e in events_of(session, ticket_id) if e.kind == EventKind.REPLY_SENT]
         assert len(sent) == len(rows) and all(not e.public and e.data["channel"] == "email" for e in sent)
@@ -543,3 +550,17 @@ def test_the_admin_page_shows_the_fallback_order_costs_and_both_languages(
     )
     put = client.put("/api/v1/citizen-notifications/fallback-order", json={"order": ["email"]}, headers=agent)
     assert put.status_code == 403
+
+
+def test_in_production_a_route_is_off_unless_set() -> None:
+    from civicdesk.settings import Settings
+
+    production = {
+        "environment": "production",
+        "public_base_url": "https://phananh.example.gov.vn",
+        "secret_key": "k" * 40,
+    }
+    defaults = Settings(**production)  # type: ignore[arg-type]
+    assert (defaults.zns_mode, defaults.sms_mode, defaults.email_mode) == ("off", "off", "off")
+    assert Settings(**production, email_mode="real").email_mode == "real"  # type: ignore[arg-type]
+    assert Settings(environment="development").sms_mode == "simulator"
