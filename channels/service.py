@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, text
+from sqlalchemy import func, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
@@ -466,6 +466,7 @@ def record_result(session: Session, outbound_id: int, result: SendResult) -> Non
                 ticket,
                 TicketEventKind.REPLY_SENT,
                 actor=SYSTEM,
+                note=_sent_note(outbound),
                 channel=outbound.channel,
                 route=result.route,
                 purpose=outbound.purpose,
@@ -488,6 +489,31 @@ def record_result(session: Session, outbound_id: int, result: SendResult) -> Non
                 outbound_id=outbound.id,
             )
         fall_back(session, outbound)
+
+
+def _sent_note(outbound: OutboundMessage) -> str:
+    """The route used, for staff reading the timeline (the recipient stays on the outbox row)."""
+    cost = f", {outbound.cost:,} đ" if outbound.cost else ""
+    return f"{outbound.purpose} → {outbound.channel} ({outbound.route or '—'}{cost})"
+
+
+def due_for_sending(session: Session, *, lost_before: datetime, limit: int = 500) -> list[int]:
+    """Queued messages never tried whose task was lost after commit, and SMS held back by quiet hours
+    whose morning has come."""
+    query = (
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.state == OutboxState.QUEUED,
+            OutboundMessage.attempts == 0,
+            or_(
+                col(OutboundMessage.not_before).is_(None) & (col(OutboundMessage.created_at) < lost_before),
+                col(OutboundMessage.not_before) <= utcnow(),
+            ),
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(limit)
+    )
+    return [outbound_id for outbound_id in session.exec(query).all() if outbound_id is not None]
 
 
 def send(session_factory: Any, outbound_id: int, client: Any) -> SendResult | None:

@@ -6,12 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task
-from sqlalchemy import or_
 from sqlmodel import col, select
 
 from channels import service
 from channels.clients import http_client
-from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from channels.models import EventState, InboundEvent, OutboundMessage
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
@@ -72,18 +71,7 @@ def sweep() -> int:
             )
             .limit(500)
         ).all()
-        outbound = session.exec(
-            select(OutboundMessage.id)
-            .where(
-                OutboundMessage.state == OutboxState.QUEUED,
-                OutboundMessage.attempts == 0,
-                or_(  # lost after commit, or held back by the SMS quiet hours until now
-                    col(OutboundMessage.not_before).is_(None) & (col(OutboundMessage.created_at) < cutoff),
-                    col(OutboundMessage.not_before) <= utcnow(),
-                ),
-            )
-            .limit(500)
-        ).all()
+        outbound = service.due_for_sending(session, lost_before=cutoff)
     for event_id in events:
         process_inbound.delay(event_id)
     for outbound_id in [*outbound, *reclaimed]:

@@ -207,6 +207,7 @@ def test_web_report_with_email_follows_the_whole_chain_over_real_smtp(
     with unit_of_work(engine) as session:
         sent = [e for e in events_of(session, ticket_id) if e.kind == EventKind.REPLY_SENT]
         assert len(sent) == len(rows) and all(not e.public and e.data["channel"] == "email" for e in sent)
+        assert sent[0].note == "receipt → email (smtp)"  # the route used, on the staff timeline
 
 
 def _ticket(engine: Engine, draft: NewTicket) -> int:
@@ -377,6 +378,13 @@ def test_sms_waits_for_the_morning_in_quiet_hours_unless_urgent(engine: Engine, 
         assert rows[normal].state == OutboxState.QUEUED and rows[normal].not_before is not None
         assert rows[normal].not_before.astimezone(VN_TZ).strftime("%H:%M") == end
         assert rows[urgent].state == OutboxState.SENT and rows[urgent].not_before is None
+        assert outbox.due_for_sending(session, lost_before=utcnow()) == []  # not yet: the beat sweep waits
+        rows[normal].not_before = utcnow() - timedelta(seconds=1)
+    with unit_of_work(engine) as session:  # morning: the sweep sends it
+        assert outbox.due_for_sending(session, lost_before=utcnow() - timedelta(minutes=2)) == [
+            rows[normal].id
+        ]
+    assert {r.state for r in deliver(engine)} == {OutboxState.SENT}
 
 
 def test_quiet_hours_cross_midnight(configure: Settings) -> None:
