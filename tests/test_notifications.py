@@ -572,3 +572,18 @@ def test_in_production_a_route_is_off_unless_set() -> None:
     assert (defaults.zns_mode, defaults.sms_mode, defaults.email_mode) == ("off", "off", "off")
     assert Settings(**production, email_mode="real").email_mode == "real"  # type: ignore[arg-type]
     assert Settings(environment="development").sms_mode == "simulator"
+
+
+def test_a_report_made_on_the_english_page_is_answered_in_english(
+    client: TestClient, engine: Engine, configure: Settings
+) -> None:
+    configure(notify_fallback_order="email")
+    form = {
+        "text": "Broken street light on Thong Nhat",
+        "email": "visitor@example.com",
+        "submission_id": uuid.uuid4().hex,
+    }
+    assert client.post("/report?lang=en", data=form, follow_redirects=False).status_code == 303
+    (row,) = deliver(engine)
+    assert row.text.startswith("CivicDesk has received your report PR-")
+    assert row.payload["subject"].endswith("] Received")

@@ -60,6 +60,7 @@ class Contact:
     zalo_id: str | None = None
     facebook_id: str | None = None
     name: str | None = None
+    language: str | None = None  # "vi" or "en": the language their notifications are written in
 
     def identities(self) -> list[tuple[IdentityKind, str]]:
         found: list[tuple[IdentityKind, str]] = []
@@ -109,6 +110,8 @@ def resolve_citizen(session: Session, contact: Contact) -> Citizen | None:
         session.flush()
     elif contact.name and not citizen.display_name:
         citizen.display_name = contact.name
+    if contact.language in ("vi", "en") and citizen.language is None:
+        citizen.language = contact.language
     for kind, value in unbound:
         _bind_identity(session, citizen, kind, value)
     return citizen
