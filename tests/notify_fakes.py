@@ -8,7 +8,7 @@ from __future__ import annotations
 import email
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
@@ -30,6 +30,7 @@ ESMS_PATH = "/esms/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 @dataclass
 class ZnsState:
     access_token: str = "zalo-access-1"
+    current_token: Callable[[], str] | None = None  # the OA fake's token, when it rotates them
     template_ids: set[str] = field(default_factory=lambda: {"civicdesk-status"})
     without_zalo: set[str] = field(default_factory=set)  # phones with no Zalo account
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -48,7 +49,8 @@ class EsmsState:
 
 def build_app(zns: ZnsState, esms: EsmsState) -> Starlette:
     async def zns_template(request: Request) -> JSONResponse:
-        if request.headers.get("access_token") != zns.access_token:
+        valid_token = zns.current_token() if zns.current_token else zns.access_token
+        if request.headers.get("access_token") != valid_token:
             return JSONResponse({"error": -216, "message": "Access token is invalid"})
         body = await request.json()
         phone, data = str(body.get("phone", "")), body.get("template_data")

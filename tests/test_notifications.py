@@ -587,3 +587,21 @@ def test_a_report_made_on_the_english_page_is_answered_in_english(
     (row,) = deliver(engine)
     assert row.text.startswith("CivicDesk has received your report PR-")
     assert row.payload["subject"].endswith("] Received")
+
+
+def test_zns_refreshes_an_expired_oa_token_once_and_sends(
+    engine: Engine,
+    providers: tuple[object, object],  # noqa: F811 - the fixture
+    paid: tuple[ZnsState, EsmsState],
+    configure: Settings,
+) -> None:
+    from fakes import ZaloState
+
+    zalo, (zns, _) = providers[0], paid
+    assert isinstance(zalo, ZaloState)
+    zns.current_token = lambda: zalo.access_token
+    zalo.access_token = "revoked-on-zalo-side"  # our stored token is no longer valid: ZNS answers -216
+    configure(notify_fallback_order="zns")
+    _ticket(engine, NewTicket(description="Ngập", channel="phone", contact=Contact(phone="0905000111")))
+    (row,) = deliver(engine)
+    assert row.state == OutboxState.SENT and zalo.refreshes == 1 and len(zns.sent) == 1
