@@ -58,7 +58,13 @@ class ChannelClient(Protocol):
     channel: str
 
     def send_text(
-        self, recipient: str, text: str, *, last_inbound_at: datetime | None, to_comment: bool = False
+        self,
+        recipient: str,
+        text: str,
+        *,
+        last_inbound_at: datetime | None,
+        to_comment: bool = False,
+        human: bool = False,  # typed by a person: Messenger's HUMAN_AGENT tag is allowed, never otherwise
     ) -> SendResult: ...
 
     def send_image(self, recipient: str, url: str, *, last_inbound_at: datetime | None) -> SendResult: ...

@@ -205,35 +205,35 @@ class GraphClient:
         return SendResult(False, error=detail, route=route, retry=code in TEMPORARY | RATE_LIMITS)
 
     def send_text(
-        self, recipient: str, text: str, *, last_inbound_at: datetime | None, to_comment: bool = False
+        self,
+        recipient: str,
+        text: str,
+        *,
+        last_inbound_at: datetime | None,
+        to_comment: bool = False,
+        human: bool = False,
     ) -> SendResult:
         if to_comment:
-            return self._comment_reply(recipient, text)
-        window = _window(last_inbound_at)
+            return self._private_reply(recipient, text)
+        window = _window(last_inbound_at, human=human)
         if window is None:
-            return SendResult(
-                False, error="outside Messenger's 7-day human-agent window: not sent", route="none"
-            )
+            return SendResult(False, error=_OUTSIDE, route="none")
         body: dict[str, Any] = {"recipient": {"id": recipient}, "message": {"text": text[:1999]}, **window}
         return self._post(f"/{self.page_id}/messages", body, window.get("tag") or window["messaging_type"])
 
-    def _comment_reply(self, comment_id: str, text: str) -> SendResult:
-        """A private reply (one message, within 7 days of the comment), else a public reply under it."""
-        private = self._post(
+    def _private_reply(self, comment_id: str, text: str) -> SendResult:
+        """The one private reply a comment allows (within 7 days). Never a public reply instead: our
+        messages carry the secret tracking link, which must not be posted under a public comment."""
+        return self._post(
             f"/{self.page_id}/messages",
             {"recipient": {"comment_id": comment_id}, "message": {"text": text[:1999]}},
             "private_reply",
         )
-        if private.ok:
-            return private
-        return self._post(f"/{comment_id}/comments", {"message": text[:7999]}, "public_reply")
 
     def send_image(self, recipient: str, url: str, *, last_inbound_at: datetime | None) -> SendResult:
-        window = _window(last_inbound_at)
+        window = _window(last_inbound_at, human=True)  # photos are sent by staff, by hand
         if window is None:
-            return SendResult(
-                False, error="outside Messenger's 7-day human-agent window: not sent", route="none"
-            )
+            return SendResult(False, error=_OUTSIDE, route="none")
         message = {"attachment": {"type": "image", "payload": {"url": url, "is_reusable": True}}}
         return self._post(
             f"/{self.page_id}/messages",
@@ -242,13 +242,17 @@ class GraphClient:
         )
 
 
-def _window(last_inbound_at: datetime | None) -> dict[str, str] | None:
-    """RESPONSE within 24 hours of the person's last message, HUMAN_AGENT up to 7 days, nothing after."""
+_OUTSIDE = "outside Messenger's window (24 hours; 7 days for a person's reply): not sent"
+
+
+def _window(last_inbound_at: datetime | None, *, human: bool) -> dict[str, str] | None:
+    """RESPONSE within 24 hours of the person's last message; after that, up to 7 days, HUMAN_AGENT, and
+    only for what a person typed (Meta forbids the tag on automatic messages); nothing after."""
     if last_inbound_at is None:
         return None
     age = datetime.now(UTC) - last_inbound_at
     if age <= STANDARD_WINDOW:
         return {"messaging_type": "RESPONSE"}
-    if age <= HUMAN_AGENT_WINDOW:
+    if human and age <= HUMAN_AGENT_WINDOW:
         return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
     return None

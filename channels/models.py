@@ -48,8 +48,13 @@ class OutboxState(StrEnum):
 
 
 class OutboundMessage(SQLModel, table=True):
+    """THE outbox: every message to a citizen, on any route (zalo, facebook, zns, sms, email)."""
+
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_message_state", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbound_message_state", "state", "created_at"),
+        UniqueConstraint("event_key", name="uq_outbound_message_event_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
@@ -67,6 +72,22 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last went `sending`
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # one message per ticket event and route: "t{ticket}:e{event}:{channel}" (null for older rows)
+    event_key: str | None = Field(default=None, sa_type=String(80))
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # SMS quiet hours
+    fallbacks: str = Field(default="", sa_type=String(100))  # the routes still to try if this one fails
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # subject, template data, links
+    cost: int = 0  # what the provider charges (VND): ZNS and SMS are paid per message
+
+
+class NotificationSetting(SQLModel, table=True):
+    """Notification choices administrators change at run time (the fallback order)."""
+
+    __tablename__ = "notification_setting"
+
+    key: str = Field(primary_key=True, sa_type=String(48))
+    value: list[str] = Field(default_factory=list, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class ChannelToken(SQLModel, table=True):

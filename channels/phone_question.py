@@ -13,7 +13,10 @@ from channels.adapter import InboundMessage
 from channels.models import OutboundMessage
 from civicdesk.errors import Invalid
 from civicdesk.timeutil import as_utc, utcnow
-from tickets.models import Direction, Message, Ticket
+from notifications.service import Notice, notify
+from tickets import service as tickets
+from tickets.models import Direction, EventKind, Message, Ticket
+from tickets.service import SYSTEM
 
 PURPOSE = "ask_phone"
 QUESTION = (
@@ -33,8 +36,13 @@ def ask(session: Session, ticket: Ticket) -> OutboundMessage:
             f"Phản ánh {ticket.code} đến qua kênh {ticket.origin_channel}: chỉ hỏi số điện thoại"
             " qua Zalo hoặc Messenger.",
         )
-    queued = service.queue_message(session, ticket, PURPOSE, QUESTION)
-    if queued is None:
+    asked = tickets.record_event(
+        session, ticket, EventKind.COMMENT, actor=SYSTEM, note="Đã hỏi số điện thoại của người dân"
+    )
+    session.flush()
+    # a person pressed the button: the message may go as a person's reply on the citizen's channel
+    queued = notify(session, ticket, Notice(asked.id or 0, PURPOSE, human=True))
+    if queued is None or queued.channel not in service.REPLY_CHANNELS:
         raise Invalid(f"Không gửi được câu hỏi cho người dân của phản ánh {ticket.code} trên kênh này.")
     return queued
 

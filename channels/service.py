@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, text
+from sqlalchemy import func, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from channels import phone_question, templates, threads
+from channels import phone_question, threads
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
@@ -24,7 +24,6 @@ from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
-from tickets.links import tracking_url
 from tickets.models import (
     OPEN_STATUSES,
     Channel,
@@ -404,71 +403,21 @@ def replay(session: Session, event_id: int) -> InboundEvent:
     return event
 
 
-# --- outbound -----------------------------------------------------------------------------------------
+# --- outbound ---------------------------------------------------------------------------------------
+# What is queued, and on which route, is decided in notifications/service.py; here a queued message is
+# claimed, handed to its route's adapter and its outcome recorded (a route that fails for good hands the
+# event to the next route).
 
 
-def _recipient(session: Session, ticket: Ticket) -> tuple[str, bool] | None:
-    """Whom to write on the ticket's own channel, and whether that is a page comment."""
-    if ticket.origin_channel not in REPLY_CHANNELS or ticket.citizen_id is None:
+def _last_inbound_at(session: Session, outbound: OutboundMessage) -> datetime | None:
+    from notifications.service import last_inbound
+
+    if outbound.channel not in REPLY_CHANNELS or outbound.ticket_id is None:
         return None
-    opening = session.exec(
-        select(Message)
-        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
-        .order_by(col(Message.id))
-    ).first()
-    if opening and opening.provider_message_id and opening.provider_message_id.startswith("comment:"):
-        return opening.provider_message_id.split(":")[1], True
-    from tickets.citizens import identities_of
-
-    kind = IDENTITY[ticket.origin_channel]
-    for identity in identities_of(session, ticket.citizen_id):
-        if identity.kind == kind:
-            return identity.value, False
-    return None
-
-
-def queue_message(session: Session, ticket: Ticket, purpose: str, text: str) -> OutboundMessage | None:
-    to = _recipient(session, ticket)
-    if to is None or not text:
+    ticket = session.get(Ticket, outbound.ticket_id)
+    if ticket is None:
         return None
-    from channels.clients import configured
-
-    if not configured(ticket.origin_channel):
-        service.record_event(
-            session,
-            ticket,
-            TicketEventKind.REPLY_FAILED,
-            actor=SYSTEM,
-            purpose=purpose,
-            note=f"{ticket.origin_channel} is not configured here: the citizen was not told",
-        )
-        return None
-    outbound = OutboundMessage(
-        ticket_id=ticket.id,
-        channel=ticket.origin_channel,
-        recipient=to[0],
-        reply_to_comment=to[1],
-        purpose=purpose,
-        text=text,
-    )
-    session.add(outbound)
-    session.flush()
-    from channels.tasks import send_outbound
-    from civicdesk.db import send_task_after_commit
-
-    send_task_after_commit(session, send_outbound, outbound.id)
-    return outbound
-
-
-def _last_inbound_at(session: Session, ticket_id: int | None, channel: str) -> Any:
-    message = session.exec(
-        select(Message)
-        .where(
-            Message.ticket_id == ticket_id, Message.channel == channel, Message.direction == Direction.INBOUND
-        )
-        .order_by(col(Message.created_at).desc())
-    ).first()
-    return as_utc(message.created_at) if message else None
+    return last_inbound(session, ticket.citizen_id, outbound.channel, messenger_only=True)
 
 
 @dataclass(frozen=True)
@@ -479,12 +428,18 @@ class SendJob:
     text: str
     to_comment: bool
     last_inbound_at: datetime | None
+    key: str = ""
+    human: bool = False
+    payload: dict[str, Any] | None = None
 
 
 def claim(session: Session, outbound_id: int) -> SendJob | None:
-    """Take a queued message for sending (no transaction stays open during the HTTP call)."""
+    """Take a queued message for sending (no transaction stays open during the HTTP call); one that
+    waits for the end of quiet hours stays queued."""
     outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
     if outbound is None or outbound.state != OutboxState.QUEUED:
+        return None
+    if outbound.not_before is not None and as_utc(outbound.not_before) > utcnow():
         return None
     outbound.state, outbound.claimed_at = OutboxState.SENDING, utcnow()
     outbound.attempts += 1
@@ -494,18 +449,46 @@ def claim(session: Session, outbound_id: int) -> SendJob | None:
         outbound.recipient,
         outbound.text,
         outbound.reply_to_comment,
-        _last_inbound_at(session, outbound.ticket_id, outbound.channel),
+        _last_inbound_at(session, outbound),
+        key=outbound.event_key or f"outbound-{outbound_id}",
+        human=bool(outbound.payload.get("human")) or outbound.purpose == "reply",
+        payload=dict(outbound.payload),
     )
 
 
-def send_with(client: ChannelClient, job: SendJob) -> SendResult:
-    return client.send_text(
-        job.recipient, job.text, last_inbound_at=job.last_inbound_at, to_comment=job.to_comment
+def send_with(client: Any, job: SendJob) -> SendResult:
+    """Through a notification route (notifications.ports.Notifier) or a bare channel client."""
+    from notifications.ports import Outgoing, Route
+
+    if hasattr(client, "deliver"):
+        result: SendResult = client.deliver(
+            Outgoing(
+                route=Route(job.channel),
+                recipient=job.recipient,
+                text=job.text,
+                key=job.key,
+                human=job.human,
+                to_comment=job.to_comment,
+                last_inbound_at=job.last_inbound_at,
+                payload=job.payload or {},
+            )
+        )
+        return result
+    channel_client: ChannelClient = client
+    return channel_client.send_text(
+        job.recipient,
+        job.text,
+        last_inbound_at=job.last_inbound_at,
+        to_comment=job.to_comment,
+        human=job.human,
     )
 
 
 def record_result(session: Session, outbound_id: int, result: SendResult) -> None:
-    """The outcome goes on the row and on the ticket's timeline; a temporary failure waits for a retry."""
+    """The outcome goes on the row and on the ticket's timeline (private: the route used, the cost, the
+    provider's reason); a temporary failure waits for a retry, a lasting one tries the next route."""
+    from notifications.service import cost_of, fall_back
+
     outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
     if outbound is None or outbound.state != OutboxState.SENDING:
         return
@@ -514,6 +497,7 @@ def record_result(session: Session, outbound_id: int, result: SendResult) -> Non
     if result.ok:
         outbound.state, outbound.sent_at = OutboxState.SENT, utcnow()
         outbound.provider_message_id = result.provider_message_id
+        outbound.cost, outbound.error = cost_of(outbound), None
         if ticket is not None:
             service.record_message(
                 session,
@@ -531,9 +515,12 @@ def record_result(session: Session, outbound_id: int, result: SendResult) -> Non
                 ticket,
                 TicketEventKind.REPLY_SENT,
                 actor=SYSTEM,
+                note=_sent_note(outbound),
+                channel=outbound.channel,
                 route=result.route,
                 purpose=outbound.purpose,
                 outbound_id=outbound.id,
+                cost=outbound.cost,
             )
     elif result.retry:
         outbound.state, outbound.error = OutboxState.QUEUED, result.error
@@ -546,13 +533,40 @@ def record_result(session: Session, outbound_id: int, result: SendResult) -> Non
                 TicketEventKind.REPLY_FAILED,
                 actor=SYSTEM,
                 note=result.error,
+                channel=outbound.channel,
                 purpose=outbound.purpose,
                 outbound_id=outbound.id,
             )
+        fall_back(session, outbound)
 
 
-def send(session_factory: Any, outbound_id: int, client: ChannelClient) -> SendResult | None:
-    """Claim, send, record: three steps, two short transactions. None: nothing was queued."""
+def _sent_note(outbound: OutboundMessage) -> str:
+    """The route used, for staff reading the timeline (the recipient stays on the outbox row)."""
+    cost = f", {outbound.cost:,} đ" if outbound.cost else ""
+    return f"{outbound.purpose} → {outbound.channel} ({outbound.route or '—'}{cost})"
+
+
+def due_for_sending(session: Session, *, lost_before: datetime, limit: int = 500) -> list[int]:
+    """Queued messages never tried whose task was lost after commit, and SMS held back by quiet hours
+    whose morning has come."""
+    query = (
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.state == OutboxState.QUEUED,
+            OutboundMessage.attempts == 0,
+            or_(
+                col(OutboundMessage.not_before).is_(None) & (col(OutboundMessage.created_at) < lost_before),
+                col(OutboundMessage.not_before) <= utcnow(),
+            ),
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(limit)
+    )
+    return [outbound_id for outbound_id in session.exec(query).all() if outbound_id is not None]
+
+
+def send(session_factory: Any, outbound_id: int, client: Any) -> SendResult | None:
+    """Claim, send, record: three steps, two short transactions. None: nothing was due."""
     with session_factory() as session:
         job = claim(session, outbound_id)
     if job is None:
@@ -574,6 +588,8 @@ def send(session_factory: Any, outbound_id: int, client: ChannelClient) -> SendR
 
 
 def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
+    from notifications.service import fall_back
+
     outbound = session.get(OutboundMessage, outbound_id)
     if outbound is None or outbound.state != OutboxState.QUEUED:
         return
@@ -583,6 +599,7 @@ def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
         service.record_event(
             session, ticket, TicketEventKind.REPLY_FAILED, actor=SYSTEM, note=error, outbound_id=outbound.id
         )
+    fall_back(session, outbound)
 
 
 def reclaim_stuck(session: Session, *, older_than: timedelta, max_attempts: int) -> list[int]:
@@ -609,45 +626,3 @@ def reclaim_stuck(session: Session, *, older_than: timedelta, max_attempts: int)
         else:
             again.append(outbound.id or 0)
     return again
-
-
-# --- what the citizen hears about -------------------------------------------------------------------
-
-
-def on_created(session: Session, ticket: Ticket) -> None:
-    text = templates.render(session, "receipt", code=ticket.code, link=tracking_url(ticket.tracking_token))
-    queue_message(session, ticket, "receipt", text)
-
-
-NOTIFIED = {
-    Status.ASSIGNED,
-    Status.WAITING_CITIZEN,
-    Status.RESOLVED,
-    Status.REJECTED,
-    Status.DUPLICATE,
-    Status.REOPENED,
-}
-
-
-def on_status(session: Session, ticket: Ticket, previous: Status, target: Status) -> None:
-    if target not in NOTIFIED or (target == Status.ASSIGNED and previous == Status.ASSIGNED):
-        return
-    note = _latest_public_note(session, ticket)
-    link = tracking_url(ticket.tracking_token)
-    text = templates.render(session, f"status_{target.value}", code=ticket.code, link=link, note=note)
-    queue_message(session, ticket, f"status_{target.value}", text)
-
-
-def _latest_public_note(session: Session, ticket: Ticket) -> str:
-    from tickets.models import TicketEvent
-
-    event = session.exec(
-        select(TicketEvent)
-        .where(
-            TicketEvent.ticket_id == ticket.id,
-            col(TicketEvent.public).is_(True),
-            col(TicketEvent.note).is_not(None),
-        )
-        .order_by(col(TicketEvent.id).desc())
-    ).first()
-    return event.note or "" if event else ""

@@ -9,12 +9,13 @@ from celery import Task
 from sqlmodel import col, select
 
 from channels import service
-from channels.clients import client_for, http_client
-from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
+from channels.clients import http_client
+from channels.models import EventState, InboundEvent, OutboundMessage
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
+from notifications.adapters import notifier_for
 
 MAX_ATTEMPTS = 6
 
@@ -42,7 +43,7 @@ def send_outbound(self: Task, outbound_id: int) -> str | None:
     if channel is None:
         return None
     with http_client() as http:
-        result = service.send(unit_of_work, outbound_id, client_for(channel, http))
+        result = service.send(unit_of_work, outbound_id, notifier_for(channel, http))
     if result is None or result.ok or not result.retry:
         return "sent" if result and result.ok else "failed" if result else None
     if self.request.retries >= MAX_ATTEMPTS:
@@ -55,7 +56,7 @@ def send_outbound(self: Task, outbound_id: int) -> str | None:
 @celery_app.task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep() -> int:
     """Events and messages whose task was lost after commit: older than two minutes and still waiting;
-    and messages whose worker died while sending them."""
+    messages whose worker died while sending them; SMS held back by quiet hours, once morning comes."""
     cutoff = utcnow() - timedelta(minutes=2)
     timeout = timedelta(seconds=get_settings().outbox_sending_timeout_seconds)
     with unit_of_work() as session:
@@ -70,15 +71,7 @@ def sweep() -> int:
             )
             .limit(500)
         ).all()
-        outbound = session.exec(
-            select(OutboundMessage.id)
-            .where(
-                OutboundMessage.state == OutboxState.QUEUED,
-                col(OutboundMessage.created_at) < cutoff,
-                OutboundMessage.attempts == 0,
-            )
-            .limit(500)
-        ).all()
+        outbound = service.due_for_sending(session, lost_before=cutoff)
     for event_id in events:
         process_inbound.delay(event_id)
     for outbound_id in [*outbound, *reclaimed]:

@@ -1,10 +1,13 @@
-"""The messages citizens receive, in Vietnamese by default; administrators edit them (reply_template)."""
+"""The messages citizens receive, in Vietnamese with an English version (the citizen's language when
+known); administrators edit both (reply_template). Placeholders: {code}, {link}, {note}, {status}."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from channels.models import ReplyTemplate
+
+PLACEHOLDERS = ("code", "link", "note", "status")
 
 DEFAULTS: dict[str, str] = {
     "receipt": (
@@ -14,7 +17,7 @@ DEFAULTS: dict[str, str] = {
     "status_assigned": "Phản ánh {code} đã được chuyển đến đơn vị xử lý. Theo dõi: {link}",
     "status_in_progress": "Phản ánh {code} đang được xử lý.",
     "status_waiting_citizen": (
-        "Về phản ánh {code}, chúng tôi cần bạn bổ sung: {note}. Vui lòng trả lời tin nhắn này."
+        "Về phản ánh {code}, chúng tôi cần bạn bổ sung: {note}. Vui lòng trả lời tại {link}"
     ),
     "status_resolved": (
         "Phản ánh {code} đã được xử lý. {note} Bạn hài lòng không? "
@@ -22,17 +25,75 @@ DEFAULTS: dict[str, str] = {
     ),
     "status_rejected": "Phản ánh {code} không thuộc phạm vi xử lý: {note}. Chi tiết: {link}",
     "status_duplicate": "Phản ánh {code} trùng với một phản ánh đang được xử lý. Theo dõi: {link}",
-    "status_reopened": "Phản ánh {code} đã được mở lại và sẽ được xử lý tiếp.",
+    "status_reopened": "Phản ánh {code} đã được mở lại theo ý kiến của bạn và sẽ được xử lý tiếp. {link}",
     "reply": "{note}",
+    "incident_notice": "Về phản ánh {code}: {note} Theo dõi: {link}",
+    "ask_phone": (
+        "Để tổng đài 19009113 nhận ra bạn khi bạn gọi và nối các phản ánh của bạn trên mọi kênh, bạn vui"
+        " lòng trả lời tin nhắn này bằng số điện thoại của mình (ví dụ 0912345678)."
+    ),
+    "email_subject": "[{code}] {status}",
+}
+
+DEFAULTS_EN: dict[str, str] = {
+    "receipt": (
+        "CivicDesk has received your report {code}. Follow it at {link}. Thank you for helping the city."
+    ),
+    "status_assigned": "Report {code} has been passed to the department that handles it. Follow it: {link}",
+    "status_in_progress": "Report {code} is being handled.",
+    "status_waiting_citizen": "About report {code}, we need more from you: {note}. Please answer at {link}",
+    "status_resolved": (
+        "Report {code} has been resolved. {note} Are you satisfied? "
+        "Rate it or reopen it within 7 days at {link}"
+    ),
+    "status_rejected": "Report {code} is outside what the city handles: {note}. Details: {link}",
+    "status_duplicate": "Report {code} duplicates one already being handled. Follow it: {link}",
+    "status_reopened": "Report {code} has been reopened as you asked and will be handled again. {link}",
+    "reply": "{note}",
+    "incident_notice": "About report {code}: {note} Follow it: {link}",
+    "ask_phone": (
+        "So that the 19009113 hotline recognises you when you call and joins your reports on every"
+        " channel, please answer this message with your phone number (e.g. 0912345678)."
+    ),
+    "email_subject": "[{code}] {status}",
+}
+
+# what {status} says in each language, for subjects and ZNS template data
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "receipt": ("Đã tiếp nhận", "Received"),
+    "reply": ("Trả lời từ đơn vị xử lý", "A reply from the city"),
+    "incident_notice": ("Thông báo về sự cố chung", "A notice about a wider incident"),
+    "ask_phone": ("Xin số điện thoại của bạn", "May we have your phone number"),
+    "status_assigned": ("Đã chuyển đơn vị xử lý", "Assigned"),
+    "status_in_progress": ("Đang xử lý", "In progress"),
+    "status_waiting_citizen": ("Cần bạn bổ sung thông tin", "We need more information"),
+    "status_resolved": ("Đã xử lý", "Resolved"),
+    "status_rejected": ("Không thuộc phạm vi xử lý", "Rejected"),
+    "status_duplicate": ("Trùng phản ánh khác", "Duplicate"),
+    "status_reopened": ("Đã mở lại", "Reopened"),
 }
 
 
-def previews(session: Session) -> dict[str, str]:
+def status_word(key: str, language: str = "vi") -> str:
+    vi, en = STATUS_WORDS.get(key, ("Cập nhật", "Update"))
+    return en if language == "en" else vi
+
+
+def previews(session: Session, language: str = "vi") -> dict[str, str]:
     """Every template as it reads now, with its placeholders shown, for the admin pages."""
-    return {key: render(session, key, code="{code}", link="{link}", note="{note}") for key in DEFAULTS}
+    shown = {name: "{" + name + "}" for name in PLACEHOLDERS}
+    return {key: render(session, key, language=language, **shown) for key in DEFAULTS}
 
 
-def render(session: Session, key: str, **values: str) -> str:
+def check(text: str) -> None:
+    """KeyError/ValueError/IndexError when a template uses anything but the known placeholders."""
+    text.format_map(dict.fromkeys(PLACEHOLDERS, ""))
+
+
+def render(session: Session, key: str, *, language: str = "vi", **values: str) -> str:
     row = session.get(ReplyTemplate, key)
-    text = row.text_vi if row else DEFAULTS[key]
-    return text.format_map({"code": "", "link": "", "note": "", **values}).strip()
+    if language == "en":
+        text = row.text_en if row and row.text_en else DEFAULTS_EN.get(key, DEFAULTS[key])
+    else:
+        text = row.text_vi if row else DEFAULTS[key]
+    return text.format_map({**dict.fromkeys(PLACEHOLDERS, ""), **values}).strip()

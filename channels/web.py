@@ -30,6 +30,7 @@ class WebReport:
     phone: str | None = None
     email: str | None = None
     photos: list[tuple[str | None, bytes]] = field(default_factory=list)
+    language: str | None = None  # the page's language: the citizen's notifications follow it
 
 
 def file_report(session: Session, report: WebReport) -> Ticket:
@@ -53,7 +54,7 @@ def file_report(session: Session, report: WebReport) -> Ticket:
         NewTicket(
             description=clean_text(report.text),
             channel=Channel.WEB,
-            contact=Contact(phone=report.phone, email=report.email),
+            contact=Contact(phone=report.phone, email=report.email, language=report.language),
             address=clean_text(report.address) if report.address else None,
             latitude=latitude,
             longitude=longitude,

@@ -190,7 +190,13 @@ class ZaloClient:
         return SendResult(False, error=detail, retry=False)
 
     def send_text(
-        self, recipient: str, text: str, *, last_inbound_at: datetime | None, to_comment: bool = False
+        self,
+        recipient: str,
+        text: str,
+        *,
+        last_inbound_at: datetime | None,
+        to_comment: bool = False,
+        human: bool = False,
     ) -> SendResult:
         body = {"recipient": {"user_id": recipient}, "message": {"text": text[:2000]}}
         return self._result(self._post("/v3.0/oa/message/cs", json=body))

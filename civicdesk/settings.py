@@ -121,6 +121,34 @@ class Settings(BaseSettings):
         description="a message still `sending` this long after its claim lost its worker: the sweep"
         " queues it again (well above channel_http_timeout, so a slow send is not sent twice)",
     )
+    # notifications (see notifications/): the routes after the citizen's own channel, each real, a
+    # simulator (same wire format, recorded under var_dir/notify-simulator) or off
+    notify_fallback_order: str = Field(
+        "zns,sms,email",
+        pattern=r"^((zns|sms|email)(,(zns|sms|email))*)?$",
+        description="administrators can change it at run time; this is the order until they do",
+    )
+    zns_mode: Literal["off", "simulator", "real"] = "simulator"
+    sms_mode: Literal["off", "simulator", "real"] = "simulator"
+    email_mode: Literal["off", "simulator", "real"] = "simulator"
+    zns_api_base: str = "https://business.openapi.zalo.me"
+    zns_template_id: str = Field("civicdesk-status", description="the approved ZNS template for updates")
+    zns_cost_vnd: int = Field(300, ge=0, description="price of one ZNS message")
+    sms_api_base: str = "https://rest.esms.vn"
+    sms_api_key: str = ""
+    sms_secret_key: str = ""
+    sms_brandname: str = "UBND-PRTC"
+    sms_callback_url: str = ""
+    sms_cost_vnd: int = Field(700, ge=0, description="price of one 160-character SMS segment")
+    sms_quiet_hours: str = Field(
+        "21:00-07:00", pattern=r"^(\d\d:\d\d-\d\d:\d\d)?$", description="local time; urgent reports ignore it"
+    )
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "CivicDesk <no-reply@localhost>"
     thread_window_hours: int = Field(72, ge=0, description="a message joins the open ticket this recent")
     ioc_wall_key: str = Field("", description="key the video wall uses for /ioc pages; empty: open")
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
@@ -170,7 +198,16 @@ class Settings(BaseSettings):
                 " (the soft limit asks the task to stop, the hard one kills it)"
             )
         self._check_secret_key()
+        self._no_simulators_in_production()
         return self
+
+    def _no_simulators_in_production(self) -> None:
+        """A simulator tells no citizen anything: in production a route is off unless it is set."""
+        if self.environment != "production":
+            return
+        for name in ("zns_mode", "sms_mode", "email_mode"):
+            if name not in self.model_fields_set:
+                setattr(self, name, "off")
 
     def _check_secret_key(self) -> None:
         make_one = " python -c 'import secrets; print(secrets.token_urlsafe(48))'"

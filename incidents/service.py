@@ -20,9 +20,10 @@ from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import OLD_UNIT_CENTRES, centre_of
 from incidents.models import Incident, IncidentMember, IncidentStatus
+from notifications.service import Notice, notify
 from tickets import public
 from tickets import service as tickets
-from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket
+from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category
 from tickets.service import SYSTEM, Actor
 
@@ -178,10 +179,10 @@ def join(session: Session, incident: Incident, reports: Iterable[Ticket]) -> Non
         session.add(IncidentMember(ticket_id=ticket.id, incident_id=incident.id))
         session.flush()
         note = incident.public_notice or _joined_text(incident)
-        tickets.record_event(
+        told = tickets.record_event(
             session, ticket, EventKind.COMMENT, actor=SYSTEM, public=True, note=note, incident_id=incident.id
         )
-        _tell(session, [ticket], note)
+        _tell(session, {ticket.id: told}, [ticket], note)
 
 
 def _joined_text(incident: Incident) -> str:
@@ -199,8 +200,8 @@ def post_notice(session: Session, incident_id: int, text: str, *, actor: Actor) 
         raise Invalid("the notice is empty", field="text")
     incident.public_notice = text.strip()
     reports = members(session, incident_id)
-    for ticket in reports:
-        tickets.record_event(
+    events = {
+        ticket.id: tickets.record_event(
             session,
             ticket,
             EventKind.COMMENT,
@@ -210,14 +211,17 @@ def post_notice(session: Session, incident_id: int, text: str, *, actor: Actor) 
             incident_id=incident_id,
             posted_by=actor.user_id,
         )
-    _tell(session, reports, incident.public_notice)
+        for ticket in reports
+    }
+    _tell(session, events, reports, incident.public_notice)
     return incident
 
 
-def _tell(session: Session, reports: list[Ticket], text: str) -> None:
-    """A message to each citizen behind these reports, once each, on the newest of their reports."""
-    from channels.service import queue_message
-
+def _tell(
+    session: Session, events: dict[int | None, TicketEvent], reports: list[Ticket], text: str
+) -> None:
+    """The notice to each citizen behind these reports, once each, about the newest of their reports,
+    on whatever route reaches them (their own channel first)."""
     newest: dict[int, Ticket] = {}
     for ticket in reports:
         if ticket.citizen_id is None or ticket.status not in OPEN_STATUSES:
@@ -225,8 +229,11 @@ def _tell(session: Session, reports: list[Ticket], text: str) -> None:
         known = newest.get(ticket.citizen_id)
         if known is None or as_utc(ticket.created_at) > as_utc(known.created_at):
             newest[ticket.citizen_id] = ticket
+    session.flush()  # the events' ids key the messages (one per event and route)
     for ticket in newest.values():
-        queue_message(session, ticket, "incident_notice", f"[{ticket.code}] {text}")
+        event = events.get(ticket.id)
+        if event is not None and event.id is not None:
+            notify(session, ticket, Notice(event.id, "incident_notice", text))
 
 
 def resolve(session: Session, incident_id: int, summary: str, *, actor: Actor) -> Incident:

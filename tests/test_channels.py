@@ -399,8 +399,12 @@ def test_facebook_messages_comments_echoes_and_windows(
             public=True,
             actor=tickets.Actor.staff(_staff(session)),
         )
-    late = send_all(engine)[-1]
-    assert late.state == OutboxState.FAILED and "7-day" in (late.error or "")
+    before = len(graph.sent)
+    assert len(send_all(engine)) == len(sent) + 1  # nine days on, no route: nothing is queued…
+    assert len(graph.sent) == before
+    with unit_of_work(engine) as session:
+        failed = [e for e in events_of(session, ticket.id or 0) if e.kind == EventKind.REPLY_FAILED]
+        assert "Messenger" in (failed[-1].note or "")  # …and the timeline says why
 
 
 def _staff(session: Session) -> Any:

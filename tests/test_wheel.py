@@ -26,7 +26,9 @@ from civicdesk.migrations import alembic_config
 pytestmark = [pytest.mark.wheel, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[1]
-APPLICATION = "civicdesk tickets telephony channels routing nlp web sla open311 ioc incidents geo".split()
+APPLICATION = (
+    "civicdesk tickets telephony channels notifications routing nlp web sla open311 ioc incidents geo"
+).split()
 
 
 def _uv_command() -> str:

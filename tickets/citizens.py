@@ -83,6 +83,7 @@ class Contact:
     zalo_id: str | None = None
     facebook_id: str | None = None
     name: str | None = None
+    language: str | None = None  # "vi" or "en": the language their notifications are written in
     phone_verified_by: str | None = None
 
     def claims(self) -> list[Claim]:
@@ -140,6 +141,8 @@ def resolve_citizen(session: Session, contact: Contact) -> Citizen | None:
         merges.merge_automatically(session, source=other, target=citizen)
     if contact.name and not citizen.display_name:
         citizen.display_name = contact.name
+    if contact.language in ("vi", "en") and citizen.language is None:
+        citizen.language = contact.language
     for claim in claims:
         attach(session, citizen, claim)
     return citizen

@@ -107,6 +107,8 @@ class Citizen(SQLModel, table=True):
     # set while this record is merged into another person (an undo clears it)
     merged_into_id: int | None = Field(default=None, foreign_key="citizen.id")
     created_at: datetime = _time(default_factory=utcnow)
+    language: str | None = _str(8, default=None)  # "vi" or "en": the language of their notifications
+    updates_stopped_at: datetime | None = _time(default=None)  # asked to receive no more updates
 
 
 class ChannelIdentity(SQLModel, table=True):

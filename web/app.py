@@ -36,6 +36,7 @@ from web import intake
 from web.api import (
     auth,
     channels,
+    citizen_notifications,
     citizens,
     geo,
     health,
@@ -55,6 +56,7 @@ from web.cors import Open311Cors
 from web.headers import SecurityHeaders, secure
 from web.pages import errors as page_errors
 from web.pages import ioc as ioc_pages
+from web.pages import notify as notify_pages
 from web.pages import public as public_pages
 from web.pages import staff as staff_pages
 
@@ -132,10 +134,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(channels.router)
     app.include_router(channels.conversation_router)
+    app.include_router(citizen_notifications.router)
     app.include_router(triage.router)
     app.include_router(triage.rules_router)
     app.include_router(sla.notifications_router)
     app.include_router(public_pages.router)
+    app.include_router(notify_pages.router)
     app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)

@@ -71,6 +71,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rate_comment": {"vi": "Góp ý (không bắt buộc)", "en": "Comment (optional)"},
     "rate_submit": {"vi": "Gửi đánh giá", "en": "Send rating"},
     "rated": {"vi": "Bạn đã đánh giá", "en": "You rated"},
+    "notify_prefs_title": {"vi": "Thông báo về phản ánh", "en": "Updates about this report"},
+    "notify_prefs_intro": {
+        "vi": "Chúng tôi báo cho bạn khi phản ánh được tiếp nhận, cần bổ sung, đổi trạng thái hoặc đã xử lý.",
+        "en": "We tell you when the report is received, needs more from you, changes status or is resolved.",
+    },
+    "notify_stop_submit": {"vi": "Ngừng nhận thông báo", "en": "Stop updates"},
+    "notify_stopped": {
+        "vi": "Bạn sẽ không nhận thêm thông báo nào. Trang này vẫn cập nhật tình trạng phản ánh.",
+        "en": "You will receive no more updates. This page still shows the report's status.",
+    },
     "reopen_title": {"vi": "Sự việc chưa được khắc phục?", "en": "Not fixed?"},
     "reopen_reason": {"vi": "Lý do mở lại", "en": "Why reopen it"},
     "reopen_submit": {"vi": "Mở lại phản ánh", "en": "Reopen the report"},

@@ -13,7 +13,7 @@ from channels import service, templates, tokens
 from channels.models import OutboundMessage, ReplyTemplate
 from channels.tasks import process_inbound
 from civicdesk.db import send_task_after_commit
-from civicdesk.errors import Forbidden, NotFound
+from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import CleanInput, RowId
 from civicdesk.timeutil import utcnow
 from tickets import service as tickets
@@ -70,14 +70,15 @@ def put_template(key: str, body: TemplateIn, session: SessionDep, user: CurrentU
         raise Forbidden("only administrators edit reply templates")
     if key not in templates.DEFAULTS:
         raise NotFound(f"no template '{key}'; templates are {sorted(templates.DEFAULTS)}")
-    try:
-        body.text_vi.format_map({"code": "", "link": "", "note": ""})
-    except (KeyError, ValueError, IndexError) as exc:
-        from civicdesk.errors import Invalid
-
-        raise Invalid(
-            f"a template may use only {{code}}, {{link}} and {{note}}: {exc}", field="text_vi"
-        ) from exc
+    for field, text in (("text_vi", body.text_vi), ("text_en", body.text_en)):
+        try:
+            templates.check(text)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise Invalid(
+                f"mẫu tin chỉ được dùng {{code}}, {{link}}, {{note}} và {{status}}: {exc}"
+                " (a template may use only {code}, {link}, {note} and {status})",
+                field=field,
+            ) from exc
     row = session.get(ReplyTemplate, key) or ReplyTemplate(key=key, text_vi=body.text_vi)
     row.text_vi, row.text_en, row.updated_at = body.text_vi, body.text_en, utcnow()
     session.add(row)

@@ -87,6 +87,7 @@ async def submit_report(
         "phone": phone,
         "email": email,
         "submission_id": submission_id or uuid.uuid4().hex,  # a form sent twice makes one report
+        "language": language_of(request),
     }
     if website:
         return render(request, "public/honeypot.html")
@@ -128,6 +129,7 @@ def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str
         phone=form["phone"] or None,
         email=form["email"] or None,
         photos=uploads,
+        language=form.get("language"),
     )
     return web_channel.file_report(session, report)
 

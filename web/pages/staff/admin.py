@@ -3,6 +3,8 @@ reply templates, dead letters with replay, the audit log. Changes go through the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func
@@ -11,6 +13,8 @@ from sqlmodel import col, select
 from channels import service as channel_service
 from channels import templates
 from channels.models import OutboundMessage
+from civicdesk.timeutil import utcnow
+from notifications import service as notifications
 from routing.models import RoutingRule
 from sla.models import CalendarException, SlaPolicy
 from tickets import audit
@@ -41,6 +45,9 @@ def admin(
         policies=list(session.exec(select(SlaPolicy).order_by(SlaPolicy.scope, SlaPolicy.code)).all()),
         exceptions=list(session.exec(select(CalendarException).order_by(col(CalendarException.day))).all()),
         reply_templates=templates.previews(session),
+        reply_templates_en=templates.previews(session, language="en"),
+        fallback_order=",".join(notifications.fallback_order(session)),
+        notify_costs=notifications.costs(session, since=utcnow() - timedelta(days=30), until=utcnow()),
         dead_letters=channel_service.dead_letters(session, limit=100),
         outbox=outbox,
         audit_entries=audit.recent(session, limit=100),

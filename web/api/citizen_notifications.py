@@ -1,0 +1,94 @@
+"""/api/v1/citizen-notifications: what telling citizens costs (ZNS and SMS per department, JSON or
+CSV) and the fallback order administrators set."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import timedelta
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicdesk.errors import Forbidden
+from civicdesk.text import CleanInput, SaneDateTime
+from civicdesk.timeutil import utcnow
+from notifications import service
+from tickets.staff import Role, User
+from web.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1/citizen-notifications", tags=["notifications"])
+
+
+class CostOut(BaseModel):
+    department_code: str | None
+    route: str
+    messages: int
+    cost_vnd: int
+
+
+class FallbackOrder(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+
+    order: list[str] = Field(max_length=3, description='e.g. ["zns", "sms", "email"]')
+
+
+def _supervising(user: User) -> None:
+    if Role(user.role) not in (Role.ADMIN, Role.SUPERVISOR):
+        raise Forbidden(
+            "chỉ quản trị viên và giám sát viên xem chi phí thông báo (admins and supervisors only)"
+        )
+
+
+def _rows(session: SessionDep, since: SaneDateTime | None, until: SaneDateTime | None) -> list[CostOut]:
+    until = until or utcnow()
+    since = since or until - timedelta(days=30)
+    return [CostOut(**asdict(row)) for row in service.costs(session, since=since, until=until)]
+
+
+@router.get("/costs")
+def costs(
+    session: SessionDep,
+    user: CurrentUser,
+    since: SaneDateTime | None = Query(default=None, alias="from"),
+    until: SaneDateTime | None = Query(default=None, alias="to"),
+) -> list[CostOut]:
+    """Paid messages (ZNS, SMS) sent per department; the last 30 days unless told."""
+    _supervising(user)
+    return _rows(session, since, until)
+
+
+@router.get("/costs.csv", response_class=Response, response_model=None)
+def costs_csv(
+    session: SessionDep,
+    user: CurrentUser,
+    since: SaneDateTime | None = Query(default=None, alias="from"),
+    until: SaneDateTime | None = Query(default=None, alias="to"),
+) -> Response:
+    _supervising(user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["department_code", "route", "messages", "cost_vnd"])
+    for row in _rows(session, since, until):
+        writer.writerow([row.department_code or "", row.route, row.messages, row.cost_vnd])
+    return Response(
+        "\ufeff" + out.getvalue(),  # a BOM, so spreadsheet programs read UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="notification-costs.csv"'},
+    )
+
+
+@router.get("/fallback-order")
+def get_fallback_order(session: SessionDep, user: CurrentUser) -> FallbackOrder:
+    return FallbackOrder(order=[route.value for route in service.fallback_order(session)])
+
+
+@router.put("/fallback-order")
+def put_fallback_order(body: FallbackOrder, session: SessionDep, user: CurrentUser) -> FallbackOrder:
+    if Role(user.role) != Role.ADMIN:
+        raise Forbidden(
+            "chỉ quản trị viên đặt thứ tự kênh dự phòng (only administrators set the fallback order)"
+        )
+    return FallbackOrder(order=[route.value for route in service.set_fallback_order(session, body.order)])
