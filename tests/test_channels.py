@@ -21,11 +21,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from channels import service, tokens
-from channels.clients import client_for
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.db import make_engine, unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
+from notifications.adapters import notifier_for
 from tickets import service as tickets
 from tickets.models import Direction, EventKind, Message, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM
@@ -134,7 +134,7 @@ def send_all(engine: Engine) -> list[OutboundMessage]:
             service.send(
                 lambda: unit_of_work(engine),
                 outbound_id or 0,
-                client_for(channels[outbound_id], http, engine),
+                notifier_for(channels[outbound_id], http, engine),
             )
     with unit_of_work(engine) as session:
         rows = list(session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all())
