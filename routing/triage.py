@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from nlp import classifier, duplicates, location
+from routing import flows
 from routing.models import TriageCorrection
 from routing.rules import route
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
-from tickets.reference import Ward
+from tickets.reference import Category, Ward
 from tickets.service import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,12 @@ def decide(
     routed = route(session, category=category, ward=ward.code if ward else None, text=text, channel=channel)
     reasons.append(routed.reason)
     threshold = get_settings().triage_confidence_threshold
-    needs_review = confidence < threshold or ward is None
+    sensitive = _sensitive(session, category)
+    needs_review = confidence < threshold or ward is None or sensitive
     if confidence < threshold:
         reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+    if sensitive:
+        reasons.append(f"sensitive category {category}: to the triage queue")
     decision = Decision(
         category=category,
         category_confidence=confidence,
@@ -130,6 +134,11 @@ def decide(
             f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code} ({best.score:.0f})"
         )
     return decision
+
+
+def _sensitive(session: Session, category: str | None) -> bool:
+    row = session.get(Category, category) if category else None
+    return row is not None and not row.public
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -209,8 +218,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         service.merge(session, ticket.id or 0, into_id=link.ticket_id, actor=SYSTEM)
     elif not decision.needs_review:
         service.transition(session, ticket.id or 0, Status.TRIAGED, actor=SYSTEM)
-        if decision.department and not decision.ward_officer:
-            service.assign(session, ticket.id or 0, department=decision.department, actor=SYSTEM)
+        flows.route_ticket(session, ticket)
     log.info(
         "triage decision",
         extra={
@@ -243,13 +251,7 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
 
 
 def review_queue(session: Session, limit: int = 100) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(col(Ticket.needs_review).is_(True), col(Ticket.status).in_([Status.NEW]))
-        .order_by(col(Ticket.created_at))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+    return [item.ticket for item in flows.queue(session, limit)]
 
 
 # --- learning from people ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.errors import Forbidden
-from tickets.models import Status
+from tickets.models import Status, Ticket
 from tickets.staff import Role, User
 
 S = Status
@@ -78,9 +78,40 @@ def require_action(user: User, action: str) -> None:
         raise Forbidden(f"a {user.role} cannot {action} tickets; ask a supervisor")
 
 
-def require_status_move(user: User, target: Status) -> None:
+def require_status_move(user: User, target: Status, ticket: Ticket | None = None) -> None:
     if target not in STATUS_MOVES_BY_ROLE[Role(user.role)]:
         raise Forbidden(f"a {user.role} cannot set a ticket to {target.value}; ask a supervisor")
+    if ticket is not None and not works_on(user, ticket):
+        raise Forbidden(DEPARTMENTS_TICKET_VI, department=ticket.department_code)
+
+
+DEPARTMENTS_TICKET_VI = (
+    "Phản ánh này do phòng ban xử lý; cán bộ phường/xã chỉ theo dõi và ghi chú."
+    " (A department holds this ticket; the ward officer can follow it and add notes.)"
+)
+
+
+def works_on(user: User, ticket: Ticket) -> bool:
+    """A ward officer works the tickets held at ward level (no department); a department's ticket in the
+    ward is the department's to move, the officer sees it and may comment."""
+    return user.role != Role.WARD_OFFICER or ticket.department_code is None
+
+
+def require_assign(user: User, ticket: Ticket, *, department: str | None) -> None:
+    """The desk routes anywhere. A ward officer hands a ward-level ticket to another officer of the same
+    ward (the assignee is checked by the service), never to a department: that is a return to triage."""
+    role = Role(user.role)
+    if role in ACTIONS_BY_ROLE["assign"]:
+        return
+    if role == Role.WARD_OFFICER and department is None and works_on(user, ticket):
+        return
+    if role == Role.WARD_OFFICER:
+        raise Forbidden(
+            "Cán bộ phường/xã chỉ giao việc cho cán bộ cùng phường; muốn chuyển phòng ban, hãy trả lại"
+            " để định tuyến lại. (A ward officer assigns within the ward; return the ticket to re-route.)",
+            field="department",
+        )
+    raise Forbidden(f"a {user.role} cannot assign tickets; ask a supervisor")
 
 
 # The staff pages each role may open. Tickets themselves are bounded by ``service.visible_to``.
