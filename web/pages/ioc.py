@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ioc import service
+from ioc.models import Connector
 from tickets import public
 from web.api.ioc import WallAccess
 from web.deps import SessionDep
@@ -34,4 +35,6 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
 @router.get("/{code}", response_class=HTMLResponse)
 def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     detail = service.subsystem_detail(session, code, 1)
-    return _remember_key(request, render(request, "ioc/subsystem.html", detail=detail))
+    connector = session.get(Connector, code)
+    seen = connector.last_success_at if connector else None  # shown in the city's time, not UTC
+    return _remember_key(request, render(request, "ioc/subsystem.html", detail=detail, connector_seen=seen))
