@@ -177,7 +177,9 @@ def test_a_ward_level_breach_reaches_the_wards_head(engine: Engine) -> None:
         officer = create_user(
             session, username="phuong.pa", password=PASSWORD, role="ward_officer", ward="phan-rang"
         )
-        head = create_user(session, username="phuong.pb", password=PASSWORD, role="ward_officer", ward="phan-rang")
+        head = create_user(
+            session, username="phuong.pb", password=PASSWORD, role="ward_officer", ward="phan-rang"
+        )
         head.is_head = True
         ticket = service.create_ticket(
             session, NewTicket(description="Đèn hỏng", category="street_lighting", ward="phan-rang")
