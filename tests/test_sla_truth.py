@@ -81,6 +81,10 @@ def test_every_view_tells_the_same_sla_story(
     assert api["scanned"]["label"] == "quá hạn 5 giờ" and 299 <= api["scanned"]["overdue_minutes"] <= 301
     assert api["paused"]["label"].startswith("tạm dừng") and not api["on_track"]["breached"]
     assert api["at_risk"]["label"].startswith("sắp đến hạn, còn")
+    listed = client.get("/api/v1/tickets", headers=admin).json()["items"]
+    assert {i["id"]: i["sla_urgency"] for i in listed} == {
+        tid: api[name]["urgency"] for name, tid in standings.items()
+    }
 
     # the worklist: breached first (the longest overdue first), then at risk, on track, paused
     with unit_of_work(engine) as session:

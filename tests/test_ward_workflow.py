@@ -220,3 +220,20 @@ def test_reclassification_reroutes_and_shows_the_rule(
     signed_in(client, "phuong.a")
     page = client.get(f"/staff/tickets/{lighting.id}").text
     assert 'data-testid="routed-by"' in page and "Đèn đường trong phường" in page
+
+
+def test_the_demo_gives_the_ward_officer_a_route_and_units_heads(engine: Engine) -> None:
+    from civicdesk import demo
+    from tickets.service import SYSTEM
+
+    with unit_of_work(engine) as session:
+        demo.seed_demo_users(session)
+        assert demo.seed_demo_tickets(session, count=3) == 3
+        heads = session.exec(select(User.username).where(User.is_head == True)).all()  # noqa: E712
+        assert set(heads) == {"qldt", "tnmt", "phuong.phanrang"}
+        sidewalk = create_ticket(
+            session,
+            NewTicket(description="Quán bày bàn ghế chiếm vỉa hè", category="encroachment", ward="phan-rang"),
+        )
+        demo._walk(session, sidewalk, [Status.TRIAGED, Status.ASSIGNED], SYSTEM)
+        assert (sidewalk.status, sidewalk.department_code) == (Status.ASSIGNED, None)

@@ -126,6 +126,9 @@ class TicketOut(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
+    # sla.state, as in every other view (lists fill them in one read; None where not asked for)
+    sla_urgency: str | None = None
+    due_at: datetime | None = None
 
 
 class SlaOut(BaseModel):
