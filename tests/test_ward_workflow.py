@@ -237,3 +237,20 @@ def test_the_demo_gives_the_ward_officer_a_route_and_units_heads(engine: Engine)
         )
         demo._walk(session, sidewalk, [Status.TRIAGED, Status.ASSIGNED], SYSTEM)
         assert (sidewalk.status, sidewalk.department_code) == (Status.ASSIGNED, None)
+
+
+def test_a_ticket_the_officer_returned_is_the_desks_until_routed_again(
+    engine: Engine, client: TestClient, ward_ticket: int, make_user: Headers
+) -> None:
+    headers = signed_in(client, "phuong.a")
+    url = f"/api/v1/tickets/{ward_ticket}/transition"
+    back = client.post(
+        url, json={"status": "triaged", "reason": "Không thuộc địa bàn phường"}, headers=headers
+    )
+    assert back.status_code == 200 and back.json()["status"] == "triaged"
+    again = client.post(url, json={"status": "waiting_citizen", "reason": "Hỏi thêm"}, headers=headers)
+    assert again.status_code == 403
+    assert 'id="accept"' not in client.get(f"/staff/tickets/{ward_ticket}").text
+    queue = client.get("/api/v1/triage/queue", headers=make_user("agent")).json()
+    item = next(i for i in queue if i["id"] == ward_ticket)
+    assert item["reasons"][0] == "Bị trả lại bởi phuong.a: Không thuộc địa bàn phường"

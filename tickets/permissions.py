@@ -86,15 +86,20 @@ def require_status_move(user: User, target: Status, ticket: Ticket | None = None
 
 
 DEPARTMENTS_TICKET_VI = (
-    "Phản ánh này do phòng ban xử lý; cán bộ phường/xã chỉ theo dõi và ghi chú."
-    " (A department holds this ticket; the ward officer can follow it and add notes.)"
+    "Phản ánh này không do phường/xã giữ (phòng ban xử lý hoặc đang chờ điều phối); cán bộ phường/xã"
+    " chỉ theo dõi và ghi chú. (The ward does not hold this ticket; the officer can follow it and add notes.)"
 )
 
 
+NOT_YET_ROUTED = frozenset({Status.NEW, Status.TRIAGED})
+
+
 def works_on(user: User, ticket: Ticket) -> bool:
-    """A ward officer works the tickets held at ward level (no department); a department's ticket in the
-    ward is the department's to move, the officer sees it and may comment."""
-    return user.role != Role.WARD_OFFICER or ticket.department_code is None
+    """A ward officer works the tickets held at ward level (routed, with no department); a department's
+    ticket in the ward, or one waiting for the desk to route it, the officer sees and may comment on."""
+    if user.role != Role.WARD_OFFICER:
+        return True
+    return ticket.department_code is None and ticket.status not in NOT_YET_ROUTED
 
 
 def require_assign(user: User, ticket: Ticket, *, department: str | None) -> None:
