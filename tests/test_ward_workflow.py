@@ -254,3 +254,25 @@ def test_a_ticket_the_officer_returned_is_the_desks_until_routed_again(
     queue = client.get("/api/v1/triage/queue", headers=make_user("agent")).json()
     item = next(i for i in queue if i["id"] == ward_ticket)
     assert item["reasons"][0] == "Bị trả lại bởi phuong.a: Không thuộc địa bàn phường"
+
+
+def test_the_desk_hands_a_ticket_to_its_ward(
+    engine: Engine, client: TestClient, admin: dict[str, str]
+) -> None:
+    with unit_of_work(engine) as session:
+        in_ward = create_ticket(
+            session, NewTicket(description="Cây đổ", category="trees_parks", ward="phan-rang")
+        )
+        nowhere = create_ticket(session, NewTicket(description="Cây đổ", category="trees_parks"))
+    handed = client.post(
+        f"/api/v1/tickets/{in_ward.id}/assign", json={"reason": "Phường xử lý"}, headers=admin
+    )
+    assert handed.status_code == 200
+    assert (handed.json()["status"], handed.json()["department"], handed.json()["ward"]) == (
+        "assigned",
+        None,
+        "phan-rang",
+    )
+    refused = client.post(f"/api/v1/tickets/{nowhere.id}/assign", json={}, headers=admin)
+    assert refused.status_code == 422 and refused.json()["field"] == "department"
+    assert "chưa có phường/xã" in refused.json()["detail"]
