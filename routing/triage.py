@@ -49,8 +49,9 @@ class Decision:
     priority: str | None
     ward_officer: bool
     needs_review: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # for programs (the suggestion API, logs)
     duplicates: list[DuplicateCandidate] = field(default_factory=list)
+    notes_vi: list[str] = field(default_factory=list)  # the same, for people: the ticket's timeline
 
     @property
     def link_to(self) -> DuplicateCandidate | None:
@@ -71,6 +72,25 @@ class Decision:
         }
 
 
+class Notes:
+    """Triage's reasons as staff read them on the timeline: in Vietnamese, with names, not codes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+    def category(self, code: str | None) -> str:
+        row = self.session.get(Category, code) if code else None
+        return f"«{row.name_vi}»" if row else "chưa rõ"
+
+    def ward(self, code: str) -> str:
+        row = self.session.get(Ward, code)
+        return row.name_vi if row else code
+
+
 def _local_date(moment: datetime | None) -> date:
     return as_utc(moment or utcnow()).astimezone(VN_TZ).date()
 
@@ -87,9 +107,11 @@ def decide(
     exclude_ticket_id: int | None = None,
 ) -> Decision:
     reasons: list[str] = []
+    notes = Notes(session)
     if category:
         confidence = 1.0
         reasons.append(f"category {category} set by a person")
+        notes.say(f"lĩnh vực {notes.category(category)} do cán bộ chọn")
     else:
         prediction = classifier.predict(text)
         category, confidence = prediction.category, prediction.confidence
@@ -97,21 +119,31 @@ def decide(
             f"category {category} {confidence:.2f}"
             f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
         )
+        notes.say(
+            f"lĩnh vực {notes.category(category)} (độ tin cậy {confidence:.0%};"
+            f" kế tiếp {notes.category(prediction.runner_up)} {prediction.runner_up_confidence:.0%})"
+        )
     ward = location.find_ward(text, _local_date(reported_at))
     if ward:
         old = f", in force: {ward.code}" if ward.code != ward.named_code else ""
         reasons.append(f"ward {ward.named_name} from '{ward.matched_text}'{old}")
+        now_in = f", nay thuộc {notes.ward(ward.code)}" if ward.code != ward.named_code else ""
+        notes.say(f"phường/xã {ward.named_name} (từ “{ward.matched_text}”){now_in}")
     else:
         reasons.append("no ward found in the text")
+        notes.say("không tìm thấy phường/xã trong nội dung")
     routed = route(session, category=category, ward=ward.code if ward else None, text=text, channel=channel)
     reasons.append(routed.reason)
+    notes.say(f"định tuyến theo {routed.label_vi}")
     threshold = get_settings().triage_confidence_threshold
     sensitive = _sensitive(session, category)
     needs_review = confidence < threshold or ward is None or sensitive
     if confidence < threshold:
         reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+        notes.say(f"độ tin cậy dưới {threshold:.0%}: chuyển hàng chờ phân loại")
     if sensitive:
         reasons.append(f"sensitive category {category}: to the triage queue")
+        notes.say("lĩnh vực nhạy cảm: chuyển hàng chờ phân loại")
     decision = Decision(
         category=category,
         category_confidence=confidence,
@@ -124,6 +156,7 @@ def decide(
         ward_officer=routed.ward_officer,
         needs_review=needs_review,
         reasons=reasons,
+        notes_vi=notes.lines,
     )
     decision.duplicates = find_duplicates(
         session, decision, text, reported_at or utcnow(), latitude, longitude, exclude_ticket_id
@@ -133,6 +166,7 @@ def decide(
         reasons.append(
             f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code} ({best.score:.0f})"
         )
+        notes.say(f"{'trùng với' if best.automatic else 'có thể trùng'} {best.code} ({best.score:.0f})")
     return decision
 
 
@@ -208,7 +242,8 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         ticket,
         EventKind.CLASSIFIED,
         actor=SYSTEM,
-        note="; ".join(decision.reasons),
+        note=_sentence(decision.notes_vi),
+        reasons=decision.reasons,
         changes=changes,
         confidence=round(decision.category_confidence, 4),
         triage=True,
@@ -231,6 +266,11 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         },
     )
     return decision
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, list[Any]]:
