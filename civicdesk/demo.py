@@ -11,6 +11,8 @@ from datetime import timedelta
 from sqlmodel import Session, func, select
 
 from civicdesk.timeutil import utcnow
+from routing.models import RoutingRule
+from routing.rules import route, save_rule
 from tickets import service
 from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket
@@ -27,15 +29,16 @@ class DemoUser:
     full_name: str
     department: str | None = None
     ward: str | None = None
+    head: bool = False  # the unit's head, told first about SLA breaches
 
 
 DEMO_USERS = [
     DemoUser("admin", "admin", "Quản trị hệ thống"),
     DemoUser("giamsat", "supervisor", "Trần Thị Giám Sát"),
     DemoUser("tongdai", "agent", "Nguyễn Văn Tổng Đài"),
-    DemoUser("qldt", "department_staff", "Lê Văn Đô Thị", department="qldt"),
-    DemoUser("tnmt", "department_staff", "Phạm Thị Môi Trường", department="tnmt"),
-    DemoUser("phuong.phanrang", "ward_officer", "Đặng Văn Phường", ward="phan-rang"),
+    DemoUser("qldt", "department_staff", "Lê Văn Đô Thị", department="qldt", head=True),
+    DemoUser("tnmt", "department_staff", "Phạm Thị Môi Trường", department="tnmt", head=True),
+    DemoUser("phuong.phanrang", "ward_officer", "Đặng Văn Phường", ward="phan-rang", head=True),
 ]
 
 STREETS = [
@@ -160,18 +163,29 @@ def seed_demo_users(session: Session) -> list[User]:
     for demo in DEMO_USERS:
         if session.exec(select(User).where(User.username == demo.username)).first():
             continue
-        made.append(
-            create_user(
-                session,
-                username=demo.username,
-                password=DEMO_PASSWORD,
-                role=demo.role,
-                full_name=demo.full_name,
-                department=demo.department,
-                ward=demo.ward,
-            )
+        user = create_user(
+            session,
+            username=demo.username,
+            password=DEMO_PASSWORD,
+            role=demo.role,
+            full_name=demo.full_name,
+            department=demo.department,
+            ward=demo.ward,
         )
+        user.is_head = demo.head
+        made.append(user)
     return made
+
+
+# Sidewalk encroachment is the ward's to clear: the demo's ward officer has a route of their own.
+DEMO_RULE = RoutingRule(
+    position=10, name="Lấn chiếm vỉa hè: phường xử lý", category_code="encroachment", ward_officer=True
+)
+
+
+def _seed_demo_rules(session: Session) -> None:
+    if session.exec(select(RoutingRule)).first() is None:
+        save_rule(session, DEMO_RULE.model_copy())
 
 
 def _contact(rng: random.Random, channel: Channel) -> Contact:
@@ -199,11 +213,25 @@ JOURNEYS: list[tuple[float, list[Status]]] = [
 ]
 
 
+def _holder(session: Session, ticket: Ticket) -> str | None:
+    """The department the rules choose, or None for a ticket its ward's officers handle."""
+    found = route(
+        session,
+        category=ticket.category_code,
+        ward=ticket.ward_code,
+        text=ticket.description,
+        channel=ticket.origin_channel,
+    )
+    if found.ward_officer and ticket.ward_code:
+        return None
+    return ticket.department_code or "vp"
+
+
 def _walk(session: Session, ticket: Ticket, path: list[Status], actor: Actor) -> None:
     assert ticket.id is not None
     for step in path:
         if step == Status.ASSIGNED:
-            service.assign(session, ticket.id, department=ticket.department_code or "vp", actor=actor)
+            service.assign(session, ticket.id, department=_holder(session, ticket), actor=actor)
         elif step == Status.REJECTED:
             service.transition(
                 session, ticket.id, step, actor=actor, reason="Không thuộc thẩm quyền giải quyết"
@@ -228,6 +256,7 @@ def seed_demo_tickets(
     """Add demo tickets if there are none yet; returns how many were added."""
     if session.exec(select(func.count()).select_from(Ticket)).one() > 0:
         return 0
+    _seed_demo_rules(session)
     rng = random.Random(seed)
     now = utcnow()
     weights = [w for w, _ in JOURNEYS]

@@ -21,6 +21,8 @@ from incidents import service as incidents
 from ioc import sources
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
 from sla import service as sla
+from sla import state as sla_state
+from sla.boards import urgency_counts
 from telephony import calls
 from tickets import service as tickets
 from tickets.models import OPEN_STATUSES, Channel, Ticket
@@ -89,6 +91,9 @@ def field_report_readings(session: Session, now: datetime) -> list[sources.Readi
         sources.Reading("reports_today", "", float(today)),
         sources.Reading("open_backlog", "", float(backlog)),
     ]
+    open_on_time = sla_state.open_on_time_rate(urgency_counts(session, now=now))
+    if open_on_time is not None:
+        readings.append(sources.Reading("sla_open_on_time_rate", "", open_on_time))
     if finished:
         readings.append(
             sources.Reading("sla_on_time_rate", "", round(100 * sum(r.on_time for r in rows) / finished, 1))
@@ -258,8 +263,12 @@ def latest(session: Session, code: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def series(session: Session, code: str, metric: str, since: datetime) -> list[dict[str, Any]]:
+    """One point per reading time across wards and stations: a level (PM2.5, a rate) is their mean, a
+    count their sum, as the cards' ``aggregate`` does (five wards at 35 µg/m³ are 35, not 175)."""
+    unit = next((s["unit"] for s in metric_specs().get(code, []) if s["name"] == metric), "")
+    combine = func.avg if unit in LEVELS else func.sum
     rows = session.exec(
-        select(MetricPoint.at, func.sum(MetricPoint.value))
+        select(MetricPoint.at, combine(MetricPoint.value))
         .where(MetricPoint.subsystem == code, MetricPoint.metric == metric, col(MetricPoint.at) >= since)
         .group_by(col(MetricPoint.at))
         .order_by(col(MetricPoint.at))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from civicdesk.db import send_task_after_commit
-from routing import triage
+from routing import flows, triage
 from tickets.models import Ticket, TicketEvent
 from tickets.service import on_event_recorded, on_ticket_created
 
@@ -22,3 +22,4 @@ def _keep_corrections(session: Session, ticket: Ticket, event: TicketEvent) -> N
 
 on_ticket_created(_triage_later)
 on_event_recorded(_keep_corrections)
+on_event_recorded(flows.reroute_on_reclassification)

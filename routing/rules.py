@@ -20,6 +20,8 @@ class Route:
     priority: str | None
     ward_officer: bool
     reason: str
+    rule_id: int | None = None
+    label_vi: str = ""  # what matched, for the timeline and the ticket page
 
 
 def active_rules(session: Session) -> list[RoutingRule]:
@@ -53,6 +55,8 @@ def route(
                 rule.priority or default.priority,
                 rule.ward_officer,
                 f"rule {rule.position} ({rule.name})",
+                rule.id,
+                f"quy tắc định tuyến số {rule.position} «{rule.name}»",
             )
     return _taxonomy(session, category)
 
@@ -60,8 +64,14 @@ def route(
 def _taxonomy(session: Session, category: str | None) -> Route:
     row = session.get(Category, category) if category else None
     if row is None:
-        return Route(None, None, False, "no category: no department")
-    return Route(row.department_code, row.priority, False, f"taxonomy: {row.code} → {row.department_code}")
+        return Route(None, None, False, "no category: no department", label_vi="chưa có lĩnh vực")
+    return Route(
+        row.department_code,
+        row.priority,
+        False,
+        f"taxonomy: {row.code} → {row.department_code}",
+        label_vi=f"lĩnh vực «{row.name_vi}» thuộc phòng ban mặc định",
+    )
 
 
 def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:

@@ -17,11 +17,12 @@ from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from geo.locate import Method, locate_pin
 from nlp import classifier, duplicates, location
+from routing import flows
 from routing.models import TriageCorrection
 from routing.rules import route
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
-from tickets.reference import Ward
+from tickets.reference import Category, Ward
 from tickets.service import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,12 @@ class Decision:
     priority: str | None
     ward_officer: bool
     needs_review: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # for programs (the suggestion API, logs)
     duplicates: list[DuplicateCandidate] = field(default_factory=list)
     ward_source: str | None = None
     ward_approximate: bool = False
     location_message: str | None = None  # Vietnamese, for the citizen: why the pin gave no ward
+    notes_vi: list[str] = field(default_factory=list)  # the same, for people: the ticket's timeline
 
     @property
     def link_to(self) -> DuplicateCandidate | None:
@@ -79,6 +81,25 @@ class Decision:
         }
 
 
+class Notes:
+    """Triage's reasons as staff read them on the timeline: in Vietnamese, with names, not codes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+    def category(self, code: str | None) -> str:
+        row = self.session.get(Category, code) if code else None
+        return f"«{row.name_vi}»" if row else "chưa rõ"
+
+    def ward(self, code: str) -> str:
+        row = self.session.get(Ward, code)
+        return row.name_vi if row else code
+
+
 def _local_date(moment: datetime | None) -> date:
     return as_utc(moment or utcnow()).astimezone(VN_TZ).date()
 
@@ -95,9 +116,11 @@ def decide(
     exclude_ticket_id: int | None = None,
 ) -> Decision:
     reasons: list[str] = []
+    notes = Notes(session)
     if category:
         confidence = 1.0
         reasons.append(f"category {category} set by a person")
+        notes.say(f"lĩnh vực {notes.category(category)} do cán bộ chọn")
     else:
         prediction = classifier.predict(text)
         category, confidence = prediction.category, prediction.confidence
@@ -105,17 +128,28 @@ def decide(
             f"category {category} {confidence:.2f}"
             f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
         )
+        notes.say(
+            f"lĩnh vực {notes.category(category)} (độ tin cậy {confidence:.0%};"
+            f" kế tiếp {notes.category(prediction.runner_up)} {prediction.runner_up_confidence:.0%})"
+        )
     day = _local_date(reported_at)
     address = location.find_address(text)
     named = location.find_ward(text, day)
     place = locate(session, text=named, address=address, day=day, latitude=latitude, longitude=longitude)
     reasons.extend(place.reasons)
+    notes.say(_place_note(notes, place, named))
     routed = route(session, category=category, ward=place.ward, text=text, channel=channel)
     reasons.append(routed.reason)
+    notes.say(f"định tuyến theo {routed.label_vi}")
     threshold = get_settings().triage_confidence_threshold
-    needs_review = confidence < threshold or place.ward is None or place.approximate
+    sensitive = _sensitive(session, category)
+    needs_review = confidence < threshold or place.ward is None or place.approximate or sensitive
     if confidence < threshold:
         reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+        notes.say(f"độ tin cậy dưới {threshold:.0%}: chuyển hàng chờ phân loại")
+    if sensitive:
+        reasons.append(f"sensitive category {category}: to the triage queue")
+        notes.say("lĩnh vực nhạy cảm: chuyển hàng chờ phân loại")
     decision = Decision(
         category=category,
         category_confidence=confidence,
@@ -131,6 +165,7 @@ def decide(
         ward_source=place.source,
         ward_approximate=place.approximate,
         location_message=place.message,
+        notes_vi=notes.lines,
     )
     decision.duplicates = find_duplicates(
         session, decision, text, reported_at or utcnow(), latitude, longitude, exclude_ticket_id
@@ -141,6 +176,7 @@ def decide(
             f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code}"
             f" ({best.score:.0f}: {best.why})"
         )
+        notes.say(f"{'trùng với' if best.automatic else 'có thể trùng'} {best.code} ({best.score:.0f})")
     return decision
 
 
@@ -189,6 +225,32 @@ def locate(
         return Place(pin.ward, "pin_nearest_centre", True, message, reasons)
     reasons.append("no ward found in the text" + (" or the pin" if pin else ""))
     return Place(None, None, False, message, reasons)
+
+
+def _place_note(notes: Notes, place: Place, named: location.WardMatch | None) -> str:
+    """The ward line of the timeline note, in Vietnamese, saying which clue gave it."""
+    if place.ward is None:
+        return "không tìm thấy phường/xã trong nội dung hay vị trí"
+    how = {
+        "pin_boundary": "theo vị trí trên bản đồ",
+        "text": f"từ “{named.matched_text}”" if named else "từ nội dung",
+        "street": "theo tên đường",
+        "pin_nearest_centre": "gần vị trí nhất, cần người xác nhận",
+    }.get(place.source or "", "")
+    now_in = f", nay thuộc {notes.ward(place.ward)}" if named and place.ward != named.named_code else ""
+    name = named.named_name if named and place.source == "text" else notes.ward(place.ward)
+    return f"phường/xã {name} ({how}){now_in}"
+
+
+def _sensitive(session: Session, category: str | None) -> bool:
+    row = session.get(Category, category) if category else None
+    return row is not None and not row.public
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return 6_371_000 * math.hypot(x, y)
 
 
 def _same_ward_codes(session: Session, ward: str) -> set[str]:
@@ -282,7 +344,8 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         ticket,
         EventKind.CLASSIFIED,
         actor=SYSTEM,
-        note="; ".join(decision.reasons),
+        note=_sentence(decision.notes_vi),
+        reasons=decision.reasons,
         changes=changes,
         confidence=round(decision.category_confidence, 4),
         triage=True,
@@ -292,8 +355,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         service.merge(session, ticket.id or 0, into_id=link.ticket_id, actor=SYSTEM)
     elif not decision.needs_review:
         service.transition(session, ticket.id or 0, Status.TRIAGED, actor=SYSTEM)
-        if decision.department and not decision.ward_officer:
-            service.assign(session, ticket.id or 0, department=decision.department, actor=SYSTEM)
+        flows.route_ticket(session, ticket)
     log.info(
         "triage decision",
         extra={
@@ -306,6 +368,11 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         },
     )
     return decision
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, list[Any]]:
@@ -326,13 +393,7 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
 
 
 def review_queue(session: Session, limit: int = 100) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(col(Ticket.needs_review).is_(True), col(Ticket.status).in_([Status.NEW]))
-        .order_by(col(Ticket.created_at))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+    return [item.ticket for item in flows.queue(session, limit)]
 
 
 # --- learning from people ---------------------------------------------------------------------------

@@ -6,17 +6,24 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, nulls_last, or_
+from sqlalchemy import func, nulls_last
 from sqlmodel import Session, col, select
 
 from civicdesk.timeutil import utcnow
-from sla.models import ClockKind, ClockState, SlaClock
+from sla.models import SlaClock
+from sla.state import (
+    OPEN_URGENCIES,
+    SlaState,
+    current_resolution_clock,
+    state_from,
+    urgency_rank_sql,
+    urgency_sql,
+)
 from tickets.models import OPEN_STATUSES, Status, Ticket
 from tickets.service import visible_to
 from tickets.staff import User
 
-ACTIVE_CLOCK = (ClockState.RUNNING, ClockState.PAUSED)
-URGENCIES = ("breached", "at_risk", "on_track", "paused", "no_deadline")
+URGENCIES = OPEN_URGENCIES
 
 
 @dataclass(frozen=True)
@@ -25,49 +32,21 @@ class WorkItem:
     due_at: datetime | None
     clock_state: str | None
     urgency: str  # breached, at_risk, on_track, paused, no_deadline
+    state: SlaState
 
-
-def _urgency(clock: SlaClock | None, now: datetime) -> str:
-    if clock is None or clock.due_at is None:
-        return "paused" if clock is not None and clock.state == ClockState.PAUSED else "no_deadline"
-    if clock.state == ClockState.PAUSED:
-        return "paused"
-    if clock.breached_at is not None or clock.due_at <= now:
-        return "breached"
-    if clock.warned or (clock.warn_at is not None and clock.warn_at <= now):
-        return "at_risk"
-    return "on_track"
-
-
-def _current_resolution_clock() -> ColumnElement[bool]:
-    """The ticket's resolution clock that still counts: running, paused, or breached and not yet met (the
-    SLA scan marks a missed clock breached; the ticket stays breached until it is done)."""
-    return and_(
-        col(SlaClock.ticket_id) == col(Ticket.id),
-        col(SlaClock.kind) == ClockKind.RESOLUTION,
-        or_(
-            col(SlaClock.state).in_(ACTIVE_CLOCK),
-            and_(col(SlaClock.state) == ClockState.BREACHED, col(SlaClock.met_at).is_(None)),
-        ),
-    )
+    def label(self, lang: str = "vi") -> str:
+        return self.state.label(lang)
 
 
 def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[str]:
-    """Open tickets city-wide by urgency, counted in the database: the same rules as ``_urgency``, for
-    /metrics, where loading every open ticket at each scrape would cost seconds."""
+    """Open tickets city-wide by urgency, counted in the database by the rules of ``sla.state``, for
+    /metrics and the IOC wall, where loading every open ticket would cost seconds."""
     now = now or utcnow()
-    urgency = case(
-        (col(SlaClock.id).is_(None), "no_deadline"),
-        (col(SlaClock.state) == ClockState.PAUSED, "paused"),
-        (col(SlaClock.due_at).is_(None), "no_deadline"),
-        (or_(col(SlaClock.breached_at).is_not(None), col(SlaClock.due_at) <= now), "breached"),
-        (or_(col(SlaClock.warned), col(SlaClock.warn_at) <= now), "at_risk"),
-        else_="on_track",
-    )
+    urgency = urgency_sql(now)
     query = (
         select(urgency, func.count())
         .select_from(Ticket)
-        .outerjoin(SlaClock, _current_resolution_clock())
+        .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(OPEN_STATUSES))
         .group_by(urgency)
     )
@@ -87,25 +66,25 @@ def worklist(
     limit: int = 300,
     now: datetime | None = None,
 ) -> list[WorkItem]:
-    """Open tickets the viewer may see, the nearest (or missed) deadline first."""
+    """Open tickets the viewer may see: breached first (the longest overdue first), then at risk, on
+    track, paused and without a deadline, each by its deadline."""
     now = now or utcnow()
     query = (
         select(Ticket, SlaClock)
-        .outerjoin(SlaClock, _current_resolution_clock())
+        .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
-        .order_by(nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
+        .order_by(urgency_rank_sql(now), nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
         .limit(limit)
     )
     if department:
         query = query.where(Ticket.department_code == department)
     if ward:
         query = query.where(Ticket.ward_code == ward)
-    return [
-        WorkItem(
-            ticket, clock.due_at if clock else None, clock.state if clock else None, _urgency(clock, now)
-        )
-        for ticket, clock in session.exec(query).all()
-    ]
+    items = []
+    for ticket, clock in session.exec(query).all():
+        state = state_from(session, ticket, [clock] if clock else [], now)
+        items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, state))
+    return items
 
 
 @dataclass

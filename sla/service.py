@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from sla import state as sla_state
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock
 from sla.policies import Target, Targets, targets_for
@@ -239,23 +240,26 @@ class SlaView:
     resolution_due_at: datetime | None
     state: str | None  # of the current resolution clock
     breached: bool
+    urgency: str = "no_deadline"  # sla.state: the same word the worklist, boards and exports use
+    overdue_minutes: int | None = None
+    label: str = ""  # in Vietnamese: "quá hạn 3 ngày", "còn 5 giờ"…
 
 
-def view(session: Session, ticket: Ticket) -> SlaView:
+def view(session: Session, ticket: Ticket, *, now: datetime | None = None) -> SlaView:
+    """The ticket's deadlines and standing, from ``sla.state`` like every other view."""
     clocks = _clocks(session, ticket.id or 0)
-    if not clocks:
-        targets = _targets(session, ticket)
-        return SlaView(targets.out_of_sla, None, None, None, False)
     response = next((c for c in clocks if c.kind == ClockKind.RESPONSE), None)
-    resolution = max(
-        (c for c in clocks if c.kind == ClockKind.RESOLUTION), key=lambda c: c.cycle, default=None
-    )
+    resolution = [c for c in clocks if c.kind == ClockKind.RESOLUTION]
+    standing = sla_state.state_from(session, ticket, resolution, now or utcnow())
     return SlaView(
-        out_of_sla=False,
+        out_of_sla=standing.urgency == "out_of_sla",
         response_due_at=response.due_at if response else None,
-        resolution_due_at=resolution.due_at if resolution else None,
-        state=resolution.state if resolution else None,
-        breached=any(c.breached_at is not None for c in clocks),
+        resolution_due_at=standing.due_at,
+        state=standing.clock_state,
+        breached=standing.breached,
+        urgency=standing.urgency,
+        overdue_minutes=standing.overdue_minutes,
+        label=standing.label("vi"),
     )
 
 
@@ -345,26 +349,28 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if moment else "—"
 
 
-def _department_staff(session: Session, ticket: Ticket) -> list[int]:
-    if ticket.department_code is None:
+def _unit_staff(session: Session, ticket: Ticket, *, heads: bool = False) -> list[int]:
+    """The people of the unit holding the ticket: its department, or with no department its ward's
+    officers (a ticket held at ward level)."""
+    if ticket.department_code is not None:
+        unit = User.department_code == ticket.department_code
+    elif ticket.ward_code is not None:
+        unit = (User.ward_code == ticket.ward_code) & (User.role == Role.WARD_OFFICER)
+    else:
         return []
-    users = session.exec(
-        select(User.id).where(User.department_code == ticket.department_code, col(User.active).is_(True))
-    ).all()
-    return [user_id for user_id in users if user_id is not None]
+    query = select(User.id).where(unit, col(User.active).is_(True))
+    if heads:
+        query = query.where(col(User.is_head).is_(True))
+    return [user_id for user_id in session.exec(query).all() if user_id is not None]
+
+
+def _department_staff(session: Session, ticket: Ticket) -> list[int]:
+    return _unit_staff(session, ticket)
 
 
 def _heads(session: Session, ticket: Ticket) -> list[int]:
-    if ticket.department_code is None:
-        return []
-    heads = session.exec(
-        select(User.id).where(
-            User.department_code == ticket.department_code,
-            col(User.is_head).is_(True),
-            col(User.active).is_(True),
-        )
-    ).all()
-    return [user_id for user_id in heads if user_id is not None] or _department_staff(session, ticket)
+    """The unit's head (set in the admin page); with none set, everyone in the unit."""
+    return _unit_staff(session, ticket, heads=True) or _unit_staff(session, ticket)
 
 
 def _supervisors(session: Session) -> list[int]:

@@ -50,8 +50,13 @@ def test_a_clear_report_is_classified_located_and_routed_with_reasons(engine: En
                 TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CLASSIFIED
             )
         ).one()
-        assert event.note and "category street_lighting" in event.note and "ward Kinh Dinh" in event.note
-        assert "taxonomy: street_lighting → qldt" in event.note
+        reasons = "; ".join(event.data["reasons"])
+        assert "category street_lighting" in reasons and "ward Kinh Dinh" in reasons
+        assert "taxonomy: street_lighting → qldt" in reasons
+        # what staff read on the timeline: Vietnamese, with names instead of codes
+        assert event.note and event.note.startswith("Lĩnh vực «Chiếu sáng công cộng» (độ tin cậy")
+        assert "phường/xã Kinh Dinh (từ “" in event.note and "nay thuộc Phan Rang" in event.note
+        assert "street_lighting" not in event.note and "qldt" not in event.note
         assert triage.apply(session, ticket.id or 0) is None  # a repeated task changes nothing
 
 

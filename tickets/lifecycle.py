@@ -27,6 +27,10 @@ ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
 # Statuses that need a reason from the person who sets them.
 REASON_REQUIRED = frozenset({S.REJECTED, S.REOPENED, S.WAITING_CITIZEN})
 
+# Statuses in which a ticket is with a department or a ward officer: from them, a person's move back
+# to ``triaged`` is a return, with a reason, to the triage queue.
+RETURNABLE = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING_CITIZEN, S.REOPENED})
+
 # Statuses set by their own verbs (assign, merge), not by a bare transition request.
 SET_BY_OWN_VERB = frozenset({S.ASSIGNED, S.DUPLICATE})
 

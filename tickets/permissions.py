@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.errors import Forbidden
-from tickets.models import Status
+from tickets.models import Status, Ticket
 from tickets.staff import Role, User
 
 S = Status
@@ -88,9 +88,45 @@ def require_citizen_desk(user: User) -> None:
         )
 
 
-def require_status_move(user: User, target: Status) -> None:
+def require_status_move(user: User, target: Status, ticket: Ticket | None = None) -> None:
     if target not in STATUS_MOVES_BY_ROLE[Role(user.role)]:
         raise Forbidden(f"a {user.role} cannot set a ticket to {target.value}; ask a supervisor")
+    if ticket is not None and not works_on(user, ticket):
+        raise Forbidden(DEPARTMENTS_TICKET_VI, department=ticket.department_code)
+
+
+DEPARTMENTS_TICKET_VI = (
+    "Phản ánh này không do phường/xã giữ (phòng ban xử lý hoặc đang chờ điều phối); cán bộ phường/xã"
+    " chỉ theo dõi và ghi chú. (The ward does not hold this ticket; the officer can follow it and add notes.)"
+)
+
+
+NOT_YET_ROUTED = frozenset({Status.NEW, Status.TRIAGED})
+
+
+def works_on(user: User, ticket: Ticket) -> bool:
+    """A ward officer works the tickets held at ward level (routed, with no department); a department's
+    ticket in the ward, or one waiting for the desk to route it, the officer sees and may comment on."""
+    if user.role != Role.WARD_OFFICER:
+        return True
+    return ticket.department_code is None and ticket.status not in NOT_YET_ROUTED
+
+
+def require_assign(user: User, ticket: Ticket, *, department: str | None) -> None:
+    """The desk routes anywhere. A ward officer hands a ward-level ticket to another officer of the same
+    ward (the assignee is checked by the service), never to a department: that is a return to triage."""
+    role = Role(user.role)
+    if role in ACTIONS_BY_ROLE["assign"]:
+        return
+    if role == Role.WARD_OFFICER and department is None and works_on(user, ticket):
+        return
+    if role == Role.WARD_OFFICER:
+        raise Forbidden(
+            "Cán bộ phường/xã chỉ giao việc cho cán bộ cùng phường; muốn chuyển phòng ban, hãy trả lại"
+            " để định tuyến lại. (A ward officer assigns within the ward; return the ticket to re-route.)",
+            field="department",
+        )
+    raise Forbidden(f"a {user.role} cannot assign tickets; ask a supervisor")
 
 
 # The staff pages each role may open. Tickets themselves are bounded by ``service.visible_to``.

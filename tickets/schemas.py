@@ -49,9 +49,11 @@ class TransitionRequest(CleanInput):
 
 
 class AssignRequest(CleanInput):
+    """To a department, or with no department to the ward's officers (``assignee_id`` one of them)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    department: str = Field(max_length=32)
+    department: str | None = Field(default=None, max_length=32)
     assignee_id: RowId | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -124,6 +126,9 @@ class TicketOut(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
+    # sla.state, as in every other view (lists fill them in one read; None where not asked for)
+    sla_urgency: str | None = None
+    due_at: datetime | None = None
 
 
 class SlaOut(BaseModel):
@@ -132,6 +137,9 @@ class SlaOut(BaseModel):
     resolution_due_at: datetime | None
     state: str | None
     breached: bool
+    urgency: str = "no_deadline"  # breached, at_risk, on_track, paused, no_deadline, met, missed, out_of_sla
+    overdue_minutes: int | None = None
+    label: str = ""  # in Vietnamese, as the staff pages show it
 
 
 class TicketDetail(TicketOut):
@@ -163,6 +171,8 @@ class UserOut(BaseModel):
     role: str
     department: str | None
     ward: str | None
+    is_head: bool = False
+    active: bool = True
 
 
 class IdentityLink(CleanInput):

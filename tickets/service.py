@@ -376,7 +376,14 @@ def count_by_status(session: Session, *, viewer: User | None = None) -> dict[str
 
 
 def _set_status(
-    session: Session, ticket: Ticket, target: Status, *, actor: Actor, reason: str | None
+    session: Session,
+    ticket: Ticket,
+    target: Status,
+    *,
+    actor: Actor,
+    reason: str | None,
+    public: bool = True,
+    **data: Any,
 ) -> None:
     previous = Status(ticket.status)
     now = utcnow()
@@ -390,7 +397,15 @@ def _set_status(
         ticket.closed_at = None
     kind = EventKind.REOPENED if target == Status.REOPENED else EventKind.STATUS_CHANGED
     record_event(
-        session, ticket, kind, actor=actor, public=True, note=reason, old=previous.value, new=target.value
+        session,
+        ticket,
+        kind,
+        actor=actor,
+        public=public,
+        note=reason,
+        old=previous.value,
+        new=target.value,
+        **data,
     )
     for hook in _on_status_changed:
         hook(session, ticket, previous, target)
@@ -418,17 +433,65 @@ def transition(
     """Move a ticket to another status. The row is locked first, so of two concurrent moves from the
     same status only the first can succeed; the second sees the new status and is refused."""
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
+    if viewer is not None:
+        permissions.require_status_move(viewer, target, ticket)
     if target in lifecycle.SET_BY_OWN_VERB:
         raise Invalid(
             f"use the {'assign' if target == Status.ASSIGNED else 'merge'} action for {target.value}"
         )
     _require_move(ticket, target)
     if target in lifecycle.REASON_REQUIRED and not (reason and reason.strip()):
-        raise Invalid(f"say why the ticket becomes {target.value}", field="reason")
+        raise Invalid(
+            REASON_NEEDED_VI.get(target, f"say why the ticket becomes {target.value}"), field="reason"
+        )
     if target == Status.REOPENED:
         _check_reopen_window(ticket)
-    _set_status(session, ticket, target, actor=actor, reason=reason)
+    if is_return(ticket, target, actor):
+        _hand_back(session, ticket, actor=actor, reason=reason)
+    else:
+        _set_status(session, ticket, target, actor=actor, reason=reason)
     return ticket
+
+
+REASON_NEEDED_VI = {
+    Status.WAITING_CITIZEN: "Hãy ghi điều cần hỏi người dân. (Say what to ask the citizen.)",
+    Status.REJECTED: "Hãy ghi lý do từ chối. (Say why the report is rejected.)",
+    Status.REOPENED: "Hãy ghi lý do mở lại. (Say why the report is reopened.)",
+}
+
+
+def is_return(ticket: Ticket, target: Status, actor: Actor) -> bool:
+    """A person sends work back to triage: the ticket was with a department or a ward."""
+    return (
+        target == Status.TRIAGED
+        and actor.type == ActorType.STAFF
+        and Status(ticket.status) in lifecycle.RETURNABLE
+    )
+
+
+def _hand_back(session: Session, ticket: Ticket, *, actor: Actor, reason: str | None) -> None:
+    """Returned work leaves the department's (or ward's) hands and waits in the triage queue with the
+    reason, for the desk to route again. The reason is internal: the citizen is not shown it."""
+    if not (reason and reason.strip()):
+        raise Invalid(
+            "Hãy ghi lý do trả lại để bộ phận tiếp nhận định tuyến lại."
+            " (Say why the ticket is returned, so the desk can route it again.)",
+            field="reason",
+        )
+    returned_from = {"department": ticket.department_code, "assignee_id": ticket.assignee_id}
+    ticket.department_code = None
+    ticket.assignee_id = None
+    ticket.needs_review = True
+    _set_status(
+        session,
+        ticket,
+        Status.TRIAGED,
+        actor=actor,
+        reason=reason.strip(),
+        public=False,
+        returned=True,
+        returned_from=returned_from,
+    )
 
 
 def _check_reopen_window(ticket: Ticket) -> None:
@@ -441,27 +504,40 @@ def assign(
     session: Session,
     ticket_id: int,
     *,
-    department: str,
+    department: str | None,
     assignee_id: int | None = None,
     actor: Actor,
     viewer: User | None = None,
     reason: str | None = None,
+    rule: str | None = None,
 ) -> Ticket:
-    """Route a ticket to a department (and optionally a person). A move to another department puts it
-    back to ``assigned`` for the new department to accept; the SLA clock is not restarted."""
+    """Route a ticket to a department (and optionally a person), or with no department keep it with its
+    ward's officers. A move to another department (or to the ward) puts it back to ``assigned`` for the
+    new holder to accept; the SLA clock is not restarted. ``rule`` names the routing rule that chose it."""
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
-    dept: Department = _check_reference(session, Department, department, "department")
-    assignee = _check_assignee(session, assignee_id, dept)
+    dept: Department | None = _check_reference(session, Department, department, "department")
+    if dept is None and ticket.ward_code is None:
+        raise Invalid(
+            "Phản ánh chưa có phường/xã: hãy chọn phòng ban hoặc phường/xã trước."
+            " (Without a department the ticket stays with its ward, and it has none.)",
+            field="department",
+        )
+    assignee = _check_assignee(session, assignee_id, dept, ticket.ward_code)
+    if viewer is not None:
+        permissions.require_assign(viewer, ticket, department=department)
     status = Status(ticket.status)
-    moves_department = ticket.department_code != dept.code
+    department_code = dept.code if dept else None
+    moves_department = ticket.department_code != department_code
     if status not in OPEN_STATUSES:
         raise Conflict(
             f"a ticket that is {status.value} cannot be assigned; reopen it first", current=status.value
         )
     previous = {"department": ticket.department_code, "assignee_id": ticket.assignee_id}
-    ticket.department_code = dept.code
+    ticket.department_code = department_code
     ticket.assignee_id = assignee.id if assignee else None
+    ticket.needs_review = False
     ticket.updated_at = utcnow()
+    extra: dict[str, Any] = {"rule": rule} if rule else {}
     record_event(
         session,
         ticket,
@@ -469,9 +545,11 @@ def assign(
         actor=actor,
         public=moves_department,
         note=reason,
-        department=dept.code,
+        department=department_code,
+        ward=None if dept else ticket.ward_code,
         assignee_id=ticket.assignee_id,
         previous=previous,
+        **extra,
     )
     if status != Status.ASSIGNED and (
         moves_department or status in {Status.NEW, Status.TRIAGED, Status.REOPENED}
@@ -480,14 +558,29 @@ def assign(
     return ticket
 
 
-def _check_assignee(session: Session, assignee_id: int | None, department: Department) -> User | None:
+def _check_assignee(
+    session: Session, assignee_id: int | None, department: Department | None, ward: str | None
+) -> User | None:
     if assignee_id is None:
         return None
     user = session.get(User, assignee_id)
     if user is None or not user.active:
-        raise Invalid(f"no active user {assignee_id}", field="assignee_id")
+        raise Invalid(
+            f"Không có cán bộ {assignee_id} đang làm việc. (no active user {assignee_id})",
+            field="assignee_id",
+        )
+    if department is None:
+        if user.role != Role.WARD_OFFICER or user.ward_code != ward:
+            raise Invalid(
+                f"{user.username} không phải cán bộ của phường/xã này."
+                f" ({user.username} is not an officer of {ward}.)",
+                field="assignee_id",
+            )
+        return user
     if user.role == Role.DEPARTMENT_STAFF and user.department_code != department.code:
-        raise Invalid(f"{user.username} works for {user.department_code}, not {department.code}")
+        raise Invalid(
+            f"{user.username} works for {user.department_code}, not {department.code}", field="assignee_id"
+        )
     return user
 
 

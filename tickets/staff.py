@@ -189,3 +189,51 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     user.active = active
     session.add(user)
     return user
+
+
+HEAD_ROLES = frozenset({Role.DEPARTMENT_STAFF, Role.WARD_OFFICER})
+
+
+def set_head(session: Session, user_id: int, is_head: bool, *, by: User) -> User:
+    """Make a member of staff the head of their department (or ward), who hears about SLA breaches
+    first; there is one head per unit, so the previous head steps down. Kept in the audit log."""
+    from tickets import audit
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Không có người dùng {user_id}. (no user {user_id})")
+    if is_head and (user.role not in HEAD_ROLES or not user.active):
+        raise Invalid(
+            "Chỉ cán bộ phòng ban hoặc cán bộ phường/xã đang làm việc mới làm trưởng đơn vị được."
+            " (Only active department staff or ward officers can head their unit.)",
+            field="is_head",
+        )
+    unit = (
+        User.department_code == user.department_code
+        if user.role == Role.DEPARTMENT_STAFF
+        else User.ward_code == user.ward_code
+    )
+    previous = [
+        other
+        for other in session.exec(select(User).where(unit, col(User.is_head).is_(True))).all()
+        if other.id != user.id
+    ]
+    if is_head:
+        for other in previous:
+            other.is_head = False
+            session.add(other)
+    user.is_head = is_head
+    session.add(user)
+    audit.record(
+        session,
+        "set_head",
+        user_id=by.id,
+        username=by.username,
+        target=f"user:{user.username}",
+        outcome=200,
+        is_head=is_head,
+        department=user.department_code,
+        ward=user.ward_code,
+        replaced=[other.username for other in previous] if is_head else [],
+    )
+    return user

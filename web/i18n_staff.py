@@ -251,4 +251,18 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
     "incident_post_notice": {"vi": "Gửi thông báo", "en": "Post the notice"},
     "incident_summary": {"vi": "Kết quả xử lý", "en": "How it was resolved"},
     "incident_resolve": {"vi": "Đã xử lý xong sự cố", "en": "Resolve the incident"},
+    # the ward officer's route, re-routing and the triage queue (issue 20)
+    "triage_why": {"vi": "Lý do cần phân loại", "en": "Why it waits"},
+    "triage_confirm": {"vi": "Xác nhận và chuyển xử lý", "en": "Confirm as is and route"},
+    "assign_in_ward": {"vi": "Giao cho cán bộ phường/xã", "en": "Assign within the ward"},
+    "ward_officer": {"vi": "Cán bộ phường/xã", "en": "Ward officer"},
+    "ward_level": {
+        "vi": "Phường/xã xử lý (không qua phòng ban)",
+        "en": "Handled by the ward (no department)",
+    },
+    "routed_by": {"vi": "Định tuyến theo", "en": "Routed by"},
+    "waiting_triage": {"vi": "Đang chờ phân loại", "en": "Waiting in the triage queue"},
+    "unit_head": {"vi": "Trưởng đơn vị", "en": "Head of unit"},
+    "head_set": {"vi": "Đặt làm trưởng đơn vị", "en": "Make head"},
+    "head_unset": {"vi": "Bỏ vai trò trưởng", "en": "Remove as head"},
 }

@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ConfigDict
 
-from civicdesk.errors import DomainError
+from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.text import CleanInput, RowId
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
-from tickets.staff import User, create_user, set_active, sign_out_everywhere
+from tickets.staff import User, create_user, set_active, set_head, sign_out_everywhere
 from web.deps import CurrentUser, SessionDep
 from web.security import issue_token
 from web.signin import sign_in
@@ -29,6 +29,8 @@ def user_out(user: User) -> UserOut:
         role=user.role,
         department=user.department_code,
         ward=user.ward_code,
+        is_head=user.is_head,
+        active=user.active,
     )
 
 
@@ -72,12 +74,25 @@ def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserOu
 
 
 class UserChange(CleanInput):
+    """Either or both: active (deactivating signs the person out everywhere); is_head (the head of their
+    department or ward, told first about SLA breaches)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    active: bool
+    active: bool | None = None
+    is_head: bool | None = None
 
 
 @router.patch("/users/{user_id}")
 def change_user(user_id: RowId, body: UserChange, user: CurrentUser, session: SessionDep) -> UserOut:
     permissions.require_action(user, "manage_users")
-    return user_out(set_active(session, user_id, body.active))
+    if body.active is None and body.is_head is None:
+        raise Invalid("Không có thay đổi nào: hãy gửi active hoặc is_head. (Nothing to change.)")
+    changed = session.get(User, user_id)
+    if body.active is not None:
+        changed = set_active(session, user_id, body.active)
+    if body.is_head is not None:
+        changed = set_head(session, user_id, body.is_head, by=user)
+    if changed is None:
+        raise NotFound(f"Không có người dùng {user_id}. (no user {user_id})")
+    return user_out(changed)

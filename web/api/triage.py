@@ -11,10 +11,12 @@ from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden, NotFound
 from civicdesk.text import CleanInput, RowId
-from routing import rules, triage
+from routing import flows, rules, triage
 from routing.models import RoutingRule, TriageCorrection
+from tickets.schemas import TicketDetail, TicketOut
+from tickets.service import Actor
 from tickets.staff import Role, User
-from web.api.tickets import ticket_out
+from web.api.tickets import detail, ticket_out
 from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/triage", tags=["triage"])
@@ -52,11 +54,27 @@ def suggest(body: Draft, session: SessionDep, user: CurrentUser) -> dict[str, An
     return decision.as_json()
 
 
+class QueueItemOut(TicketOut):
+    reasons: list[str]  # why it waits for a person, in Vietnamese
+
+
 @router.get("/queue")
-def queue(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    """Reports triage was not sure about, oldest first, for a person to classify and route."""
+def queue(session: SessionDep, user: CurrentUser) -> list[QueueItemOut]:
+    """Reports waiting for a person (triage was unsure, a sensitive category, no ward, returned by a
+    department or ward with a reason), oldest first, each with why it is there."""
     _require(user, DESK_ROLES)
-    return [ticket_out(t).model_dump(mode="json") for t in triage.review_queue(session)]
+    return [
+        QueueItemOut(**ticket_out(item.ticket).model_dump(), reasons=item.reasons)
+        for item in flows.queue(session)
+    ]
+
+
+@router.post("/queue/{ticket_id}/confirm")
+def confirm(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """Route a queued ticket as it is: the routing rules run on its category and ward."""
+    _require(user, DESK_ROLES)
+    ticket = flows.confirm(session, ticket_id, actor=Actor.staff(user), viewer=user)
+    return detail(session, ticket)
 
 
 @router.get("/corrections")

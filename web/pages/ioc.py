@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 
 from incidents.service import open_incidents
 from ioc import service
+from ioc.models import Connector
 from tickets import public
+from tickets.reference import Ward
 from web.api.ioc import WallAccess
 from web.deps import SessionDep
 from web.pages.common import render
@@ -40,4 +43,23 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
 @router.get("/{code}", response_class=HTMLResponse)
 def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     detail = service.subsystem_detail(session, code, 1)
-    return _remember_key(request, render(request, "ioc/subsystem.html", detail=detail))
+    connector = session.get(Connector, code)
+    page = render(
+        request,
+        "ioc/subsystem.html",
+        detail=detail,
+        connector_seen=connector.last_success_at if connector else None,  # in the city's time, not UTC
+        connector_kind=CONNECTOR_KINDS.get(connector.kind, connector.kind) if connector else "",
+        ward_names={w.code: w.name_vi for w in session.exec(select(Ward)).all()},
+    )
+    return _remember_key(request, page)
+
+
+# what feeds a subsystem, in the wall's words (the codes stay in the admin API)
+CONNECTOR_KINDS = {
+    "simulated": "dữ liệu mô phỏng",
+    "http_json": "kết nối HTTP (JSON)",
+    "http_csv": "kết nối HTTP (CSV)",
+    "push": "nguồn tự gửi dữ liệu",
+    "computed": "tính từ hệ thống phản ánh",
+}

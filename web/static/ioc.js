@@ -24,7 +24,9 @@
     });
   }
 
-  function time(iso) { return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }); }
+  // the wall shows the city's time, whatever the time zone of the machine that drives the screen
+  var CITY_TZ = "Asia/Ho_Chi_Minh";
+  function time(iso) { return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: CITY_TZ }); }
 
   function overview(section) {
     fetchJson(section.dataset.source).then(function (data) {
@@ -71,7 +73,7 @@
 
   function tick() {
     var clock = document.getElementById("clock");
-    if (clock) { clock.textContent = new Date().toLocaleString("vi-VN"); }
+    if (clock) { clock.textContent = new Date().toLocaleString("vi-VN", { timeZone: CITY_TZ }); }
     var cards = document.getElementById("cards");
     if (cards) { overview(cards); }
     var section = document.getElementById("charts");

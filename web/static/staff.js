@@ -28,9 +28,49 @@
     const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
     if (!response.ok) {
       const detail = typeof data.detail === "string" ? data.detail : (vi ? "Không thực hiện được" : "That did not work");
-      throw new Error(detail);
+      const error = new Error(detail);
+      error.fields = fieldErrors(data, detail);
+      throw error;
     }
     return data;
+  }
+
+  // ---- bad input: the reason next to the field, the typed text left as it was -------------------------
+  const PROBLEMS = {
+    missing: ["Vui lòng nhập mục này.", "Please fill this in."],
+    string_too_short: ["Nội dung quá ngắn.", "Too short."],
+    string_too_long: ["Nội dung quá dài.", "Too long."],
+    int_parsing: ["Hãy nhập một số.", "Enter a number."],
+    enum: ["Hãy chọn một giá trị trong danh sách.", "Pick a value from the list."],
+    literal_error: ["Hãy chọn một giá trị trong danh sách.", "Pick a value from the list."],
+  };
+  function fieldErrors(data, detail) {
+    if (typeof data.field === "string") return [{ name: data.field, text: detail }];
+    if (!Array.isArray(data.errors)) return [];
+    return data.errors.filter((e) => Array.isArray(e.loc) && e.loc.length > 1).map((e) => {
+      const known = PROBLEMS[e.type];
+      const text = known ? known[vi ? 0 : 1] : (vi ? "Giá trị không hợp lệ." : "This value is not valid.");
+      return { name: String(e.loc[e.loc.length - 1]), text };
+    });
+  }
+  function clearFieldErrors(form) {
+    $$(".field-error", form).forEach((el) => el.remove());
+    $$("[aria-invalid]", form).forEach((el) => { el.removeAttribute("aria-invalid"); });
+  }
+  function showFieldErrors(form, errors) {
+    let shown = 0;
+    errors.forEach((problem, n) => {
+      const field = form.elements[problem.name];
+      if (!field || !field.insertAdjacentElement) return;
+      const note = Object.assign(document.createElement("small"), { className: "field-error", textContent: problem.text });
+      note.id = `${form.id || "form"}-error-${n}`;
+      (field.closest("label") || field).insertAdjacentElement("afterend", note);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", note.id);
+      if (!shown) field.focus();
+      shown += 1;
+    });
+    return shown;
   }
   window.civicdesk = { api, toast };
 
@@ -77,6 +117,7 @@
     event.preventDefault();
     const button = $("button", form);
     if (button) button.disabled = true;
+    clearFieldErrors(form);
     try {
       let url = form.dataset.url;
       if (form.dataset.urlTemplate) {
@@ -91,7 +132,8 @@
       else if (form.dataset.then === "reload") setTimeout(() => location.reload(), 300);
       else if (form.dataset.then === "show") $("output", form).textContent = JSON.stringify(result, null, 2);
     } catch (error) {
-      toast(error.message, false);
+      // the form is not reset: what the person typed stays for them to correct
+      if (!showFieldErrors(form, error.fields || [])) toast(error.message, false);
     } finally {
       if (button) button.disabled = false;
     }

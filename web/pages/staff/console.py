@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import select
 
 from channels.inbox import inbox
-from routing import triage
+from routing import flows
 from telephony.models import QueueMember
 from tickets.models import Priority
 from web.deps import CredentialsDep, SessionDep
@@ -31,7 +31,7 @@ def console(
         credentials,
         member=member,
         conversations=inbox(session, user, limit=50),
-        triage_queue=triage.review_queue(session, limit=50),
+        triage_queue=flows.queue(session, limit=50),
         priorities=[p.value for p in Priority],
         department_names={d.code: names["label"](d) for d in names["departments"]},
         **names,

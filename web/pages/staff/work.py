@@ -8,17 +8,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.text import RowId, SaneDateTime
+from routing import flows
 from sla import boards
 from sla import service as sla_service
+from sla import state as sla_state
 from tickets import permissions, service
 from tickets.citizens import identities_of, tickets_of
 from tickets.exports import export_csv, export_xlsx
 from tickets.lifecycle import allowed_next
 from tickets.merges import merges_of
-from tickets.models import Channel, Citizen, Status
+from tickets.models import Channel, Citizen, Status, Ticket, TicketEvent
 from tickets.service import TicketFilter
 from tickets.staff import Role, User
 from web.deps import CredentialsDep, CurrentUser, SessionDep
@@ -122,9 +125,27 @@ def export(fmt: str, user: CurrentUser, session: SessionDep, filters: Filters) -
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _actions(user: User, current: Status) -> list[str]:
-    """The moves the page offers: allowed by the life cycle and by the role."""
-    return [s.value for s in allowed_next(current) if s in permissions.STATUS_MOVES_BY_ROLE[Role(user.role)]]
+def _actions(user: User, ticket: Ticket) -> list[str]:
+    """The moves the page offers: allowed by the life cycle, by the role, and by who holds the ticket."""
+    if not permissions.works_on(user, ticket):
+        return []
+    allowed = permissions.STATUS_MOVES_BY_ROLE[Role(user.role)]
+    return [s.value for s in allowed_next(Status(ticket.status)) if s in allowed]
+
+
+def _ward_officers(session: Session, user: User, ticket: Ticket) -> list[User]:
+    """Whom a ward officer may hand a ward-level ticket to: the other active officers of the ward."""
+    if user.role != Role.WARD_OFFICER or not permissions.works_on(user, ticket) or ticket.ward_code is None:
+        return []
+    query = select(User).where(
+        User.role == Role.WARD_OFFICER, User.ward_code == ticket.ward_code, col(User.active).is_(True)
+    )
+    return list(session.exec(query.order_by(col(User.username))).all())
+
+
+def _routed_by(timeline: list[TicketEvent]) -> str | None:
+    """The routing rule that chose the ticket's current holder, as the timeline recorded it."""
+    return next((e.data["rule"] for e in reversed(timeline) if e.data.get("rule")), None)
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
@@ -135,6 +156,8 @@ def ticket_page(
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
     identities = identities_of(session, ticket.citizen_id) if ticket.citizen_id else []
     person_desk = ticket.citizen_id is not None and Role(user.role) in permissions.CITIZEN_DESK
+    timeline = service.timeline(session, ticket_id)
+    queued = ticket.needs_review and ticket.status in flows.QUEUE_STATUSES
     return render_staff(
         request,
         "staff/ticket.html",
@@ -142,14 +165,18 @@ def ticket_page(
         credentials,
         ticket=ticket,
         sla=sla_service.view(session, ticket),
-        timeline=service.timeline(session, ticket_id),
+        standing=sla_state.state_of(session, ticket),
+        timeline=timeline,
         messages=service.messages_of(session, ticket_id),
         citizen=citizen,
         identities=identities,
         person_desk=person_desk,
         citizen_tickets=tickets_of(session, ticket.citizen_id or 0) if person_desk else [],
         citizen_merges=merges_of(session, ticket.citizen_id or 0) if person_desk else [],
-        moves=_actions(user, Status(ticket.status)),
+        moves=_actions(user, ticket),
+        ward_officers=_ward_officers(session, user, ticket),
+        routed_by=_routed_by(timeline),
+        queue_reasons=flows.reasons_for(session, ticket) if queued else [],
         desk=permissions.can_open(user, "console"),
         field_officer=user.role in (Role.DEPARTMENT_STAFF, Role.WARD_OFFICER),
         **reference_lists(session, language_of(request)),
