@@ -24,7 +24,21 @@ class WorkItem:
     ticket: Ticket
     due_at: datetime | None
     clock_state: str | None
-    urgency: str  # breached, at_risk, on_track, paused, no_deadline
+    urgency: str  # breached, at_risk, on_track, paused, no_deadline (and done, in lists of any status)
+    # how long past its deadline a breached ticket is, in the largest whole unit: (3, "days")
+    overdue: tuple[int, str] | None = None
+
+
+def overdue_by(due_at: datetime | None, now: datetime) -> tuple[int, str] | None:
+    """ "quá hạn N ngày / giờ / phút": elapsed time past the deadline, in its largest whole unit."""
+    if due_at is None or due_at > now:
+        return None
+    minutes = int((now - due_at).total_seconds() // 60)
+    if minutes >= 24 * 60:
+        return minutes // (24 * 60), "days"
+    if minutes >= 60:
+        return minutes // 60, "hours"
+    return max(minutes, 1), "minutes"
 
 
 def _urgency(clock: SlaClock | None, now: datetime) -> str:
@@ -39,7 +53,7 @@ def _urgency(clock: SlaClock | None, now: datetime) -> str:
     return "on_track"
 
 
-def _current_resolution_clock() -> ColumnElement[bool]:
+def current_resolution_clock() -> ColumnElement[bool]:
     """The ticket's resolution clock that still counts: running, paused, or breached and not yet met (the
     SLA scan marks a missed clock breached; the ticket stays breached until it is done)."""
     return and_(
@@ -52,11 +66,9 @@ def _current_resolution_clock() -> ColumnElement[bool]:
     )
 
 
-def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[str]:
-    """Open tickets city-wide by urgency, counted in the database: the same rules as ``_urgency``, for
-    /metrics, where loading every open ticket at each scrape would cost seconds."""
-    now = now or utcnow()
-    urgency = case(
+def urgency_expression(now: datetime) -> ColumnElement[str]:
+    """``_urgency`` in SQL, over a ticket outer-joined to its current resolution clock."""
+    return case(
         (col(SlaClock.id).is_(None), "no_deadline"),
         (col(SlaClock.state) == ClockState.PAUSED, "paused"),
         (col(SlaClock.due_at).is_(None), "no_deadline"),
@@ -64,10 +76,17 @@ def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[
         (or_(col(SlaClock.warned), col(SlaClock.warn_at) <= now), "at_risk"),
         else_="on_track",
     )
+
+
+def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[str]:
+    """Open tickets city-wide by urgency, counted in the database: the same rules as ``_urgency``, for
+    /metrics, where loading every open ticket at each scrape would cost seconds."""
+    now = now or utcnow()
+    urgency = urgency_expression(now)
     query = (
         select(urgency, func.count())
         .select_from(Ticket)
-        .outerjoin(SlaClock, _current_resolution_clock())
+        .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(OPEN_STATUSES))
         .group_by(urgency)
     )
@@ -91,7 +110,7 @@ def worklist(
     now = now or utcnow()
     query = (
         select(Ticket, SlaClock)
-        .outerjoin(SlaClock, _current_resolution_clock())
+        .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
         .order_by(nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
         .limit(limit)
@@ -100,12 +119,15 @@ def worklist(
         query = query.where(Ticket.department_code == department)
     if ward:
         query = query.where(Ticket.ward_code == ward)
-    return [
-        WorkItem(
-            ticket, clock.due_at if clock else None, clock.state if clock else None, _urgency(clock, now)
-        )
-        for ticket, clock in session.exec(query).all()
-    ]
+    return [work_item(ticket, clock, now) for ticket, clock in session.exec(query).all()]
+
+
+def work_item(ticket: Ticket, clock: SlaClock | None, now: datetime) -> WorkItem:
+    """A ticket with its SLA state as every staff view shows it; a finished ticket is "done"."""
+    urgency = _urgency(clock, now) if ticket.status in OPEN_STATUSES else "done"
+    due_at = clock.due_at if clock else None
+    overdue = overdue_by(due_at, now) if urgency == "breached" else None
+    return WorkItem(ticket, due_at, clock.state if clock else None, urgency, overdue)
 
 
 @dataclass
