@@ -180,6 +180,9 @@ def test_search_by_words_with_and_without_diacritics_by_code_and_by_phone(
         other = create_ticket(session, NewTicket(description="Ngập nước sau mưa", contact=Contact()))
         other_code = other.code
     signed_in(people, "minh")
+    assert '<form method="get" action="/staff/tickets" role="search" class="global-search">' in (
+        people.get("/staff/tasks").text
+    )
     for query in ("đèn đường", "den duong", "ĐÈN ĐƯỜNG", lamp, PHONE):
         page = people.get("/staff/tasks", params={"q": query}).text
         assert row_codes(page) == [lamp], query

@@ -167,14 +167,18 @@ def test_the_filters_fit_and_explain_a_mistake_beside_the_field(
 ) -> None:
     base, _, breached_code = site
     page = signed_in(browser, base, "giamsat", width)
+    page.fill(".global-search input", breached_code.lower())  # from any staff page's header
+    page.press(".global-search input", "Enter")
+    expect(page.locator("#ticket-list tbody tr")).to_have_count(1)
+    expect(page.locator('#list-filters input[name="q"]')).to_have_value(breached_code.lower())
     page.goto(f"{base}/staff/tickets")
-    page.fill('input[name="q"]', "den duong")
+    page.fill('#list-filters input[name="q"]', "den duong")
     page.fill('input[name="created_from"]', "hôm qua")
     page.click("#list-filters button")
     error = page.locator("#err-created_from")
     expect(error).to_contain_text("Ngày không hợp lệ")
     expect(page.locator('input[name="created_from"]')).to_have_value("hôm qua")
-    expect(page.locator('input[name="q"]')).to_have_value("den duong")
+    expect(page.locator('#list-filters input[name="q"]')).to_have_value("den duong")
     assert_fits(page, width)
     shot(page, f"staff-filters-error-{width}")
     page.fill('input[name="created_from"]', "")

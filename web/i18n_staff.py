@@ -191,6 +191,7 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Mã phản ánh, số điện thoại hoặc nội dung (có dấu hay không dấu)",
         "en": "Report code, phone number or words (with or without diacritics)",
     },
+    "search_tickets": {"vi": "Tìm mã, số điện thoại, nội dung…", "en": "Find a code, phone, words…"},
     "date_from": {"vi": "Từ ngày", "en": "From"},
     "date_to": {"vi": "Đến ngày", "en": "To"},
     "sort_by": {"vi": "Sắp xếp", "en": "Sort by"},
