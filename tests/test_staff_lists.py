@@ -114,6 +114,10 @@ def test_the_worklist_puts_breached_first_then_at_risk_then_on_time_with_labels(
     assert row_codes(page.text) == [urgencies[name] for name in expected]
     assert sla_labels(page.text) == ["Quá hạn 3 ngày", "Quá hạn 5 giờ", "Sắp đến hạn", "Trong hạn"]
     assert "Không có hạn" not in page.text
+    link = re.search(rf'href="(/staff/tickets/\d+)">{urgencies["breached_days"]}<', page.text)
+    assert link is not None
+    ticket_page = people.get(link.group(1)).text
+    assert re.search(r'data-sla="breached">Quá hạn 3 ngày<', ticket_page)  # the same words as the list
     english = people.get("/staff/tasks", params={"lang": "en"}).text
     assert sla_labels(english)[:2] == ["3 days overdue", "5 hours overdue"]
 

@@ -192,6 +192,7 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Report code, phone number or words (with or without diacritics)",
     },
     "search_tickets": {"vi": "Tìm mã, số điện thoại, nội dung…", "en": "Find a code, phone, words…"},
+    "more_filters": {"vi": "Lọc và sắp xếp", "en": "Filter and sort"},
     "date_from": {"vi": "Từ ngày", "en": "From"},
     "date_to": {"vi": "Đến ngày", "en": "To"},
     "sort_by": {"vi": "Sắp xếp", "en": "Sort by"},

@@ -309,6 +309,11 @@
     });
   }
 
+  // ---- list filters: folded away on a phone (the list comes first), open on a wider screen -----------
+  if (window.matchMedia("(min-width: 641px)").matches) {
+    $$("details.more-filters").forEach((details) => { details.open = true; });
+  }
+
   // ---- canned replies: <select data-insert-into="#textarea"> puts the chosen text at the cursor --------
   $$("select[data-insert-into]").forEach((select) => {
     select.addEventListener("change", () => {

@@ -9,14 +9,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from channels.templates import canned_replies
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import VN_TZ, utcnow
 from sla import service as sla_service
+from sla.boards import overdue_by
 from sla.lists import SORTS, ListPage, staff_list
+from sla.models import ClockState
 from tickets import permissions, service
 from tickets.citizens import identities_of
 from tickets.exports import export_csv, export_xlsx
@@ -89,7 +92,7 @@ def tasks(
     )
 
 
-def _page(session: SessionDep, form: ListForm, user: User) -> ListPage:
+def _page(session: Session, form: ListForm, user: User) -> ListPage:
     return staff_list(session, form.filters, viewer=user, sort=form.sort, page=form.page)
 
 
@@ -150,13 +153,18 @@ def ticket_page(
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
     identities = identities_of(session, ticket.citizen_id) if ticket.citizen_id else []
     lookup_link = get_settings().public_base_url.rstrip("/") + "/lookup"
+    sla = sla_service.view(session, ticket)
+    # the same rule as the lists: an open, running clock past its due time is breached, scanned or not
+    counting = ticket.status in OPEN_STATUSES and sla.state != ClockState.PAUSED
+    overdue = overdue_by(sla.resolution_due_at, utcnow()) if counting else None
     return render_staff(
         request,
         "staff/ticket.html",
         user,
         credentials,
         ticket=ticket,
-        sla=sla_service.view(session, ticket),
+        sla=sla,
+        overdue=overdue,
         timeline=service.timeline(session, ticket_id),
         messages=service.messages_of(session, ticket_id),
         files=service.attachments_of(session, ticket_id),
