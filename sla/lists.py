@@ -96,16 +96,23 @@ def staff_list(
     now = now or utcnow()
     conditions = filter_conditions(filters, viewer=viewer)
     total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
-    query = (
-        select(Ticket, SlaClock)
+    # the sort runs over narrow rows (ids and sort keys), then only one page of whole tickets is read
+    ordered = (
+        select(Ticket.id)
         .outerjoin(SlaClock, current_resolution_clock())
         .where(*conditions)
         .order_by(*_order(sort, now))
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    items = [work_item(ticket, clock, now) for ticket, clock in session.exec(query).all()]
-    return ListPage(items, total, page, per_page)
+    ids = list(session.exec(ordered).all())
+    rows = session.exec(
+        select(Ticket, SlaClock)
+        .outerjoin(SlaClock, current_resolution_clock())
+        .where(col(Ticket.id).in_(ids))
+    ).all()
+    by_id = {ticket.id: work_item(ticket, clock, now) for ticket, clock in rows}
+    return ListPage([by_id[i] for i in ids if i in by_id], total, page, per_page)
 
 
 def every_item(
