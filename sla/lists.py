@@ -96,6 +96,7 @@ def staff_list(
     now = now or utcnow()
     conditions = filter_conditions(filters, viewer=viewer)
     total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    page = max(1, min(page, -(-total // per_page)))  # past the end (the list shrank): the last page
     # the sort runs over narrow rows (ids and sort keys), then only one page of whole tickets is read
     ordered = (
         select(Ticket.id)

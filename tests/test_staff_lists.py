@@ -168,6 +168,8 @@ def test_paging_counts_and_keeps_the_filter(people: TestClient, engine: Engine) 
     assert "51–53 / 53" in second and len(row_codes(second)) == 3
     assert not set(row_codes(first)) & set(row_codes(second))
     assert 'rel="prev"' in second and 'rel="next"' not in second
+    past_the_end = people.get("/staff/tickets", params={"q": "rac thai", "page": "9"}).text
+    assert "51–53 / 53" in past_the_end and len(row_codes(past_the_end)) == 3
 
 
 def test_thousands_in_the_count_are_grouped() -> None:
