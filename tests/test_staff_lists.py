@@ -385,3 +385,27 @@ def test_public_reports_are_paged(client: TestClient, engine: Engine) -> None:
     assert 'rel="prev" href="/reports?category=street_lighting&amp;page=1"' in second
     bad = client.get("/reports", params={"page": "0"})
     assert bad.status_code == 400 and "số trang" in bad.text
+
+
+RAW_KEY = re.compile(
+    r">\s*((?:sort|col|purpose|overdue|u|bad|canned|files|file|more|search|date|page|fix|st|p|ch)_[\w-]+)\s*<"
+)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_lists_and_the_ticket_page_show_words_never_message_keys(
+    people: TestClient, engine: Engine, urgencies: dict[str, str], language: str
+) -> None:
+    ticket_id, _ = _ticket(engine, "Đèn đường nhấp nháy")
+    with unit_of_work(engine) as session:
+        store_attachment(session, data=_jpeg("red"), ticket_id=ticket_id, purpose="evidence")
+        store_attachment(session, data=_wav(), ticket_id=ticket_id, purpose="voicemail")
+    signed_in(people, "giamsat")
+    for url, params in [
+        ("/staff/tasks", {}),
+        ("/staff/tickets", {}),
+        ("/staff/tickets", {"status": "lost", "created_from": "x", "sort": "x", "page": "0"}),
+        (f"/staff/tickets/{ticket_id}", {}),
+    ]:
+        html = people.get(url, params={**params, "lang": language}).text
+        assert RAW_KEY.search(html) is None, (url, RAW_KEY.findall(html))
