@@ -82,6 +82,13 @@ def _order(sort: str, now: datetime) -> list[Any]:
     return [*by_sort.get(sort, by_sort[DEFAULT_SORT]), col(Ticket.created_at).asc(), col(Ticket.id).asc()]
 
 
+def _conditions(filters: TicketFilter, viewer: User, urgency: str | None, now: datetime) -> list[Any]:
+    conditions = filter_conditions(filters, viewer=viewer)
+    if urgency:
+        conditions += [col(Ticket.status).in_(OPEN_STATUSES), urgency_expression(now) == urgency]
+    return conditions
+
+
 def staff_list(
     session: Session,
     filters: TicketFilter,
@@ -90,12 +97,17 @@ def staff_list(
     sort: str = DEFAULT_SORT,
     page: int = 1,
     per_page: int = PER_PAGE,
+    urgency: str | None = None,
     now: datetime | None = None,
 ) -> ListPage:
-    """One page of the tickets matching ``filters`` that the viewer may see, sorted, with the total."""
+    """One page of the tickets matching ``filters`` (and, if given, in one SLA state: "breached"…) that
+    the viewer may see, sorted, with the total."""
     now = now or utcnow()
-    conditions = filter_conditions(filters, viewer=viewer)
-    total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    conditions = _conditions(filters, viewer, urgency, now)
+    counted = select(func.count()).select_from(Ticket)
+    if urgency:
+        counted = counted.outerjoin(SlaClock, current_resolution_clock())
+    total = session.exec(counted.where(*conditions)).one()
     page = max(1, min(page, -(-total // per_page)))  # past the end (the list shrank): the last page
     # the sort runs over narrow rows (ids and sort keys), then only one page of whole tickets is read
     ordered = (
@@ -117,7 +129,13 @@ def staff_list(
 
 
 def every_item(
-    session: Session, filters: TicketFilter, *, viewer: User, sort: str = DEFAULT_SORT, limit: int = 100_000
+    session: Session,
+    filters: TicketFilter,
+    *,
+    viewer: User,
+    sort: str = DEFAULT_SORT,
+    urgency: str | None = None,
+    limit: int = 100_000,
 ) -> Iterator[WorkItem]:
     """The whole list in the page's order (for the exports): one sort, streamed from a server-side
     cursor a few hundred rows at a time, so a large export neither re-sorts per page nor loads at once."""
@@ -125,7 +143,7 @@ def every_item(
     query = (
         select(Ticket, SlaClock)
         .outerjoin(SlaClock, current_resolution_clock())
-        .where(*filter_conditions(filters, viewer=viewer))
+        .where(*_conditions(filters, viewer, urgency, now))
         .order_by(*_order(sort, now))
         .limit(limit)
         .execution_options(yield_per=500)

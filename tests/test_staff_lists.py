@@ -113,7 +113,7 @@ def test_the_worklist_puts_breached_first_then_at_risk_then_on_time_with_labels(
     expected = ["breached_days", "breached_hours", "at_risk", "on_track"]
     assert row_codes(page.text) == [urgencies[name] for name in expected]
     assert sla_labels(page.text) == ["Quá hạn 3 ngày", "Quá hạn 5 giờ", "Sắp đến hạn", "Trong hạn"]
-    assert "Không có hạn" not in page.text
+    assert 'data-sla="no_deadline"' not in page.text
     link = re.search(rf'href="(/staff/tickets/\d+)">{urgencies["breached_days"]}<', page.text)
     assert link is not None
     ticket_page = people.get(link.group(1)).text
@@ -150,6 +150,21 @@ def test_sorting_by_column(people: TestClient, engine: Engine, urgencies: dict[s
     assert latest_deadline[0] == urgencies["on_track"] and latest_deadline[-1] == urgencies["breached_days"]
     page = people.get("/staff/tickets", params={"sort": "priority"}).text
     assert 'aria-sort="ascending"' in page and "sort=-priority" in page  # a second click reverses
+
+
+def test_filtering_by_sla_state_in_the_list_and_the_export(
+    people: TestClient, urgencies: dict[str, str]
+) -> None:
+    signed_in(people, "giamsat")
+    breached = people.get("/staff/tickets", params={"sla": "breached"}).text
+    assert row_codes(breached) == [urgencies["breached_days"], urgencies["breached_hours"]]
+    assert "1–2 / 2" in breached
+    at_risk = people.get("/staff/tickets", params={"sla": "at_risk"}).text
+    assert row_codes(at_risk) == [urgencies["at_risk"]]
+    export = people.get("/staff/tickets/export.csv", params={"sla": "breached"}).content.decode("utf-8-sig")
+    assert [line.split(",")[0] for line in export.splitlines()[1:]] == row_codes(breached)
+    wrong = people.get("/staff/tickets", params={"sla": "late"})
+    assert wrong.status_code == 422 and "Tình trạng hạn không hợp lệ" in wrong.text
 
 
 # --- paging and search -----------------------------------------------------------------------------------

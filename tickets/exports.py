@@ -101,10 +101,17 @@ def _row(item: WorkItem, names: Names, t: Translate) -> list[Any]:
 
 
 def rows(
-    session: Session, filters: TicketFilter, viewer: User, t: Translate, *, language: str, sort: str
+    session: Session,
+    filters: TicketFilter,
+    viewer: User,
+    t: Translate,
+    *,
+    language: str,
+    sort: str,
+    urgency: str | None = None,
 ) -> Iterator[list[Any]]:
     names = Names(session, language)
-    for item in every_item(session, filters, viewer=viewer, sort=sort, limit=MAX_ROWS):
+    for item in every_item(session, filters, viewer=viewer, sort=sort, urgency=urgency, limit=MAX_ROWS):
         yield _row(item, names, t)
 
 
@@ -120,12 +127,13 @@ def export_csv(
     *,
     language: str = "vi",
     sort: str = DEFAULT_SORT,
+    urgency: str | None = None,
 ) -> bytes:
     """Dates as ISO 8601 in the city's time (2026-11-28T15:30+07:00): unambiguous for any program."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_headings(t))
-    for row in rows(session, filters, viewer, t, language=language, sort=sort):
+    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
         writer.writerow([_iso(v) if isinstance(v, datetime) else v for v in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read Vietnamese as UTF-8
 
@@ -142,12 +150,13 @@ def export_xlsx(
     *,
     language: str = "vi",
     sort: str = DEFAULT_SORT,
+    urgency: str | None = None,
 ) -> bytes:
     """Dates as real date cells (the city's time), so they sort and filter as dates."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Phản ánh")
     sheet.append(_headings(t))
-    for row in rows(session, filters, viewer, t, language=language, sort=sort):
+    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)

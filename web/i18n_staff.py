@@ -192,6 +192,11 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Report code, phone number or words (with or without diacritics)",
     },
     "search_tickets": {"vi": "Tìm mã, số điện thoại, nội dung…", "en": "Find a code, phone, words…"},
+    "sla_state": {"vi": "Tình trạng hạn", "en": "SLA state"},
+    "bad_sla": {
+        "vi": "Tình trạng hạn không hợp lệ. Vui lòng chọn trong danh sách.",
+        "en": "Unknown SLA state.",
+    },
     "more_filters": {"vi": "Lọc và sắp xếp", "en": "Filter and sort"},
     "date_from": {"vi": "Từ ngày", "en": "From"},
     "date_to": {"vi": "Đến ngày", "en": "To"},

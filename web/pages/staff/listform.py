@@ -11,14 +11,25 @@ from datetime import date, datetime, time, timedelta
 from fastapi import Request
 
 from civicdesk.timeutil import VN_TZ
-from sla.lists import DEFAULT_SORT, SORTS
+from sla.lists import DEFAULT_SORT, SORTS, URGENCY_RANK
 from tickets.models import Channel, Status
 from tickets.service import TicketFilter
 
 MAX_TEXT = 200
 MAX_PAGE = 100_000
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
-SINGLE = ("q", "category", "ward", "department", "channel", "created_from", "created_to", "sort", "page")
+SINGLE = (
+    "q",
+    "category",
+    "ward",
+    "department",
+    "channel",
+    "created_from",
+    "created_to",
+    "sort",
+    "page",
+    "sla",
+)
 
 
 @dataclass
@@ -31,6 +42,7 @@ class ListForm:
     statuses: list[str]
     sort: str = DEFAULT_SORT
     page: int = 1
+    urgency: str | None = None  # one SLA state only: breached, at_risk, on_track, paused, no_deadline
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,7 +68,16 @@ def read_list_form(
         form.errors["created_to"] = "bad_date_order"
     form.filters.created_from, form.filters.created_to = start, end
     _read_sort_and_page(form)
+    _read_urgency(form)
     return form
+
+
+def _read_urgency(form: ListForm) -> None:
+    value = form.values["sla"]
+    if value and value not in URGENCY_RANK:
+        form.errors["sla"] = "bad_sla"
+    elif value:
+        form.urgency = value
 
 
 def _read_text(form: ListForm) -> None:

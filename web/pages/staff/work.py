@@ -18,7 +18,7 @@ from civicdesk.text import RowId
 from civicdesk.timeutil import VN_TZ, utcnow
 from sla import service as sla_service
 from sla.boards import overdue_by
-from sla.lists import SORTS, ListPage, staff_list
+from sla.lists import SORTS, URGENCY_RANK, ListPage, staff_list
 from sla.models import ClockState
 from tickets import permissions, service
 from tickets.citizens import identities_of
@@ -73,6 +73,7 @@ def _render_list(
         errors=errors,
         result=result,
         sorts=SORTS,
+        urgencies=list(URGENCY_RANK),
         link_with=lambda **changes: _link_with(request, **changes),
         **lists,
         **context,
@@ -93,7 +94,9 @@ def tasks(
 
 
 def _page(session: Session, form: ListForm, user: User) -> ListPage:
-    return staff_list(session, form.filters, viewer=user, sort=form.sort, page=form.page)
+    return staff_list(
+        session, form.filters, viewer=user, sort=form.sort, page=form.page, urgency=form.urgency
+    )
 
 
 @router.get("/tickets", response_class=HTMLResponse)
@@ -130,7 +133,7 @@ def export(fmt: str, request: Request, user: CurrentUser, session: SessionDep) -
         name, key = next(iter(form.errors.items()))
         raise Invalid(t(key), field=name)
     exporter = export_csv if fmt == "csv" else export_xlsx
-    body = exporter(session, form.filters, user, t, language=language, sort=form.sort)
+    body = exporter(session, form.filters, user, t, language=language, sort=form.sort, urgency=form.urgency)
     media = (
         "text/csv; charset=utf-8"
         if fmt == "csv"
