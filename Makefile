@@ -56,4 +56,4 @@ lint: install
 # refresh the README's pictures in docs/screenshots/ (the tests alone write theirs to a temporary folder)
 screenshots: install
 	bash scripts/chromium.sh
-	CIVICDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:xdist tests/test_browser.py tests/test_staff_browser.py tests/test_ioc.py
+	CIVICDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:xdist tests/test_browser.py tests/test_staff_browser.py tests/test_staff_lists_browser.py tests/test_ioc.py

@@ -97,3 +97,18 @@ def render(session: Session, key: str, *, language: str = "vi", **values: str) -
     else:
         text = row.text_vi if row else DEFAULTS[key]
     return text.format_map({**dict.fromkeys(PLACEHOLDERS, ""), **values}).strip()
+
+
+NOT_CANNED = frozenset({"reply", "email_subject", "ask_phone", "incident_notice"})  # not replies of their own
+NOTE_MARK = "…"
+
+
+def canned_replies(session: Session, *, code: str, lookup_link: str) -> list[tuple[str, str]]:
+    """The reply templates as staff insert them into a reply: the ticket's code filled in, "…" where
+    their own words go, and the public look-up page for {link}: a reply is a public comment, and the
+    secret tracking link must never appear in one."""
+    return [
+        (key, render(session, key, code=code, link=lookup_link, note=NOTE_MARK))
+        for key in DEFAULTS
+        if key not in NOT_CANNED
+    ]

@@ -1,39 +1,49 @@
-"""A filtered ticket list as CSV or XLSX, bounded by what the person exporting may see."""
+"""A filtered ticket list as CSV or XLSX, bounded by what the person exporting may see, in the list's
+order, with names (never codes), real dates in the city's time zone, the deadline and the SLA state.
+
+The words (status, channel, priority, SLA state) come from the caller's translator, so the file is in
+the language of the page it was asked from."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlmodel import Session
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlmodel import Session, select
 
 from civicdesk.timeutil import VN_TZ
-from tickets import service
-from tickets.models import Ticket
+from sla.boards import WorkItem
+from sla.lists import DEFAULT_SORT, every_item
+from tickets.reference import Category, Department, Ward
 from tickets.service import TicketFilter
 from tickets.staff import User
 
+Translate = Callable[[str], str]
+
 COLUMNS = [
-    ("code", "Mã phản ánh"),
-    ("status", "Trạng thái"),
-    ("title", "Tiêu đề"),
-    ("category", "Lĩnh vực"),
-    ("ward", "Phường/xã"),
-    ("department", "Đơn vị xử lý"),
-    ("channel", "Kênh"),
-    ("priority", "Ưu tiên"),
-    ("address", "Địa điểm"),
-    ("created_at", "Tiếp nhận"),
-    ("resolved_at", "Hoàn thành"),
-    ("rating", "Đánh giá"),
+    "code",
+    "status",
+    "title",
+    "category",
+    "ward",
+    "department",
+    "channel",
+    "priority",
+    "address",
+    "created",
+    "deadline",
+    "sla_state",
+    "resolved_at",
+    "rating",
 ]
-PAGE = 200
+XLSX_DATE_FORMAT = "dd/mm/yyyy hh:mm"
 MAX_ROWS = 100_000
-
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,56 +54,118 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _row(ticket: Ticket) -> list[Any]:
-    def local(moment: Any) -> str:
-        return moment.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _local(moment: datetime | None) -> datetime | None:
+    """The city's wall-clock time, without a zone: what a spreadsheet date cell holds."""
+    return moment.astimezone(VN_TZ).replace(tzinfo=None) if moment else None
 
-    return [
-        _cell(v)
-        for v in [
-            ticket.code,
-            ticket.status,
-            ticket.title,
-            ticket.category_code or "",
-            ticket.ward_code or "",
-            ticket.department_code or "",
-            ticket.origin_channel,
-            ticket.priority,
-            ticket.address_text or "",
-            local(ticket.created_at),
-            local(ticket.resolved_at),
-            ticket.rating or "",
-        ]
+
+class Names:
+    """Category, ward and department names by code in one language, read once per export."""
+
+    def __init__(self, session: Session, language: str) -> None:
+        def name(row: Category | Department | Ward) -> str:
+            english = getattr(row, "name_en", "") if language == "en" else ""
+            return english or row.name_vi
+
+        self.category = {c.code: name(c) for c in session.exec(select(Category)).all()}
+        self.ward = {w.code: name(w) for w in session.exec(select(Ward)).all()}
+        self.department = {d.code: name(d) for d in session.exec(select(Department)).all()}
+
+
+def sla_label(item: WorkItem, t: Translate) -> str:
+    if item.overdue:
+        count, unit = item.overdue
+        return t(f"overdue_{unit}").format(n=count)
+    return t(f"u_{item.urgency}")
+
+
+def _row(item: WorkItem, names: Names, t: Translate) -> list[Any]:
+    ticket = item.ticket
+    values = [
+        ticket.code,
+        t(f"st_{ticket.status}"),
+        ticket.title,
+        names.category.get(ticket.category_code or "", ticket.category_code or ""),
+        names.ward.get(ticket.ward_code or "", ticket.ward_code or ""),
+        names.department.get(ticket.department_code or "", ticket.department_code or ""),
+        t(f"ch_{ticket.origin_channel}"),
+        t(f"p_{ticket.priority}"),
+        ticket.address_text or "",
+        _local(ticket.created_at),
+        _local(item.due_at),
+        sla_label(item, t),
+        _local(ticket.resolved_at),
+        ticket.rating or "",
     ]
+    return [_cell(v) for v in values]
 
 
-def rows(session: Session, filters: TicketFilter, viewer: User) -> Iterator[list[Any]]:
-    """Every matching ticket, page by page, so a large export does not load everything at once."""
-    cursor: str | None = None
-    sent = 0
-    while sent < MAX_ROWS:
-        page, cursor = service.list_tickets(session, filters, viewer=viewer, limit=PAGE, cursor=cursor)
-        for ticket in page:
-            yield _row(ticket)
-            sent += 1
-        if not cursor:
-            return
+def rows(
+    session: Session,
+    filters: TicketFilter,
+    viewer: User,
+    t: Translate,
+    *,
+    language: str,
+    sort: str,
+    urgency: str | None = None,
+) -> Iterator[list[Any]]:
+    names = Names(session, language)
+    for item in every_item(session, filters, viewer=viewer, sort=sort, urgency=urgency, limit=MAX_ROWS):
+        yield _row(item, names, t)
 
 
-def export_csv(session: Session, filters: TicketFilter, viewer: User) -> bytes:
+def _headings(t: Translate) -> list[str]:
+    return [t(f"col_{c}") for c in COLUMNS]
+
+
+def export_csv(
+    session: Session,
+    filters: TicketFilter,
+    viewer: User,
+    t: Translate,
+    *,
+    language: str = "vi",
+    sort: str = DEFAULT_SORT,
+    urgency: str | None = None,
+) -> bytes:
+    """Dates as ISO 8601 in the city's time (2026-11-28T15:30+07:00): unambiguous for any program."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([label for _, label in COLUMNS])
-    writer.writerows(rows(session, filters, viewer))
+    writer.writerow(_headings(t))
+    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
+        writer.writerow([_iso(v) if isinstance(v, datetime) else v for v in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read Vietnamese as UTF-8
 
 
-def export_xlsx(session: Session, filters: TicketFilter, viewer: User) -> bytes:
+def _iso(local: datetime) -> str:
+    return local.replace(tzinfo=VN_TZ).isoformat(timespec="minutes")
+
+
+def export_xlsx(
+    session: Session,
+    filters: TicketFilter,
+    viewer: User,
+    t: Translate,
+    *,
+    language: str = "vi",
+    sort: str = DEFAULT_SORT,
+    urgency: str | None = None,
+) -> bytes:
+    """Dates as real date cells (the city's time), so they sort and filter as dates."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Phản ánh")
-    sheet.append([label for _, label in COLUMNS])
-    for row in rows(session, filters, viewer):
-        sheet.append(row)
+    sheet.append(_headings(t))
+    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = XLSX_DATE_FORMAT
+    return cell

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
@@ -223,23 +223,36 @@ def publicly_listed() -> list[Any]:
     ]
 
 
-def public_list(session: Session, filters: PublicFilter, *, limit: int = 100) -> list[PublicReport]:
-    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
-    query = select(Ticket).where(*publicly_listed())
+def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
+    conditions = publicly_listed()
     if filters.category:
-        query = query.where(Ticket.category_code == filters.category)
+        conditions.append(Ticket.category_code == filters.category)
     if filters.ward:
-        query = query.where(col(Ticket.ward_code).in_(ward_and_predecessors(session, filters.ward)))
+        conditions.append(col(Ticket.ward_code).in_(ward_and_predecessors(session, filters.ward)))
     if filters.status == "open":
-        query = query.where(col(Ticket.status).in_(OPEN_STATUSES))
+        conditions.append(col(Ticket.status).in_(OPEN_STATUSES))
     elif filters.status == "resolved":
-        query = query.where(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
+        conditions.append(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
     elif filters.status:
         if filters.status not in {s.value for s in Status}:
             raise Invalid(f"unknown status '{filters.status}'")
-        query = query.where(Ticket.status == filters.status)
-    rows = session.exec(query.order_by(col(Ticket.created_at).desc()).limit(limit)).all()
+        conditions.append(Ticket.status == filters.status)
+    return conditions
+
+
+def public_list(
+    session: Session, filters: PublicFilter, *, limit: int = 100, offset: int = 0
+) -> list[PublicReport]:
+    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
+    query = select(Ticket).where(*_public_conditions(session, filters))
+    query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    rows = session.exec(query.offset(offset).limit(limit)).all()
     return [_summary(session, ticket) for ticket in rows]
+
+
+def public_count(session: Session, filters: PublicFilter) -> int:
+    query = select(func.count()).select_from(Ticket).where(*_public_conditions(session, filters))
+    return session.exec(query).one()
 
 
 def ward_and_predecessors(session: Session, code: str) -> set[str]:

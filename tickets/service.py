@@ -25,6 +25,7 @@ from tickets.codes import new_tracking_token, next_ticket_code
 from tickets.models import (
     OPEN_STATUSES,
     ActorType,
+    Attachment,
     Channel,
     Citizen,
     Direction,
@@ -287,6 +288,15 @@ def messages_of(session: Session, ticket_id: int) -> list[Message]:
     return list(session.exec(query.order_by(col(Message.created_at), col(Message.id))).all())
 
 
+def attachments_of(session: Session, ticket_id: int) -> list[Attachment]:
+    """Every file of a ticket, its own and those that came with its messages, oldest first."""
+    own_messages = select(Message.id).where(Message.ticket_id == ticket_id)
+    query = select(Attachment).where(
+        or_(col(Attachment.ticket_id) == ticket_id, col(Attachment.message_id).in_(own_messages))
+    )
+    return list(session.exec(query.order_by(col(Attachment.created_at), col(Attachment.id))).all())
+
+
 @dataclass
 class TicketFilter:
     status: list[str] = field(default_factory=list)
@@ -327,6 +337,23 @@ def list_tickets(
 ) -> tuple[list[Ticket], str | None]:
     """Newest first, keyset-paginated on (created_at, id) so pages stay stable as tickets arrive."""
     query = select(Ticket)
+    conditions = filter_conditions(filters, viewer=viewer)
+    if cursor:
+        created, ticket_id = _decode_cursor(cursor)
+        conditions.append(
+            or_(
+                col(Ticket.created_at) < created,
+                (col(Ticket.created_at) == created) & (col(Ticket.id) < ticket_id),
+            )
+        )
+    query = query.where(*conditions).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def filter_conditions(filters: TicketFilter, *, viewer: User | None) -> list[Any]:
+    """The WHERE conditions of a filter, bounded by what the viewer may see (shared by every list)."""
     conditions: list[Any] = visible_to(viewer) if viewer else []
     if filters.status:
         unknown = set(filters.status) - {s.value for s in Status}
@@ -351,18 +378,7 @@ def list_tickets(
         conditions.append(col(Ticket.created_at) >= filters.created_from)
     if filters.created_to:
         conditions.append(col(Ticket.created_at) < filters.created_to)
-    if cursor:
-        created, ticket_id = _decode_cursor(cursor)
-        conditions.append(
-            or_(
-                col(Ticket.created_at) < created,
-                (col(Ticket.created_at) == created) & (col(Ticket.id) < ticket_id),
-            )
-        )
-    query = query.where(*conditions).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-    rows = list(session.exec(query.limit(limit + 1)).all())
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return conditions
 
 
 def count_by_status(session: Session, *, viewer: User | None = None) -> dict[str, int]:

@@ -141,6 +141,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field_latitude": {"vi": "vĩ độ", "en": "latitude"},
     "field_longitude": {"vi": "kinh độ", "en": "longitude"},
     "field_phone": {"vi": "số điện thoại", "en": "phone"},
+    "field_page": {"vi": "số trang", "en": "page number"},
     "field_email": {"vi": "thư điện tử", "en": "e-mail"},
     "field_photos": {"vi": "hình ảnh", "en": "photos"},
     "reports_count": {"vi": "phản ánh", "en": "reports"},

@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session, col, select
@@ -41,6 +42,8 @@ router = APIRouter(include_in_schema=False)
 
 MAX_PHOTOS = 5
 METRES_PER_DEGREE_LON = 109_000  # at the city's latitude (11.6° N)
+PUBLIC_PAGE = 20  # a phone shows a page without endless scrolling
+MAP_REPORTS = 200
 REPORTS = AttemptLimit("report", 5, 600, "too many reports from this address; try again in a few minutes")
 REPLIES = AttemptLimit("reply", 10, 600, "too many messages from this address; try again in a few minutes")
 LOOKUPS = AttemptLimit("lookup", 10, 600, "too many look-ups; try again in a few minutes")
@@ -346,9 +349,12 @@ def public_reports(
     category: str | None = None,
     ward: str | None = None,
     status: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
-    reports = public.public_list(session, filters, limit=200)
+    total = public.public_count(session, filters)
+    reports = public.public_list(session, filters, limit=PUBLIC_PAGE, offset=(page - 1) * PUBLIC_PAGE)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
     return render(
         request,
         "public/reports.html",
@@ -356,7 +362,15 @@ def public_reports(
         filters=filters,
         categories=_categories(session),
         wards=_current_wards(session),
-        map=ward_map(session, reports),
+        map=ward_map(session, public.public_list(session, filters, limit=MAP_REPORTS)),
+        paging={
+            "page": page,
+            "pages": max(1, -(-total // PUBLIC_PAGE)),
+            "total": total,
+            "first": min((page - 1) * PUBLIC_PAGE + 1, total),
+            "last": min(page * PUBLIC_PAGE, total),
+            "link": lambda n: "/reports?" + urlencode([*kept, ("page", str(n))]),
+        },
     )
 
 

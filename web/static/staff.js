@@ -360,6 +360,26 @@
     });
   }
 
+  // ---- list filters: folded away on a phone (the list comes first), open on a wider screen -----------
+  if (window.matchMedia("(min-width: 641px)").matches) {
+    $$("details.more-filters").forEach((details) => { details.open = true; });
+  }
+
+  // ---- canned replies: <select data-insert-into="#textarea"> puts the chosen text at the cursor --------
+  $$("select[data-insert-into]").forEach((select) => {
+    select.addEventListener("change", () => {
+      const box = $(select.dataset.insertInto);
+      if (!box || !select.value) return;
+      const start = box.selectionStart ?? box.value.length;
+      const end = box.selectionEnd ?? box.value.length;
+      box.value = box.value.slice(0, start) + select.value + box.value.slice(end);
+      const caret = start + select.value.length;
+      box.focus();
+      box.setSelectionRange(caret, caret);
+      select.value = "";
+    });
+  });
+
   // ---- keyboard shortcuts for the agent's frequent actions ------------------------------------------
   document.addEventListener("keydown", (event) => {
     if (!event.altKey || event.ctrlKey || event.metaKey) return;

@@ -4,124 +4,145 @@ and one ticket with the actions the viewer's role allows."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
+from channels.templates import canned_replies
 from civicdesk.errors import Invalid, NotFound
-from civicdesk.text import RowId, SaneDateTime
+from civicdesk.settings import get_settings
+from civicdesk.text import RowId
+from civicdesk.timeutil import VN_TZ, utcnow
 from routing import flows
-from sla import boards
 from sla import service as sla_service
 from sla import state as sla_state
+from sla.boards import overdue_by
+from sla.lists import SORTS, URGENCY_RANK, ListPage, staff_list
+from sla.models import ClockState
 from tickets import permissions, service
 from tickets.citizens import identities_of, tickets_of
 from tickets.exports import export_csv, export_xlsx
 from tickets.lifecycle import allowed_next
 from tickets.merges import merges_of
-from tickets.models import Channel, Citizen, Status, Ticket, TicketEvent
-from tickets.service import TicketFilter
+from tickets.models import OPEN_STATUSES, Channel, Citizen, Status, Ticket, TicketEvent
 from tickets.staff import Role, User
 from web.deps import CredentialsDep, CurrentUser, SessionDep
 from web.i18n import language_of, translator
 from web.pages.staff.common import TasksUser, render_staff
+from web.pages.staff.listform import ListForm, read_list_form
 from web.pages.staff.reference import reference_lists
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+
+OPEN = {s.value for s in OPEN_STATUSES}
+
+
+def _known_codes(lists: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        "category": {c.code for c in lists["categories"]},
+        "ward": {w.code for w in lists["wards"]},
+        "department": {d.code for d in lists["departments"]},
+    }
+
+
+def _link_with(request: Request, **changes: str | int) -> str:
+    """This page's address with some parameters replaced (paging and sorting keep every filter)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and k != "lang"]
+    return f"{request.url.path}?{urlencode(kept + [(k, str(v)) for k, v in changes.items()])}"
+
+
+def _render_list(
+    request: Request,
+    template: str,
+    user: User,
+    credentials: CredentialsDep,
+    form: ListForm,
+    result: ListPage | None,
+    lists: dict[str, Any],
+    **context: Any,
+) -> HTMLResponse:
+    t = translator(language_of(request))
+    errors = {name: t(key) for name, key in form.errors.items()}
+    return render_staff(
+        request,
+        template,
+        user,
+        credentials,
+        status_code=422 if errors else 200,
+        form=form,
+        errors=errors,
+        result=result,
+        sorts=SORTS,
+        urgencies=list(URGENCY_RANK),
+        link_with=lambda **changes: _link_with(request, **changes),
+        **lists,
+        **context,
+    )
 
 
 @router.get("/tasks", response_class=HTMLResponse)
 def tasks(
     request: Request, user: TasksUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
-    items = boards.worklist(session, user)
-    return render_staff(
-        request,
-        "staff/tasks.html",
-        user,
-        credentials,
-        items=items,
-        **reference_lists(session, language_of(request)),
+    lists = reference_lists(session, language_of(request))
+    form = read_list_form(request, known=_known_codes(lists), allowed_statuses=OPEN)
+    result = None if form.errors else _page(session, form, user)
+    statuses = [s.value for s in Status if s.value in OPEN]
+    return _render_list(
+        request, "staff/tasks.html", user, credentials, form, result, lists, statuses=statuses
     )
 
 
-def list_filters(
-    request: Request,
-    status: Annotated[list[str] | None, Query()] = None,
-    category: str | None = None,
-    ward: str | None = None,
-    department: str | None = None,
-    channel: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    created_from: SaneDateTime | None = None,
-    created_to: SaneDateTime | None = None,
-) -> TicketFilter:
-    """The list's filters from the query string; an empty select means "all"."""
-    return TicketFilter(
-        status=[s for s in status or [] if s],
-        category=category or None,
-        ward=ward or None,
-        department=department or None,
-        channel=_channel(request, channel),
-        text=q or None,
-        created_from=created_from,
-        created_to=created_to,
+def _page(session: Session, form: ListForm, user: User) -> ListPage:
+    return staff_list(
+        session, form.filters, viewer=user, sort=form.sort, page=form.page, urgency=form.urgency
     )
-
-
-def _channel(request: Request, value: str | None) -> Channel | None:
-    """An empty choice ("Tất cả") means any channel; an unknown one is refused in the viewer's language."""
-    if not value:
-        return None
-    try:
-        return Channel(value)
-    except ValueError:
-        raise Invalid(translator(language_of(request))("bad_channel")) from None
-
-
-Filters = Annotated[TicketFilter, Depends(list_filters)]
 
 
 @router.get("/tickets", response_class=HTMLResponse)
 def ticket_list(
-    request: Request,
-    user: CurrentUser,
-    credentials: CredentialsDep,
-    session: SessionDep,
-    filters: Filters,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    request: Request, user: CurrentUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
-    rows, next_cursor = service.list_tickets(session, filters, viewer=user, limit=100, cursor=cursor)
-    query = request.url.query
-    return render_staff(
+    lists = reference_lists(session, language_of(request))
+    form = read_list_form(request, known=_known_codes(lists))
+    result = None if form.errors else _page(session, form, user)
+    return _render_list(
         request,
         "staff/tickets.html",
         user,
         credentials,
-        rows=rows,
-        next_cursor=next_cursor,
-        filters=filters,
-        query=query,
+        form,
+        result,
+        lists,
+        query=request.url.query,
         statuses=[s.value for s in Status],
         channels=[c.value for c in Channel],
         can_reassign=permissions.can_open(user, "console"),
-        **reference_lists(session, language_of(request)),
     )
 
 
 @router.get("/tickets/export.{fmt}")
-def export(fmt: str, user: CurrentUser, session: SessionDep, filters: Filters) -> Response:
-    """The same filtered list as the page, as far as the viewer may see, as CSV or XLSX."""
-    if fmt == "csv":
-        body, media = export_csv(session, filters, user), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body = export_xlsx(session, filters, user)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+def export(fmt: str, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """The same filtered list, in the same order, as far as the viewer may see, as CSV or XLSX."""
+    language = language_of(request)
+    t = translator(language)
+    if fmt not in ("csv", "xlsx"):
         raise NotFound("exports come as .csv or .xlsx")
-    name = f"phan-anh-{datetime.now():%Y%m%d-%H%M}.{fmt}"
+    form = read_list_form(request, known=_known_codes(reference_lists(session, language)))
+    if form.errors:
+        name, key = next(iter(form.errors.items()))
+        raise Invalid(t(key), field=name)
+    exporter = export_csv if fmt == "csv" else export_xlsx
+    body = exporter(session, form.filters, user, t, language=language, sort=form.sort, urgency=form.urgency)
+    media = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"phan-anh-{datetime.now(VN_TZ):%Y%m%d-%H%M}.{fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -158,16 +179,24 @@ def ticket_page(
     person_desk = ticket.citizen_id is not None and Role(user.role) in permissions.CITIZEN_DESK
     timeline = service.timeline(session, ticket_id)
     queued = ticket.needs_review and ticket.status in flows.QUEUE_STATUSES
+    lookup_link = get_settings().public_base_url.rstrip("/") + "/lookup"
+    sla = sla_service.view(session, ticket)
+    # the same rule as the lists: an open, running clock past its due time is breached, scanned or not
+    counting = ticket.status in OPEN_STATUSES and sla.state != ClockState.PAUSED
+    overdue = overdue_by(sla.resolution_due_at, utcnow()) if counting else None
     return render_staff(
         request,
         "staff/ticket.html",
         user,
         credentials,
         ticket=ticket,
-        sla=sla_service.view(session, ticket),
+        sla=sla,
         standing=sla_state.state_of(session, ticket),
+        overdue=overdue,
         timeline=timeline,
         messages=service.messages_of(session, ticket_id),
+        files=service.attachments_of(session, ticket_id),
+        canned=canned_replies(session, code=ticket.code, lookup_link=lookup_link),
         citizen=citizen,
         identities=identities,
         person_desk=person_desk,
