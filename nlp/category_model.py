@@ -4,10 +4,18 @@ scikit-learn only trains (nlp/training.py); what it learnt is stored in a format
 (NumPy's documented .npy arrays in a zip, read without pickle) holding the vocabularies and idf weights of
 the two TF-IDF blocks, the lexicon, and the coefficients of the logistic regression, plus a JSON header.
 An upgrade of scikit-learn (or of NumPy's pickles) therefore cannot make the shipped model unreadable;
-tests/test_category_model.py checks that the rebuilt predictor gives the fitted pipeline's probabilities."""
+tests/test_category_model.py checks that the rebuilt predictor gives the fitted pipeline's probabilities.
+
+Format 2 adds the calibration (one sigmoid per class over the classifier's score, or over its softmax
+for naive Bayes, as scikit-learn's CalibratedClassifierCV(method="sigmoid") fits it, then normalised over
+the classes); format 1 files,
+without it, are still read and give the regression's softmax. A model's version is the start of the
+SHA-256 of its file, so every process that reads the same file names it the same way."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import re
@@ -21,7 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FORMAT = "civicdesk.category-model/1"
+FORMAT = "civicdesk.category-model/2"
+READABLE = ("civicdesk.category-model/1", FORMAT)
 BATCH = 512  # texts turned into dense feature rows at a time
 
 Matrix = npt.NDArray[np.float64]
@@ -113,6 +122,9 @@ class CategoryModel:
     coef: Matrix  # classes x features
     intercept: npt.NDArray[np.float64]
     trained_with: dict[str, str]
+    calibration: Matrix | None = None  # classes x 2: the sigmoid's a and b; None: softmax
+    calibrated_on: str = "scores"  # the linear scores (a regression), or their softmax (naive Bayes)
+    version: str = ""  # set when read from a file
 
     def features(self, texts: Sequence[str]) -> Matrix:
         rows = np.zeros((len(texts), sum(block.width for block in self.blocks)))
@@ -128,17 +140,37 @@ class CategoryModel:
         parts = []
         for start in range(0, len(texts), BATCH):
             scores = self.features(texts[start : start + BATCH]) @ self.coef.T + self.intercept
-            scores -= scores.max(axis=1, keepdims=True)
-            exp = np.exp(scores)
-            parts.append(exp / exp.sum(axis=1, keepdims=True))
+            if self.calibration is None:
+                parts.append(self._softmax(scores))
+            elif self.calibrated_on == "probabilities":
+                parts.append(self._calibrated(self._softmax(scores)))
+            else:
+                parts.append(self._calibrated(scores))
         return np.vstack(parts) if parts else np.zeros((0, len(self.classes)))
+
+    @staticmethod
+    def _softmax(scores: Matrix) -> Matrix:
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def _calibrated(self, scores: Matrix) -> Matrix:
+        assert self.calibration is not None
+        a, b = self.calibration[:, 0], self.calibration[:, 1]
+        probabilities = 1.0 / (1.0 + np.exp(np.clip(a * scores + b, -500, 500)))
+        total = probabilities.sum(axis=1, keepdims=True)
+        uniform = np.full_like(probabilities, 1.0 / len(self.classes))
+        return np.where(total > 0, probabilities / np.where(total > 0, total, 1.0), uniform)
 
     def save(self, path: Path) -> None:
         arrays: dict[str, Any] = {"coef": self.coef, "intercept": self.intercept}
+        if self.calibration is not None:
+            arrays["calibration"] = self.calibration
         header: dict[str, Any] = {
             "format": FORMAT,
             "classes": self.classes,
             "trained_with": self.trained_with,
+            "calibrated_on": self.calibrated_on,
             "blocks": [],
         }
         for block in self.blocks:
@@ -172,20 +204,32 @@ class CategoryModel:
     @classmethod
     def load(cls, path: Path) -> CategoryModel:
         try:
-            with np.load(path, allow_pickle=False) as stored:
+            content = path.read_bytes()
+            with np.load(io.BytesIO(content), allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
             header = json.loads(str(arrays["header"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise UnreadableModel(path, f"not a {FORMAT} file: {exc}") from exc
-        if header.get("format") != FORMAT:
+        if header.get("format") not in READABLE:
             raise UnreadableModel(path, f"format {header.get('format')!r}, this version reads {FORMAT}")
-        return cls(
-            classes=list(header["classes"]),
-            blocks=tuple(_block(spec, arrays) for spec in header["blocks"]),
-            coef=arrays["coef"].astype(np.float64),
-            intercept=arrays["intercept"].astype(np.float64),
-            trained_with=dict(header["trained_with"]),
-        )
+        try:
+            model = cls(
+                classes=list(header["classes"]),
+                blocks=tuple(_block(spec, arrays) for spec in header["blocks"]),
+                coef=arrays["coef"].astype(np.float64),
+                intercept=arrays["intercept"].astype(np.float64),
+                trained_with=dict(header["trained_with"]),
+                calibration=arrays["calibration"].astype(np.float64) if "calibration" in arrays else None,
+                calibrated_on=str(header.get("calibrated_on", "scores")),
+                version=hashlib.sha256(content).hexdigest()[:12],
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise UnreadableModel(path, f"incomplete {FORMAT} file: {exc}") from exc
+        if model.calibrated_on not in ("scores", "probabilities"):
+            raise UnreadableModel(path, f"calibrated on {model.calibrated_on!r}, not scores or probabilities")
+        if model.coef.shape != (len(model.classes), sum(block.width for block in model.blocks)):
+            raise UnreadableModel(path, f"coefficients of shape {model.coef.shape} do not fit its features")
+        return model
 
 
 def _block(spec: dict[str, Any], arrays: dict[str, Any]) -> TfidfBlock | LexiconBlock:
