@@ -50,6 +50,7 @@ class Decision:
     needs_review: bool
     reasons: list[str] = field(default_factory=list)
     duplicates: list[DuplicateCandidate] = field(default_factory=list)
+    model_version: str | None = None  # the category model that decided; None when a person set it
 
     @property
     def link_to(self) -> DuplicateCandidate | None:
@@ -64,6 +65,7 @@ class Decision:
             "department": self.department,
             "priority": self.priority,
             "needs_review": self.needs_review,
+            "model_version": self.model_version,
             "reasons": self.reasons,
             "address": asdict(self.address),
             "duplicates": [asdict(d) for d in self.duplicates],
@@ -86,15 +88,17 @@ def decide(
     exclude_ticket_id: int | None = None,
 ) -> Decision:
     reasons: list[str] = []
+    model_version = None
     if category:
         confidence = 1.0
         reasons.append(f"category {category} set by a person")
     else:
-        prediction = classifier.predict(text)
-        category, confidence = prediction.category, prediction.confidence
+        model = classifier.load_model()
+        prediction = classifier.predict(text, model)
+        category, confidence, model_version = prediction.category, prediction.confidence, model.version
         reasons.append(
             f"category {category} {confidence:.2f}"
-            f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
+            f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f}; model {model.version})"
         )
     ward = location.find_ward(text, _local_date(reported_at))
     if ward:
@@ -104,10 +108,11 @@ def decide(
         reasons.append("no ward found in the text")
     routed = route(session, category=category, ward=ward.code if ward else None, text=text, channel=channel)
     reasons.append(routed.reason)
-    threshold = get_settings().triage_confidence_threshold
+    threshold, sensitive = confidence_threshold(routed.department)
     needs_review = confidence < threshold or ward is None
     if confidence < threshold:
-        reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+        why = f" for the sensitive department {routed.department}" if sensitive else ""
+        reasons.append(f"confidence below {threshold:.2f}{why}: to the triage queue")
     decision = Decision(
         category=category,
         category_confidence=confidence,
@@ -120,6 +125,7 @@ def decide(
         ward_officer=routed.ward_officer,
         needs_review=needs_review,
         reasons=reasons,
+        model_version=model_version,
     )
     decision.duplicates = find_duplicates(
         session, decision, text, reported_at or utcnow(), latitude, longitude, exclude_ticket_id
@@ -130,6 +136,16 @@ def decide(
             f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code} ({best.score:.0f})"
         )
     return decision
+
+
+def confidence_threshold(department: str | None) -> tuple[float, bool]:
+    """The confidence a report needs to be routed without a person, and whether its department is one a
+    wrong report must not reach (police, health, education): those need the stricter threshold."""
+    settings = get_settings()
+    sensitive = {d.strip() for d in settings.triage_sensitive_departments.split(",") if d.strip()}
+    if department in sensitive:
+        return max(settings.triage_sensitive_threshold, settings.triage_confidence_threshold), True
+    return settings.triage_confidence_threshold, False
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -202,6 +218,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         note="; ".join(decision.reasons),
         changes=changes,
         confidence=round(decision.category_confidence, 4),
+        model_version=decision.model_version,
         triage=True,
     )
     link = decision.link_to
@@ -219,6 +236,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
             "confidence": round(decision.category_confidence, 3),
             "ward": decision.ward,
             "department": decision.department,
+            "model_version": decision.model_version,
             "outcome": "merged" if link else "human_review" if decision.needs_review else "routed",
         },
     )
