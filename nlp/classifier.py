@@ -49,10 +49,15 @@ def model_path() -> Path:
     return trained if get_settings().nlp_model_path or trained.exists() else MODEL_FILE
 
 
-def train(texts: Sequence[str], labels: Sequence[str], path: Path | None = None) -> CategoryModel:
+def train(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    path: Path | None = None,
+    groups: Sequence[str] | None = None,
+) -> CategoryModel:
     from nlp.training import fit_pipeline, to_category_model
 
-    model = to_category_model(fit_pipeline(texts, labels))
+    model = to_category_model(fit_pipeline(texts, labels, groups))
     save_atomically(model, path or trained_model_path())
     return model
 

@@ -100,11 +100,11 @@ def train(without_corrections: bool, output: Path | None) -> None:
         examples = read_examples(split="train")
         bar.update(1)
         corrections = [] if without_corrections else _corrections()
-        texts, labels = training_data(examples, corrections)
+        texts, labels, groups = training_data(examples, corrections)
         bar.update(1)
         target = output or classifier.trained_model_path()
         target.parent.mkdir(parents=True, exist_ok=True)
-        classifier.train(texts, labels, path=target)
+        classifier.train(texts, labels, path=target, groups=groups)
         bar.update(1)
     click.echo(f"trained on {len(examples)} corpus reports and {len(corrections)} corrections → {target}")
 

@@ -54,8 +54,8 @@ def retrain(
     current = _current(target)
     if current is not None and current.trained_with.get("corrections") == str(len(corrections)):
         return RetrainOutcome(False, "no new corrections", len(corrections), None, None, current.version)
-    texts, labels = training_data(training, corrections)
-    candidate = _fit(texts, labels, len(corrections))
+    texts, labels, groups = training_data(training, corrections)
+    candidate = _fit(texts, labels, groups, len(corrections))
     candidate_accuracy = accuracy(candidate, held_out)
     current_accuracy = accuracy(current, held_out) if current is not None else None
     if current_accuracy is not None and candidate_accuracy < current_accuracy:
@@ -83,10 +83,13 @@ def retrain(
 
 def training_data(
     training: Sequence[Example], corrections: Sequence[tuple[str, str]]
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels, and the report each text renders (a correction's copies are one report)."""
     texts = [e.text for e in training] + [text for text, _ in corrections] * CORRECTION_WEIGHT
     labels = [e.category for e in training] + [label for _, label in corrections] * CORRECTION_WEIGHT
-    return texts, labels
+    groups = [f"{e.category}/{e.base}" for e in training]
+    groups += [f"correction/{index}" for index in range(len(corrections))] * CORRECTION_WEIGHT
+    return texts, labels, groups
 
 
 def _current(target: Path) -> CategoryModel | None:
@@ -101,8 +104,8 @@ def _current(target: Path) -> CategoryModel | None:
         return None
 
 
-def _fit(texts: list[str], labels: list[str], corrections: int) -> CategoryModel:
+def _fit(texts: list[str], labels: list[str], groups: list[str], corrections: int) -> CategoryModel:
     from nlp.training import fit_pipeline, to_category_model
 
-    model = to_category_model(fit_pipeline(texts, labels))
+    model = to_category_model(fit_pipeline(texts, labels, groups))
     return replace(model, trained_with={**model.trained_with, "corrections": str(corrections)})

@@ -44,6 +44,10 @@ def _texts(split: str, categories: set[str] | None = None) -> tuple[list[str], l
     return [e.text for e in examples], [e.category for e in examples]
 
 
+def _groups(split: str) -> list[str]:
+    return [f"{e.category}/{e.base}" for e in read_examples(split=split)]
+
+
 def test_shipped_model_is_read_without_scikit_learn_and_predicts_as_the_pipeline_it_came_from() -> None:
     """The shipped file is `civicdesk nlp train --without-corrections`: the corpus's training split."""
     held_out, _ = _texts("test")
@@ -58,7 +62,7 @@ def test_shipped_model_is_read_without_scikit_learn_and_predicts_as_the_pipeline
     shipped = json.loads(read.stdout)
     assert shipped["libraries"] == []  # neither scikit-learn, SciPy nor a pickle loader was imported
 
-    pipeline = fit_pipeline(*_texts("train"))
+    pipeline = fit_pipeline(*_texts("train"), _groups("train"))
     expected = pipeline.predict_proba([normalise(t) for t in held_out])
     assert shipped["classes"] == list(pipeline.classes_)
     probabilities = np.array(shipped["probabilities"])
