@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
+from civicdesk.observability.metrics import ModelCollector
 from civicdesk.settings import get_settings
 from nlp import classifier
 from nlp.category_model import CategoryModel
@@ -169,6 +170,8 @@ def test_a_corrupt_model_file_keeps_the_old_model_and_raises_an_alert(
     assert classifier.model_load_failures() == failures + 1  # once per bad file, not once per report
     alerts = [r for r in caplog.records if getattr(r, "alert", None) == "nlp_model_unreadable"]
     assert len(alerts) == 1 and in_use.version in alerts[0].getMessage()
+    (scraped,) = ModelCollector().collect()  # what /metrics shows as civicdesk_nlp_model_load_failures_total
+    assert scraped.samples[0].value == failures + 1
 
     newer = _few("train")[: len(training) // 2]
     classifier.train([e.text for e in newer], [e.category for e in newer], path=model_file)
