@@ -52,7 +52,7 @@ def retrain(
     target = target or classifier.trained_model_path()
     corrections = category_corrections(session)
     current = _current(target)
-    if current is not None and current.trained_with.get("corrections") == str(len(corrections)):
+    if current is not None and current.trained_with.get("corrections", "0") == str(len(corrections)):
         return RetrainOutcome(False, "no new corrections", len(corrections), None, None, current.version)
     texts, labels, groups = training_data(training, corrections)
     candidate = _fit(texts, labels, groups, len(corrections))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
@@ -24,7 +24,7 @@ from nlp.corpus import Example, read_examples
 from routing import learning, triage
 from routing.models import TriageCorrection
 from tickets import service
-from tickets.models import Ticket
+from tickets.models import EventKind, Ticket, TicketEvent
 from tickets.service import NewTicket
 
 Headers = Callable[..., dict[str, str]]
@@ -107,6 +107,12 @@ def test_a_correction_and_the_scheduled_retrain_change_the_next_decision_without
         ticket = file(session, odd)
         before = triage.apply(session, ticket.id or 0)
         assert before is not None and before.model_version == first.version
+        event = session.exec(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CLASSIFIED
+            )
+        ).one()
+        assert event.data["model_version"] == first.version  # kept on the ticket's timeline
         ticket_id, guessed = ticket.id, ticket.category_code
     target = "water_supply" if guessed != "water_supply" else "electricity"
     supervisor = make_user("supervisor")
@@ -124,6 +130,21 @@ def test_a_correction_and_the_scheduled_retrain_change_the_next_decision_without
     with unit_of_work(engine) as session:
         unchanged = learning.retrain(session, training=training, held_out=held_out)
     assert not unchanged.replaced and unchanged.reason == "no new corrections"
+
+
+def test_no_retrain_without_corrections(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped model was trained on the corpus alone: with no correction there is nothing to learn."""
+    monkeypatch.setenv("CIVICDESK_NLP_MODEL_PATH", "")
+    monkeypatch.setenv("CIVICDESK_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    assert classifier.model_path() == classifier.MODEL_FILE  # no retrained model yet: the shipped one
+    with unit_of_work(engine) as session:
+        outcome = learning.retrain(session)
+    get_settings.cache_clear()
+    assert not outcome.replaced and outcome.reason == "no new corrections" and outcome.corrections == 0
+    assert not (tmp_path / classifier.RETRAINED_NAME).exists()
 
 
 def test_a_less_accurate_model_is_refused(engine: Engine, model_file: Path) -> None:
