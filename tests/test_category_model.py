@@ -49,7 +49,8 @@ def _groups(split: str) -> list[str]:
 
 
 def test_shipped_model_is_read_without_scikit_learn_and_predicts_as_the_pipeline_it_came_from() -> None:
-    """The shipped file is `civicdesk nlp train --without-corrections`: the corpus's training split."""
+    """The shipped file is `civicdesk nlp train --without-corrections --output nlp/model/category.npz`:
+    the corpus's training split, calibration folds grouped by hand-written report."""
     held_out, _ = _texts("test")
     read = subprocess.run(
         [sys.executable, "-c", READ_SHIPPED_MODEL],
