@@ -33,6 +33,7 @@ TIME_LIMITS: dict[str, tuple[int, int]] = {
     "telephony.transcribe_voicemail": (1800, 1860),  # Vosk on a long recording takes minutes of CPU
     "telephony.transcribe_recording": (1800, 1860),
     "routing.triage_ticket": (60, 90),  # tens of milliseconds normally; a minute means it is stuck
+    "routing.retrain_category_model": (1200, 1260),  # scikit-learn on the corpus: a minute or two
     "channels.process_inbound": (120, 150),
     "channels.send_outbound": (150, 180),  # token refresh and send: two calls of up to 60 s each
     "civicdesk.heartbeat": (20, 30),

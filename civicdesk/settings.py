@@ -153,6 +153,16 @@ class Settings(BaseSettings):
     ioc_wall_key: str = Field("", description="key the video wall uses for /ioc pages; empty: open")
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
+    triage_sensitive_threshold: float = Field(
+        0.8, ge=0, le=1, description="below it, a report for a sensitive department waits for a person"
+    )
+    triage_sensitive_departments: str = Field(
+        "ca,yt,gddt",
+        description="comma-separated departments a wrong report must not reach (police, health, education)",
+    )
+    nlp_retrain_seconds: float = Field(
+        6 * 3600.0, gt=0, description="how often the worker retrains the category model on corrections"
+    )
     sla_scan_seconds: float = Field(15.0, gt=0, le=60, description="how often beat looks for due SLA timers")
     # observability (see civicdesk/observability/ and docs/operations.md)
     log_format: Literal["json", "console"] | None = Field(

@@ -4,10 +4,18 @@ scikit-learn only trains (nlp/training.py); what it learnt is stored in a format
 (NumPy's documented .npy arrays in a zip, read without pickle) holding the vocabularies and idf weights of
 the two TF-IDF blocks, the lexicon, and the coefficients of the logistic regression, plus a JSON header.
 An upgrade of scikit-learn (or of NumPy's pickles) therefore cannot make the shipped model unreadable;
-tests/test_category_model.py checks that the rebuilt predictor gives the fitted pipeline's probabilities."""
+tests/test_category_model.py checks that the rebuilt predictor gives the fitted pipeline's probabilities.
+
+Format 2 adds the calibration (one sigmoid per class over the classifier's score, or over its softmax
+for naive Bayes, as scikit-learn's CalibratedClassifierCV(method="sigmoid") fits it, then normalised over
+the classes); format 1 files,
+without it, are still read and give the regression's softmax. A model's version is the start of the
+SHA-256 of its file, so every process that reads the same file names it the same way."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import re
@@ -21,8 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FORMAT = "civicdesk.category-model/1"
-BATCH = 512  # texts turned into dense feature rows at a time
+FORMAT = "civicdesk.category-model/2"
+READABLE = ("civicdesk.category-model/1", FORMAT)
 
 Matrix = npt.NDArray[np.float64]
 
@@ -46,11 +54,14 @@ class TfidfBlock:
     idf: npt.NDArray[np.float64]
     weight: float
 
-    columns: dict[str, int] = field(init=False, repr=False, compare=False)
+    columns: dict[str, tuple[int, float]] = field(init=False, repr=False, compare=False)  # term: column, idf
     tokens: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", {term: column for column, term in enumerate(self.terms)})
+        idf = self.idf.tolist()
+        object.__setattr__(
+            self, "columns", {term: (column, idf[column]) for column, term in enumerate(self.terms)}
+        )
         object.__setattr__(self, "tokens", re.compile(self.token_pattern))
 
     @property
@@ -78,13 +89,12 @@ class TfidfBlock:
                     break
         return grams
 
-    def fill(self, text: str, row: Matrix) -> None:
+    def values(self, text: str) -> dict[int, float]:
+        """The row's non-zero columns: sublinear tf times idf, L2-normalised, times the block's weight."""
         counts = Counter(self.columns[g] for g in self.grams(text) if g in self.columns)
-        for column, count in counts.items():
-            row[column] = (1.0 + math.log(count)) * self.idf[column]
-        norm = float(np.sqrt(np.dot(row, row)))
-        if norm > 0:
-            row *= self.weight / norm
+        values = {column: (1.0 + math.log(n)) * idf for (column, idf), n in counts.items()}
+        norm = math.sqrt(sum(value * value for value in values.values()))
+        return {column: value * self.weight / norm for column, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,13 @@ class LexiconBlock:
     def width(self) -> int:
         return len(self.categories)
 
-    def fill(self, text: str, row: Matrix) -> None:
+    def values(self, text: str) -> dict[int, float]:
         padded = f" {text} "
-        for column, category in enumerate(self.categories):
-            hits = sum(1 for word in self.keywords[category] if f" {word} " in padded)
-            row[column] = self.weight * math.log1p(hits)
+        hits = {
+            column: sum(1 for word in self.keywords[category] if f" {word} " in padded)
+            for column, category in enumerate(self.categories)
+        }
+        return {column: self.weight * math.log1p(count) for column, count in hits.items() if count}
 
 
 @dataclass(frozen=True)
@@ -113,32 +125,64 @@ class CategoryModel:
     coef: Matrix  # classes x features
     intercept: npt.NDArray[np.float64]
     trained_with: dict[str, str]
+    calibration: Matrix | None = None  # classes x 2: the sigmoid's a and b; None: softmax
+    calibrated_on: str = "scores"  # the linear scores (a regression), or their softmax (naive Bayes)
+    version: str = ""  # set when read from a file
 
-    def features(self, texts: Sequence[str]) -> Matrix:
-        rows = np.zeros((len(texts), sum(block.width for block in self.blocks)))
-        for index, text in enumerate(texts):
-            start = 0
-            for block in self.blocks:
-                block.fill(text, rows[index, start : start + block.width])
-                start += block.width
-        return rows
+    def features(self, text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The text's non-zero feature columns and their values. Scoring only those keeps a long dense
+        row away from a multi-threaded BLAS, which costs tens of milliseconds on a busy machine."""
+        columns: list[int] = []
+        values: list[float] = []
+        start = 0
+        for block in self.blocks:
+            for column, value in block.values(text).items():
+                columns.append(start + column)
+                values.append(value)
+            start += block.width
+        return np.array(columns, dtype=np.intp), np.array(values, dtype=np.float64)
+
+    def scores(self, texts: Sequence[str]) -> Matrix:
+        out = np.tile(self.intercept, (len(texts), 1))
+        for row, text in enumerate(texts):
+            columns, values = self.features(text)
+            out[row] += self.coef[:, columns] @ values
+        return out
 
     def predict_proba(self, texts: Sequence[str]) -> Matrix:
-        """Softmax of the linear scores, as the multinomial logistic regression gives; texts normalised."""
-        parts = []
-        for start in range(0, len(texts), BATCH):
-            scores = self.features(texts[start : start + BATCH]) @ self.coef.T + self.intercept
-            scores -= scores.max(axis=1, keepdims=True)
-            exp = np.exp(scores)
-            parts.append(exp / exp.sum(axis=1, keepdims=True))
-        return np.vstack(parts) if parts else np.zeros((0, len(self.classes)))
+        """Softmax of the linear scores, calibrated when the model carries a calibration; texts normalised."""
+        if not texts:
+            return np.zeros((0, len(self.classes)))
+        scores = self.scores(texts)
+        if self.calibration is None:
+            return self._softmax(scores)
+        if self.calibrated_on == "probabilities":
+            return self._calibrated(self._softmax(scores))
+        return self._calibrated(scores)
+
+    @staticmethod
+    def _softmax(scores: Matrix) -> Matrix:
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def _calibrated(self, scores: Matrix) -> Matrix:
+        assert self.calibration is not None
+        a, b = self.calibration[:, 0], self.calibration[:, 1]
+        probabilities = 1.0 / (1.0 + np.exp(np.clip(a * scores + b, -500, 500)))
+        total = probabilities.sum(axis=1, keepdims=True)
+        uniform = np.full_like(probabilities, 1.0 / len(self.classes))
+        return np.where(total > 0, probabilities / np.where(total > 0, total, 1.0), uniform)
 
     def save(self, path: Path) -> None:
         arrays: dict[str, Any] = {"coef": self.coef, "intercept": self.intercept}
+        if self.calibration is not None:
+            arrays["calibration"] = self.calibration
         header: dict[str, Any] = {
             "format": FORMAT,
             "classes": self.classes,
             "trained_with": self.trained_with,
+            "calibrated_on": self.calibrated_on,
             "blocks": [],
         }
         for block in self.blocks:
@@ -172,20 +216,32 @@ class CategoryModel:
     @classmethod
     def load(cls, path: Path) -> CategoryModel:
         try:
-            with np.load(path, allow_pickle=False) as stored:
+            content = path.read_bytes()
+            with np.load(io.BytesIO(content), allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
             header = json.loads(str(arrays["header"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise UnreadableModel(path, f"not a {FORMAT} file: {exc}") from exc
-        if header.get("format") != FORMAT:
+        if header.get("format") not in READABLE:
             raise UnreadableModel(path, f"format {header.get('format')!r}, this version reads {FORMAT}")
-        return cls(
-            classes=list(header["classes"]),
-            blocks=tuple(_block(spec, arrays) for spec in header["blocks"]),
-            coef=arrays["coef"].astype(np.float64),
-            intercept=arrays["intercept"].astype(np.float64),
-            trained_with=dict(header["trained_with"]),
-        )
+        try:
+            model = cls(
+                classes=list(header["classes"]),
+                blocks=tuple(_block(spec, arrays) for spec in header["blocks"]),
+                coef=arrays["coef"].astype(np.float64),
+                intercept=arrays["intercept"].astype(np.float64),
+                trained_with=dict(header["trained_with"]),
+                calibration=arrays["calibration"].astype(np.float64) if "calibration" in arrays else None,
+                calibrated_on=str(header.get("calibrated_on", "scores")),
+                version=hashlib.sha256(content).hexdigest()[:12],
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise UnreadableModel(path, f"incomplete {FORMAT} file: {exc}") from exc
+        if model.calibrated_on not in ("scores", "probabilities"):
+            raise UnreadableModel(path, f"calibrated on {model.calibrated_on!r}, not scores or probabilities")
+        if model.coef.shape != (len(model.classes), sum(block.width for block in model.blocks)):
+            raise UnreadableModel(path, f"coefficients of shape {model.coef.shape} do not fit its features")
+        return model
 
 
 def _block(spec: dict[str, Any], arrays: dict[str, Any]) -> TfidfBlock | LexiconBlock:

@@ -58,6 +58,7 @@ def _answer(session: Any, line: str) -> dict[str, Any]:
             "department",
             "priority",
             "needs_review",
+            "model_version",
             "reasons",
         )
     }
@@ -88,25 +89,30 @@ def nlp_group() -> None:
 
 @nlp_group.command("train")
 @click.option("--without-corrections", is_flag=True, help="Only the corpus, not people's corrections.")
-def train(without_corrections: bool) -> None:
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model file to write (default: CIVICDESK_NLP_MODEL_PATH, else var_dir/models/category.npz;"
+    " the shipped one is nlp/model/category.npz).",
+)
+def train(without_corrections: bool, output: Path | None) -> None:
     """Train the category model on the corpus's training split plus people's corrections."""
     from nlp import classifier
     from nlp.corpus import read_examples
+    from routing.learning import training_data
 
     with click.progressbar(length=3, label="training", file=sys.stderr) as bar:
         examples = read_examples(split="train")
-        texts, labels = [e.text for e in examples], [e.category for e in examples]
         bar.update(1)
         corrections = [] if without_corrections else _corrections()
-        texts += [text for text, _ in corrections]
-        labels += [label for _, label in corrections]
+        texts, labels, groups = training_data(examples, corrections)
         bar.update(1)
-        classifier.train(texts, labels)
+        target = output or classifier.trained_model_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        classifier.train(texts, labels, path=target, groups=groups)
         bar.update(1)
-    click.echo(
-        f"trained on {len(examples)} corpus reports and {len(corrections)} corrections"
-        f" → {classifier.model_path()}"
-    )
+    click.echo(f"trained on {len(examples)} corpus reports and {len(corrections)} corrections → {target}")
 
 
 def _corrections() -> list[tuple[str, str]]:

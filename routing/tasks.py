@@ -1,7 +1,9 @@
-"""Triage in the background: one task per new ticket, and a sweep for any whose task was lost."""
+"""Triage in the background: one task per new ticket, a sweep for any whose task was lost, and the
+scheduled retraining of the category model on people's corrections."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -9,8 +11,9 @@ from sqlmodel import col, select
 
 from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
+from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
-from routing import triage
+from routing import learning, triage
 from tickets.models import Status, Ticket
 
 
@@ -39,6 +42,17 @@ def sweep_untriaged() -> int:
     return len(ids)
 
 
+@celery_app.task(name="routing.retrain_category_model", ignore_result=True)  # type: ignore[untyped-decorator]
+def retrain_category_model() -> dict[str, Any]:
+    with unit_of_work() as session:
+        return asdict(learning.retrain(session))
+
+
 BEAT_SCHEDULE: dict[str, Any] = {
     "triage-sweep": {"task": "routing.sweep_untriaged", "schedule": 60.0},
+    "retrain-category-model": {
+        "task": "routing.retrain_category_model",
+        "schedule": get_settings().nlp_retrain_seconds,
+        "options": {"expires": get_settings().nlp_retrain_seconds},  # a missed run is not queued twice
+    },
 }

@@ -58,6 +58,7 @@ class Decision:
     ward_approximate: bool = False
     location_message: str | None = None  # Vietnamese, for the citizen: why the pin gave no ward
     notes_vi: list[str] = field(default_factory=list)  # the same, for people: the ticket's timeline
+    model_version: str | None = None  # the category model that decided; None when a person set it
 
     @property
     def link_to(self) -> DuplicateCandidate | None:
@@ -75,6 +76,7 @@ class Decision:
             "department": self.department,
             "priority": self.priority,
             "needs_review": self.needs_review,
+            "model_version": self.model_version,
             "reasons": self.reasons,
             "address": asdict(self.address),
             "duplicates": [asdict(d) for d in self.duplicates],
@@ -117,16 +119,18 @@ def decide(
 ) -> Decision:
     reasons: list[str] = []
     notes = Notes(session)
+    model_version = None
     if category:
         confidence = 1.0
         reasons.append(f"category {category} set by a person")
         notes.say(f"lĩnh vực {notes.category(category)} do cán bộ chọn")
     else:
-        prediction = classifier.predict(text)
-        category, confidence = prediction.category, prediction.confidence
+        model = classifier.load_model()
+        prediction = classifier.predict(text, model)
+        category, confidence, model_version = prediction.category, prediction.confidence, model.version
         reasons.append(
             f"category {category} {confidence:.2f}"
-            f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
+            f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f}; model {model.version})"
         )
         notes.say(
             f"lĩnh vực {notes.category(category)} (độ tin cậy {confidence:.0%};"
@@ -141,11 +145,12 @@ def decide(
     routed = route(session, category=category, ward=place.ward, text=text, channel=channel)
     reasons.append(routed.reason)
     notes.say(f"định tuyến theo {routed.label_vi}")
-    threshold = get_settings().triage_confidence_threshold
+    threshold, strict = confidence_threshold(routed.department)
     sensitive = _sensitive(session, category)
     needs_review = confidence < threshold or place.ward is None or place.approximate or sensitive
     if confidence < threshold:
-        reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+        why = f" for the sensitive department {routed.department}" if strict else ""
+        reasons.append(f"confidence below {threshold:.2f}{why}: to the triage queue")
         notes.say(f"độ tin cậy dưới {threshold:.0%}: chuyển hàng chờ phân loại")
     if sensitive:
         reasons.append(f"sensitive category {category}: to the triage queue")
@@ -166,6 +171,7 @@ def decide(
         ward_approximate=place.approximate,
         location_message=place.message,
         notes_vi=notes.lines,
+        model_version=model_version,
     )
     decision.duplicates = find_duplicates(
         session, decision, text, reported_at or utcnow(), latitude, longitude, exclude_ticket_id
@@ -245,6 +251,16 @@ def _place_note(notes: Notes, place: Place, named: location.WardMatch | None) ->
 def _sensitive(session: Session, category: str | None) -> bool:
     row = session.get(Category, category) if category else None
     return row is not None and not row.public
+
+
+def confidence_threshold(department: str | None) -> tuple[float, bool]:
+    """The confidence a report needs to be routed without a person, and whether its department is one a
+    wrong report must not reach (police, health, education): those need the stricter threshold."""
+    settings = get_settings()
+    sensitive = {d.strip() for d in settings.triage_sensitive_departments.split(",") if d.strip()}
+    if department in sensitive:
+        return max(settings.triage_sensitive_threshold, settings.triage_confidence_threshold), True
+    return settings.triage_confidence_threshold, False
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -348,6 +364,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         reasons=decision.reasons,
         changes=changes,
         confidence=round(decision.category_confidence, 4),
+        model_version=decision.model_version,
         triage=True,
     )
     link = decision.link_to
@@ -364,6 +381,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
             "confidence": round(decision.category_confidence, 3),
             "ward": decision.ward,
             "department": decision.department,
+            "model_version": decision.model_version,
             "outcome": "merged" if link else "human_review" if decision.needs_review else "routed",
         },
     )

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 
 from civicdesk import cli
 from civicdesk.settings import get_settings
@@ -18,7 +21,7 @@ from nlp import classifier
 from nlp.category_model import CategoryModel, UnreadableModel
 from nlp.corpus import read_examples
 from nlp.normalise import normalise
-from nlp.training import fit_pipeline, to_category_model
+from nlp.training import build_pipeline, fit_pipeline, to_category_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,8 +44,13 @@ def _texts(split: str, categories: set[str] | None = None) -> tuple[list[str], l
     return [e.text for e in examples], [e.category for e in examples]
 
 
+def _groups(split: str) -> list[str]:
+    return [f"{e.category}/{e.base}" for e in read_examples(split=split)]
+
+
 def test_shipped_model_is_read_without_scikit_learn_and_predicts_as_the_pipeline_it_came_from() -> None:
-    """The shipped file is `civicdesk nlp train --without-corrections`: the corpus's training split."""
+    """The shipped file is `civicdesk nlp train --without-corrections --output nlp/model/category.npz`:
+    the corpus's training split, calibration folds grouped by hand-written report."""
     held_out, _ = _texts("test")
     read = subprocess.run(
         [sys.executable, "-c", READ_SHIPPED_MODEL],
@@ -55,7 +63,7 @@ def test_shipped_model_is_read_without_scikit_learn_and_predicts_as_the_pipeline
     shipped = json.loads(read.stdout)
     assert shipped["libraries"] == []  # neither scikit-learn, SciPy nor a pickle loader was imported
 
-    pipeline = fit_pipeline(*_texts("train"))
+    pipeline = fit_pipeline(*_texts("train"), _groups("train"))
     expected = pipeline.predict_proba([normalise(t) for t in held_out])
     assert shipped["classes"] == list(pipeline.classes_)
     probabilities = np.array(shipped["probabilities"])
@@ -75,12 +83,25 @@ def test_trained_model_is_saved_under_the_given_name_and_read_back_unchanged(tmp
     assert classifier.predict("đèn đường phố tôi tắt cả tuần", loaded).category == "street_lighting"
 
 
-def test_two_categories_give_the_logistic_probabilities() -> None:
-    pipeline = fit_pipeline(*_texts("train", {"street_lighting", "water_supply"}))
+@pytest.mark.parametrize(
+    "estimator",
+    [ComplementNB(alpha=1.0), LogisticRegression(C=20, max_iter=3000)],
+    ids=["naive-bayes", "logistic"],
+)
+@pytest.mark.parametrize("categories", [2, 3])
+def test_the_stored_model_gives_the_calibrated_pipelines_probabilities(
+    estimator: BaseEstimator, categories: int
+) -> None:
+    """Both classifiers, calibrated, with two categories (one calibrated score) or more (one per class)."""
+    wanted = {"street_lighting", "water_supply", "noise"}
+    texts, labels = _texts("train", set(sorted(wanted)[:categories]))
+    pipeline = build_pipeline()
+    pipeline.set_params(model__estimator=estimator)
+    pipeline.fit([normalise(t) for t in texts], labels)
     held_out = [normalise(t) for t in _texts("test")[0]]
-    np.testing.assert_allclose(
-        to_category_model(pipeline).predict_proba(held_out), pipeline.predict_proba(held_out), atol=1e-5
-    )
+    stored = to_category_model(pipeline)
+    assert stored.calibration is not None and len(stored.classes) == categories
+    np.testing.assert_allclose(stored.predict_proba(held_out), pipeline.predict_proba(held_out), atol=1e-6)
 
 
 @pytest.fixture
@@ -91,7 +112,7 @@ def broken_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: 
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
-    classifier._load.cache_clear()
+    classifier.clear_cache()
 
 
 def test_a_model_file_in_another_format_is_refused_with_what_to_do(broken_model: Path) -> None:

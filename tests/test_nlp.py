@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from nlp import duplicates
-from nlp.corpus import read_examples, to_viqr
+from nlp.corpus import HELD_OUT_BASE, REGISTERS, read_examples, to_viqr
 from nlp.location import find_address, find_ward
 from nlp.normalise import normalise, repair_viqr
 
@@ -89,9 +89,28 @@ def test_corpus_is_big_enough_and_split_by_report() -> None:
     per_category: dict[str, int] = {}
     for example in examples:
         per_category[example.category] = per_category.get(example.category, 0) + 1
-    assert len(per_category) == 21 and min(per_category.values()) >= 40
-    assert {e.register for e in examples} == {"diacritics", "plain", "viqr", "teencode", "transcript"}
+    assert len(per_category) == 21 and min(per_category.values()) >= 150
+    assert {e.register for e in examples} == set(REGISTERS)
     train_bases = {(e.category, e.base) for e in examples if e.split == "train"}
     test_bases = {(e.category, e.base) for e in examples if e.split == "test"}
     assert train_bases and test_bases and not train_bases & test_bases
+    held_out = [e for e in examples if e.split == "test"]
+    assert all(e.base >= HELD_OUT_BASE for e in held_out) and len(held_out) >= 21 * 50
     assert len({e.ward for e in examples if e.ward}) >= 15  # across the wards of every period
+
+
+def test_held_out_reports_share_no_sentence_and_no_frame_with_training() -> None:
+    """The held-out file was written apart from the training files; no sentence appears in both."""
+    import csv
+
+    from nlp.corpus import _FRAMES, DATA
+
+    def sentences(name: str, column: str) -> set[str]:
+        with (DATA / name).open(encoding="utf-8") as handle:
+            return {row[column].strip().lower() for row in csv.DictReader(handle, delimiter="\t")}
+
+    held_out = sentences("reports_held_out.tsv", "text")
+    training = sentences("reports_base.tsv", "text") | sentences("report_clauses.tsv", "clause")
+    assert len(held_out) == 21 * 9 and not held_out & training
+    for kind, phrases in _FRAMES["test"].items():
+        assert not (set(phrases) - {""}) & set(_FRAMES["train"][kind]), kind

@@ -132,6 +132,7 @@ def test_state_gauges_follow_the_database(local: TestClient, engine: Engine) -> 
     samples = fresh_scrape(local)
     assert value(samples, "civicdesk_sla_tickets", state="breached") == 1
     assert value(samples, "civicdesk_sla_tickets", state="open") == 2
+    assert ("civicdesk_nlp_model_load_failures_total", frozenset()) in samples  # the model alert is scraped
     assert value(samples, "civicdesk_outbox_messages", channel="zalo", state="failed") == 2
     assert value(samples, "civicdesk_outbox_messages", channel="zalo", state="queued") == 1
     assert value(samples, "civicdesk_outbox_messages", channel="zalo", state="sent") == 0

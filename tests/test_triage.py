@@ -219,7 +219,7 @@ def cli_env(
     get_settings.cache_clear()
     engine_for(url).dispose()
     engine_for.cache_clear()
-    classifier._load.cache_clear()
+    classifier.clear_cache()
 
 
 def test_cli_triage_answers_each_line_and_reports_bad_ones(cli_env: Path) -> None:
@@ -254,8 +254,10 @@ def test_cli_triage_answers_each_line_and_reports_bad_ones(cli_env: Path) -> Non
         "department",
         "priority",
         "needs_review",
+        "model_version",
         "reasons",
     }
+    assert answers[0]["model_version"] == classifier.load_model().version
     assert all("error" in answers[n] for n in (1, 2, 3, 4))
     assert answers[5]["category"] == "waste_collection" and answers[5]["ward"] == "phan-rang"
 

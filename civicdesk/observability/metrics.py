@@ -1,5 +1,6 @@
 """Prometheus metrics: HTTP latency observed by the middleware, and the state of the product read at
-scrape time (queue depth, outbox backlog, SLA, AMI link, channel tokens, Celery task figures).
+scrape time (queue depth, outbox backlog, SLA, AMI link, channel tokens, Celery task figures), and the
+category model files this process could not read.
 
 The state is read through one custom collector and kept for a few seconds, so that several Prometheus
 servers, or a scrape every second, cost one set of queries per ``SNAPSHOT_SECONDS``.
@@ -17,7 +18,7 @@ from datetime import datetime
 from celery import Celery
 from kombu.exceptions import ChannelError
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -186,6 +187,20 @@ def _gauge(name: str, documentation: str, values: dict[tuple[str, ...], float], 
     return family
 
 
+class ModelCollector(Collector):
+    """This process's category model: how often a changed model file could not be read (the alert that
+    the old model is still in use)."""
+
+    def collect(self) -> Iterator[Metric]:
+        from nlp import classifier
+
+        yield CounterMetricFamily(
+            "civicdesk_nlp_model_load_failures",
+            "Changed category model files this process could not read (it kept the model it had)",
+            value=classifier.model_load_failures(),
+        )
+
+
 def build_registry(
     engine: Engine, celery: Celery, settings: Settings
 ) -> tuple[CollectorRegistry, StateCollector]:
@@ -197,6 +212,7 @@ def build_registry(
     else:
         registry.register(HTTP_LATENCY)
         ProcessCollector(registry=registry)
+    registry.register(ModelCollector())
     state = StateCollector(engine, celery, settings)
     registry.register(state)
     return registry, state
