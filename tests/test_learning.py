@@ -75,10 +75,15 @@ def test_a_doubtful_report_for_a_sensitive_department_waits_for_a_person(
     assert police.needs_review and not roads.needs_review
     assert any("sensitive department ca: to the triage queue" in r for r in police.reasons)
 
-    # a police report confident enough for the sensitive threshold is routed like any other
+    # a police report confident enough meets the sensitive threshold; it still waits for a person only
+    # because its category (security) is never routed unseen
     _set(monkeypatch, triage_sensitive_threshold=police.category_confidence - 0.001)
     with unit_of_work(engine) as session:
-        assert not triage.decide(session, fight).needs_review
+        confident = triage.decide(session, fight)
+    assert not any("confidence below" in r for r in confident.reasons)
+    assert [r for r in confident.reasons if "to the triage queue" in r] == [
+        "sensitive category security: to the triage queue"
+    ]
     get_settings.cache_clear()
 
 

@@ -28,7 +28,7 @@ from notifications.adapters import notifier_for
 from sla.models import ClockState, SlaClock
 from tickets import service as tickets
 from tickets.citizens import Contact
-from tickets.models import Citizen, Direction, EventKind, Message, Priority, Status, Ticket
+from tickets.models import Citizen, EventKind, Priority, Status, Ticket
 from tickets.service import CITIZEN, NewTicket
 
 Settings = Callable[..., None]
@@ -109,25 +109,14 @@ def ask(engine: Engine, ticket_id: int, question: str) -> None:
         tickets.transition(session, ticket_id, Status.WAITING_CITIZEN, actor=staff(session), reason=question)
 
 
-def citizen_answers(engine: Engine, ticket_id: int, text: str) -> None:
-    """What the status page's answer form does (POST /t/{token}/reply, built on another branch): the
-    citizen's message on the conversation, and the ticket back to work. Switch to the form at merge."""
+def citizen_answers(client: TestClient, engine: Engine, ticket_id: int, text: str) -> None:
+    """The citizen answers with the status page's form, as a person would."""
     with unit_of_work(engine) as session:
-        ticket = tickets.get_ticket(session, ticket_id, lock=True)
-        stored, _ = tickets.record_message(
-            session,
-            Message(
-                ticket_id=ticket.id,
-                citizen_id=ticket.citizen_id,
-                channel="web",
-                direction=Direction.INBOUND,
-                text=text,
-            ),
-        )
-        tickets.record_event(session, ticket, EventKind.MESSAGE_RECEIVED, actor=CITIZEN, message_id=stored.id)
-        tickets.transition(
-            session, ticket_id, Status.IN_PROGRESS, actor=CITIZEN, reason="người dân đã trả lời"
-        )
+        token = tickets.get_ticket(session, ticket_id).tracking_token
+    answered = client.post(
+        f"/t/{token}/reply", data={"text": text, "submission_id": uuid.uuid4().hex}, follow_redirects=False
+    )
+    assert answered.status_code == 303, answered.text
 
 
 def resolve(engine: Engine, ticket_id: int, summary: str) -> None:
@@ -177,7 +166,7 @@ def test_web_report_with_email_follows_the_whole_chain_over_real_smtp(
     assert question is not None
     assert "Cột đèn số mấy ạ?" in question.get_content() and link in question.get_content()
 
-    citizen_answers(engine, ticket_id, "Cột số 14, gần ngã tư.")
+    citizen_answers(client, engine, ticket_id, "Cột số 14, gần ngã tư.")
     with unit_of_work(engine) as session:
         assert tickets.get_ticket(session, ticket_id).status == Status.IN_PROGRESS
         clocks = session.exec(select(SlaClock).where(SlaClock.ticket_id == ticket_id)).all()
@@ -188,7 +177,7 @@ def test_web_report_with_email_follows_the_whole_chain_over_real_smtp(
     rows = deliver(engine)
     summary = mail[-1].get_body(("plain",))
     assert summary is not None and "Đã thay bóng đèn cột số 14." in summary.get_content()
-    # that the status page shows the summary too is the status-page branch's test (issue 15, part 2)
+    assert "Đã thay bóng đèn cột số 14." in client.get(f"/t/{token}").text  # and the status page shows it
 
     reopened = client.post(f"/t/{token}/reopen", data={"reason": "Đèn lại tắt rồi"}, follow_redirects=False)
     assert reopened.status_code == 303
@@ -215,10 +204,10 @@ def _ticket(engine: Engine, draft: NewTicket) -> int:
         return tickets.create_ticket(session, draft).id or 0
 
 
-def _chain(engine: Engine, ticket_id: int) -> None:
+def _chain(client: TestClient, engine: Engine, ticket_id: int) -> None:
     ask(engine, ticket_id, "Ổ gà ở trước số nhà nào?")
     deliver(engine)
-    citizen_answers(engine, ticket_id, "Trước số 45.")
+    citizen_answers(client, engine, ticket_id, "Trước số 45.")
     resolve(engine, ticket_id, "Đã vá ổ gà.")
 
 
@@ -264,7 +253,7 @@ def test_zalo_user_outside_the_window_gets_zns_and_a_phone_only_citizen_sms(
     )
     for ticket_id in (zalo_ticket, phone_ticket):
         deliver(engine)
-        _chain(engine, ticket_id)
+        _chain(client, engine, ticket_id)
     rows = deliver(engine)
     one_per_event_and_route(rows)
 
@@ -336,7 +325,7 @@ def test_a_citizen_who_stopped_updates_gets_none(
     assert stopped.status_code == 303 and stopped.headers["location"] == f"/t/{token}?m=stopped"
     assert 'data-testid="updates-stopped"' in client.get(stopped.headers["location"]).text
     ask(engine, ticket_id, "Bạn ở phường nào?")
-    citizen_answers(engine, ticket_id, "Phủ Hà")
+    citizen_answers(client, engine, ticket_id, "Phủ Hà")
     resolve(engine, ticket_id, "Đã sửa.")
     rows = deliver(engine)
     assert len(mail) == 1 and len(rows) == 1
@@ -439,7 +428,7 @@ def test_facebook_one_private_reply_per_comment_no_public_link_no_tag_on_automat
     # a whole ticket life: receipt, the city's question, an answer, staff replies, resolution, reopen
     deliver(engine)
     ask(engine, ticket_id, "Cống ở hẻm nào?")
-    citizen_answers(engine, ticket_id, "Hẻm 12")
+    citizen_answers(client, engine, ticket_id, "Hẻm 12")
     with unit_of_work(engine) as session:
         tickets.add_comment(
             session, ticket_id, text="Đội thoát nước đang tới.", public=True, actor=staff(session)
@@ -497,14 +486,9 @@ def test_english_templates_for_an_english_speaking_citizen_and_admin_edits(
     assert bad.status_code == 422
     edited = {"text_vi": "Đã nhận {code}", "text_en": "Got {code}: {status}. {link}"}
     assert client.put("/api/v1/channels/templates/receipt", json=edited, headers=admin).status_code == 200
-    with unit_of_work(engine) as session:
-        citizen = Citizen(language="en")
-        session.add(citizen)
-        session.flush()
-        from tickets.models import ChannelIdentity
-
-        session.add(ChannelIdentity(citizen_id=citizen.id or 0, kind="email", value="en@example.vn"))
-    ticket_id = _ticket(engine, NewTicket(description="Pothole", contact=Contact(email="en@example.vn")))
+    # a citizen who reported on the English page: their messages are written in English
+    contact = Contact(email="en@example.vn", language="en")
+    ticket_id = _ticket(engine, NewTicket(description="Pothole", contact=contact))
     (row,) = deliver(engine)
     with unit_of_work(engine) as session:
         code = tickets.get_ticket(session, ticket_id).code

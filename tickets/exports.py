@@ -63,6 +63,7 @@ class Names:
     """Category, ward and department names by code in one language, read once per export."""
 
     def __init__(self, session: Session, language: str) -> None:
+        self.language = language
         def name(row: Category | Department | Ward) -> str:
             english = getattr(row, "name_en", "") if language == "en" else ""
             return english or row.name_vi
@@ -72,7 +73,9 @@ class Names:
         self.department = {d.code: name(d) for d in session.exec(select(Department)).all()}
 
 
-def sla_label(item: WorkItem, t: Translate) -> str:
+def sla_label(item: WorkItem, t: Translate, language: str = "vi") -> str:
+    if item.state is not None:
+        return item.label(language)  # the one wording of sla.state, as on every page
     if item.overdue:
         count, unit = item.overdue
         return t(f"overdue_{unit}").format(n=count)
@@ -93,7 +96,7 @@ def _row(item: WorkItem, names: Names, t: Translate) -> list[Any]:
         ticket.address_text or "",
         _local(ticket.created_at),
         _local(item.due_at),
-        sla_label(item, t),
+        sla_label(item, t, names.language),
         _local(ticket.resolved_at),
         ticket.rating or "",
     ]
