@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from civicdesk.timeutil import utcnow
 from tickets.models import ChannelIdentity, Citizen, IdentityKind
 
@@ -26,7 +27,9 @@ def _parsed_phone(raw: str) -> phonenumbers.PhoneNumber:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise Invalid(f"'{raw}' không phải số điện thoại hợp lệ; hãy viết như 0912345678", field="phone")
+        raise Invalid(
+            _("“{raw}” không phải số điện thoại hợp lệ; hãy viết như 0912345678.", raw=raw), field="phone"
+        )
     return number
 
 
@@ -47,7 +50,7 @@ def dialable_phone(raw: str) -> str:
 def normalize_email(raw: str) -> str:
     value = raw.strip().lower()
     if len(value) > 200 or not _EMAIL.match(value):
-        raise Invalid(f"'{raw}' is not an e-mail address", field="email")
+        raise Invalid(_("“{raw}” không phải địa chỉ thư điện tử.", raw=raw), field="email")
     return value
 
 

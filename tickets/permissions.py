@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.errors import Forbidden
+from civicdesk.i18n import _, label
 from tickets.models import Status
 from tickets.staff import Role, User
 
@@ -67,20 +68,34 @@ def require_fields(user: User, fields: set[str]) -> None:
     if refused:
         names = ", ".join(FIELD_NAMES_VI.get(name, name) for name in refused)
         raise Forbidden(
-            f"{ROLE_NAMES_VI[role].capitalize()} không được thay đổi: {names}; hãy đề nghị giám sát viên"
-            f" (a {role.value} cannot change {', '.join(refused)}; ask a supervisor)",
+            _(
+                "Vai trò “{role}” không được thay đổi: {fields}; hãy đề nghị giám sát viên.",
+                role=label("r_", role.value),
+                fields=names,
+            ),
             fields=refused,
         )
 
 
 def require_action(user: User, action: str) -> None:
     if Role(user.role) not in ACTIONS_BY_ROLE[action]:
-        raise Forbidden(f"a {user.role} cannot {action} tickets; ask a supervisor")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không được làm việc này; hãy đề nghị giám sát viên.",
+                role=label("r_", user.role),
+            )
+        )
 
 
 def require_status_move(user: User, target: Status) -> None:
     if target not in STATUS_MOVES_BY_ROLE[Role(user.role)]:
-        raise Forbidden(f"a {user.role} cannot set a ticket to {target.value}; ask a supervisor")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không được chuyển phản ánh sang “{target}”; hãy đề nghị giám sát viên.",
+                role=label("r_", user.role),
+                target=label("st_", target.value),
+            )
+        )
 
 
 # The staff pages each role may open. Tickets themselves are bounded by ``service.visible_to``.
@@ -107,4 +122,9 @@ def can_open(user: User, workspace: str) -> bool:
 
 def require_workspace(user: User, workspace: str) -> None:
     if not can_open(user, workspace):
-        raise Forbidden(f"a {user.role} cannot open this page; ask an administrator for access")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không mở được trang này; hãy đề nghị quản trị viên cấp quyền.",
+                role=label("r_", user.role),
+            )
+        )

@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from civicdesk import i18n
 from civicdesk.timeutil import VN_TZ
 from web.i18n import language_of, translator
 
@@ -19,7 +22,31 @@ def _local_time(value: Any, fmt: str = "%H:%M %d/%m/%Y") -> str:
     return value.astimezone(VN_TZ).strftime(fmt) if value else ""
 
 
-TEMPLATES.env.filters["local"] = _local_time
+@pass_context
+def _datetime(context: Context, value: Any, fmt: str = "short") -> str:
+    """A moment in the city's time zone, written the way the page's language writes it (CLDR)."""
+    return i18n.local_datetime(value, context.get("lang", i18n.DEFAULT_LANGUAGE), fmt)
+
+
+@pass_context
+def _number(context: Context, value: Any, digits: int = 0) -> str:
+    return i18n.local_number(value, context.get("lang", i18n.DEFAULT_LANGUAGE), digits)
+
+
+@pass_context
+def _percent(context: Context, value: Any, digits: int = 1) -> str:
+    return i18n.local_percent(value, context.get("lang", i18n.DEFAULT_LANGUAGE), digits)
+
+
+@pass_context
+def _localized(context: Context, value: Any) -> Any:
+    """A message made in Python with civicdesk.i18n._, in the page's language."""
+    return i18n.localize(value, context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+TEMPLATES.env.filters.update(
+    local=_local_time, datetime=_datetime, number=_number, percent=_percent, localized=_localized
+)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

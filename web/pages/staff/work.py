@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicdesk.errors import Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.text import RowId, SaneDateTime
 from sla import boards
 from sla import service as sla_service
@@ -116,7 +117,7 @@ def export(fmt: str, user: CurrentUser, session: SessionDep, filters: Filters) -
         body = export_xlsx(session, filters, user)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        raise NotFound("exports come as .csv or .xlsx")
+        raise NotFound(_("Chỉ xuất được tệp .csv hoặc .xlsx."))
     name = f"phan-anh-{datetime.now():%Y%m%d-%H%M}.{fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
