@@ -19,6 +19,7 @@ from channels import templates
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.errors import Conflict, DomainError, NotFound
+from civicdesk.i18n import _, label
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
@@ -392,7 +393,10 @@ def queue_message(session: Session, ticket: Ticket, purpose: str, text: str) -> 
             TicketEventKind.REPLY_FAILED,
             actor=SYSTEM,
             purpose=purpose,
-            note=f"{ticket.origin_channel} is not configured here: the citizen was not told",
+            note=_(
+                "Kênh {channel} chưa được cấu hình: người dân chưa nhận được tin",
+                channel=label("ch_", ticket.origin_channel),
+            ),
         )
         return None
     outbound = OutboundMessage(

@@ -77,6 +77,25 @@ def _(msgid: str, **params: Any) -> Text:
     return Text(msgid, params)
 
 
+def to_data(text: Text) -> dict[str, Any]:
+    """A message as JSON, to be stored with what it describes and rendered later in any language."""
+    return {"msgid": text.msgid, "params": {name: _param_data(value) for name, value in text.params.items()}}
+
+
+def _param_data(value: Any) -> Any:
+    if isinstance(value, Text):
+        return to_data(value)
+    return value if isinstance(value, int | float | bool) or value is None else str(value)
+
+
+def from_data(data: dict[str, Any]) -> Text:
+    params = {
+        name: from_data(value) if isinstance(value, dict) and "msgid" in value else value
+        for name, value in data.get("params", {}).items()
+    }
+    return Text(str(data["msgid"]), params)
+
+
 def label(prefix: str, code: str) -> Text:
     """A code's name from the catalogue (``label("st_", "resolved")``), for people, never the code."""
     return Text(f"{prefix}{code}", {})

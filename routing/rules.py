@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
 from tickets.models import Priority
@@ -52,7 +53,7 @@ def route(
                 rule.department_code or default.department,
                 rule.priority or default.priority,
                 rule.ward_officer,
-                f"rule {rule.position} ({rule.name})",
+                _("Quy tắc {position} ({name})", position=rule.position, name=rule.name),
             )
     return _taxonomy(session, category)
 
@@ -60,8 +61,14 @@ def route(
 def _taxonomy(session: Session, category: str | None) -> Route:
     row = session.get(Category, category) if category else None
     if row is None:
-        return Route(None, None, False, "no category: no department")
-    return Route(row.department_code, row.priority, False, f"taxonomy: {row.code} → {row.department_code}")
+        return Route(None, None, False, _("Chưa có lĩnh vực: chưa có đơn vị"))
+    department = session.get(Department, row.department_code)
+    reason = _(
+        "Theo danh mục: {category} → {department}",
+        category=row.name_vi,
+        department=department.name_vi if department else row.department_code,
+    )
+    return Route(row.department_code, row.priority, False, reason)
 
 
 def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:

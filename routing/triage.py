@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from nlp import classifier, duplicates, location
@@ -19,7 +20,7 @@ from routing.models import TriageCorrection
 from routing.rules import route
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
-from tickets.reference import Ward
+from tickets.reference import Category, Ward
 from tickets.service import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,16 @@ class Decision:
         }
 
 
+def _category_name(session: Session, code: str | None) -> str:
+    row = session.get(Category, code) if code else None
+    return row.name_vi if row else "—"
+
+
+def _ward_name(session: Session, code: str) -> str:
+    row = session.get(Ward, code)
+    return row.name_vi if row else code
+
+
 def _local_date(moment: datetime | None) -> date:
     return as_utc(moment or utcnow()).astimezone(VN_TZ).date()
 
@@ -88,26 +99,34 @@ def decide(
     reasons: list[str] = []
     if category:
         confidence = 1.0
-        reasons.append(f"category {category} set by a person")
+        reasons.append(_("Lĩnh vực “{category}” do cán bộ chọn", category=_category_name(session, category)))
     else:
         prediction = classifier.predict(text)
         category, confidence = prediction.category, prediction.confidence
         reasons.append(
-            f"category {category} {confidence:.2f}"
-            f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f})"
+            _(
+                "Lĩnh vực “{category}” {confidence} (kế tiếp “{runner_up}” {runner_up_confidence})",
+                category=_category_name(session, category),
+                confidence=format(confidence, ".2f"),
+                runner_up=_category_name(session, prediction.runner_up),
+                runner_up_confidence=format(prediction.runner_up_confidence, ".2f"),
+            )
         )
     ward = location.find_ward(text, _local_date(reported_at))
     if ward:
-        old = f", in force: {ward.code}" if ward.code != ward.named_code else ""
-        reasons.append(f"ward {ward.named_name} from '{ward.matched_text}'{old}")
+        reasons.append(_("Phường/xã “{ward}” từ “{text}”", ward=ward.named_name, text=ward.matched_text))
+        if ward.code != ward.named_code:
+            reasons.append(_("nay thuộc {ward}", ward=_ward_name(session, ward.code)))
     else:
-        reasons.append("no ward found in the text")
+        reasons.append(_("Không tìm thấy phường/xã trong nội dung"))
     routed = route(session, category=category, ward=ward.code if ward else None, text=text, channel=channel)
     reasons.append(routed.reason)
     threshold = get_settings().triage_confidence_threshold
     needs_review = confidence < threshold or ward is None
     if confidence < threshold:
-        reasons.append(f"confidence below {threshold:.2f}: to the triage queue")
+        reasons.append(
+            _("Độ tin cậy dưới {threshold}: chuyển hàng chờ phân loại", threshold=format(threshold, ".2f"))
+        )
     decision = Decision(
         category=category,
         category_confidence=confidence,
@@ -127,7 +146,9 @@ def decide(
     if decision.duplicates:
         best = decision.duplicates[0]
         reasons.append(
-            f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code} ({best.score:.0f})"
+            _("Trùng với {code} ({score})", code=best.code, score=round(best.score))
+            if best.automatic
+            else _("Có thể trùng với {code} ({score})", code=best.code, score=round(best.score))
         )
     return decision
 
@@ -235,7 +256,7 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
         "address_text": ticket.address_text or decision.address.as_text(),
     }
     changes = {k: [getattr(ticket, k), v] for k, v in wanted.items() if getattr(ticket, k) != v}
-    for name, (_, value) in changes.items():
+    for name, (_old, value) in changes.items():
         setattr(ticket, name, value)
     ticket.needs_review = decision.needs_review
     ticket.triaged_at = utcnow()
@@ -281,7 +302,7 @@ def record_correction(session: Session, ticket: Ticket, event: TicketEvent) -> N
                 user_id=event.actor_user_id,
             )
         )
-    if any(name == "ward" for name, _, _ in rows):
+    if any(name == "ward" for name, _old, _new in rows):
         ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
         if ward is not None:
             ticket.needs_review = False

@@ -42,6 +42,7 @@ METHODS = [
     ("web/templates/**.html", "jinja2"),
     ("web/static/*.js", "javascript"),
 ]
+OPTIONS = {"web/static/*.js": {"parse_template_string": True}}  # t("…") inside `${…}` too
 KEYWORDS = {"_": None, "t": None}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 WIDTH = 110
@@ -72,14 +73,14 @@ def template() -> Catalog:
     """The .pot: what the code asks for, plus every key the Vietnamese catalogue holds."""
     pot = _empty_catalog()
     for filename, lineno, message, comments, _context in extract_from_dir(
-        str(ROOT), METHODS, {}, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True
+        str(ROOT), METHODS, OPTIONS, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True
     ):
         # t("st_" + status) shows extraction only the prefix: no message of its own
         if isinstance(message, str) and message and not message.endswith("_"):
             pot.add(message, locations=[(filename, lineno)], auto_comments=comments)
     vi = _read(po_path("vi"), "vi") if po_path("vi").exists() else _empty_catalog("vi")
     for entry in vi:
-        if entry.id and isinstance(entry.id, str) and is_key(entry.id):
+        if entry.id and isinstance(entry.id, str) and is_key(entry.id) and not entry.id.endswith("_"):
             known = pot.get(entry.id)
             comment = f"vi: {entry.string}"
             if known is None:

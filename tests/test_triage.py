@@ -50,8 +50,10 @@ def test_a_clear_report_is_classified_located_and_routed_with_reasons(engine: En
                 TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CLASSIFIED
             )
         ).one()
-        assert event.note and "category street_lighting" in event.note and "ward Kinh Dinh" in event.note
-        assert "taxonomy: street_lighting → qldt" in event.note
+        # the reasons are written for people, in Vietnamese: names, not codes
+        assert event.note and "Lĩnh vực “Chiếu sáng công cộng”" in event.note
+        assert "Phường/xã “Kinh Dinh”" in event.note
+        assert "Theo danh mục: Chiếu sáng công cộng → " in event.note and "qldt" not in event.note
         assert triage.apply(session, ticket.id or 0) is None  # a repeated task changes nothing
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import Text, _, label
+from civicdesk.i18n import Text, _, label, to_data
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from tickets import lifecycle, permissions, search
@@ -99,6 +99,8 @@ def record_event(
     **data: Any,
 ) -> TicketEvent:
     assert ticket.id is not None
+    if isinstance(note, Text):  # written by the system: kept translatable for the English pages
+        data = {**data, "note_i18n": to_data(note)}
     event = TicketEvent(
         ticket_id=ticket.id,
         kind=kind,
@@ -638,7 +640,7 @@ def split_message(
         ticket,
         EventKind.EDITED,
         actor=actor,
-        note=f"message split off into {new.code}",
+        note=_("Tin nhắn đã tách thành {code}", code=new.code),
         split_into=new.code,
         message_id=message.id,
     )
@@ -647,7 +649,7 @@ def split_message(
         new,
         EventKind.EDITED,
         actor=actor,
-        note=f"split off from {ticket.code}",
+        note=_("Tách từ {code}", code=ticket.code),
         split_from=ticket.code,
     )
     return new

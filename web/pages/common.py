@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.extract import extract_javascript
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -16,6 +18,21 @@ from civicdesk.timeutil import VN_TZ
 from web.i18n import language_of, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+@cache
+def js_keys() -> tuple[str, ...]:
+    """The catalogue keys our scripts ask for with t("…"), read from the scripts as `make messages` does."""
+    keys: list[str] = []
+    for path in sorted(STATIC.glob("*.js")):
+        with path.open("rb") as script:
+            for _line, _function, message, _comments in extract_javascript(
+                script, {"t": None}, [], {"parse_template_string": True}
+            ):
+                if isinstance(message, str):
+                    keys.append(message)
+    return tuple(dict.fromkeys(keys))
 
 
 def _local_time(value: Any, fmt: str = "%H:%M %d/%m/%Y") -> str:
@@ -44,16 +61,25 @@ def _localized(context: Context, value: Any) -> Any:
     return i18n.localize(value, context.get("lang", i18n.DEFAULT_LANGUAGE))
 
 
+@pass_context
+def _note(context: Context, event: Any) -> str:
+    """A timeline note in the page's language when the system wrote it (see tickets.service.record_event)."""
+    stored = (getattr(event, "data", None) or {}).get("note_i18n")
+    if not stored:
+        return str(getattr(event, "note", None) or "")
+    return i18n.from_data(stored).in_language(context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
 TEMPLATES.env.filters.update(
-    local=_local_time, datetime=_datetime, number=_number, percent=_percent, localized=_localized
+    local=_local_time, datetime=_datetime, number=_number, percent=_percent, localized=_localized, note=_note
 )
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
-    response = TEMPLATES.TemplateResponse(
-        request, template, {"t": translator(language), "lang": language, **context}, status_code=status_code
-    )
+    t = translator(language)
+    words = {"t": t, "lang": language, "js_messages": {key: t(key) for key in js_keys()}}
+    response = TEMPLATES.TemplateResponse(request, template, {**words, **context}, status_code=status_code)
     if request.query_params.get("lang") == language:
         response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
     return response

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 
 from ioc import service
 from tickets import public
+from tickets.reference import Ward
 from web.api.ioc import WallAccess
 from web.deps import SessionDep
 from web.pages.common import render
@@ -34,4 +36,6 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
 @router.get("/{code}", response_class=HTMLResponse)
 def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     detail = service.subsystem_detail(session, code, 1)
-    return _remember_key(request, render(request, "ioc/subsystem.html", detail=detail))
+    ward_names = {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
+    page = render(request, "ioc/subsystem.html", detail=detail, ward_names=ward_names)
+    return _remember_key(request, page)
