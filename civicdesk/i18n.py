@@ -85,15 +85,21 @@ def to_data(text: Text) -> dict[str, Any]:
 def _param_data(value: Any) -> Any:
     if isinstance(value, Text):
         return to_data(value)
+    if isinstance(value, list | tuple):
+        return [_param_data(item) for item in value]
     return value if isinstance(value, int | float | bool) or value is None else str(value)
 
 
 def from_data(data: dict[str, Any]) -> Text:
-    params = {
-        name: from_data(value) if isinstance(value, dict) and "msgid" in value else value
-        for name, value in data.get("params", {}).items()
-    }
-    return Text(str(data["msgid"]), params)
+    return Text(
+        str(data["msgid"]), {name: _param_from(value) for name, value in data.get("params", {}).items()}
+    )
+
+
+def _param_from(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_param_from(item) for item in value]
+    return from_data(value) if isinstance(value, dict) and "msgid" in value else value
 
 
 def label(prefix: str, code: str) -> Text:
@@ -102,7 +108,9 @@ def label(prefix: str, code: str) -> Text:
 
 
 def localize(value: Any, language: str) -> Any:
-    """A :class:`Text` in ``language``; anything else unchanged."""
+    """A :class:`Text` in ``language`` (a list of them joined with commas); anything else unchanged."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(localize(item, language)) for item in value)
     return value.in_language(language) if isinstance(value, Text) else value
 
 

@@ -78,11 +78,14 @@ def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:
         (Department, rule.department_code, "department"),
     ):
         if code is not None and session.get(model, code) is None:
-            raise Invalid(f"unknown {what} '{code}'", field=what)
+            raise Invalid(_("Không có mã “{code}”.", code=code), field=what)
     if rule.priority is not None and rule.priority not in {p.value for p in Priority}:
-        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
+        raise Invalid(
+            _("Mức ưu tiên phải là một trong: {known}", known=", ".join(p.value for p in Priority)),
+            field="priority",
+        )
     if not (rule.department_code or rule.priority or rule.ward_officer):
-        raise Invalid("a rule must set a department, a priority or ward-officer handling")
+        raise Invalid(_("Quy tắc phải chọn đơn vị, mức ưu tiên hoặc giao cán bộ phường/xã."))
     session.add(rule)
     session.flush()
     return rule

@@ -399,7 +399,10 @@ def mark_read(session: Session, user: User, notification_ids: list[int]) -> int:
 
 def add_exception(session: Session, day: date, kind: str, note: str = "") -> CalendarException:
     if kind not in {k.value for k in ExceptionKind}:
-        raise Invalid(f"kind must be one of {[k.value for k in ExceptionKind]}", field="kind")
+        raise Invalid(
+            _("Loại ngày phải là một trong: {known}", known=", ".join(k.value for k in ExceptionKind)),
+            field="kind",
+        )
     row = session.get(CalendarException, day) or CalendarException(day=day, kind=kind)
     row.kind, row.note = kind, note
     session.add(row)
@@ -411,7 +414,7 @@ def add_exception(session: Session, day: date, kind: str, note: str = "") -> Cal
 def remove_exception(session: Session, day: date) -> None:
     row = session.get(CalendarException, day)
     if row is None:
-        raise NotFound(f"no calendar exception on {day.isoformat()}")
+        raise NotFound(_("Không có ngày nghỉ bù hay làm bù vào {day}.", day=day.strftime("%d/%m/%Y")))
     session.delete(row)
     session.flush()
     reschedule_from(session, day)

@@ -41,7 +41,7 @@ def member_of(session: Session, user: User) -> QueueMember:
     member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
     if member is None:
         raise Conflict(
-            "your account is not linked to a phone in the queue; ask an administrator to link your extension"
+            _("Tài khoản của bạn chưa gắn với máy lẻ trong hàng đợi; hãy đề nghị quản trị viên gắn máy lẻ.")
         )
     return member
 
@@ -71,7 +71,7 @@ def request_callback(session: Session, ticket: Ticket, user: User) -> PbxAction:
     member = member_of(session, user)
     phone = phone_of(citizen_phone(session, ticket))
     if phone is None:
-        raise Invalid("this report has no phone number to call back; reply on its channel instead")
+        raise Invalid(_("Phản ánh này không có số điện thoại để gọi lại; hãy trả lời qua kênh đã gửi."))
     action = PbxAction(
         kind=PbxActionKind.CALLBACK,
         params={"interface": member.interface, "number": dialable_phone(phone), "ticket_code": ticket.code},

@@ -81,7 +81,7 @@ def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser)
     """Safe to repeat: a call whose voicemail already made a ticket returns that ticket."""
     call = session.get(Call, call_id)
     if call is None or not call.voicemail_file:
-        raise NotFound(f"call {call_id} has no voicemail")
+        raise NotFound(_("Cuộc gọi {number} không có thư thoại.", number=call_id))
     existing = _existing_ticket(session, call)
     if existing is not None:
         return existing
@@ -128,7 +128,7 @@ def transcribe_recording(session: Session, call_id: int, recogniser: Recogniser)
     """A recorded conversation's words, kept on the call for the supervisor (no ticket is made)."""
     call = session.get(Call, call_id)
     if call is None or not call.recording_file:
-        raise NotFound(f"call {call_id} has no recording")
+        raise NotFound(_("Cuộc gọi {number} không có bản ghi âm.", number=call_id))
     if call.transcription_status == TranscriptionStatus.DONE:
         return call
     try:

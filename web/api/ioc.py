@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import ConfigDict, Field
 
 from civicdesk.errors import Forbidden, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanInput
 from ioc import service
@@ -68,7 +69,7 @@ class ConnectorIn(CleanInput):
 def configure(code: str, body: ConnectorIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Enable, point and time a connector without code; a push connector gets a new key, shown once."""
     if Role(user.role) != Role.ADMIN:
-        raise Forbidden("only administrators configure IOC connectors")
+        raise Forbidden(_("Chỉ quản trị viên cấu hình được nguồn dữ liệu IOC."))
     connector = session.get(Connector, code)
     if connector is None:
         raise NotFound(f"no subsystem '{code}'")

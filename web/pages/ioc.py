@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ioc import service
 from tickets import public
@@ -24,11 +24,20 @@ def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
     return response
 
 
+def _ward_names(session: Session) -> dict[str, str]:
+    """Ward codes name the figures' places; people read the ward's name."""
+    return {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
+
+
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
     page = render(
-        request, "ioc/overview.html", subsystems=service.subsystems(), map=ward_map(session, open_reports)
+        request,
+        "ioc/overview.html",
+        subsystems=service.subsystems(),
+        map=ward_map(session, open_reports),
+        ward_names=_ward_names(session),
     )
     return _remember_key(request, page)
 
@@ -36,6 +45,5 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
 @router.get("/{code}", response_class=HTMLResponse)
 def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     detail = service.subsystem_detail(session, code, 1)
-    ward_names = {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
-    page = render(request, "ioc/subsystem.html", detail=detail, ward_names=ward_names)
+    page = render(request, "ioc/subsystem.html", detail=detail, ward_names=_ward_names(session))
     return _remember_key(request, page)

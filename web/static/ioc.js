@@ -38,7 +38,8 @@
       alerts.innerHTML = "";
       data.alerts.forEach(function (a) {
         var li = document.createElement("li");
-        li.textContent = a.text + (a.dimension ? " · " + a.dimension : "") + " · " + t("js_ioc_since") + " " + time(a.since);
+        var wards = JSON.parse(alerts.dataset.wards || "{}");
+        li.textContent = a.text + (a.dimension ? " · " + (wards[a.dimension] || a.dimension) : "") + " · " + t("js_ioc_since") + " " + time(a.since);
         alerts.appendChild(li);
       });
       if (!data.alerts.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = t("js_ioc_no_alerts"); alerts.appendChild(none); }
