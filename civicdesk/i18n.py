@@ -10,7 +10,7 @@ language with :func:`localize`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -117,10 +117,14 @@ def localize(value: Any, language: str) -> Any:
 # formatting for the templates' filters: CLDR patterns of each language, times in the city's zone
 
 
-def local_datetime(value: datetime | None, language: str, fmt: str = "short") -> str:
-    if value is None:
+def local_datetime(value: datetime | str | None, language: str, fmt: str = "short") -> str:
+    """``value`` is aware, or ISO 8601 text as JSON carries it (naive means UTC, as stored)."""
+    if not value:
         return ""
-    return format_datetime(value, fmt, tzinfo=VN_TZ, locale=Locale.parse(language))
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_datetime(moment, fmt, tzinfo=VN_TZ, locale=Locale.parse(language))
 
 
 def local_number(value: float | Decimal | int | None, language: str, digits: int = 0) -> str:

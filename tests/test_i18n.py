@@ -73,6 +73,7 @@ def test_dates_and_numbers_are_written_the_way_each_language_writes_them() -> No
         page.render(lang="en", **values) == "11/28/26, 3:40\u202fPM | 1,234.6 | 42.8 %"
     )  # CLDR's narrow space
     assert local_number(None, "vi") == "—" and local_percent(None, "en") == "—"
+    assert page.render(lang="vi", **{**values, "at": "2026-11-28T08:40:00Z"}).startswith("15:40 28/11/26")
 
 
 def test_a_note_the_system_wrote_is_shown_in_the_page_language(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -103,8 +104,13 @@ def codes(demo_engine: Engine) -> set[str]:
     return every - units - usernames
 
 
+def _page(answer: httpx.Response) -> str:
+    assert answer.status_code < 500, f"{answer.request.url}: {answer.status_code}"
+    return answer.text
+
+
 def _pages(demo_engine: Engine, language: str) -> Iterator[tuple[str, str]]:
-    """(who and which page, its HTML) for every page in ``language``."""
+    """(who and which page, its HTML) for every page in ``language``; none may fail (5xx)."""
     with unit_of_work(demo_engine) as session:
         tickets = session.exec(select(Ticket).order_by(Ticket.id)).all()
         by_status = {ticket.status: (ticket.id, ticket.tracking_token) for ticket in tickets}
@@ -115,24 +121,22 @@ def _pages(demo_engine: Engine, language: str) -> Iterator[tuple[str, str]]:
 
     with TestClient(app) as public:
         for path in PUBLIC_PAGES + [f"/t/{token}" for _id, token in by_status.values()]:
-            yield f"public {path}", public.get(query(path)).text
+            yield f"public {path}", _page(public.get(query(path)))
         empty_report = public.post(query("/report"), data={"text": "", "latitude": "abc"})
-        yield "public report form with errors", empty_report.text
-        yield (
-            "public lookup miss",
-            public.post(query("/lookup"), data={"code": "PR-1", "phone_last4": "12"}).text,
-        )
+        yield "public report form with errors", _page(empty_report)
+        lookup = public.post(query("/lookup"), data={"code": "PR-1", "phone_last4": "12"})
+        yield "public lookup miss", _page(lookup)
         for subsystem in ioc_service.subsystems():
-            yield f"ioc {subsystem['code']}", public.get(query(f"/ioc/{subsystem['code']}")).text
-        yield "ioc overview", public.get(query("/ioc")).text
-        yield "staff login", public.get(query("/staff/login")).text
+            yield f"ioc {subsystem['code']}", _page(public.get(query(f"/ioc/{subsystem['code']}")))
+        yield "ioc overview", _page(public.get(query("/ioc")))
+        yield "staff login", _page(public.get(query("/staff/login")))
     for role, username in ROLES.items():
         with TestClient(app) as staff:
             staff.cookies.set("lang", language)
             assert sign_in(staff, username, DEMO_PASSWORD).status_code == 303
             for path in STAFF_PAGES + [f"/staff/tickets/{ticket_id}" for ticket_id, _t in by_status.values()]:
-                yield f"{role} {path}", staff.get(query(path)).text
-            yield f"{role} bad filter", staff.get(query("/staff/tickets?channel=nope")).text
+                yield f"{role} {path}", _page(staff.get(query(path)))
+            yield f"{role} bad filter", _page(staff.get(query("/staff/tickets?channel=nope")))
 
 
 def _foreign_strings(language: str) -> tuple[set[str], list[str]]:
