@@ -132,7 +132,7 @@ def test_pause_and_callback_requests(
 ) -> None:
     agent = make_user("agent", username="agent101")
     not_linked = client.post("/api/v1/telephony/agents/me/pause", json={"paused": True}, headers=agent)
-    assert not_linked.status_code == 409 and "administrator" in not_linked.json()["detail"]
+    assert not_linked.status_code == 409 and "quản trị viên" in not_linked.json()["detail"]
     assert (
         client.put(
             "/api/v1/telephony/agents/PJSIP/agent101", json={"username": "agent101"}, headers=agent
