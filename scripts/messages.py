@@ -72,6 +72,8 @@ def _empty_catalog(language: str | None = None) -> Catalog:
 def template() -> Catalog:
     """The .pot: what the code asks for, plus every key the Vietnamese catalogue holds."""
     pot = _empty_catalog()
+    if POT.exists():  # a date that changes on every run would only make merge conflicts
+        pot.creation_date = _read(POT).creation_date
     for filename, lineno, message, comments, _context in extract_from_dir(
         str(ROOT), METHODS, OPTIONS, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True
     ):
