@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,3 +160,32 @@ def test_the_converter_moves_dict_entries_into_the_catalogues(
     assert source.read_text(encoding="utf-8") == (
         "X: int = 1\nMESSAGES: dict[str, dict[str, str]] = {}\n\n\ndef f() -> None: ...\n"
     )
+
+
+def test_at_merge_the_converter_takes_what_another_branch_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`from-dicts --from-ref BRANCH`: entries BRANCH added or changed since the merge base, no others."""
+    script = _messages_script()
+
+    def git(*args: str) -> None:
+        identity = ["-c", "user.name=t", "-c", "user.email=t@example.vn"]
+        subprocess.run(["git", *identity, *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "i18n.py").write_text(DICTS, encoding="utf-8")
+    git("init", "-q", "-b", "main")
+    git("add", "i18n.py")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "other")
+    changed = DICTS.replace("Brand new", "Brand-new").replace(
+        "}\n\n\n", '    "added": {"vi": "Thêm", "en": "Added"},\n}\n\n\n'
+    )
+    (tmp_path / "i18n.py").write_text(changed, encoding="utf-8")
+    git("commit", "-qam", "other")
+    git("checkout", "-q", "main")
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    monkeypatch.setattr(script, "DICT_FILES", {"i18n.py": "MESSAGES"})
+    assert script.entries_from_ref("other") == {
+        "brand_new": {"vi": "Mới toanh", "en": "Brand-new"},
+        "added": {"vi": "Thêm", "en": "Added"},
+    }
