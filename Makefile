@@ -23,7 +23,7 @@ $(BIN)/civicdesk: $(UV_STAMP) uv.lock pyproject.toml setup.py
 		|| { echo "make install failed; if uv.lock is out of date with pyproject.toml, run: make lock" >&2; exit 1; }
 	touch $@
 
-.PHONY: install lock dist run test lint screenshots
+.PHONY: install lock dist run test lint screenshots messages
 install: $(BIN)/civicdesk
 
 # refresh uv.lock after a change of dependencies in pyproject.toml; LOCK_ARGS=--upgrade takes the newest
@@ -57,3 +57,9 @@ lint: install
 screenshots: install
 	bash scripts/chromium.sh
 	CIVICDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:xdist tests/test_browser.py tests/test_staff_browser.py tests/test_staff_lists_browser.py tests/test_ioc.py
+
+# refresh civicdesk/locale/messages.pot from the code (Python, Jinja templates, JavaScript) and merge it
+# into the vi and en catalogues; `$(BIN)/python scripts/messages.py from-dicts` first moves any
+# "key": {"vi": ..., "en": ...} entries still in web/i18n*.py into the catalogues
+messages: install
+	$(BIN)/python scripts/messages.py extract

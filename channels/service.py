@@ -19,6 +19,7 @@ from channels import phone_question, threads
 from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
@@ -393,11 +394,21 @@ def replay(session: Session, event_id: int) -> InboundEvent:
     if event is None:
         raise NotFound(f"no inbound event {event_id}")
     if event.state != EventState.DEAD:
-        raise Conflict(f"event {event_id} is {event.state}; only dead letters are replayed")
+        raise Conflict(
+            _(
+                "Sự kiện {number} đang ở trạng thái {state}; chỉ gửi lại được sự kiện lỗi.",
+                number=event_id,
+                state=event.state,
+            )
+        )
     if event.event_name == UNREADABLE:
         raise Conflict(
-            f"event {event_id} is a delivery we could not read ({event.last_error}); it is kept to be"
-            " looked at, and a replay would fail the same way"
+            _(
+                "Sự kiện {number} là gói tin không đọc được ({error}); được giữ lại để xem xét,"
+                " gửi lại cũng sẽ lỗi như vậy.",
+                number=event_id,
+                error=event.last_error,
+            )
         )
     event.state, event.attempts = EventState.PENDING, 0
     return event

@@ -14,6 +14,7 @@ from channels import zalo
 from channels.models import ChannelToken
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Conflict
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 
@@ -36,7 +37,7 @@ def access_token(engine: Engine | None, http: httpx.Client, *, force: bool = Fal
     with unit_of_work(engine) as session:
         row = session.get(ChannelToken, zalo.CHANNEL)
         if row is None:
-            raise Conflict("Zalo is not authorised yet: an administrator must store the OA's token pair")
+            raise Conflict(_("Zalo chưa được cấp quyền: quản trị viên cần lưu cặp mã truy cập của OA."))
         if not force and row.expires_at - EARLY > utcnow():
             return row.access_token
     seen = row.access_token

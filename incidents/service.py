@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import OLD_UNIT_CENTRES, centre_of
 from incidents.models import Incident, IncidentMember, IncidentStatus
@@ -186,9 +187,10 @@ def join(session: Session, incident: Incident, reports: Iterable[Ticket]) -> Non
 
 
 def _joined_text(incident: Incident) -> str:
-    return (
-        f"Phản ánh của bạn thuộc sự cố «{incident.title}» mà thành phố đang xử lý chung;"
-        " mọi thông báo về sự cố sẽ được gửi tới bạn."
+    return _(
+        "Phản ánh của bạn thuộc sự cố «{title}» mà thành phố đang xử lý chung;"
+        " mọi thông báo về sự cố sẽ được gửi tới bạn.",
+        title=incident.title,
     )
 
 
@@ -217,9 +219,7 @@ def post_notice(session: Session, incident_id: int, text: str, *, actor: Actor) 
     return incident
 
 
-def _tell(
-    session: Session, events: dict[int | None, TicketEvent], reports: list[Ticket], text: str
-) -> None:
+def _tell(session: Session, events: dict[int | None, TicketEvent], reports: list[Ticket], text: str) -> None:
     """The notice to each citizen behind these reports, once each, about the newest of their reports,
     on whatever route reaches them (their own channel first)."""
     newest: dict[int, Ticket] = {}

@@ -21,6 +21,7 @@ from channels.clients import configured
 from channels.models import NotificationSetting, OutboundMessage, OutboxState
 from civicdesk.db import send_task_after_commit
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _, label
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from notifications.adapters import sms_segments, without_diacritics
@@ -55,7 +56,7 @@ NOTIFIED = {
     Status.REOPENED,
 }
 PAID_ROUTES = (Route.ZNS, Route.SMS)
-STOPPED_NOTE = "người dân đã yêu cầu ngừng nhận thông báo"
+STOPPED_NOTE = _("Người dân đã yêu cầu ngừng nhận thông báo")
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def notify(session: Session, ticket: Ticket, notice: Notice) -> OutboundMessage 
                 ticket,
                 EventKind.REPLY_FAILED,
                 purpose=notice.purpose,
-                note="Không gửi được thông báo cho người dân: " + "; ".join(reasons),
+                note=_("Không gửi được thông báo cho người dân: {reasons}", reasons=reasons),
             )
         return None
     return queue(session, ticket, notice, routes[0], [r.route for r in routes[1:]])
@@ -142,8 +143,7 @@ def set_fallback_order(session: Session, order: list[str]) -> list[Route]:
     known = {r.value for r in FALLBACK_ROUTES}
     if not set(order) <= known or len(set(order)) != len(order):
         raise Invalid(
-            f"thứ tự kênh dự phòng chỉ gồm {sorted(known)}, mỗi kênh một lần"
-            f" (the fallback order lists each of {sorted(known)} at most once)",
+            _("Thứ tự kênh dự phòng chỉ gồm {known}, mỗi kênh một lần", known=", ".join(sorted(known))),
             field="order",
         )
     row = session.get(NotificationSetting, FALLBACK_ORDER_KEY) or NotificationSetting(key=FALLBACK_ORDER_KEY)
@@ -196,13 +196,15 @@ def _own_route(
     if channel not in OWN_ROUTES:
         return None, None
     if not configured(channel):
-        return None, f"{channel} chưa được cấu hình ở đây ({channel} is not configured here)"
+        return None, _(
+            "Kênh {channel} chưa được cấu hình: người dân chưa nhận được tin", channel=label("ch_", channel)
+        )
     if channel == Route.ZALO:
         user = found.get(IdentityKind.ZALO)
         last = last_inbound(session, ticket.citizen_id, "zalo")
         if user and last and utcnow() - last <= ZALO_WINDOW:
             return Planned(Route.ZALO, user), None
-        return None, "đã quá 7 ngày từ tin nhắn Zalo cuối (the Zalo OA window is closed)"
+        return None, _("đã quá 7 ngày từ tin nhắn Zalo cuối")
     comment = _opening_comment(session, ticket)
     if comment is not None and not _private_reply_used(session, comment[0]):
         if utcnow() - comment[1] <= PRIVATE_REPLY_WINDOW:
@@ -212,7 +214,7 @@ def _own_route(
     window = HUMAN_AGENT_WINDOW if human else MESSENGER_WINDOW
     if psid and last and utcnow() - last <= window:
         return Planned(Route.FACEBOOK, psid), None
-    return None, "ngoài khung thời gian nhắn tin Messenger (outside Messenger's window)"
+    return None, _("ngoài khung thời gian nhắn tin Messenger")
 
 
 def last_inbound(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
 from tickets.models import Priority
@@ -56,7 +57,7 @@ def route(
                 rule.ward_officer,
                 f"rule {rule.position} ({rule.name})",
                 rule.id,
-                f"quy tắc định tuyến số {rule.position} «{rule.name}»",
+                _("quy tắc định tuyến số {position} «{name}»", position=rule.position, name=rule.name),
             )
     return _taxonomy(session, category)
 
@@ -64,13 +65,13 @@ def route(
 def _taxonomy(session: Session, category: str | None) -> Route:
     row = session.get(Category, category) if category else None
     if row is None:
-        return Route(None, None, False, "no category: no department", label_vi="chưa có lĩnh vực")
+        return Route(None, None, False, "no category: no department", label_vi=_("chưa có lĩnh vực"))
     return Route(
         row.department_code,
         row.priority,
         False,
         f"taxonomy: {row.code} → {row.department_code}",
-        label_vi=f"lĩnh vực «{row.name_vi}» thuộc phòng ban mặc định",
+        label_vi=_("lĩnh vực «{category}» thuộc phòng ban mặc định", category=row.name_vi),
     )
 
 
@@ -81,11 +82,14 @@ def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:
         (Department, rule.department_code, "department"),
     ):
         if code is not None and session.get(model, code) is None:
-            raise Invalid(f"unknown {what} '{code}'", field=what)
+            raise Invalid(_("Không có mã “{code}”.", code=code), field=what)
     if rule.priority is not None and rule.priority not in {p.value for p in Priority}:
-        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
+        raise Invalid(
+            _("Mức ưu tiên phải là một trong: {known}", known=", ".join(p.value for p in Priority)),
+            field="priority",
+        )
     if not (rule.department_code or rule.priority or rule.ward_officer):
-        raise Invalid("a rule must set a department, a priority or ward-officer handling")
+        raise Invalid(_("Quy tắc phải chọn đơn vị, mức ưu tiên hoặc giao cán bộ phường/xã."))
     session.add(rule)
     session.flush()
     return rule

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from geo.locate import Method, locate_pin
@@ -95,7 +96,7 @@ class Notes:
 
     def category(self, code: str | None) -> str:
         row = self.session.get(Category, code) if code else None
-        return f"«{row.name_vi}»" if row else "chưa rõ"
+        return f"«{row.name_vi}»" if row else _("chưa rõ")
 
     def ward(self, code: str) -> str:
         row = self.session.get(Ward, code)
@@ -123,7 +124,7 @@ def decide(
     if category:
         confidence = 1.0
         reasons.append(f"category {category} set by a person")
-        notes.say(f"lĩnh vực {notes.category(category)} do cán bộ chọn")
+        notes.say(_("Lĩnh vực {category} do cán bộ chọn", category=notes.category(category)))
     else:
         model = classifier.load_model()
         prediction = classifier.predict(text, model)
@@ -144,7 +145,7 @@ def decide(
     notes.say(_place_note(notes, place, named))
     routed = route(session, category=category, ward=place.ward, text=text, channel=channel)
     reasons.append(routed.reason)
-    notes.say(f"định tuyến theo {routed.label_vi}")
+    notes.say(_("định tuyến theo {route}", route=routed.label_vi))
     threshold, strict = confidence_threshold(routed.department)
     sensitive = _sensitive(session, category)
     needs_review = confidence < threshold or place.ward is None or place.approximate or sensitive
@@ -182,7 +183,11 @@ def decide(
             f"{'duplicate of' if best.automatic else 'may duplicate'} {best.code}"
             f" ({best.score:.0f}: {best.why})"
         )
-        notes.say(f"{'trùng với' if best.automatic else 'có thể trùng'} {best.code} ({best.score:.0f})")
+        notes.say(
+            _("trùng với {code} ({score})", code=best.code, score=round(best.score))
+            if best.automatic
+            else _("có thể trùng {code} ({score})", code=best.code, score=round(best.score))
+        )
     return decision
 
 
@@ -236,16 +241,19 @@ def locate(
 def _place_note(notes: Notes, place: Place, named: location.WardMatch | None) -> str:
     """The ward line of the timeline note, in Vietnamese, saying which clue gave it."""
     if place.ward is None:
-        return "không tìm thấy phường/xã trong nội dung hay vị trí"
+        return _("không tìm thấy phường/xã trong nội dung hay vị trí")
     how = {
-        "pin_boundary": "theo vị trí trên bản đồ",
-        "text": f"từ “{named.matched_text}”" if named else "từ nội dung",
-        "street": "theo tên đường",
-        "pin_nearest_centre": "gần vị trí nhất, cần người xác nhận",
+        "pin_boundary": _("theo vị trí trên bản đồ"),
+        "text": _("từ “{text}”", text=named.matched_text) if named else _("từ nội dung"),
+        "street": _("theo tên đường"),
+        "pin_nearest_centre": _("gần vị trí nhất, cần người xác nhận"),
     }.get(place.source or "", "")
-    now_in = f", nay thuộc {notes.ward(place.ward)}" if named and place.ward != named.named_code else ""
     name = named.named_name if named and place.source == "text" else notes.ward(place.ward)
-    return f"phường/xã {name} ({how}){now_in}"
+    if named and place.ward != named.named_code:
+        return _(
+            "phường/xã {name} ({how}), nay thuộc {ward}", name=name, how=how, ward=notes.ward(place.ward)
+        )
+    return _("phường/xã {name} ({how})", name=name, how=how)
 
 
 def _sensitive(session: Session, category: str | None) -> bool:
@@ -389,8 +397,11 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
 
 
 def _sentence(parts: list[str]) -> str:
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:]
+    """The notes joined into one translatable sentence (the first note starts with a capital)."""
+    sentence: str = ""
+    for part in parts:
+        sentence = _("{first}; {then}", first=sentence, then=part) if sentence else part
+    return sentence
 
 
 def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, list[Any]]:
@@ -403,7 +414,7 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
         "address_text": ticket.address_text or decision.address.as_text(),
     }
     changes = {k: [getattr(ticket, k), v] for k, v in wanted.items() if getattr(ticket, k) != v}
-    for name, (_, value) in changes.items():
+    for name, (_old, value) in changes.items():
         setattr(ticket, name, value)
     ticket.needs_review = decision.needs_review
     ticket.triaged_at = utcnow()
@@ -443,7 +454,7 @@ def record_correction(session: Session, ticket: Ticket, event: TicketEvent) -> N
                 user_id=event.actor_user_id,
             )
         )
-    if any(name == "ward" for name, _, _ in rows):
+    if any(name == "ward" for name, _old, _new in rows):
         ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
         if ward is not None:
             ticket.needs_review = False

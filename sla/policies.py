@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from sla.calendar import WorkingCalendar
 from sla.models import SlaPolicy, TargetUnit
 from tickets.models import Priority
@@ -97,14 +98,17 @@ def set_policy(
     resolution: Target | None,
 ) -> SlaPolicy:
     if scope == "priority" and code not in {p.value for p in Priority}:
-        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="code")
+        raise Invalid(
+            _("Mức ưu tiên phải là một trong: {known}", known=", ".join(p.value for p in Priority)),
+            field="code",
+        )
     if scope == "category" and session.get(Category, code) is None:
-        raise Invalid(f"unknown category '{code}'", field="code")
+        raise Invalid(_("Không có lĩnh vực mã {code}.", code=code), field="code")
     if scope not in ("priority", "category"):
-        raise Invalid("scope must be 'priority' or 'category'", field="scope")
+        raise Invalid(_("Chỉ áp dụng theo mức ưu tiên (priority) hoặc lĩnh vực (category)."), field="scope")
     for target in (response, resolution):
         if target is not None and not 0 < target.amount <= 365:
-            raise Invalid("a target must be more than 0 and at most 365", field="amount")
+            raise Invalid(_("Thời hạn phải lớn hơn 0 và không quá 365."), field="amount")
     policy = _override(session, scope, code) or SlaPolicy(scope=scope, code=code)
     policy.response_amount = response.amount if response else None
     policy.response_unit = response.unit if response else TargetUnit.HOURS

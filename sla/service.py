@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid, NotFound
+from civicdesk.i18n import _, label
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from sla import state as sla_state
@@ -307,7 +308,12 @@ def _warn(session: Session, clock: SlaClock) -> None:
     ticket = session.get(Ticket, clock.ticket_id)
     assert ticket is not None
     record_event(session, ticket, EventKind.SLA_WARNING, clock=clock.kind, due_at=_iso(clock.due_at))
-    text = f"{ticket.code}: 75% of the {clock.kind} time used; due {_local(clock.due_at)}"
+    text = _(
+        "{code}: đã dùng 75% {clock}; hạn {due}",
+        code=ticket.code,
+        clock=label("clock_", clock.kind),
+        due=_local(clock.due_at),
+    )
     recipients = [ticket.assignee_id] if ticket.assignee_id else _department_staff(session, ticket)
     _notify(session, recipients, ticket, "sla_warning", text)
 
@@ -332,12 +338,17 @@ def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
         ticket,
         EventKind.ESCALATED,
         actor=SYSTEM,
-        note=f"{clock.kind} target missed",
+        note=_("Trễ {clock}", clock=label("clock_", clock.kind)),
         old_priority=old_priority,
         new_priority=ticket.priority,
         city_level=True,
     )
-    text = f"{ticket.code}: {clock.kind} target missed (due {_local(clock.due_at)}); escalated to city level"
+    text = _(
+        "{code}: trễ {clock} (hạn {due}); đã chuyển cấp thành phố",
+        code=ticket.code,
+        clock=label("clock_", clock.kind),
+        due=_local(clock.due_at),
+    )
     _notify(session, _heads(session, ticket) + _supervisors(session), ticket, "sla_breach", text)
 
 
@@ -406,7 +417,10 @@ def mark_read(session: Session, user: User, notification_ids: list[int]) -> int:
 
 def add_exception(session: Session, day: date, kind: str, note: str = "") -> CalendarException:
     if kind not in {k.value for k in ExceptionKind}:
-        raise Invalid(f"kind must be one of {[k.value for k in ExceptionKind]}", field="kind")
+        raise Invalid(
+            _("Loại ngày phải là một trong: {known}", known=", ".join(k.value for k in ExceptionKind)),
+            field="kind",
+        )
     row = session.get(CalendarException, day) or CalendarException(day=day, kind=kind)
     row.kind, row.note = kind, note
     session.add(row)
@@ -418,7 +432,7 @@ def add_exception(session: Session, day: date, kind: str, note: str = "") -> Cal
 def remove_exception(session: Session, day: date) -> None:
     row = session.get(CalendarException, day)
     if row is None:
-        raise NotFound(f"no calendar exception on {day.isoformat()}")
+        raise NotFound(_("Không có ngày nghỉ bù hay làm bù vào {day}.", day=day.strftime("%d/%m/%Y")))
     session.delete(row)
     session.flush()
     reschedule_from(session, day)

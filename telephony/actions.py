@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 from telephony.models import PbxAction, PbxActionKind, PbxActionStatus, QueueMember
@@ -40,7 +41,7 @@ def member_of(session: Session, user: User) -> QueueMember:
     member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
     if member is None:
         raise Conflict(
-            "your account is not linked to a phone in the queue; ask an administrator to link your extension"
+            _("Tài khoản của bạn chưa gắn với máy lẻ trong hàng đợi; hãy đề nghị quản trị viên gắn máy lẻ.")
         )
     return member
 
@@ -70,7 +71,7 @@ def request_callback(session: Session, ticket: Ticket, user: User) -> PbxAction:
     member = member_of(session, user)
     phone = phone_of(citizen_phone(session, ticket))
     if phone is None:
-        raise Invalid("this report has no phone number to call back; reply on its channel instead")
+        raise Invalid(_("Phản ánh này không có số điện thoại để gọi lại; hãy trả lời qua kênh đã gửi."))
     action = PbxAction(
         kind=PbxActionKind.CALLBACK,
         params={"interface": member.interface, "number": dialable_phone(phone), "ticket_code": ticket.code},
@@ -79,7 +80,7 @@ def request_callback(session: Session, ticket: Ticket, user: User) -> PbxAction:
     )
     session.add(action)
     session.flush()
-    record_event(session, ticket, EventKind.CALLBACK, actor=Actor.staff(user), note="call-back requested")
+    record_event(session, ticket, EventKind.CALLBACK, actor=Actor.staff(user), note=_("Đã yêu cầu gọi lại"))
     return action
 
 
@@ -146,6 +147,8 @@ def finish(session: Session, action_id: int, result: Result) -> None:
     if action.kind == PbxActionKind.CALLBACK and action.ticket_id is not None:
         ticket = session.get(Ticket, action.ticket_id)
         if ticket is not None:
-            outcome = "call-back connected" if result.ok else f"call-back failed: {result.text}"
+            outcome = (
+                _("Đã gọi lại được") if result.ok else _("Gọi lại không được: {reason}", reason=result.text)
+            )
             actor = Actor(ActorType.STAFF, action.requested_by)
             record_event(session, ticket, EventKind.CALLBACK, actor=actor, note=outcome)

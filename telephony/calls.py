@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from civicdesk.errors import NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, utcnow
 from telephony.models import AgentState, Call, CallTicket, Outcome, QueueMember
@@ -162,7 +163,7 @@ def link_ticket_to_call(
     call = get_call(session, uniqueid)
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"no ticket {ticket_id}")
+        raise NotFound(_("Không có phản ánh số {number}.", number=ticket_id))
     existing = session.exec(
         select(CallTicket).where(CallTicket.call_id == call.id, CallTicket.ticket_id == ticket_id)
     ).first()

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from civicdesk.errors import DomainError, NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from nlp.speech import Recogniser, SpeechError
 from telephony.calls import link_ticket_to_call
@@ -80,7 +81,7 @@ def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser)
     """Safe to repeat: a call whose voicemail already made a ticket returns that ticket."""
     call = session.get(Call, call_id)
     if call is None or not call.voicemail_file:
-        raise NotFound(f"call {call_id} has no voicemail")
+        raise NotFound(_("Cuộc gọi {number} không có thư thoại.", number=call_id))
     existing = _existing_ticket(session, call)
     if existing is not None:
         return existing
@@ -114,7 +115,10 @@ def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: 
         ticket.needs_review = True
         session.add(ticket)
         record_event(
-            session, ticket, EventKind.COMMENT, note=f"transcription failed: {call.transcription_error}"
+            session,
+            ticket,
+            EventKind.COMMENT,
+            note=_("Không chuyển được lời nói thành chữ: {error}", error=call.transcription_error),
         )
     _attach_audio(session, ticket, path)
     return ticket
@@ -124,7 +128,7 @@ def transcribe_recording(session: Session, call_id: int, recogniser: Recogniser)
     """A recorded conversation's words, kept on the call for the supervisor (no ticket is made)."""
     call = session.get(Call, call_id)
     if call is None or not call.recording_file:
-        raise NotFound(f"call {call_id} has no recording")
+        raise NotFound(_("Cuộc gọi {number} không có bản ghi âm.", number=call_id))
     if call.transcription_status == TranscriptionStatus.DONE:
         return call
     try:
@@ -156,5 +160,5 @@ def _attach_audio(session: Session, ticket: Ticket, path: Path) -> None:
         )
     except (OSError, DomainError) as exc:
         record_event(
-            session, ticket, EventKind.COMMENT, note=f"the voicemail audio could not be attached: {exc}"
+            session, ticket, EventKind.COMMENT, note=_("Không đính kèm được tệp ghi âm: {error}", error=exc)
         )

@@ -63,7 +63,7 @@ def test_text_search_works_without_diacritics(client: TestClient, admin: Headers
 
 def test_bad_input_gets_4xx_with_reason(client: TestClient, admin: Headers) -> None:
     unknown = client.post("/api/v1/tickets", json={"description": "x", "category": "nope"}, headers=admin)
-    assert unknown.status_code == 422 and "unknown category" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "Không có mã “nope”" in unknown.json()["detail"]
     malformed = client.post(
         "/api/v1/tickets", content=b'{"description": ', headers={**admin, "Content-Type": "application/json"}
     )

@@ -131,7 +131,7 @@ def test_authentic_deliveries_of_an_odd_shape_are_dead_letters_answered_200(
     listed = client.get("/api/v1/channels/dead-letters", headers=admin)
     assert listed.status_code == 200 and len(listed.json()) == 4
     replay = client.post(f"/api/v1/channels/dead-letters/{listed.json()[0]['id']}/replay", headers=admin)
-    assert replay.status_code == 409 and "could not read" in replay.json()["detail"]
+    assert replay.status_code == 409 and "không đọc được" in replay.json()["detail"]
 
 
 def test_a_timestamp_past_year_9999_is_received_now_not_a_500(

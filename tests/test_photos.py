@@ -45,7 +45,7 @@ def test_photo_without_location() -> None:
 
 
 def test_not_a_photo_is_refused() -> None:
-    with pytest.raises(Invalid, match="not a photo"):
+    with pytest.raises(Invalid, match="không phải ảnh"):
         clean_photo(b"%PDF-1.4 not a picture")
 
 

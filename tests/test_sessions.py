@@ -272,7 +272,7 @@ def test_department_staff_cannot_change_their_own_sla(
     staff = make_user("department_staff", department="qldt")  # type: ignore[operator]
     refused = client.patch(f"/api/v1/tickets/{ticket_id}", json=change, headers=staff)
     assert refused.status_code == 403, refused.text
-    assert "Cán bộ phòng ban không được thay đổi" in refused.json()["detail"]
+    assert "“Cán bộ đơn vị” không được thay đổi" in refused.json()["detail"]
     allowed = client.patch(f"/api/v1/tickets/{ticket_id}", json={"title": "Ổ gà đã rào chắn"}, headers=staff)
     assert allowed.status_code == 200
     supervisor = make_user("supervisor")  # type: ignore[operator]

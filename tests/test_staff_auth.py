@@ -117,10 +117,10 @@ def test_the_event_stream_needs_a_sign_in(client: TestClient) -> None:
 
 
 def test_every_timeline_event_and_agent_state_has_words_in_both_languages() -> None:
+    from civicdesk.i18n import catalogue
     from telephony.models import AgentState
     from tickets.models import EventKind
-    from web.i18n import MESSAGES
 
     keys = [f"ev_{k.value}" for k in EventKind] + [f"a_{s.value}" for s in AgentState]
-    missing = [key for key in keys if not (MESSAGES.get(key, {}).get("vi") and MESSAGES[key].get("en"))]
+    missing = [key for key in keys if not (catalogue("vi").get(key) and catalogue("en").get(key))]
     assert missing == []

@@ -430,10 +430,10 @@ def test_callback_rings_the_agent_then_the_citizen(engine: Engine, agents: dict[
     with unit_of_work(engine) as session:
         notes = [e.note for e in session.exec(select(TicketEvent).where(TicketEvent.kind == "callback"))]
     assert notes == [
-        "call-back requested",
-        "call-back connected",
-        "call-back requested",
-        "call-back failed: busy",
+        "Đã yêu cầu gọi lại",
+        "Đã gọi lại được",
+        "Đã yêu cầu gọi lại",
+        "Gọi lại không được: busy",
     ]
 
 
@@ -506,7 +506,7 @@ def test_voicemail_that_cannot_be_transcribed_still_becomes_a_ticket(engine: Eng
         notes = [
             e.note or "" for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
         ]
-        assert any("could not be attached" in n for n in notes)
+        assert any("Không đính kèm được tệp ghi âm" in n for n in notes)
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -132,7 +132,7 @@ def test_pause_and_callback_requests(
 ) -> None:
     agent = make_user("agent", username="agent101")
     not_linked = client.post("/api/v1/telephony/agents/me/pause", json={"paused": True}, headers=agent)
-    assert not_linked.status_code == 409 and "administrator" in not_linked.json()["detail"]
+    assert not_linked.status_code == 409 and "quản trị viên" in not_linked.json()["detail"]
     assert (
         client.put(
             "/api/v1/telephony/agents/PJSIP/agent101", json={"username": "agent101"}, headers=agent
@@ -164,7 +164,7 @@ def test_pause_and_callback_requests(
     ).json()
     no_phone = client.post("/api/v1/tickets", json={"description": "Rác ở chợ"}, headers=agent).json()
     refused = client.post(f"/api/v1/tickets/{no_phone['id']}/callback", headers=agent)
-    assert refused.status_code == 422 and "no phone number" in refused.json()["detail"]
+    assert refused.status_code == 422 and "không có số điện thoại" in refused.json()["detail"]
     requested = client.post(f"/api/v1/tickets/{with_phone['id']}/callback", headers=agent)
     assert requested.status_code == 202 and requested.json()["params"]["number"] == "0905123456"
     status = client.get(f"/api/v1/telephony/actions/{requested.json()['id']}", headers=agent).json()

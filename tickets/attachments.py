@@ -8,6 +8,7 @@ import filetype
 from sqlmodel import Session
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from tickets.models import Attachment
 from tickets.storage import FileStore, default_store
@@ -52,18 +53,24 @@ def store_attachment(
     """Check and store a file; the content decides its type, never the name the sender gave it."""
     limit = get_settings().attachment_max_bytes
     if not data:
-        raise Invalid("the file is empty", field="file")
+        raise Invalid(_("Tệp đang trống."), field="file")
     if len(data) > limit:
-        raise Invalid(f"the file is {len(data)} bytes; the limit is {limit} bytes", field="file")
+        raise Invalid(
+            _("Tệp nặng {size} byte; tối đa {limit} byte.", size=len(data), limit=limit), field="file"
+        )
     mime_type = sniff_mime_type(data)
     if mime_type not in ALLOWED_MIME_TYPES:
         raise Invalid(
-            f"files of type {mime_type or 'unknown'} are not accepted; send a photo (JPEG, PNG, WebP),"
-            " a sound file or a PDF",
+            _(
+                "Không nhận tệp loại {kind}; hãy gửi ảnh (JPEG, PNG, WebP), tệp âm thanh hoặc PDF.",
+                kind=mime_type or "?",
+            ),
             field="file",
         )
     if purpose not in PURPOSES:
-        raise Invalid(f"purpose must be one of {sorted(PURPOSES)}", field="purpose")
+        raise Invalid(
+            _("Mục đích phải là một trong: {known}", known=", ".join(sorted(PURPOSES))), field="purpose"
+        )
     digest = hashlib.sha256(data).hexdigest()
     key = f"{digest[:2]}/{digest}"
     store = store or default_store()

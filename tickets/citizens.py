@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.timeutil import utcnow
 from tickets.models import ChannelIdentity, Citizen, IdentityKind, Message, Ticket
 
@@ -32,7 +33,9 @@ def _parsed_phone(raw: str) -> phonenumbers.PhoneNumber:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise Invalid(f"'{raw}' không phải số điện thoại hợp lệ; hãy viết như 0912345678", field="phone")
+        raise Invalid(
+            _("“{raw}” không phải số điện thoại hợp lệ; hãy viết như 0912345678.", raw=raw), field="phone"
+        )
     return number
 
 
@@ -53,7 +56,7 @@ def dialable_phone(raw: str) -> str:
 def normalize_email(raw: str) -> str:
     value = raw.strip().lower()
     if len(value) > 200 or not _EMAIL.match(value):
-        raise Invalid(f"'{raw}' is not an e-mail address", field="email")
+        raise Invalid(_("“{raw}” không phải địa chỉ thư điện tử.", raw=raw), field="email")
     return value
 
 
@@ -226,7 +229,7 @@ def identities_of(session: Session, citizen_id: int) -> list[ChannelIdentity]:
 def get_citizen(session: Session, citizen_id: int) -> Citizen:
     citizen = session.get(Citizen, citizen_id)
     if citizen is None:
-        raise NotFound(f"Không có người dân #{citizen_id}.")
+        raise NotFound(_("Không có người dân #{number}.", number=citizen_id))
     return citizen
 
 
@@ -236,18 +239,26 @@ def link_identity(session: Session, citizen_id: int, kind: IdentityKind, raw: st
     citizen = get_citizen(session, citizen_id)
     if citizen.merged_into_id is not None:
         raise Conflict(
-            f"Người dân #{citizen_id} đã được gộp vào #{citizen.merged_into_id}; hãy liên kết với người đó."
+            _(
+                "Người dân #{number} đã được gộp vào #{into}; hãy liên kết với người đó.",
+                number=citizen_id,
+                into=citizen.merged_into_id,
+            )
         )
     value = normalized(kind, raw)
     held = verified_identity(session, kind, value)
     if held is not None and held.citizen_id != citizen_id:
         raise Conflict(
-            f"{value} đã thuộc về người dân #{held.citizen_id}; nếu là cùng một người, hãy gộp hai hồ sơ.",
+            _(
+                "{value} đã thuộc về người dân #{number}; nếu là cùng một người, hãy gộp hai hồ sơ.",
+                value=value,
+                number=held.citizen_id,
+            ),
             owner_id=held.citizen_id,
         )
     row = attach(session, citizen, Claim(kind, value, STAFF))
     if row is None:
-        raise Conflict(f"{value} vừa được liên kết với người khác; hãy tải lại trang.")
+        raise Conflict(_("{value} vừa được liên kết với người khác; hãy tải lại trang.", value=value))
     session.flush()
     return row
 
@@ -259,7 +270,7 @@ def normalized(kind: IdentityKind, raw: str) -> str:
         return normalize_email(raw)
     value = raw.strip()
     if not value or len(value) > 200:
-        raise Invalid(f"Mã {kind} phải có từ 1 đến 200 ký tự.", field="value")
+        raise Invalid(_("Mã {kind} phải có từ 1 đến 200 ký tự.", kind=kind.value), field="value")
     return value
 
 

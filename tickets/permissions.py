@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.errors import Forbidden
+from civicdesk.i18n import _, label
 from tickets.models import Status, Ticket
 from tickets.staff import Role, User
 
@@ -70,34 +71,51 @@ def require_fields(user: User, fields: set[str]) -> None:
     if refused:
         names = ", ".join(FIELD_NAMES_VI.get(name, name) for name in refused)
         raise Forbidden(
-            f"{ROLE_NAMES_VI[role].capitalize()} không được thay đổi: {names}; hãy đề nghị giám sát viên"
-            f" (a {role.value} cannot change {', '.join(refused)}; ask a supervisor)",
+            _(
+                "Vai trò “{role}” không được thay đổi: {fields}; hãy đề nghị giám sát viên.",
+                role=label("r_", role.value),
+                fields=names,
+            ),
             fields=refused,
         )
 
 
 def require_action(user: User, action: str) -> None:
     if Role(user.role) not in ACTIONS_BY_ROLE[action]:
-        raise Forbidden(f"a {user.role} cannot {action} tickets; ask a supervisor")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không được làm việc này; hãy đề nghị giám sát viên.",
+                role=label("r_", user.role),
+            )
+        )
 
 
 def require_citizen_desk(user: User) -> None:
     if Role(user.role) not in CITIZEN_DESK:
         raise Forbidden(
-            "Chỉ tổng đài viên, giám sát viên và quản trị viên được xem, liên kết hoặc gộp hồ sơ người dân."
+            _(
+                "Chỉ tổng đài viên, giám sát viên và quản trị viên được xem, liên kết"
+                " hoặc gộp hồ sơ người dân."
+            )
         )
 
 
 def require_status_move(user: User, target: Status, ticket: Ticket | None = None) -> None:
     if target not in STATUS_MOVES_BY_ROLE[Role(user.role)]:
-        raise Forbidden(f"a {user.role} cannot set a ticket to {target.value}; ask a supervisor")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không được chuyển phản ánh sang “{target}”; hãy đề nghị giám sát viên.",
+                role=label("r_", user.role),
+                target=label("st_", target.value),
+            )
+        )
     if ticket is not None and not works_on(user, ticket):
         raise Forbidden(DEPARTMENTS_TICKET_VI, department=ticket.department_code)
 
 
-DEPARTMENTS_TICKET_VI = (
+DEPARTMENTS_TICKET_VI = _(
     "Phản ánh này không do phường/xã giữ (phòng ban xử lý hoặc đang chờ điều phối); cán bộ phường/xã"
-    " chỉ theo dõi và ghi chú. (The ward does not hold this ticket; the officer can follow it and add notes.)"
+    " chỉ theo dõi và ghi chú."
 )
 
 
@@ -122,11 +140,15 @@ def require_assign(user: User, ticket: Ticket, *, department: str | None) -> Non
         return
     if role == Role.WARD_OFFICER:
         raise Forbidden(
-            "Cán bộ phường/xã chỉ giao việc cho cán bộ cùng phường; muốn chuyển phòng ban, hãy trả lại"
-            " để định tuyến lại. (A ward officer assigns within the ward; return the ticket to re-route.)",
+            _(
+                "Cán bộ phường/xã chỉ giao việc cho cán bộ cùng phường; muốn chuyển phòng ban, hãy trả lại"
+                " để định tuyến lại."
+            ),
             field="department",
         )
-    raise Forbidden(f"a {user.role} cannot assign tickets; ask a supervisor")
+    raise Forbidden(
+        _("Vai trò “{role}” không được giao việc; hãy đề nghị giám sát viên.", role=label("r_", user.role))
+    )
 
 
 # The staff pages each role may open. Tickets themselves are bounded by ``service.visible_to``.
@@ -153,4 +175,9 @@ def can_open(user: User, workspace: str) -> bool:
 
 def require_workspace(user: User, workspace: str) -> None:
     if not can_open(user, workspace):
-        raise Forbidden(f"a {user.role} cannot open this page; ask an administrator for access")
+        raise Forbidden(
+            _(
+                "Vai trò “{role}” không mở được trang này; hãy đề nghị quản trị viên cấp quyền.",
+                role=label("r_", user.role),
+            )
+        )

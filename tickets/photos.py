@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 
 SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
@@ -48,8 +49,13 @@ def _refuse_too_many_pixels(image: Image.Image, limit: int) -> None:
     width, height = image.size
     if width * height > limit:
         raise Invalid(
-            f"Ảnh {width}×{height} điểm ảnh ({width * height / 1e6:.1f} megapixel) quá lớn;"
-            f" tối đa {limit / 1e6:g} megapixel. (The photo has too many pixels.)",
+            _(
+                "Ảnh {width}×{height} điểm ảnh ({megapixels} megapixel) quá lớn; tối đa {limit} megapixel.",
+                width=width,
+                height=height,
+                megapixels=format(width * height / 1e6, ".1f"),
+                limit=format(limit / 1e6, "g"),
+            ),
             field="photos",
         )
 
@@ -63,7 +69,7 @@ def clean_photo(data: bytes) -> CleanPhoto:
             fmt = SAVE_FORMATS.get(image.format or "")
             if fmt is None:
                 raise Invalid(
-                    f"photos must be JPEG, PNG, WebP or GIF, not {image.format}",
+                    _("Ảnh phải là JPEG, PNG, WebP hoặc GIF, không phải {kind}.", kind=image.format),
                     field="photos",
                     reason="not_a_photo",
                 )
@@ -79,11 +85,11 @@ def clean_photo(data: bytes) -> CleanPhoto:
     # Pillow's own check on opening: an error at twice its limit, a warning (an error under -W error) above it
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Invalid(
-            f"Ảnh quá lớn; tối đa {limit / 1e6:g} megapixel. (The photo has too many pixels.)", field="photos"
+            _("Ảnh quá lớn; tối đa {limit} megapixel.", limit=format(limit / 1e6, "g")), field="photos"
         ) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise Invalid(
-            "this file is not a photo we can read; send a JPEG or PNG picture",
+            _("Tệp này không phải ảnh đọc được; hãy gửi ảnh JPEG hoặc PNG."),
             field="photos",
             reason="not_a_photo",
         ) from exc

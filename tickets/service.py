@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
+from civicdesk.i18n import Text, _, label, to_data
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
@@ -100,6 +101,8 @@ def record_event(
     **data: Any,
 ) -> TicketEvent:
     assert ticket.id is not None
+    if isinstance(note, Text):  # written by the system: kept translatable for the English pages
+        data = {**data, "note_i18n": to_data(note)}
     event = TicketEvent(
         ticket_id=ticket.id,
         kind=kind,
@@ -148,13 +151,19 @@ class NewTicket:
     opening_text: str | None = None  # the whole opening message, when the description had to be trimmed
 
 
+def status_name(status: Status) -> Text:
+    return label("st_", status.value)
+
+
 def _check_reference(session: Session, model: type[Any], code: str | None, what: str) -> Any:
     if code is None:
         return None
     row = session.get(model, code)
     if row is None:
         known = ", ".join(sorted(session.exec(select(model.code)).all()))
-        raise Invalid(f"unknown {what} '{code}'; use one of: {known}", field=what)
+        raise Invalid(
+            _("Không có mã “{code}”; hãy dùng một trong: {known}", code=code, known=known), field=what
+        )
     return row
 
 
@@ -166,19 +175,22 @@ def _title_from(description: str) -> str:
 def _validate_new(draft: NewTicket) -> None:
     limit = get_settings().description_max_chars
     if not draft.description or not draft.description.strip():
-        raise Invalid("the description is empty; say what the problem is and where", field="description")
+        raise Invalid(_("Nội dung đang trống; hãy cho biết sự việc và địa điểm."), field="description")
     if len(draft.description) > limit:
-        raise Invalid(f"the description has {len(draft.description)} characters; the limit is {limit}")
+        raise Invalid(
+            _("Nội dung dài {count} ký tự; tối đa {limit} ký tự.", count=len(draft.description), limit=limit),
+            field="description",
+        )
     if draft.title and len(draft.title) > TITLE_MAX:
-        raise Invalid(f"the title is longer than {TITLE_MAX} characters", field="title")
+        raise Invalid(_("Tiêu đề dài quá {limit} ký tự.", limit=TITLE_MAX), field="title")
     if draft.address and len(draft.address) > ADDRESS_MAX:
-        raise Invalid(f"the address is longer than {ADDRESS_MAX} characters", field="address")
+        raise Invalid(_("Địa chỉ dài quá {limit} ký tự.", limit=ADDRESS_MAX), field="address")
     if (draft.latitude is None) != (draft.longitude is None):
-        raise Invalid("give both latitude and longitude, or neither", field="latitude")
+        raise Invalid(_("Hãy nhập cả vĩ độ và kinh độ, hoặc bỏ trống cả hai."), field="latitude")
     if draft.latitude is not None and not -90 <= draft.latitude <= 90:
-        raise Invalid("latitude must be between -90 and 90", field="latitude")
+        raise Invalid(_("Vĩ độ phải nằm trong khoảng -90 đến 90."), field="latitude")
     if draft.longitude is not None and not -180 <= draft.longitude <= 180:
-        raise Invalid("longitude must be between -180 and 180", field="longitude")
+        raise Invalid(_("Kinh độ phải nằm trong khoảng -180 đến 180."), field="longitude")
 
 
 def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN) -> Ticket:
@@ -253,7 +265,7 @@ def get_ticket(session: Session, ticket_id: int, *, viewer: User | None = None, 
         query = query.with_for_update()
     ticket = session.exec(query).first()
     if ticket is None:
-        raise NotFound(f"no ticket {ticket_id}")
+        raise NotFound(_("Không có phản ánh số {number}.", number=ticket_id))
     return ticket
 
 
@@ -265,14 +277,14 @@ def ticket_id_by_code(session: Session, code: str, *, viewer: User | None = None
         query = query.where(*visible_to(viewer))
     found = session.exec(query).first()
     if found is None:
-        raise NotFound(f"Không tìm thấy phản ánh mã {wanted or '(trống)'}. (No ticket with this code.)")
+        raise NotFound(_("Không tìm thấy phản ánh mã {code}.", code=wanted or "—"))
     return found
 
 
 def get_ticket_by_token(session: Session, token: str) -> Ticket:
     ticket = session.exec(select(Ticket).where(Ticket.tracking_token == token)).first() if token else None
     if ticket is None:
-        raise NotFound("no such report")
+        raise NotFound(_("Không tìm thấy phản ánh."))
     return ticket
 
 
@@ -323,7 +335,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         return as_utc(datetime.fromisoformat(created)), int(ticket_id)
     except (ValueError, TypeError) as exc:
         raise Invalid(
-            "the cursor is not one this API gave out; start again without it", field="cursor"
+            _("Con trỏ phân trang không hợp lệ; hãy bắt đầu lại từ trang đầu."), field="cursor"
         ) from exc
 
 
@@ -359,7 +371,12 @@ def filter_conditions(filters: TicketFilter, *, viewer: User | None) -> list[Any
         unknown = set(filters.status) - {s.value for s in Status}
         if unknown:
             raise Invalid(
-                f"unknown status {sorted(unknown)}; use {[s.value for s in Status]}", field="status"
+                _(
+                    "Trạng thái không hợp lệ: {unknown}; hãy dùng: {known}",
+                    unknown=", ".join(sorted(unknown)),
+                    known=", ".join(s.value for s in Status),
+                ),
+                field="status",
             )
         conditions.append(col(Ticket.status).in_(filters.status))
     for column, value in (
@@ -431,7 +448,11 @@ def _require_move(ticket: Ticket, target: Status) -> None:
     current = Status(ticket.status)
     if not lifecycle.can_move(current, target):
         raise Conflict(
-            f"a ticket that is {current.value} cannot become {target.value}",
+            _(
+                "Phản ánh “{current}” không thể chuyển sang “{target}”.",
+                current=status_name(current),
+                target=status_name(target),
+            ),
             current=current.value,
             allowed=[s.value for s in lifecycle.allowed_next(current)],
         )
@@ -453,12 +474,16 @@ def transition(
         permissions.require_status_move(viewer, target, ticket)
     if target in lifecycle.SET_BY_OWN_VERB:
         raise Invalid(
-            f"use the {'assign' if target == Status.ASSIGNED else 'merge'} action for {target.value}"
+            _("Hãy dùng thao tác giao việc.")
+            if target == Status.ASSIGNED
+            else _("Hãy dùng thao tác gộp phản ánh.")
         )
     _require_move(ticket, target)
     if target in lifecycle.REASON_REQUIRED and not (reason and reason.strip()):
         raise Invalid(
-            REASON_NEEDED_VI.get(target, f"say why the ticket becomes {target.value}"), field="reason"
+            REASON_NEEDED_VI.get(target)
+            or _("Hãy nêu lý do chuyển sang “{target}”.", target=status_name(target)),
+            field="reason",
         )
     if target == Status.REOPENED:
         _check_reopen_window(ticket)
@@ -470,9 +495,9 @@ def transition(
 
 
 REASON_NEEDED_VI = {
-    Status.WAITING_CITIZEN: "Hãy ghi điều cần hỏi người dân. (Say what to ask the citizen.)",
-    Status.REJECTED: "Hãy ghi lý do từ chối. (Say why the report is rejected.)",
-    Status.REOPENED: "Hãy ghi lý do mở lại. (Say why the report is reopened.)",
+    Status.WAITING_CITIZEN: _("Hãy ghi điều cần hỏi người dân."),
+    Status.REJECTED: _("Hãy ghi lý do từ chối."),
+    Status.REOPENED: _("Hãy ghi lý do mở lại."),
 }
 
 
@@ -513,7 +538,7 @@ def _hand_back(session: Session, ticket: Ticket, *, actor: Actor, reason: str | 
 def _check_reopen_window(ticket: Ticket) -> None:
     days = get_settings().reopen_days
     if ticket.resolved_at is None or utcnow() - ticket.resolved_at > timedelta(days=days):
-        raise Conflict(f"a resolution can be disputed within {days} days; file a new report instead")
+        raise Conflict(_("Chỉ mở lại được trong {days} ngày sau khi xử lý; hãy gửi phản ánh mới.", days=days))
 
 
 def assign(
@@ -534,8 +559,7 @@ def assign(
     dept: Department | None = _check_reference(session, Department, department, "department")
     if dept is None and ticket.ward_code is None:
         raise Invalid(
-            "Phản ánh chưa có phường/xã: hãy chọn phòng ban hoặc phường/xã trước."
-            " (Without a department the ticket stays with its ward, and it has none.)",
+            _("Phản ánh chưa có phường/xã: hãy chọn phòng ban hoặc phường/xã trước."),
             field="department",
         )
     assignee = _check_assignee(session, assignee_id, dept, ticket.ward_code)
@@ -546,7 +570,8 @@ def assign(
     moves_department = ticket.department_code != department_code
     if status not in OPEN_STATUSES:
         raise Conflict(
-            f"a ticket that is {status.value} cannot be assigned; reopen it first", current=status.value
+            _("Phản ánh “{status}” không thể giao; hãy mở lại trước.", status=status_name(status)),
+            current=status.value,
         )
     previous = {"department": ticket.department_code, "assignee_id": ticket.assignee_id}
     ticket.department_code = department_code
@@ -582,20 +607,23 @@ def _check_assignee(
     user = session.get(User, assignee_id)
     if user is None or not user.active:
         raise Invalid(
-            f"Không có cán bộ {assignee_id} đang làm việc. (no active user {assignee_id})",
-            field="assignee_id",
+            _("Không có cán bộ đang hoạt động số {number}.", number=assignee_id), field="assignee_id"
         )
     if department is None:
         if user.role != Role.WARD_OFFICER or user.ward_code != ward:
             raise Invalid(
-                f"{user.username} không phải cán bộ của phường/xã này."
-                f" ({user.username} is not an officer of {ward}.)",
+                _("{username} không phải cán bộ của phường/xã này.", username=user.username),
                 field="assignee_id",
             )
         return user
     if user.role == Role.DEPARTMENT_STAFF and user.department_code != department.code:
         raise Invalid(
-            f"{user.username} works for {user.department_code}, not {department.code}", field="assignee_id"
+            _(
+                "{username} thuộc đơn vị khác, không thuộc {department}.",
+                username=user.username,
+                department=department.name_vi,
+            ),
+            field="assignee_id",
         )
     return user
 
@@ -605,9 +633,9 @@ def add_comment(
 ) -> TicketEvent:
     """An internal note, or a public reply that the citizen sees (and the channels deliver)."""
     if not text.strip():
-        raise Invalid("the comment is empty", field="text")
+        raise Invalid(_("Nội dung trả lời đang trống."), field="text")
     if len(text) > get_settings().description_max_chars:
-        raise Invalid("the comment is too long", field="text")
+        raise Invalid(_("Nội dung trả lời quá dài."), field="text")
     ticket = get_ticket(session, ticket_id, viewer=viewer)
     ticket.updated_at = utcnow()
     return record_event(session, ticket, EventKind.COMMENT, actor=actor, public=public, note=text.strip())
@@ -633,14 +661,17 @@ def update_ticket(
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise Invalid(f"these fields cannot be edited: {sorted(unknown)}")
+        raise Invalid(_("Không sửa được các mục: {fields}", fields=", ".join(sorted(unknown))))
     if "category_code" in changes:
         new_category = _check_reference(session, Category, changes["category_code"], "category")
         changes = _priority_follows_category(session, ticket, new_category, changes)
     if "ward_code" in changes:
         _check_reference(session, Ward, changes["ward_code"], "ward")
     if "priority" in changes and changes["priority"] not in {p.value for p in Priority}:
-        raise Invalid(f"priority must be one of {[p.value for p in Priority]}", field="priority")
+        raise Invalid(
+            _("Mức ưu tiên phải là một trong: {known}", known=", ".join(p.value for p in Priority)),
+            field="priority",
+        )
     diff = {
         name: [getattr(ticket, name), value]
         for name, value in changes.items()
@@ -650,7 +681,7 @@ def update_ticket(
         return ticket
     if viewer is not None:
         permissions.require_fields(viewer, set(diff))
-    for name, (_, value) in diff.items():
+    for name, (_old, value) in diff.items():
         setattr(ticket, name, value)
     ticket.updated_at = utcnow()
     corrected = {"category_code", "ward_code", "priority"} & set(diff)
@@ -675,14 +706,17 @@ def merge(
 ) -> Ticket:
     """Mark a ticket as a duplicate of another; both timelines say so."""
     if ticket_id == into_id:
-        raise Invalid("Không thể gộp phản ánh vào chính nó. (A ticket cannot be merged into itself.)")
+        raise Invalid(_("Không thể gộp phản ánh vào chính nó."))
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
     target = get_ticket(session, into_id, viewer=viewer)
     if target.status == Status.DUPLICATE:
         original = session.get(Ticket, target.duplicate_of_id) if target.duplicate_of_id else None
         raise Conflict(
-            f"{target.code} đã được gộp vào {original.code if original else 'phản ánh khác'};"
-            " hãy gộp vào phản ánh đó. (That ticket is itself a duplicate.)"
+            _(
+                "{code} đã được gộp vào {original}; hãy gộp vào phản ánh đó.",
+                code=target.code,
+                original=original.code if original else "—",
+            )
         )
     _require_move(ticket, Status.DUPLICATE)
     ticket.duplicate_of_id = target.id
@@ -699,14 +733,16 @@ def split_message(
     ticket = get_ticket(session, ticket_id, viewer=viewer, lock=True)
     message = session.get(Message, message_id)
     if message is None or message.ticket_id != ticket.id:
-        raise NotFound(f"no message {message_id} on {ticket.code}")
+        raise NotFound(
+            _("Phản ánh {code} không có tin nhắn số {number}.", code=ticket.code, number=message_id)
+        )
     if message.direction != Direction.INBOUND or not message.text.strip():
-        raise Invalid("only a citizen's message with text can become a ticket of its own")
+        raise Invalid(_("Chỉ tin nhắn có nội dung của người dân mới tách thành phản ánh riêng được."))
     first = session.exec(
         select(Message).where(Message.ticket_id == ticket.id).order_by(col(Message.id))
     ).first()
     if first is not None and first.id == message.id:
-        raise Conflict("this message opened the ticket; it cannot be split off")
+        raise Conflict(_("Tin nhắn này mở đầu phản ánh; không tách ra được."))
     citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
     new = create_ticket(
         session,
@@ -722,7 +758,7 @@ def split_message(
         ticket,
         EventKind.EDITED,
         actor=actor,
-        note=f"message split off into {new.code}",
+        note=_("Tin nhắn đã tách thành {code}", code=new.code),
         split_into=new.code,
         message_id=message.id,
     )
@@ -731,7 +767,7 @@ def split_message(
         new,
         EventKind.EDITED,
         actor=actor,
-        note=f"split off from {ticket.code}",
+        note=_("Tách từ {code}", code=ticket.code),
         split_from=ticket.code,
     )
     return new
@@ -740,9 +776,9 @@ def split_message(
 def rate(session: Session, ticket_id: int, *, rating: int, comment: str | None = None) -> Ticket:
     ticket = get_ticket(session, ticket_id, lock=True)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
-        raise Conflict("a report can be rated once it is resolved")
+        raise Conflict(_("Chỉ đánh giá được khi phản ánh đã xử lý xong."))
     if not 1 <= rating <= 5:
-        raise Invalid("the rating is from 1 to 5", field="rating")
+        raise Invalid(_("Số sao từ 1 đến 5."), field="rating")
     ticket.rating = rating
     record_event(session, ticket, EventKind.RATED, actor=CITIZEN, public=True, note=comment, rating=rating)
     return ticket

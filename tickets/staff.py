@@ -13,6 +13,7 @@ from sqlalchemy import String, delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound, Unauthorized
+from civicdesk.i18n import _
 from civicdesk.timeutil import UTCDateTime, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -61,7 +62,7 @@ def verify_password(password: str, password_hash: str) -> bool:
     return _hasher.verify(password, password_hash)
 
 
-WRONG_CREDENTIALS = "Sai tên đăng nhập hoặc mật khẩu (wrong username or password)"
+WRONG_CREDENTIALS = _("Sai tên đăng nhập hoặc mật khẩu.")
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -151,21 +152,24 @@ def create_user(
     from tickets.reference import Department, Ward
 
     if role not in {r.value for r in Role}:
-        raise Invalid(f"unknown role '{role}'; use one of {[r.value for r in Role]}", field="role")
+        raise Invalid(_("Vai trò không hợp lệ: {role}", role=role), field="role")
     if not USERNAME.match(username):
-        raise Invalid("a username is 3 to 64 letters, digits, dots, dashes or underscores", field="username")
+        raise Invalid(
+            _("Tên đăng nhập gồm 3 đến 64 chữ cái không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới."),
+            field="username",
+        )
     if len(password) < 8:
-        raise Invalid("a password needs at least 8 characters", field="password")
+        raise Invalid(_("Mật khẩu cần ít nhất 8 ký tự."), field="password")
     if role == Role.DEPARTMENT_STAFF and not department:
-        raise Invalid("department staff need --department", field="department")
+        raise Invalid(_("Cán bộ phòng ban cần có đơn vị."), field="department")
     if role == Role.WARD_OFFICER and not ward:
-        raise Invalid("a ward officer needs --ward", field="ward")
+        raise Invalid(_("Cán bộ phường/xã cần có phường/xã."), field="ward")
     if department and session.get(Department, department) is None:
-        raise Invalid(f"unknown department '{department}'", field="department")
+        raise Invalid(_("Không có đơn vị mã {code}.", code=department), field="department")
     if ward and session.get(Ward, ward) is None:
-        raise Invalid(f"unknown ward '{ward}'", field="ward")
+        raise Invalid(_("Không có phường/xã mã {code}.", code=ward), field="ward")
     if session.exec(select(User).where(User.username == username)).first():
-        raise Conflict(f"the username '{username}' is taken")
+        raise Conflict(_("Tên đăng nhập “{username}” đã có người dùng.", username=username))
     user = User(
         username=username,
         full_name=full_name,
@@ -183,7 +187,7 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     """Deactivating also ends every sign-in of that person at once."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(_("Không có tài khoản số {number}.", number=user_id))
     if user.active and not active:
         sign_out_everywhere(session, user)
     user.active = active

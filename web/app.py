@@ -26,13 +26,14 @@ from civicdesk import wiring
 from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, Invalid, NotFound
+from civicdesk.i18n import _, localize
 from civicdesk.live_listener import Listener
 from civicdesk.observability.asgi import ObservabilityMiddleware
 from civicdesk.observability.health import Readiness
 from civicdesk.observability.metrics import build_registry
 from civicdesk.settings import get_settings
 from web import audit as staff_audit
-from web import intake
+from web import intake, validation
 from web.api import (
     auth,
     channels,
@@ -54,6 +55,7 @@ from web.api import (
 )
 from web.cors import Open311Cors
 from web.headers import SecurityHeaders, secure
+from web.i18n import api_language_of
 from web.pages import errors as page_errors
 from web.pages import ioc as ioc_pages
 from web.pages import notify as notify_pages
@@ -171,9 +173,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if page_errors.wants_page(request):
             return page_errors.page_for(request, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(
-            {"detail": exc.message, **exc.detail}, status_code=exc.status_code, headers=headers
-        )
+        detail = localize(exc.message, api_language_of(request))
+        return JSONResponse({"detail": detail, **exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -182,10 +183,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             return open311.error_reply(_suffix(request), DomainError(f"invalid parameters: {fields}"))
         if page_errors.wants_page(request):
             return page_errors.invalid_form_page(request, exc)
+        language = api_language_of(request)
         errors = json.loads(json.dumps(exc.errors(), default=str))
+        for error in errors:
+            error["message"] = validation.explain(error, language)
         if any(error.get("type") == "json_invalid" for error in errors):
-            return JSONResponse({"detail": "the body is not valid JSON", "errors": errors}, status_code=400)
-        return JSONResponse({"detail": "the request does not fit the API", "errors": errors}, status_code=422)
+            detail = _("Nội dung gửi lên không phải JSON hợp lệ.")
+            return JSONResponse({"detail": detail.in_language(language), "errors": errors}, status_code=400)
+        detail = _("Yêu cầu chưa đúng: {problems}", problems=validation.summary(errors))
+        return JSONResponse({"detail": detail.in_language(language), "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -203,20 +209,21 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # answered by Starlette's outermost middleware, past ours: the headers are added here
-        message = "lỗi không mong đợi ở máy chủ; xin thử lại sau — an unexpected server error"
+        message = _("Lỗi không mong đợi ở máy chủ; xin thử lại sau.")
         if page_errors.wants_page(request):
             response: Response = page_errors.page_for(request, 500, message)
         else:
-            response = JSONResponse({"detail": message}, status_code=500)
+            response = JSONResponse(
+                {"detail": message.in_language(api_language_of(request))}, status_code=500
+            )
         secure(response.headers, path=request.url.path, https=request.url.scheme == "https")
         return response
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse(
-            {"detail": "this conflicts with data already stored; reload and retry"}, status_code=409
-        )
+        message = _("Dữ liệu này trùng với dữ liệu đã lưu; hãy tải lại trang và thử lại.")
+        return JSONResponse({"detail": message.in_language(api_language_of(request))}, status_code=409)
 
     @app.exception_handler(DataError)
     async def out_of_range(request: Request, exc: DataError) -> Response:
@@ -224,17 +231,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.info("value refused by the database: %s", exc.orig)
         return await domain_error(
             request,
-            Invalid(
-                "Một giá trị gửi lên nằm ngoài phạm vi cho phép hoặc chứa ký tự không hợp lệ."
-                " (A value is out of range or contains characters that cannot be stored.)"
-            ),
+            Invalid(_("Một giá trị gửi lên nằm ngoài phạm vi cho phép hoặc chứa ký tự không hợp lệ.")),
         )
 
     @app.exception_handler(OperationalError)
-    async def busy(_: Request, exc: OperationalError) -> JSONResponse:
+    async def busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.orig)
+        message = _("Cơ sở dữ liệu đang bận hoặc không kết nối được; xin thử lại sau giây lát.")
         return JSONResponse(
-            {"detail": "the database is busy or unreachable; retry in a moment"},
+            {"detail": message.in_language(api_language_of(request))},
             status_code=503,
             headers={"Retry-After": "5"},
         )

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized
+from civicdesk.i18n import _
 from tickets.staff import User
 from tickets.storage import FileStore, default_store
 from web.security import read_token
@@ -57,7 +58,7 @@ async def get_credentials(
     if token:
         return Credentials(*read_token(token))
     if staff is None:
-        raise Unauthorized("sign in first")
+        raise Unauthorized(_("Hãy đăng nhập trước."))
     await check_csrf(request, staff)
     return Credentials(staff.user_id, staff.version, staff)
 
@@ -67,7 +68,7 @@ def get_current_user(
 ) -> User:
     user = session.get(User, credentials.user_id)
     if user is None or not user.active or user.token_version != credentials.version:
-        raise Unauthorized("the sign-in is no longer valid; sign in again")
+        raise Unauthorized(_("Phiên đăng nhập không còn hiệu lực; hãy đăng nhập lại."))
     request.state.staff = (user.id, user.username)
     return user
 

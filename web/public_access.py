@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from civicdesk import ratelimit
 from civicdesk.errors import NotFound
+from civicdesk.i18n import _
 from tickets import service
 from tickets.models import Ticket
 
@@ -21,7 +22,7 @@ class AttemptLimit:
     message: str
 
 
-WRONG_LINKS = AttemptLimit("token-miss", 30, 600, "too many wrong links; try again later")
+WRONG_LINKS = AttemptLimit("token-miss", 30, 600, _("Quá nhiều đường dẫn sai; hãy thử lại sau."))
 
 
 def client_address(request: Request) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import jwt
 
 from civicdesk.errors import Unauthorized
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets.staff import User
@@ -36,4 +37,4 @@ def read_token(token: str) -> tuple[int, int]:
         claims = jwt.decode(token, get_settings().signing_key, algorithms=[ALGORITHM], audience=AUDIENCE)
         return int(claims["sub"]), int(claims["ver"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise Unauthorized("the sign-in has expired or is not valid; sign in again") from exc
+        raise Unauthorized(_("Phiên đăng nhập đã hết hạn hoặc không hợp lệ; hãy đăng nhập lại.")) from exc

@@ -20,6 +20,7 @@ from fastapi import Request, Response
 from sqlmodel import Session
 
 from civicdesk.errors import Forbidden, Unauthorized
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from tickets.staff import User, live_sign_in, start_sign_in
 
@@ -29,9 +30,7 @@ LOGIN_FORM_MINUTES = 60
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
-FOREIGN_ORIGIN = (
-    "Yêu cầu đến từ trang web khác; hãy dùng trang CivicDesk (this request comes from another site)"
-)
+FOREIGN_ORIGIN = _("Yêu cầu đến từ trang web khác; hãy dùng trang CivicDesk.")
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def read_cookie(request: Request, session: Session) -> StaffSession | None:
         return None
     sign_in = live_sign_in(session, secret)
     if sign_in is None:
-        raise Unauthorized("Phiên đăng nhập đã kết thúc; hãy đăng nhập lại (the sign-in has ended)")
+        raise Unauthorized(_("Phiên đăng nhập đã kết thúc; hãy đăng nhập lại."))
     user = session.get(User, sign_in.user_id)
     return StaffSession(sign_in.user_id, user.token_version if user else -1, sign_in.id)
 
@@ -100,7 +99,7 @@ async def check_csrf(request: Request, staff: StaffSession) -> None:
     if sent is None and _is_form(request):
         sent = str((await request.form()).get(CSRF_FIELD) or "")
     if not sent or not hmac.compare_digest(sent, staff.csrf_token):
-        raise Forbidden("the page is out of date (missing security token); reload it and try again")
+        raise Forbidden(_("Trang đã cũ (thiếu mã bảo mật); hãy tải lại trang và thử lại."))
 
 
 def check_origin(request: Request) -> None:
@@ -124,9 +123,7 @@ def check_login_form(request: Request, sent: str | None) -> None:
     check_origin(request)
     nonce = request.cookies.get(LOGIN_COOKIE)
     if not nonce or not sent or not hmac.compare_digest(sent, _mac("login", nonce)):
-        raise Forbidden(
-            "Trang đăng nhập đã cũ; hãy tải lại và thử lại (the sign-in page is out of date; reload it)"
-        )
+        raise Forbidden(_("Trang đăng nhập đã cũ; hãy tải lại và thử lại."))
 
 
 def _is_form(request: Request) -> bool:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from civicdesk import ratelimit
 from civicdesk.errors import DomainError
+from civicdesk.i18n import _
 from tickets import audit
 from tickets.staff import User, authenticate
 from web.public_access import client_address
@@ -24,8 +25,7 @@ WRONG_PASSWORDS = ratelimit.BackoffPolicy(
     first_pause_seconds=30,
     longest_pause_seconds=15 * 60,
     forget_after_seconds=60 * 60,
-    message="Quá nhiều lần nhập sai mật khẩu từ địa chỉ này; hãy thử lại sau"
-    " (too many wrong passwords from this address; try again later)",
+    message=_("Quá nhiều lần nhập sai mật khẩu từ địa chỉ này; hãy thử lại sau."),
 )
 
 

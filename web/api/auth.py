@@ -10,11 +10,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ConfigDict
 
 from civicdesk.errors import DomainError, Invalid, NotFound
+from civicdesk.i18n import localize
 from civicdesk.text import CleanInput, RowId
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
 from tickets.staff import User, create_user, set_active, set_head, sign_out_everywhere
 from web.deps import CurrentUser, SessionDep
+from web.i18n import api_language_of
 from web.security import issue_token
 from web.signin import sign_in
 
@@ -44,7 +46,8 @@ def token(
         headers = {"WWW-Authenticate": "Bearer"}
         if "retry_after" in refusal.detail:
             headers["Retry-After"] = str(refusal.detail["retry_after"])
-        return JSONResponse({"detail": refusal.message}, status_code=refusal.status_code, headers=headers)
+        detail = localize(refusal.message, api_language_of(request))
+        return JSONResponse({"detail": detail}, status_code=refusal.status_code, headers=headers)
     return {"access_token": issue_token(user), "token_type": "bearer"}
 
 

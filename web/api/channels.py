@@ -14,6 +14,7 @@ from channels.models import OutboundMessage, ReplyTemplate
 from channels.tasks import process_inbound
 from civicdesk.db import send_task_after_commit
 from civicdesk.errors import Forbidden, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.text import CleanInput, RowId
 from civicdesk.timeutil import utcnow
 from tickets import service as tickets
@@ -26,7 +27,7 @@ conversation_router = APIRouter(prefix="/api/v1/tickets", tags=["channels"])
 
 def _admin(user: User) -> None:
     if Role(user.role) not in (Role.ADMIN, Role.SUPERVISOR):
-        raise Forbidden("only administrators and supervisors see channel events")
+        raise Forbidden(_("Chỉ quản trị viên và giám sát viên xem được sự kiện kênh."))
 
 
 @router.get("/dead-letters")
@@ -67,16 +68,17 @@ def list_templates(session: SessionDep, user: CurrentUser) -> dict[str, str]:
 @router.put("/templates/{key}")
 def put_template(key: str, body: TemplateIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     if Role(user.role) != Role.ADMIN:
-        raise Forbidden("only administrators edit reply templates")
+        raise Forbidden(_("Chỉ quản trị viên sửa được mẫu trả lời."))
     if key not in templates.DEFAULTS:
-        raise NotFound(f"no template '{key}'; templates are {sorted(templates.DEFAULTS)}")
+        raise NotFound(
+            _("Không có mẫu “{key}”; các mẫu: {known}", key=key, known=", ".join(sorted(templates.DEFAULTS)))
+        )
     for field, text in (("text_vi", body.text_vi), ("text_en", body.text_en)):
         try:
             templates.check(text)
         except (KeyError, ValueError, IndexError) as exc:
             raise Invalid(
-                f"mẫu tin chỉ được dùng {{code}}, {{link}}, {{note}} và {{status}}: {exc}"
-                " (a template may use only {code}, {link}, {note} and {status})",
+                _("Mẫu tin chỉ được dùng {{code}}, {{link}}, {{note}} và {{status}}: {error}", error=exc),
                 field=field,
             ) from exc
     row = session.get(ReplyTemplate, key) or ReplyTemplate(key=key, text_vi=body.text_vi)
@@ -96,7 +98,7 @@ class TokenPair(CleanInput):
 @router.put("/zalo/token", status_code=204)
 def put_zalo_token(body: TokenPair, session: SessionDep, user: CurrentUser) -> None:
     if Role(user.role) != Role.ADMIN:
-        raise Forbidden("only administrators authorise the Zalo OA")
+        raise Forbidden(_("Chỉ quản trị viên cấp quyền cho Zalo OA."))
     tokens.store_pair(session, body.access_token, body.refresh_token, body.expires_in)
 
 

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import select
 
 from civicdesk.errors import Forbidden, Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanInput, RowId
 from ioc import admin, service
@@ -71,7 +72,7 @@ class ConnectorIn(CleanInput):
 
 def _admin(user: Any) -> None:
     if Role(user.role) != Role.ADMIN:
-        raise Forbidden("only administrators configure IOC connectors and alert rules")
+        raise Forbidden(_("Chỉ quản trị viên cấu hình được nguồn dữ liệu IOC và quy tắc cảnh báo."))
 
 
 @router.get("/connectors")

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden
+from civicdesk.i18n import _, label
 from civicdesk.text import CleanInput, RowId, SaneDate, SaneDateTime
 from civicdesk.timeutil import utcnow
 from sla import policies, service
@@ -26,7 +27,7 @@ notifications_router = APIRouter(prefix="/api/v1/notifications", tags=["sla"])
 
 def _require(user: User, *roles: Role) -> None:
     if Role(user.role) not in roles:
-        raise Forbidden(f"only {', '.join(r.value for r in roles)} may do this")
+        raise Forbidden(_("Chỉ {roles} được làm việc này.", roles=[label("r_", r.value) for r in roles]))
 
 
 class ExceptionIn(CleanInput):

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import Session, select
 
 from civicdesk.errors import Forbidden, Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.text import CleanInput, RowId, SaneDate
 from telephony import actions, calls
 from telephony.models import Call, Outcome, PbxAction, QueueMember
@@ -30,7 +31,7 @@ MAX_RANGE_DAYS = 92
 
 def _require_call_centre(user: User) -> None:
     if Role(user.role) not in CALL_CENTRE:
-        raise Forbidden("call records are for the call centre; ask a supervisor")
+        raise Forbidden(_("Dữ liệu cuộc gọi dành cho tổng đài; hãy hỏi giám sát viên."))
 
 
 def call_out(session: Session, call: Call) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from civicdesk.errors import NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId, SaneDateTime
 from sla import service as sla_service
@@ -265,6 +266,6 @@ def download(attachment_id: RowId, session: SessionDep, user: CurrentUser, store
 def _visible_attachment(session: Session, attachment_id: int, user: User) -> Attachment:
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.ticket_id is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound(_("Không có tệp đính kèm số {number}.", number=attachment_id))
     service.get_ticket(session, attachment.ticket_id, viewer=user)
     return attachment

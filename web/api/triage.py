@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from civicdesk.errors import Forbidden, NotFound
+from civicdesk.i18n import _, label
 from civicdesk.text import CleanInput, RowId
 from routing import flows, rules, triage
 from routing.models import RoutingRule, TriageCorrection
@@ -26,7 +27,7 @@ DESK_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
 
 def _require(user: User, roles: tuple[Role, ...]) -> None:
     if Role(user.role) not in roles:
-        raise Forbidden(f"only {', '.join(r.value for r in roles)} may do this")
+        raise Forbidden(_("Chỉ {roles} được làm việc này.", roles=[label("r_", r.value) for r in roles]))
 
 
 class Draft(CleanInput):
@@ -126,7 +127,7 @@ def update_rule(rule_id: RowId, body: RuleIn, session: SessionDep, user: Current
     _require(user, (Role.ADMIN,))
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(f"no routing rule {rule_id}")
+        raise NotFound(_("Không có quy tắc số {number}.", number=rule_id))
     return rules.save_rule(session, _rule_from(body, rule)).model_dump(mode="json")
 
 
@@ -135,5 +136,5 @@ def delete_rule(rule_id: RowId, session: SessionDep, user: CurrentUser) -> None:
     _require(user, (Role.ADMIN,))
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(f"no routing rule {rule_id}")
+        raise NotFound(_("Không có quy tắc số {number}.", number=rule_id))
     session.delete(rule)

@@ -2,37 +2,84 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.extract import extract_javascript
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from civicdesk import i18n
 from civicdesk.timeutil import VN_TZ
 from web.i18n import language_of, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+@cache
+def js_keys() -> tuple[str, ...]:
+    """The catalogue keys our scripts ask for with t("…"), read from the scripts as `make messages` does."""
+    keys: list[str] = []
+    for path in sorted(STATIC.glob("*.js")):
+        with path.open("rb") as script:
+            for _line, _function, message, _comments in extract_javascript(
+                script, {"t": None}, [], {"parse_template_string": True}
+            ):
+                if isinstance(message, str):
+                    keys.append(message)
+    return tuple(dict.fromkeys(keys))
 
 
 def _local_time(value: Any, fmt: str = "%H:%M %d/%m/%Y") -> str:
     return value.astimezone(VN_TZ).strftime(fmt) if value else ""
 
 
-def _number(value: int) -> str:
-    """1 234: thousands apart by a narrow no-break space, read the same in Vietnamese and English."""
-    return f"{value:,}".replace(",", "\u202f")
+@pass_context
+def _datetime(context: Context, value: Any, fmt: str = "short") -> str:
+    """A moment in the city's time zone, written the way the page's language writes it (CLDR)."""
+    return i18n.local_datetime(value, context.get("lang", i18n.DEFAULT_LANGUAGE), fmt)
 
 
-TEMPLATES.env.filters["local"] = _local_time
-TEMPLATES.env.filters["number"] = _number
+@pass_context
+def _number(context: Context, value: Any, digits: int = 0) -> str:
+    return i18n.local_number(value, context.get("lang", i18n.DEFAULT_LANGUAGE), digits)
+
+
+@pass_context
+def _percent(context: Context, value: Any, digits: int = 1) -> str:
+    return i18n.local_percent(value, context.get("lang", i18n.DEFAULT_LANGUAGE), digits)
+
+
+@pass_context
+def _localized(context: Context, value: Any) -> Any:
+    """A message made in Python with civicdesk.i18n._, in the page's language."""
+    return i18n.localize(value, context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _note(context: Context, event: Any) -> str:
+    """A timeline note in the page's language when the system wrote it (see tickets.service.record_event)."""
+    stored = (getattr(event, "data", None) or {}).get("note_i18n")
+    if not stored:
+        return str(getattr(event, "note", None) or "")
+    return i18n.from_data(stored).in_language(context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+TEMPLATES.env.filters.update(
+    local=_local_time, datetime=_datetime, number=_number, percent=_percent, localized=_localized, note=_note
+)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
-    response = TEMPLATES.TemplateResponse(
-        request, template, {"t": translator(language), "lang": language, **context}, status_code=status_code
-    )
+    t = translator(language)
+    words = {"t": t, "lang": language, "js_messages": {key: t(key) for key in js_keys()}}
+    response = TEMPLATES.TemplateResponse(request, template, {**words, **context}, status_code=status_code)
     if request.query_params.get("lang") == language:
         response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
     return response

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 
+from civicdesk.i18n import localize
 from web.i18n import language_of, translator
 from web.pages.common import render
 
@@ -20,7 +21,9 @@ def wants_page(request: Request) -> bool:
 
 
 def page_for(request: Request, status_code: int, message: str) -> HTMLResponse:
-    t = translator(language_of(request))
+    language = language_of(request)
+    t = translator(language)
+    message = localize(message, language)
     if status_code == 404:
         # the same plain answer for a made-up, expired or mistyped link: nothing to learn from it
         title, message = t("not_found_title"), t("not_found")

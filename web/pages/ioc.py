@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from civicdesk.i18n import _
 from incidents.service import open_incidents
 from ioc import service
 from ioc.models import Connector
@@ -26,6 +27,11 @@ def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
     return response
 
 
+def _ward_names(session: Session) -> dict[str, str]:
+    """Ward codes name the figures' places; people read the ward's name."""
+    return {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
+
+
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
@@ -36,6 +42,7 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
         subsystems=service.subsystems(),
         map=ward_map(session, open_reports, incidents),
         incidents=incidents,
+        ward_names=_ward_names(session),
     )
     return _remember_key(request, page)
 
@@ -50,16 +57,16 @@ def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -
         detail=detail,
         connector_seen=connector.last_success_at if connector else None,  # in the city's time, not UTC
         connector_kind=CONNECTOR_KINDS.get(connector.kind, connector.kind) if connector else "",
-        ward_names={w.code: w.name_vi for w in session.exec(select(Ward)).all()},
+        ward_names=_ward_names(session),
     )
     return _remember_key(request, page)
 
 
 # what feeds a subsystem, in the wall's words (the codes stay in the admin API)
 CONNECTOR_KINDS = {
-    "simulated": "dữ liệu mô phỏng",
-    "http_json": "kết nối HTTP (JSON)",
-    "http_csv": "kết nối HTTP (CSV)",
-    "push": "nguồn tự gửi dữ liệu",
-    "computed": "tính từ hệ thống phản ánh",
+    "simulated": _("dữ liệu mô phỏng"),
+    "http_json": _("kết nối HTTP (JSON)"),
+    "http_csv": _("kết nối HTTP (CSV)"),
+    "push": _("nguồn tự gửi dữ liệu"),
+    "computed": _("tính từ hệ thống phản ánh"),
 }

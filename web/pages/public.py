@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
+from civicdesk.i18n import _, localize
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
 from civicdesk.timeutil import VN_TZ, utcnow
@@ -44,9 +45,9 @@ MAX_PHOTOS = 5
 METRES_PER_DEGREE_LON = 109_000  # at the city's latitude (11.6° N)
 PUBLIC_PAGE = 20  # a phone shows a page without endless scrolling
 MAP_REPORTS = 200
-REPORTS = AttemptLimit("report", 5, 600, "too many reports from this address; try again in a few minutes")
-REPLIES = AttemptLimit("reply", 10, 600, "too many messages from this address; try again in a few minutes")
-LOOKUPS = AttemptLimit("lookup", 10, 600, "too many look-ups; try again in a few minutes")
+REPORTS = AttemptLimit("report", 5, 600, _("Quá nhiều phản ánh từ địa chỉ này; hãy thử lại sau ít phút."))
+REPLIES = AttemptLimit("reply", 10, 600, _("Quá nhiều tin nhắn từ địa chỉ này; hãy thử lại sau ít phút."))
+LOOKUPS = AttemptLimit("lookup", 10, 600, _("Tra cứu quá nhiều lần; hãy thử lại sau ít phút."))
 
 
 def _categories(session: Session) -> list[Category]:
@@ -107,11 +108,11 @@ async def submit_report(
 
 
 def _explain(request: Request, problem: DomainError) -> str:
-    t = translator(language_of(request))
-    reason = f"err_{problem.detail.get('reason')}"
-    said = t(reason) if t(reason) != reason else problem.message  # in the reader's language when we can
-    field = problem.detail.get("field")
-    return f"{t('field_' + str(field))}: {said}" if field else said
+    """The message in the page's language, after the field's name when the catalogue has one."""
+    language = language_of(request)
+    message = localize(problem.message, language)
+    label = translator(language)(f"field_{problem.detail.get('field')}")
+    return message if label.startswith("field_") else f"{label}: {message}"
 
 
 def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str | None, bytes]]) -> Ticket:
@@ -143,19 +144,21 @@ def _coordinate(value: str, name: str) -> float | None:
     try:
         return float(value.replace(",", "."))
     except ValueError as exc:
-        raise Invalid(f"{name} must be a number such as 11.5648", field=name) from exc
+        raise Invalid(_("Hãy nhập một số, ví dụ 11.5648."), field=name) from exc
 
 
 async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, bytes]]:
     if len(uploads) > MAX_PHOTOS:
-        raise Invalid(f"send at most {MAX_PHOTOS} photos", field="photos", reason="too_many_photos")
+        raise Invalid(
+            _("Gửi tối đa {limit} ảnh.", limit=MAX_PHOTOS), field="photos", reason="too_many_photos"
+        )
     limit = get_settings().attachment_max_bytes
     read = []
     for upload in uploads:
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise Invalid(
-                f"the photo {upload.filename} is larger than {limit // (1024 * 1024)} MB",
+                _("Ảnh {name} lớn hơn {limit} MB.", name=upload.filename, limit=limit // (1024 * 1024)),
                 field="photos",
                 reason="photo_too_large",
             )
@@ -261,7 +264,7 @@ def status_photo(
     ticket = ticket_or_404(session, request, token)
     attachment = public.public_photo(session, ticket, attachment_id)
     if attachment is None:
-        raise NotFound("no such photo")
+        raise NotFound(_("Không tìm thấy ảnh."))
     return StreamingResponse(
         store.open(attachment.storage_key),
         media_type=attachment.mime_type,

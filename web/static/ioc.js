@@ -3,6 +3,12 @@
   "use strict";
   var charts = {};
   var colours = ["#d84a3a", "#3b82c4", "#2e9e5b", "#d89b2b", "#8e5bc4", "#2aa4a8"];
+  // the page's words from the gettext catalogue (see web/pages/common.py js_messages), times in the city's zone
+  var root = document.documentElement;
+  var messages = JSON.parse(root.dataset.messages || "{}");
+  var locale = root.lang === "en" ? "en-GB" : "vi-VN";
+  var zone = "Asia/Ho_Chi_Minh";
+  function t(key) { return messages[key] || key; }
 
   function fetchJson(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -24,9 +30,7 @@
     });
   }
 
-  // the wall shows the city's time, whatever the time zone of the machine that drives the screen
-  var CITY_TZ = "Asia/Ho_Chi_Minh";
-  function time(iso) { return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: CITY_TZ }); }
+  function time(iso) { return new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", timeZone: zone }); }
 
   function overview(section) {
     fetchJson(section.dataset.source).then(function (data) {
@@ -34,10 +38,11 @@
       alerts.innerHTML = "";
       data.alerts.forEach(function (a) {
         var li = document.createElement("li");
-        li.textContent = a.text + (a.dimension ? " · " + a.dimension : "") + " · từ " + time(a.since);
+        var wards = JSON.parse(alerts.dataset.wards || "{}");
+        li.textContent = a.text + (a.dimension ? " · " + (wards[a.dimension] || a.dimension) : "") + " · " + t("js_ioc_since") + " " + time(a.since);
         alerts.appendChild(li);
       });
-      if (!data.alerts.length) { alerts.innerHTML = "<li class='none'>Không có cảnh báo</li>"; }
+      if (!data.alerts.length) { var none = document.createElement("li"); none.className = "none"; none.textContent = t("js_ioc_no_alerts"); alerts.appendChild(none); }
       data.subsystems.forEach(function (s) {
         var card = document.getElementById("card-" + s.code);
         if (!card) { return; }
@@ -45,10 +50,10 @@
         dl.innerHTML = "";
         s.headline.forEach(function (k) {
           var dt = document.createElement("dt"); dt.textContent = k.label;
-          var dd = document.createElement("dd"); dd.textContent = k.value.toLocaleString("vi-VN") + " " + k.unit;
+          var dd = document.createElement("dd"); dd.textContent = k.value.toLocaleString(locale) + " " + k.unit;
           dl.appendChild(dt); dl.appendChild(dd);
         });
-        card.querySelector(".health").textContent = s.healthy ? "● Kết nối tốt" : "● " + (s.last_error || "Chưa có dữ liệu");
+        card.querySelector(".health").textContent = s.healthy ? "● " + t("js_ioc_healthy") : "● " + (s.last_error || t("js_ioc_no_data"));
         card.classList.toggle("down", !s.healthy);
       });
       section.querySelectorAll("canvas.spark").forEach(function (canvas) {
@@ -73,7 +78,7 @@
 
   function tick() {
     var clock = document.getElementById("clock");
-    if (clock) { clock.textContent = new Date().toLocaleString("vi-VN", { timeZone: CITY_TZ }); }
+    if (clock) { clock.textContent = new Date().toLocaleString(locale, { timeZone: zone }); }
     var cards = document.getElementById("cards");
     if (cards) { overview(cards); }
     var section = document.getElementById("charts");

@@ -3,7 +3,9 @@
 (function () {
   const lang = document.body.dataset.lang || "vi";
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  const vi = lang === "vi";
+  // the page's words from the gettext catalogue (web/pages/common.py js_messages); keys are extracted by `make messages`
+  const messages = JSON.parse(document.documentElement.dataset.messages || "{}");
+  const t = (key) => messages[key] || key;
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
@@ -18,7 +20,7 @@
   }
 
   async function api(method, url, body, isForm) {
-    const headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+    const headers = { "X-CSRF-Token": csrf, Accept: "application/json", "Accept-Language": lang };
     if (body !== undefined && !isForm) headers["Content-Type"] = "application/json";
     const response = await fetch(url, {
       method, headers, credentials: "same-origin",
@@ -27,7 +29,7 @@
     if (response.status === 401) { location.href = "/staff/login?next=" + encodeURIComponent(location.pathname); }
     const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
     if (!response.ok) {
-      const detail = typeof data.detail === "string" ? data.detail : (vi ? "Không thực hiện được" : "That did not work");
+      const detail = typeof data.detail === "string" ? data.detail : t("js_failed");
       const error = new Error(detail);
       error.fields = fieldErrors(data, detail);
       throw error;
@@ -37,19 +39,18 @@
 
   // ---- bad input: the reason next to the field, the typed text left as it was -------------------------
   const PROBLEMS = {
-    missing: ["Vui lòng nhập mục này.", "Please fill this in."],
-    string_too_short: ["Nội dung quá ngắn.", "Too short."],
-    string_too_long: ["Nội dung quá dài.", "Too long."],
-    int_parsing: ["Hãy nhập một số.", "Enter a number."],
-    enum: ["Hãy chọn một giá trị trong danh sách.", "Pick a value from the list."],
-    literal_error: ["Hãy chọn một giá trị trong danh sách.", "Pick a value from the list."],
+    missing: t("js_problem_missing"),
+    string_too_short: t("js_problem_too_short"),
+    string_too_long: t("js_problem_too_long"),
+    int_parsing: t("js_problem_number"),
+    enum: t("js_problem_choice"),
+    literal_error: t("js_problem_choice"),
   };
   function fieldErrors(data, detail) {
     if (typeof data.field === "string") return [{ name: data.field, text: detail }];
     if (!Array.isArray(data.errors)) return [];
     return data.errors.filter((e) => Array.isArray(e.loc) && e.loc.length > 1).map((e) => {
-      const known = PROBLEMS[e.type];
-      const text = known ? known[vi ? 0 : 1] : (vi ? "Giá trị không hợp lệ." : "This value is not valid.");
+      const text = PROBLEMS[e.type] || t("js_problem_invalid");
       return { name: String(e.loc[e.loc.length - 1]), text };
     });
   }
@@ -127,7 +128,7 @@
       const method = form.dataset.method;
       const body = method === "DELETE" ? undefined : formBody(form);
       const result = await api(method, url, body);
-      toast(vi ? "Đã lưu" : "Saved", true);
+      toast(t("js_saved"), true);
       if (form.dataset.then === "follow" && result.id) location.href = "/staff/tickets/" + result.id;
       else if (form.dataset.then === "reload") setTimeout(() => location.reload(), 300);
       else if (form.dataset.then === "show") $("output", form).textContent = JSON.stringify(result, null, 2);
@@ -145,14 +146,14 @@
     const s = Math.abs(Math.round(seconds));
     const days = Math.floor(s / 86400);
     const clock = `${two(Math.floor((s % 86400) / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
-    return days ? `${days} ${vi ? "ngày" : "d"} ${clock}` : clock;
+    return days ? `${days} ${t("js_days_short")} ${clock}` : clock;
   }
   function tick() {
     const now = Date.now();
     $$("[data-due]").forEach((el) => {
       if (el.dataset.paused === "true") return;
       const left = (Date.parse(el.dataset.due) - now) / 1000;
-      el.textContent = left >= 0 ? `${vi ? "còn" : "left"} ${span(left)}` : `${vi ? "quá hạn" : "overdue"} ${span(left)}`;
+      el.textContent = left >= 0 ? `${t("js_left")} ${span(left)}` : `${t("js_overdue")} ${span(left)}`;
       el.classList.toggle("overdue", left < 0);
     });
   }
@@ -247,8 +248,8 @@
     currentCall = pop;
     const card = $("#call-template").content.cloneNode(true);
     $('[data-field="caller_number"]', card).textContent = pop.caller_number || "—";
-    $('[data-field="citizen"]', card).textContent = pop.citizen ? (pop.citizen.display_name || "") : (vi ? "Người gọi chưa có trong hệ thống" : "Caller not known yet");
-    $('[data-field="state"]', card).textContent = (vi ? "Đang đổ chuông · hàng đợi " : "Ringing · queue ") + (pop.queue || "");
+    $('[data-field="citizen"]', card).textContent = pop.citizen ? (pop.citizen.display_name || "") : t("unknown_caller");
+    $('[data-field="state"]', card).textContent = (t("js_ringing_queue") + " ") + (pop.queue || "");
     ["open_tickets", "recent_tickets"].forEach((key) => {
       const list = $(`[data-list="${key}"]`, card);
       (pop[key] || []).forEach((line) => list.append(ticketItem(line)));
@@ -273,7 +274,7 @@
       if (currentCall && event.detail.uniqueid === currentCall.uniqueid) {
         $("#call-card").classList.remove("ringing");
         const state = $('[data-field="state"]', callBody);
-        if (state) state.textContent = vi ? "Cuộc gọi đã kết thúc" : "Call ended";
+        if (state) state.textContent = t("call_ended");
       }
     });
   }
@@ -286,7 +287,7 @@
         await api("POST", "/api/v1/telephony/agents/me/pause", { paused, reason: paused ? $("#pause-reason").value : "" });
         pause.dataset.paused = String(paused);
         pause.textContent = (paused ? pause.dataset.unpause : pause.dataset.pause) + " (Alt+P)";
-        toast(paused ? (vi ? "Đã gửi yêu cầu tạm nghỉ" : "Pause requested") : (vi ? "Đã sẵn sàng" : "Ready"), true);
+        toast(paused ? t("js_pause_requested") : t("js_ready"), true);
       } catch (error) { toast(error.message, false); }
     });
   }
@@ -328,7 +329,7 @@
     if (suggestion.ward) ticketForm.elements.ward.value = suggestion.ward;
     if (suggestion.priority) ticketForm.elements.priority.value = suggestion.priority;
     const address = suggestion.address || {};
-    const parts = [address.house_number && "số " + address.house_number, address.alley, address.street].filter(Boolean);
+    const parts = [address.house_number && t("js_house_number") + " " + address.house_number, address.alley, address.street].filter(Boolean);
     if (parts.length && !ticketForm.elements.address.value) ticketForm.elements.address.value = parts.join(" ");
   }
   if (ticketForm) {
@@ -355,7 +356,7 @@
         ticketForm.reset();
         ticketForm.elements.uniqueid.value = "";
         $("#suggestions").hidden = true;
-        toast((vi ? "Đã lập phiếu " : "Filed ") + ticket.code, true);
+        toast((t("saved_ticket") + " ") + ticket.code, true);
       } catch (error) { toast(error.message, false); }
     });
   }

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicdesk.errors import DomainError, TooManyRequests
+from civicdesk.i18n import localize
 from tickets import audit, permissions
 from tickets.staff import Role, end_sign_in, sign_out_everywhere
 from web.deps import CredentialsDep, CurrentUser, SessionDep
+from web.i18n import language_of
 from web.pages.common import render
 from web.public_access import client_address
 from web.sessions import check_login_form, clear_cookie, issue_cookie, keep_login_nonce, new_login_form
@@ -61,7 +63,7 @@ def login(
             request,
             status_code=refusal.status_code,
             next=_safe_next(next),
-            error=refusal.message,
+            error=localize(refusal.message, language_of(request)),
             username=username,
         )
         if isinstance(refusal, TooManyRequests) and refusal.detail.get("retry_after"):

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from channels.templates import canned_replies
 from civicdesk.errors import Invalid, NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId
 from civicdesk.timeutil import VN_TZ, utcnow
@@ -130,7 +131,7 @@ def export(fmt: str, request: Request, user: CurrentUser, session: SessionDep) -
     language = language_of(request)
     t = translator(language)
     if fmt not in ("csv", "xlsx"):
-        raise NotFound("exports come as .csv or .xlsx")
+        raise NotFound(_("Chỉ xuất được tệp .csv hoặc .xlsx."))
     form = read_list_form(request, known=_known_codes(reference_lists(session, language)))
     if form.errors:
         name, key = next(iter(form.errors.items()))
