@@ -41,7 +41,7 @@ LABELS = {
         "breached": "overdue by {span}",
         "at_risk": "at risk, {span} left",
         "on_track": "{span} left",
-        "paused": "paused (waiting for the citizen)",
+        "paused": "on hold (waiting for the citizen)",
         "no_deadline": "no deadline",
         "met": "done on time",
         "missed": "done late",

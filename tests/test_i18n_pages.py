@@ -49,11 +49,20 @@ class _Visible(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.open: list[bool] = []  # per open element: does it hide its content
         self.segments: list[str] = []
+        self.page_language: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html":
+            self.page_language = dict(attrs).get("lang")
         if tag not in VOID:
             unseen = dict(attrs).get("aria-hidden") == "true" or "hidden" in dict(attrs)
-            self.open.append(tag in HIDDEN or unseen)
+            self.open.append(tag in HIDDEN or unseen or self._marked_foreign(tag, dict(attrs)))
+
+    def _marked_foreign(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        """Text marked as another language on purpose (lang="en" on the English version of a reply
+        template an admin edits on a Vietnamese page) is data in that language, not the page's words."""
+        marked = attrs.get("lang")
+        return tag != "html" and marked is not None and marked != self.page_language
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in VOID and self.open:
