@@ -134,8 +134,13 @@ def decide(
             f" (next {prediction.runner_up} {prediction.runner_up_confidence:.2f}; model {model.version})"
         )
         notes.say(
-            f"lĩnh vực {notes.category(category)} (độ tin cậy {confidence:.0%};"
-            f" kế tiếp {notes.category(prediction.runner_up)} {prediction.runner_up_confidence:.0%})"
+            _(
+                "Lĩnh vực {category} (độ tin cậy {confidence}; kế tiếp {runner_up} {runner_up_confidence})",
+                category=notes.category(category),
+                confidence=format(confidence, ".0%"),
+                runner_up=notes.category(prediction.runner_up),
+                runner_up_confidence=format(prediction.runner_up_confidence, ".0%"),
+            )
         )
     day = _local_date(reported_at)
     address = location.find_address(text)
@@ -152,10 +157,12 @@ def decide(
     if confidence < threshold:
         why = f" for the sensitive department {routed.department}" if strict else ""
         reasons.append(f"confidence below {threshold:.2f}{why}: to the triage queue")
-        notes.say(f"độ tin cậy dưới {threshold:.0%}: chuyển hàng chờ phân loại")
+        notes.say(
+            _("độ tin cậy dưới {threshold}: chuyển hàng chờ phân loại", threshold=format(threshold, ".0%"))
+        )
     if sensitive:
         reasons.append(f"sensitive category {category}: to the triage queue")
-        notes.say("lĩnh vực nhạy cảm: chuyển hàng chờ phân loại")
+        notes.say(_("lĩnh vực nhạy cảm: chuyển hàng chờ phân loại"))
     decision = Decision(
         category=category,
         category_confidence=confidence,

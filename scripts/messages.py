@@ -58,7 +58,7 @@ METHODS = [
 ]
 OPTIONS = {"web/static/*.js": {"parse_template_string": True}}  # t("…") inside `${…}` too
 KEYWORDS = {"_": None, "t": None}
-KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+KEY = re.compile(r"^[a-z][a-z0-9_-]*$")  # "sort_-due": a key may hold the sort's minus
 WIDTH = 110
 
 

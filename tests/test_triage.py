@@ -120,7 +120,7 @@ def test_routing_rules_first_match_wins_and_order_is_data(engine: Engine) -> Non
         )
         text = "Cây đổ chắn ngang đường sau bão"
         first = route(session, category="trees_parks", ward=None, text=text, channel=None)
-        assert (first.department, first.priority, first.reason) == ("ttdt", "urgent", "Quy tắc 1 (bão)")
+        assert (first.department, first.priority, first.reason) == ("ttdt", "urgent", "rule 1 (bão)")
         storm.position = 3
         session.flush()
         second = route(session, category="trees_parks", ward=None, text=text, channel=None)
@@ -129,7 +129,7 @@ def test_routing_rules_first_match_wins_and_order_is_data(engine: Engine) -> Non
         storm.active = False
         session.flush()
         plain = route(session, category="trees_parks", ward=None, text=text, channel=None)
-        assert plain.department == "qldt" and plain.reason.startswith("Theo danh mục")
+        assert plain.department == "qldt" and plain.reason.startswith("taxonomy")
         zalo = save_rule(session, RoutingRule(position=0, name="zalo", channel="zalo", priority="high"))
         assert route(session, category="noise", ward=None, text="ồn", channel="zalo").priority == "high"
         assert route(session, category="noise", ward=None, text="ồn", channel="web").priority == "normal"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from civicdesk.errors import Conflict, Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from tickets import service
@@ -86,8 +87,7 @@ def _already_sent(session: Session, provider_id: str) -> Message | None:
 def _require_open(ticket: Ticket) -> None:
     if ticket.status not in OPEN_STATUSES:
         raise Conflict(
-            "Phản ánh này đã kết thúc nên không nhận thêm tin nhắn; hãy gửi phản ánh mới."
-            " (This report is closed; file a new report instead.)",
+            _("Phản ánh này đã kết thúc nên không nhận thêm tin nhắn; hãy gửi phản ánh mới."),
             reason="reply_closed",
             current=ticket.status,
         )
@@ -96,14 +96,14 @@ def _require_open(ticket: Ticket) -> None:
 def _validate(body: str, photos: list[tuple[str | None, bytes]]) -> None:
     if not body and not photos:
         raise Invalid(
-            "Hãy viết nội dung hoặc gửi kèm ảnh. (Write a message or attach a photo.)",
+            _("Hãy viết nội dung hoặc gửi kèm ảnh."),
             field="text",
             reason="reply_empty",
         )
     limit = get_settings().description_max_chars
     if len(body) > limit:
         raise Invalid(
-            f"Nội dung dài {len(body)} ký tự; tối đa {limit}. (The message is too long.)",
+            _("Nội dung dài {length} ký tự; tối đa {limit}.", length=len(body), limit=limit),
             field="text",
             reason="reply_too_long",
         )

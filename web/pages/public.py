@@ -108,10 +108,13 @@ async def submit_report(
 
 
 def _explain(request: Request, problem: DomainError) -> str:
-    """The message in the page's language, after the field's name when the catalogue has one."""
+    """The message in the page's language (the catalogue's words for its reason when it has them), after
+    the field's name when the catalogue has one."""
     language = language_of(request)
-    message = localize(problem.message, language)
-    label = translator(language)(f"field_{problem.detail.get('field')}")
+    t = translator(language)
+    reason = f"err_{problem.detail.get('reason')}"
+    message = t(reason) if t(reason) != reason else localize(problem.message, language)
+    label = t(f"field_{problem.detail.get('field')}")
     return message if label.startswith("field_") else f"{label}: {message}"
 
 
