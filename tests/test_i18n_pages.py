@@ -33,7 +33,14 @@ from web.app import create_app
 
 ROLES = {"admin": "admin", "supervisor": "giamsat", "agent": "tongdai", "department": "qldt"}
 ROLES["ward_officer"] = "phuong.phanrang"
-STAFF_PAGES = ["/staff/console", "/staff/tasks", "/staff/boards", "/staff/admin", "/staff/tickets"]
+STAFF_PAGES = [
+    "/staff/console",
+    "/staff/tasks",
+    "/staff/boards",
+    "/staff/admin",
+    "/staff/admin/ioc",
+    "/staff/tickets",
+]
 PUBLIC_PAGES = ["/", "/report", "/lookup", "/reports", "/reports?status=resolved", "/t/no-such-link"]
 HIDDEN = {"script", "style", "code", "kbd", "template"}  # <code> marks an identifier shown on purpose
 URGENCIES = {"breached", "at_risk", "on_track", "paused", "no_deadline"}

@@ -39,5 +39,12 @@ def ioc_admin(
         auth_kinds=AUTH_KINDS,
         rules=admin.rules(session),
         metrics={code: [spec["name"] for spec in specs] for code, specs in service.metric_specs().items()},
+        subsystem_names=_subsystem_names(language_of(request)),
         **reference_lists(session, language_of(request)),
     )
+
+
+def _subsystem_names(language: str) -> dict[str, str]:
+    """A subsystem's name in the page's language (its code stays the option's value)."""
+    key = "name_vi" if language == "vi" else "name_en"
+    return {row["code"]: row[key] for row in service.subsystems()}
