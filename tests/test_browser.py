@@ -116,7 +116,13 @@ def staff_resolves(base: str, engine: Engine, code: str) -> None:
                 {"category": "road_damage", "ward": "phan-rang"},
                 admin,
             ),
-            ("post", f"/api/v1/tickets/{ticket_id}/transition", {"status": "triaged"}, admin),
+            # the new category re-routed it: sent back to triage with a reason, then assigned by hand
+            (
+                "post",
+                f"/api/v1/tickets/{ticket_id}/transition",
+                {"status": "triaged", "reason": "phân loại lại"},
+                admin,
+            ),
             ("post", f"/api/v1/tickets/{ticket_id}/assign", {"department": "qldt"}, admin),
             ("post", f"/api/v1/tickets/{ticket_id}/transition", {"status": "in_progress"}, headers),
             (

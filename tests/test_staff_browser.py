@@ -28,7 +28,7 @@ from tests.ami_peer import AmiPeer
 from tests.fakes import serve
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_telephony_ami import settings_for, settle
-from tickets.citizens import Contact
+from tickets.citizens import ZALO_FORM, Contact
 from tickets.models import Channel, Ticket
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
@@ -112,7 +112,7 @@ def city(module_database: str) -> Iterator[tuple[str, Engine, SimulatedPbx]]:
             NewTicket(
                 description="Đèn đường hỏng trước nhà số 12 Ngô Gia Tự",
                 channel=Channel.ZALO,
-                contact=Contact(phone=CALLER, name="Phạm Văn Bình"),
+                contact=Contact(phone=CALLER, name="Phạm Văn Bình", phone_verified_by=ZALO_FORM),
                 category="street_lighting",
                 ward="phan-rang",
             ),
