@@ -62,8 +62,8 @@ def test_upgrade_seed_demo_and_user_create(fresh_env: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--username", "hoa2", "--password", "short", "--role", "agent"], "at least 8"),
-        (["--username", "hoa3", "--password", "long-enough", "--role", "department_staff"], "--department"),
+        (["--username", "hoa2", "--password", "short", "--role", "agent"], "ít nhất 8"),
+        (["--username", "hoa3", "--password", "long-enough", "--role", "department_staff"], "cần có đơn vị"),
         (
             [
                 "--username",
@@ -75,7 +75,7 @@ def test_upgrade_seed_demo_and_user_create(fresh_env: Path) -> None:
                 "--ward",
                 "nowhere",
             ],
-            "unknown ward",
+            "Không có phường/xã mã nowhere",
         ),
         (["--username", "hoa5", "--password", "long-enough", "--role", "king"], "Invalid value"),
     ],
