@@ -178,14 +178,17 @@ def seed_demo_users(session: Session) -> list[User]:
 
 
 # Sidewalk encroachment is the ward's to clear: the demo's ward officer has a route of their own.
-DEMO_RULE = RoutingRule(
-    position=10, name="Lấn chiếm vỉa hè: phường xử lý", category_code="encroachment", ward_officer=True
-)
+def _demo_rule() -> RoutingRule:
+    # a new row each time: a copy of one module-level table model would share its database state, and a
+    # second seeding in the same process would then insert nothing
+    return RoutingRule(
+        position=10, name="Lấn chiếm vỉa hè: phường xử lý", category_code="encroachment", ward_officer=True
+    )
 
 
 def _seed_demo_rules(session: Session) -> None:
     if session.exec(select(RoutingRule)).first() is None:
-        save_rule(session, DEMO_RULE.model_copy())
+        save_rule(session, _demo_rule())
 
 
 def _contact(rng: random.Random, channel: Channel) -> Contact:
