@@ -7,16 +7,12 @@ import time
 from pathlib import Path
 
 import click
-from sqlmodel import select
 
 from civicdesk import preflight
 from civicdesk.db import get_engine, unit_of_work
-from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
 from nlp.speech import SpeechError, VoskRecogniser
-from telephony import service
-from telephony.models import QueueMember
-from tickets.staff import User
+from telephony import agents, service
 
 
 @click.group("telephony", invoke_without_command=True)
@@ -46,21 +42,8 @@ def link_agent(interface: str, username: str, extension: str | None) -> None:
     from civicdesk.cli import domain_call
 
     def link() -> str:
-        if "/" not in interface:
-            raise Invalid(
-                f"{interface!r} is not an interface; write it as Asterisk does, e.g. PJSIP/agent101"
-            )
         with unit_of_work() as session:
-            user = session.exec(select(User).where(User.username == username)).first()
-            if user is None:
-                raise NotFound(f"no user {username!r}; create it with `civicdesk create-user`")
-            for other in session.exec(select(QueueMember).where(QueueMember.user_id == user.id)):
-                other.user_id = None
-                session.add(other)
-            session.flush()
-            member = session.get(QueueMember, interface) or QueueMember(interface=interface)
-            member.user_id, member.extension = user.id, extension or member.extension
-            session.add(member)
+            agents.link_agent(session, interface=interface, username=username, extension=extension)
         return f"{interface} → {username}"
 
     click.echo(domain_call(link))
