@@ -47,11 +47,13 @@ test: install
 	bash scripts/nginx.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture  # dead code; what frameworks call is in vulture_whitelist.py
 	$(BIN)/pytest -q -n 2
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 # refresh the README's pictures in docs/screenshots/ (the tests alone write theirs to a temporary folder)
 screenshots: install

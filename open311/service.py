@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from civicdesk import ratelimit
-from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
+from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import ward_centre
@@ -481,7 +481,3 @@ def updates(
             }
         )
     return found
-
-
-def error_list(problem: DomainError) -> list[dict[str, Any]]:
-    return [{"code": problem.status_code, "description": problem.message}]

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.i18n import _
@@ -297,7 +297,7 @@ def find_duplicates(
     compared on place first (distance, house number, street) and then text."""
     if decision.category is None:
         return []
-    where = []
+    where: list[ColumnElement[bool]] = []
     if decision.ward is not None:
         where.append(col(Ticket.ward_code).in_(_same_ward_codes(session, decision.ward)))
     if latitude is not None and longitude is not None:
@@ -411,10 +411,6 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
     ticket.needs_review = decision.needs_review
     ticket.triaged_at = utcnow()
     return changes
-
-
-def review_queue(session: Session, limit: int = 100) -> list[Ticket]:
-    return [item.ticket for item in flows.queue(session, limit)]
 
 
 # --- learning from people ---------------------------------------------------------------------------
