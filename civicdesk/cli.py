@@ -17,24 +17,11 @@ import click
 from pydantic import ValidationError
 
 from civicdesk import embedded, migrations, preflight, wiring
+from civicdesk.clierrors import UsageProblem, domain_call
 from civicdesk.db import get_engine, unit_of_work
-from civicdesk.errors import DomainError
 from civicdesk.observability import logs
 from civicdesk.observability.errors import init_error_tracking
 from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
-
-
-class UsageProblem(click.ClickException):
-    """A clear message and exit code 2, like any other usage error."""
-
-    exit_code = 2
-
-
-def domain_call(call: Any) -> Any:
-    try:
-        return call()
-    except DomainError as exc:
-        raise UsageProblem(exc.message) from exc
 
 
 class CivicDeskGroup(click.Group):

@@ -39,7 +39,7 @@ def telephony_group(ctx: click.Context) -> None:
 @click.option("--extension", default=None, help="The agent's extension, e.g. 101.")
 def link_agent(interface: str, username: str, extension: str | None) -> None:
     """Tie a queue member's INTERFACE (e.g. PJSIP/agent101) to a CivicDesk USERNAME for screen pops."""
-    from civicdesk.cli import domain_call
+    from civicdesk.clierrors import domain_call
 
     def link() -> str:
         with unit_of_work() as session:
