@@ -359,6 +359,7 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _add_domain_commands() -> None:
+    from channels.cli import simulate_group
     from civicdesk.backup_cli import backup_command, restore_command
     from geo.cli import geo_group
     from routing.cli import nlp_group, triage_command
@@ -372,6 +373,7 @@ def _add_domain_commands() -> None:
     main.add_command(backup_command)
     main.add_command(restore_command)
     main.add_command(geo_group)
+    main.add_command(simulate_group)
 
 
 _add_domain_commands()
