@@ -22,6 +22,9 @@ n_steps  # the progress bar protocol's parameter
 
 # read by tests, benchmarks and operators: counters of the AMI listener, the metrics state, test hooks
 _.logins, _.resyncs, _.metrics_state, _.forget, clear_cache, similarity, measure
+# the PBX simulator's scenarios the AMI tests and bench/ami_events.py play (telephony/simulator.py)
+_.recording, _.finish_silently, _.abandon, _.blind_transfer, _.end_after_transfer, _.after_hours_voicemail
+_.live_uniqueids
 confirmation_url  # the receipt link for whoever sends the receipt (tests/test_identity.py)
 
 MODEL_MODULES  # every table module, imported for its side effect on the metadata

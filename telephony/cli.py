@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from civicdesk import preflight
+from civicdesk.clierrors import UsageProblem
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.settings import get_settings
 from nlp.speech import SpeechError, VoskRecogniser
@@ -67,3 +69,54 @@ def transcribe(audio: Path, model: Path | None) -> None:
     click.echo(transcript.text)
     if transcript.audio_seconds:
         click.echo(f"real-time factor: {elapsed / transcript.audio_seconds:.3f}", err=True)
+
+
+@click.command("call")
+@click.option("--number", default="0905123456", show_default=True, help="The caller's number.")
+@click.option("--name", default="Nguyễn Văn A", show_default=True, help="The caller's name (CallerIDName).")
+@click.option("--agent", default="PJSIP/agent101", show_default=True, help="The queue member who answers.")
+@click.option("--port", type=int, default=None, help="Where to listen (default: CIVICDESK_AMI_PORT).")
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the listener to log in.")
+@click.option("--ring", default=3.0, show_default=True, help="Seconds the agent's phone rings.")
+@click.option("--talk", default=10.0, show_default=True, help="Seconds of conversation before hanging up.")
+def simulate_call_command(
+    number: str, name: str, agent: str, port: int | None, wait: float, ring: float, talk: float
+) -> None:
+    """A hotline call: CivicDesk's listener (`civicdesk run` or `civicdesk telephony`, with CIVICDESK_AMI_HOST
+    pointing here) connects to this simulated PBX, which plays a call ringing at AGENT, answered, hung up."""
+    from telephony.simulator import AmiPeer, play_call, wait_for_listener
+
+    settings = get_settings()
+    if not settings.ami_configured:
+        raise UsageProblem(
+            "Đặt CIVICDESK_AMI_HOST, CIVICDESK_AMI_USERNAME và CIVICDESK_AMI_SECRET như listener đang dùng "
+            "(not configured)"
+        )
+    if "/" not in agent:
+        raise UsageProblem(f"{agent!r} không phải tên giao diện; ví dụ PJSIP/agent101")
+
+    async def run() -> str | None:
+        peer = AmiPeer(settings.ami_username, settings.ami_secret)
+        peer.origin = int(time.time())
+        try:
+            await peer.start(settings.ami_host, port or settings.ami_port)
+        except OSError as exc:
+            raise UsageProblem(
+                f"Không mở được cổng {port or settings.ami_port} (port in use?): {exc}"
+            ) from exc
+        peer.add_member(agent, agent.split("/", 1)[1])
+        click.echo(f"PBX mô phỏng ở {settings.ami_host}:{peer.port}; chờ listener đăng nhập…")
+        try:
+            if not await wait_for_listener(peer, wait):
+                return None
+            return await play_call(
+                peer, number=number, name=name, interface=agent, ring_seconds=ring, talk_seconds=talk
+            )
+        finally:
+            await asyncio.sleep(0.5)  # the listener reads the last events before the link closes
+            await peer.close()
+
+    uniqueid = asyncio.run(run())
+    if uniqueid is None:
+        raise UsageProblem(f"Không có listener nào đăng nhập trong {wait:.0f} giây (no listener logged in)")
+    click.echo(f"cuộc gọi {uniqueid}: {number} → {agent}, đã trả lời và kết thúc")

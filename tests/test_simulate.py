@@ -1,9 +1,14 @@
-"""`civicdesk simulate zalo|facebook`: a citizen's message played into CivicDesk through its real webhooks,
-signed with the installation's secrets, becomes a ticket like a provider's delivery; against a running
-`civicdesk web` over HTTP, and refused clearly when the secrets are missing or nobody answers."""
+"""`civicdesk simulate zalo|facebook|call`: a citizen's message played into CivicDesk through its real
+webhooks, signed with the installation's secrets, becomes a ticket like a provider's delivery (against a
+running `civicdesk web` over HTTP; refused clearly when the secrets are missing or nobody answers); a
+hotline call played by the simulated PBX is recorded by the real AMI listener."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +23,11 @@ from channels import service, simulator
 from channels.models import EventState, InboundEvent
 from civicdesk.cli import main
 from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from civicdesk.settings import Settings, get_settings
+from telephony.models import Call, Outcome, QueueMember
+from telephony.service import TelephonyService
 from tickets.models import Channel, Ticket
+from tickets.staff import create_user
 
 SECRETS = {
     "zalo_app_id": "4300000000000000777",
@@ -115,3 +123,43 @@ def test_civicdesk_simulate_says_when_nobody_answers() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(main, ["simulate", "facebook", "--text", "Rác", "--url", url])
     assert result.exit_code == 2 and "không trả lời" in result.output
+
+
+def test_civicdesk_simulate_call_rings_an_agent_who_answers_and_the_listener_records_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`civicdesk simulate call` as its own process is the PBX; the real listener logs in to it and
+    records the call: queued, rung at the agent's phone, answered by the agent's user, hung up."""
+    port = free_port()
+    ami = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(port), "AMI_USERNAME": "civicdesk", "AMI_SECRET": "sim"}
+    with unit_of_work(engine) as session:
+        user = create_user(session, username="agent101", password="secret-pass", role="agent")
+        session.add(QueueMember(interface="PJSIP/agent101", user_id=user.id, extension="101"))
+        agent_id = user.id
+    env = {**os.environ, **{f"CIVICDESK_{k}": v for k, v in ami.items()}, "CIVICDESK_VAR_DIR": str(tmp_path)}
+    command = [str(Path(sys.executable).parent / "civicdesk"), "simulate", "call", "--wait", "60"]
+    command += ["--ring", "0.5", "--talk", "1", "--number", "0905123456", "--name", "Lê Thị C"]
+    settings = Settings(
+        ami_host="127.0.0.1", ami_port=port, ami_username="civicdesk", ami_secret="sim", ami_ping_seconds=1
+    )
+
+    async def listen(pbx: subprocess.Popen[bytes]) -> None:
+        service = TelephonyService(engine, settings)
+        task = asyncio.ensure_future(service.run())
+        try:
+            while pbx.poll() is None:
+                await asyncio.sleep(0.2)
+        finally:
+            service.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    log = tmp_path / "simulate.log"
+    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as pbx:  # noqa: S603
+        asyncio.run(listen(pbx))
+    assert pbx.returncode == 0, log.read_text()
+    with unit_of_work(engine) as session:
+        call = session.exec(select(Call)).one()
+        assert (call.caller_number, call.caller_name) == ("0905123456", "Lê Thị C")
+        assert call.outcome == Outcome.ANSWERED and call.agent_interface == "PJSIP/agent101"
+        assert call.agent_user_id == agent_id and call.ended_at is not None and call.ended_by == "caller"
