@@ -364,7 +364,7 @@ def _add_domain_commands() -> None:
     from geo.cli import geo_group
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
-    from telephony.cli import simulate_call_command, telephony_group
+    from telephony.cli import simulate_call_command, simulate_voicemail_command, telephony_group
 
     main.add_command(sla_group)
     main.add_command(telephony_group)
@@ -374,6 +374,7 @@ def _add_domain_commands() -> None:
     main.add_command(restore_command)
     main.add_command(geo_group)
     simulate_group.add_command(simulate_call_command)
+    simulate_group.add_command(simulate_voicemail_command)
     main.add_command(simulate_group)
 
 

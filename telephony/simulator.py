@@ -706,3 +706,12 @@ async def play_call(
     peer.hangup(uniqueid)
     await peer.drain()
     return uniqueid
+
+
+async def play_voicemail(peer: AmiPeer, *, number: str, name: str, file: str) -> str:
+    """An after-hours caller leaves a message in ``file``: the dialplan's CivicDeskAfterHours and
+    CivicDeskVoicemail user events, then the hang-up. Returns the call's uniqueid."""
+    peer.clock = time.time()
+    uniqueid = peer.after_hours_voicemail(number, name, file)
+    await peer.drain()
+    return uniqueid

@@ -1,7 +1,7 @@
-"""`civicdesk simulate zalo|facebook|call`: a citizen's message played into CivicDesk through its real
-webhooks, signed with the installation's secrets, becomes a ticket like a provider's delivery (against a
-running `civicdesk web` over HTTP; refused clearly when the secrets are missing or nobody answers); a
-hotline call played by the simulated PBX is recorded by the real AMI listener."""
+"""`civicdesk simulate zalo|facebook|call|voicemail`: a citizen's message played into CivicDesk through its
+real webhooks, signed with the installation's secrets, becomes a ticket like a provider's delivery (against
+a running `civicdesk web` over HTTP; refused clearly when the secrets are missing or nobody answers); a
+hotline call or a voicemail played by the simulated PBX is recorded by the real AMI listener."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,26 +126,14 @@ def test_civicdesk_simulate_says_when_nobody_answers() -> None:
     assert result.exit_code == 2 and "không trả lời" in result.output
 
 
-def test_civicdesk_simulate_call_rings_an_agent_who_answers_and_the_listener_records_it(
-    engine: Engine, tmp_path: Path
-) -> None:
-    """`civicdesk simulate call` as its own process is the PBX; the real listener logs in to it and
-    records the call: queued, rung at the agent's phone, answered by the agent's user, hung up."""
-    port = free_port()
-    ami = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(port), "AMI_USERNAME": "civicdesk", "AMI_SECRET": "sim"}
-    with unit_of_work(engine) as session:
-        user = create_user(session, username="agent101", password="secret-pass", role="agent")
-        session.add(QueueMember(interface="PJSIP/agent101", user_id=user.id, extension="101"))
-        agent_id = user.id
-    env = {**os.environ, **{f"CIVICDESK_{k}": v for k, v in ami.items()}, "CIVICDESK_VAR_DIR": str(tmp_path)}
-    command = [str(Path(sys.executable).parent / "civicdesk"), "simulate", "call", "--wait", "60"]
-    command += ["--ring", "0.5", "--talk", "1", "--number", "0905123456", "--name", "Lê Thị C"]
+def listen_while(pbx: subprocess.Popen[bytes], engine: Engine, port: int, voicemails: list[int]) -> None:
+    """The real AMI listener, logged in to the simulated PBX until the command ends."""
     settings = Settings(
         ami_host="127.0.0.1", ami_port=port, ami_username="civicdesk", ami_secret="sim", ami_ping_seconds=1
     )
 
-    async def listen(pbx: subprocess.Popen[bytes]) -> None:
-        service = TelephonyService(engine, settings)
+    async def listen() -> None:
+        service = TelephonyService(engine, settings, lambda _s, call_id: voicemails.append(call_id))
         task = asyncio.ensure_future(service.run())
         try:
             while pbx.poll() is None:
@@ -154,12 +143,54 @@ def test_civicdesk_simulate_call_rings_an_agent_who_answers_and_the_listener_rec
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    asyncio.run(listen())
+
+
+def simulate(tmp_path: Path, port: int, *args: str) -> tuple[list[str], dict[str, str]]:
+    ami = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(port), "AMI_USERNAME": "civicdesk", "AMI_SECRET": "sim"}
+    env = {**os.environ, **{f"CIVICDESK_{k}": v for k, v in ami.items()}, "CIVICDESK_VAR_DIR": str(tmp_path)}
+    return [str(Path(sys.executable).parent / "civicdesk"), "simulate", *args, "--wait", "60"], env
+
+
+def test_civicdesk_simulate_call_rings_an_agent_who_answers_and_the_listener_records_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`civicdesk simulate call` as its own process is the PBX; the real listener logs in to it and
+    records the call: queued, rung at the agent's phone, answered by the agent's user, hung up."""
+    port = free_port()
+    with unit_of_work(engine) as session:
+        user = create_user(session, username="agent101", password="secret-pass", role="agent")
+        session.add(QueueMember(interface="PJSIP/agent101", user_id=user.id, extension="101"))
+        agent_id = user.id
+    command, env = simulate(tmp_path, port, "call", "--ring", "0.5", "--talk", "1")
+    command += ["--number", "0905123456", "--name", "Lê Thị C"]
     log = tmp_path / "simulate.log"
     with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as pbx:  # noqa: S603
-        asyncio.run(listen(pbx))
+        listen_while(pbx, engine, port, [])
     assert pbx.returncode == 0, log.read_text()
     with unit_of_work(engine) as session:
         call = session.exec(select(Call)).one()
         assert (call.caller_number, call.caller_name) == ("0905123456", "Lê Thị C")
         assert call.outcome == Outcome.ANSWERED and call.agent_interface == "PJSIP/agent101"
         assert call.agent_user_id == agent_id and call.ended_at is not None and call.ended_by == "caller"
+
+
+def test_civicdesk_simulate_voicemail_leaves_a_message_the_listener_hands_on(
+    engine: Engine, tmp_path: Path
+) -> None:
+    port, audio = free_port(), tmp_path / "message.wav"
+    with wave.open(str(audio), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x00\x00" * 8000)
+    command, env = simulate(tmp_path, port, "voicemail", str(audio), "--number", "0912000111")
+    voicemails: list[int] = []
+    log = tmp_path / "simulate.log"
+    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as pbx:  # noqa: S603
+        listen_while(pbx, engine, port, voicemails)
+    assert pbx.returncode == 0, log.read_text()
+    with unit_of_work(engine) as session:
+        call = session.exec(select(Call)).one()
+        assert call.caller_number == "0912000111" and call.voicemail_file == str(audio.resolve())
+        assert voicemails == [call.id]
