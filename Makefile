@@ -47,11 +47,15 @@ test: install
 	bash scripts/nginx.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture  # dead code; what frameworks call is in vulture_whitelist.py
+	$(BIN)/lint-imports  # the layering contracts of .importlinter (docs/architecture.md)
 	$(BIN)/pytest -q -n 2
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture
+	$(BIN)/lint-imports
 
 # refresh the README's pictures in docs/screenshots/ (the tests alone write theirs to a temporary folder)
 screenshots: install

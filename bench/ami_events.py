@@ -21,10 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-bench-"))
 
-from ami_peer import AmiPeer  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
@@ -36,6 +34,7 @@ from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.settings import Settings, get_settings  # noqa: E402
 from telephony.models import Call, Outcome  # noqa: E402
 from telephony.service import TelephonyService, new_tracker  # noqa: E402
+from telephony.simulator import AmiPeer  # noqa: E402
 
 AGENTS = [f"PJSIP/agent{n}" for n in range(101, 111)]
 

@@ -230,17 +230,6 @@ class GraphClient:
             "private_reply",
         )
 
-    def send_image(self, recipient: str, url: str, *, last_inbound_at: datetime | None) -> SendResult:
-        window = _window(last_inbound_at, human=True)  # photos are sent by staff, by hand
-        if window is None:
-            return SendResult(False, error=_OUTSIDE, route="none")
-        message = {"attachment": {"type": "image", "payload": {"url": url, "is_reusable": True}}}
-        return self._post(
-            f"/{self.page_id}/messages",
-            {"recipient": {"id": recipient}, "message": message, **window},
-            window.get("tag") or window["messaging_type"],
-        )
-
 
 _OUTSIDE = "outside Messenger's window (24 hours; 7 days for a person's reply): not sent"
 

@@ -19,10 +19,6 @@ from tickets.models import Direction, EventKind, Message, Ticket
 from tickets.service import SYSTEM
 
 PURPOSE = "ask_phone"
-QUESTION = (
-    "Để tổng đài 19009113 nhận ra bạn khi bạn gọi và nối các phản ánh của bạn trên mọi kênh, bạn vui lòng"
-    " trả lời tin nhắn này bằng số điện thoại của mình (ví dụ 0912345678)."
-)
 ANSWER_WITHIN = timedelta(days=7)
 PHONE_CHARACTERS = set("+0123456789 ()-.")
 

@@ -201,23 +201,6 @@ class ZaloClient:
         body = {"recipient": {"user_id": recipient}, "message": {"text": text[:2000]}}
         return self._result(self._post("/v3.0/oa/message/cs", json=body))
 
-    def send_image(self, recipient: str, url: str, *, last_inbound_at: datetime | None) -> SendResult:
-        image = self.http.get(url)
-        image.raise_for_status()
-        uploaded = self._post(
-            "/v2.0/oa/upload/image", files={"file": ("photo.jpg", image.content, "image/jpeg")}
-        )
-        if int(uploaded.get("error", -1)) != 0:
-            return self._result(uploaded)
-        attachment_id = (uploaded.get("data") or {}).get("attachment_id")
-        element = {"media_type": "image", "attachment_id": attachment_id}
-        message = {
-            "attachment": {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
-        }
-        return self._result(
-            self._post("/v3.0/oa/message/cs", json={"recipient": {"user_id": recipient}, "message": message})
-        )
-
 
 def refresh_pair(
     http: httpx.Client, oauth_base: str, *, app_id: str, app_secret: str, refresh_token: str

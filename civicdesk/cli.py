@@ -17,24 +17,11 @@ import click
 from pydantic import ValidationError
 
 from civicdesk import embedded, migrations, preflight, wiring
+from civicdesk.clierrors import UsageProblem, domain_call
 from civicdesk.db import get_engine, unit_of_work
-from civicdesk.errors import DomainError
 from civicdesk.observability import logs
 from civicdesk.observability.errors import init_error_tracking
 from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
-
-
-class UsageProblem(click.ClickException):
-    """A clear message and exit code 2, like any other usage error."""
-
-    exit_code = 2
-
-
-def domain_call(call: Any) -> Any:
-    try:
-        return call()
-    except DomainError as exc:
-        raise UsageProblem(exc.message) from exc
 
 
 class CivicDeskGroup(click.Group):
@@ -372,11 +359,12 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _add_domain_commands() -> None:
+    from channels.cli import simulate_group
     from civicdesk.backup_cli import backup_command, restore_command
     from geo.cli import geo_group
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
-    from telephony.cli import telephony_group
+    from telephony.cli import simulate_call_command, simulate_voicemail_command, telephony_group
 
     main.add_command(sla_group)
     main.add_command(telephony_group)
@@ -385,6 +373,9 @@ def _add_domain_commands() -> None:
     main.add_command(backup_command)
     main.add_command(restore_command)
     main.add_command(geo_group)
+    simulate_group.add_command(simulate_call_command)
+    simulate_group.add_command(simulate_voicemail_command)
+    main.add_command(simulate_group)
 
 
 _add_domain_commands()

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 
 from civicdesk.timeutil import utcnow
 from routing.models import RoutingRule
-from routing.rules import route, save_rule
+from routing.rules import route_of, save_rule
 from tickets import service
 from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket
@@ -218,13 +218,7 @@ JOURNEYS: list[tuple[float, list[Status]]] = [
 
 def _holder(session: Session, ticket: Ticket) -> str | None:
     """The department the rules choose, or None for a ticket its ward's officers handle."""
-    found = route(
-        session,
-        category=ticket.category_code,
-        ward=ticket.ward_code,
-        text=ticket.description,
-        channel=ticket.origin_channel,
-    )
+    found = route_of(session, ticket)
     if found.ward_officer and ticket.ward_code:
         return None
     return ticket.department_code or "vp"

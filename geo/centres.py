@@ -3,6 +3,10 @@ lands when no boundary file has been imported."""
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
+from tickets.public import ward_and_predecessors
+
 # Approximate centres (latitude, longitude) of the pre-2024 units of Phan Rang – Tháp Chàm.
 OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
     "do-vinh": (11.618, 108.952),
@@ -35,3 +39,10 @@ def centre_of(codes: list[str]) -> tuple[float, float]:
     lats = [OLD_UNIT_CENTRES[c][0] for c in codes]
     lons = [OLD_UNIT_CENTRES[c][1] for c in codes]
     return sum(lats) / len(lats), sum(lons) / len(lons)
+
+
+def ward_centre(session: Session, code: str) -> tuple[float, float] | None:
+    """Where a ward is placed when a report has no pin: the middle of the centres of the old units it
+    is (itself, or the units merged into it, however many steps back); None for a ward with none."""
+    units = sorted(c for c in ward_and_predecessors(session, code) if c in OLD_UNIT_CENTRES)
+    return centre_of(units) if units else None

@@ -3,8 +3,9 @@ even-odd ray-casting test. At the scale of a city, longitude and latitude are as
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from geo.distance import metres_between
 
 Point = tuple[float, float]  # (longitude, latitude), GeoJSON's order
 Ring = list[Point]
@@ -36,11 +37,9 @@ def contains(shape: MultiPolygon, point: Point) -> bool:
 
 
 def metres(first: Point, second: Point) -> float:
-    """Distance on the sphere, equirectangular: exact enough below a few kilometres."""
+    """Distance in metres between two (longitude, latitude) points: geo.distance's, in GeoJSON's order."""
     (lon1, lat1), (lon2, lat2) = first, second
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
+    return metres_between((lat1, lon1), (lat2, lon2))
 
 
 def multipolygon(geometry: Any) -> MultiPolygon:

@@ -7,22 +7,22 @@ summary."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.timeutil import as_utc, utcnow
-from geo.centres import OLD_UNIT_CENTRES, centre_of
+from geo.centres import ward_centre
+from geo.distance import Point, metres_between, within_sql
 from incidents.models import Incident, IncidentMember, IncidentStatus
 from notifications.service import Notice, notify
-from tickets import public
 from tickets import service as tickets
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category
@@ -30,7 +30,6 @@ from tickets.service import SYSTEM, Actor
 
 SURGES_FILE = Path(__file__).parent / "data" / "surges.json"
 DEFAULT_RADIUS_M = 2000
-Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -48,21 +47,11 @@ def surge_rules() -> dict[str, SurgeRule]:
     return {row["category"]: SurgeRule(**row) for row in rows}
 
 
-def distance_m(a: Point, b: Point) -> float:
-    """Great-circle distance in metres (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
-
-
 def point_of(session: Session, ticket: Ticket) -> Point | None:
     """Where a report is: its own coordinates, else the centre of its ward."""
     if ticket.latitude is not None and ticket.longitude is not None:
         return ticket.latitude, ticket.longitude
-    if ticket.ward_code is None:
-        return None
-    units = [c for c in public.ward_and_predecessors(session, ticket.ward_code) if c in OLD_UNIT_CENTRES]
-    return centre_of(units) if units else None
+    return ward_centre(session, ticket.ward_code) if ticket.ward_code is not None else None
 
 
 def incident_of(session: Session, ticket_id: int) -> Incident | None:
@@ -111,15 +100,18 @@ def _open_incident_near(session: Session, category: str, point: Point) -> Incide
     candidates = session.exec(
         select(Incident).where(Incident.status == IncidentStatus.OPEN, Incident.category_code == category)
     ).all()
-    near = [i for i in candidates if distance_m(point, (i.latitude, i.longitude)) <= i.radius_m]
-    return min(near, key=lambda i: distance_m(point, (i.latitude, i.longitude)), default=None)
+    near = [i for i in candidates if metres_between(point, (i.latitude, i.longitude)) <= i.radius_m]
+    return min(near, key=lambda i: metres_between(point, (i.latitude, i.longitude)), default=None)
 
 
 def _surge_around(session: Session, ticket: Ticket, point: Point, rule: SurgeRule) -> list[Ticket]:
     """The open reports of the rule's category within its window before this one and its radius, not
-    yet in an incident; this one included."""
+    yet in an incident; this one included. The database keeps only pins inside the radius's box and
+    reports with no pin (placed at their ward's centre); the exact distance is measured here."""
     since = as_utc(ticket.created_at) - timedelta(minutes=rule.window_minutes)
     in_an_incident = select(IncidentMember.ticket_id)
+    pinned_near = within_sql(col(Ticket.latitude), col(Ticket.longitude), point, rule.radius_m)
+    no_pin = or_(col(Ticket.latitude).is_(None), col(Ticket.longitude).is_(None))
     recent = session.exec(
         select(Ticket).where(
             Ticket.category_code == rule.category,
@@ -127,12 +119,13 @@ def _surge_around(session: Session, ticket: Ticket, point: Point, rule: SurgeRul
             col(Ticket.created_at) >= since,
             col(Ticket.created_at) <= as_utc(ticket.created_at),
             col(Ticket.id).not_in(in_an_incident),
+            or_(pinned_near, no_pin),
         )
     ).all()
     close = []
     for other in recent:
         where = point_of(session, other)
-        if where is not None and distance_m(point, where) <= rule.radius_m:
+        if where is not None and metres_between(point, where) <= rule.radius_m:
             close.append(other)
     return close
 

@@ -19,7 +19,6 @@ from nlp.text import fold
 
 STREETS_FILE = Path(__file__).parent / "data" / "streets.txt"
 STREET_WARDS_FILE = Path(__file__).parent / "data" / "street_wards.tsv"
-MARKERS = ("phuong", "xa", "thi tran")
 MARKED_CUTOFF = 84  # after "phường"/"P."/"xã": a misspelt name still counts
 WEAK_CUTOFF = 88  # after "ở"/"tại": a misspelt name counts when it is close
 NOT_A_WARD_AFTER = {"phan rang": ("thap cham",)}  # the city's own name is not the ward Phan Rang

@@ -17,10 +17,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from civicdesk import ratelimit
-from civicdesk.errors import DomainError, Forbidden, Invalid, NotFound
+from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
-from geo.centres import OLD_UNIT_CENTRES, centre_of
+from geo.centres import ward_centre
 from open311 import media
 from open311.models import ApiClient, Open311Request
 from sla import service as sla
@@ -301,12 +301,7 @@ def media_address(context: ReadContext, code: str, attachment_id: int) -> str:
 def _approximate_point(session: Session, ticket: Ticket) -> tuple[float, float] | None:
     """A request filed with an address only is placed at its ward's centre (FixMyStreet's importer
     skips a request without coordinates); the answer says the point is approximate."""
-    if ticket.ward_code is None:
-        return None
-    units = [
-        code for code in public.ward_and_predecessors(session, ticket.ward_code) if code in OLD_UNIT_CENTRES
-    ]
-    return centre_of(units) if units else None
+    return ward_centre(session, ticket.ward_code) if ticket.ward_code is not None else None
 
 
 def as_request(
@@ -486,7 +481,3 @@ def updates(
             }
         )
     return found
-
-
-def error_list(problem: DomainError) -> list[dict[str, Any]]:
-    return [{"code": problem.status_code, "description": problem.message}]

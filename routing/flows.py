@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid
 from civicdesk.settings import get_settings
-from routing.rules import Route, route
+from routing.rules import Route, route_of
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category, Department
@@ -22,13 +22,7 @@ QUEUE_STATUSES = (Status.NEW, Status.TRIAGED)
 def route_ticket(session: Session, ticket: Ticket, *, actor: Actor = SYSTEM) -> Route | None:
     """Run the routing rules on what the ticket says now and hand it to the department (or the ward's
     officers) they choose. The matching rule goes on the timeline; None when nothing can hold it."""
-    found = route(
-        session,
-        category=ticket.category_code,
-        ward=ticket.ward_code,
-        text=ticket.description,
-        channel=ticket.origin_channel,
-    )
+    found = route_of(session, ticket)
     ward_level = found.ward_officer and ticket.ward_code is not None
     department = None if ward_level else found.department
     if department is None and not ward_level:

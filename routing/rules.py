@@ -11,7 +11,7 @@ from civicdesk.errors import Invalid
 from civicdesk.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
-from tickets.models import Priority
+from tickets.models import Priority, Ticket
 from tickets.reference import Category, Department, Ward
 
 
@@ -60,6 +60,17 @@ def route(
                 _("quy tắc định tuyến số {position} «{name}»", position=rule.position, name=rule.name),
             )
     return _taxonomy(session, category)
+
+
+def route_of(session: Session, ticket: Ticket) -> Route:
+    """The rules' choice for what the ticket says now (its category, ward, words and channel)."""
+    return route(
+        session,
+        category=ticket.category_code,
+        ward=ticket.ward_code,
+        text=ticket.description,
+        channel=ticket.origin_channel,
+    )
 
 
 def _taxonomy(session: Session, category: str | None) -> Route:

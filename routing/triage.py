@@ -5,17 +5,17 @@ with its reasons."""
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from geo.distance import within_sql
 from geo.locate import Method, locate_pin
 from nlp import classifier, duplicates, location
 from routing import flows
@@ -278,26 +278,10 @@ def confidence_threshold(department: str | None) -> tuple[float, bool]:
     return settings.triage_confidence_threshold, False
 
 
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
-
-
 def _same_ward_codes(session: Session, ward: str) -> set[str]:
     from tickets.public import ward_and_predecessors
 
     return ward_and_predecessors(session, ward)
-
-
-def _near(latitude: float, longitude: float, metres: float) -> Any:
-    """A box around the pin, for the index; the exact distance is measured after."""
-    dlat = metres / 111_195
-    dlon = metres / (111_195 * math.cos(math.radians(latitude)))
-    return and_(
-        col(Ticket.latitude).between(latitude - dlat, latitude + dlat),
-        col(Ticket.longitude).between(longitude - dlon, longitude + dlon),
-    )
 
 
 def find_duplicates(
@@ -313,11 +297,12 @@ def find_duplicates(
     compared on place first (distance, house number, street) and then text."""
     if decision.category is None:
         return []
-    where = []
+    where: list[ColumnElement[bool]] = []
     if decision.ward is not None:
         where.append(col(Ticket.ward_code).in_(_same_ward_codes(session, decision.ward)))
     if latitude is not None and longitude is not None:
-        where.append(_near(latitude, longitude, duplicates.NEAR_METRES))
+        pin = (latitude, longitude)
+        where.append(within_sql(col(Ticket.latitude), col(Ticket.longitude), pin, duplicates.NEAR_METRES))
     if not where:
         return []
     query = select(Ticket).where(
@@ -426,10 +411,6 @@ def _fill_in(session: Session, ticket: Ticket, decision: Decision) -> dict[str, 
     ticket.needs_review = decision.needs_review
     ticket.triaged_at = utcnow()
     return changes
-
-
-def review_queue(session: Session, limit: int = 100) -> list[Ticket]:
-    return [item.ticket for item in flows.queue(session, limit)]
 
 
 # --- learning from people ---------------------------------------------------------------------------

@@ -33,24 +33,10 @@ class WorkItem:
     due_at: datetime | None
     clock_state: str | None
     urgency: str  # breached, at_risk, on_track, paused, no_deadline (and done, in lists of any status)
-    # how long past its deadline a breached ticket is, in the largest whole unit: (3, "days")
-    overdue: tuple[int, str] | None = None
     state: SlaState | None = None  # the one standing every view shows (sla.state)
 
     def label(self, lang: str = "vi") -> str:
         return self.state.label(lang) if self.state else ""
-
-
-def overdue_by(due_at: datetime | None, now: datetime) -> tuple[int, str] | None:
-    """ "quá hạn N ngày / giờ / phút": elapsed time past the deadline, in its largest whole unit."""
-    if due_at is None or due_at > now:
-        return None
-    minutes = int((now - due_at).total_seconds() // 60)
-    if minutes >= 24 * 60:
-        return minutes // (24 * 60), "days"
-    if minutes >= 60:
-        return minutes // 60, "hours"
-    return max(minutes, 1), "minutes"
 
 
 urgency_expression = urgency_sql  # the lists' name for the one SQL rule of sla.state
@@ -101,8 +87,7 @@ def worklist(
     items = []
     for ticket, clock in session.exec(query).all():
         state = state_from(session, ticket, [clock] if clock else [], now)
-        overdue = overdue_by(state.due_at, now) if state.urgency == "breached" else None
-        items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, overdue, state))
+        items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, state))
     return items
 
 
@@ -113,10 +98,7 @@ def work_item(ticket: Ticket, clock: SlaClock | None, now: datetime) -> WorkItem
     if ticket.status not in OPEN_STATUSES:
         return WorkItem(ticket, due_at, clock_state, "done")
     urgency = urgency_of(clock, now)
-    overdue = overdue_by(due_at, now) if urgency == "breached" else None
-    return WorkItem(
-        ticket, due_at, clock_state, urgency, overdue, SlaState(urgency, due_at, clock_state, now)
-    )
+    return WorkItem(ticket, due_at, clock_state, urgency, SlaState(urgency, due_at, clock_state, now))
 
 
 @dataclass

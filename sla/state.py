@@ -23,8 +23,6 @@ from tickets.reference import Category
 ACTIVE_CLOCK = (ClockState.RUNNING, ClockState.PAUSED)
 # open work, in the worklist's order of attention
 OPEN_URGENCIES = ("breached", "at_risk", "on_track", "paused", "no_deadline")
-# finished work and work no SLA applies to
-DONE_URGENCIES = ("met", "missed", "out_of_sla")
 
 LABELS = {
     "vi": {
@@ -53,7 +51,7 @@ UNITS = {"vi": ("ngày", "giờ", "phút"), "en": ("days", "hours", "minutes")}
 
 @dataclass(frozen=True)
 class SlaState:
-    urgency: str  # one of OPEN_URGENCIES or DONE_URGENCIES
+    urgency: str  # one of OPEN_URGENCIES, or met / missed / out_of_sla once done
     due_at: datetime | None
     clock_state: str | None
     now: datetime

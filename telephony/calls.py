@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from civicdesk.errors import NotFound
 from civicdesk.i18n import _
@@ -182,10 +182,6 @@ def link_ticket_to_call(
 def tickets_of_call(session: Session, call: Call) -> list[int]:
     rows = session.exec(select(CallTicket.ticket_id).where(CallTicket.call_id == call.id)).all()
     return list(rows)
-
-
-def count_calls(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Call)).one())
 
 
 RECENT_CALL = timedelta(minutes=30)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import click
-from sqlmodel import select
 
 from civicdesk import preflight
+from civicdesk.clierrors import UsageProblem
 from civicdesk.db import get_engine, unit_of_work
-from civicdesk.errors import Invalid, NotFound
 from civicdesk.settings import get_settings
 from nlp.speech import SpeechError, VoskRecogniser
-from telephony import service
-from telephony.models import QueueMember
-from tickets.staff import User
+from telephony import agents, service
+from telephony.simulator import AmiPeer, play_call, play_voicemail, wait_for_listener
 
 
 @click.group("telephony", invoke_without_command=True)
@@ -43,24 +43,11 @@ def telephony_group(ctx: click.Context) -> None:
 @click.option("--extension", default=None, help="The agent's extension, e.g. 101.")
 def link_agent(interface: str, username: str, extension: str | None) -> None:
     """Tie a queue member's INTERFACE (e.g. PJSIP/agent101) to a CivicDesk USERNAME for screen pops."""
-    from civicdesk.cli import domain_call
+    from civicdesk.clierrors import domain_call
 
     def link() -> str:
-        if "/" not in interface:
-            raise Invalid(
-                f"{interface!r} is not an interface; write it as Asterisk does, e.g. PJSIP/agent101"
-            )
         with unit_of_work() as session:
-            user = session.exec(select(User).where(User.username == username)).first()
-            if user is None:
-                raise NotFound(f"no user {username!r}; create it with `civicdesk create-user`")
-            for other in session.exec(select(QueueMember).where(QueueMember.user_id == user.id)):
-                other.user_id = None
-                session.add(other)
-            session.flush()
-            member = session.get(QueueMember, interface) or QueueMember(interface=interface)
-            member.user_id, member.extension = user.id, extension or member.extension
-            session.add(member)
+            agents.link_agent(session, interface=interface, username=username, extension=extension)
         return f"{interface} → {username}"
 
     click.echo(domain_call(link))
@@ -84,3 +71,81 @@ def transcribe(audio: Path, model: Path | None) -> None:
     click.echo(transcript.text)
     if transcript.audio_seconds:
         click.echo(f"real-time factor: {elapsed / transcript.audio_seconds:.3f}", err=True)
+
+
+def _on_simulated_pbx(
+    port: int | None, wait: float, agent: str, scenario: Callable[[AmiPeer], Awaitable[str]]
+) -> str:
+    """Open the simulated PBX where the listener looks for Asterisk, wait for it to log in and
+    resynchronise, play the scenario, and close; the scenario's call uniqueid."""
+    settings = get_settings()
+    if not settings.ami_configured:
+        raise UsageProblem(
+            "Đặt CIVICDESK_AMI_HOST, CIVICDESK_AMI_USERNAME và CIVICDESK_AMI_SECRET như listener đang dùng "
+            "(not configured)"
+        )
+    if "/" not in agent:
+        raise UsageProblem(f"{agent!r} không phải tên giao diện; ví dụ PJSIP/agent101")
+    listen = port or settings.ami_port
+
+    async def run() -> str | None:
+        peer = AmiPeer(settings.ami_username, settings.ami_secret)
+        peer.origin = int(time.time())
+        try:
+            await peer.start(settings.ami_host, listen)
+        except OSError as exc:
+            raise UsageProblem(f"Không mở được cổng {listen} (port in use?): {exc}") from exc
+        peer.add_member(agent, agent.split("/", 1)[1])
+        click.echo(f"PBX mô phỏng ở {settings.ami_host}:{peer.port}; chờ listener đăng nhập…")
+        try:
+            if not await wait_for_listener(peer, wait):
+                return None
+            return await scenario(peer)
+        finally:
+            await asyncio.sleep(0.5)  # the listener reads the last events before the link closes
+            await peer.close()
+
+    uniqueid = asyncio.run(run())
+    if uniqueid is None:
+        raise UsageProblem(f"Không có listener nào đăng nhập trong {wait:.0f} giây (no listener logged in)")
+    return uniqueid
+
+
+@click.command("call")
+@click.option("--number", default="0905123456", show_default=True, help="The caller's number.")
+@click.option("--name", default="Nguyễn Văn A", show_default=True, help="The caller's name (CallerIDName).")
+@click.option("--agent", default="PJSIP/agent101", show_default=True, help="The queue member who answers.")
+@click.option("--port", type=int, default=None, help="Where to listen (default: CIVICDESK_AMI_PORT).")
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the listener to log in.")
+@click.option("--ring", default=3.0, show_default=True, help="Seconds the agent's phone rings.")
+@click.option("--talk", default=10.0, show_default=True, help="Seconds of conversation before hanging up.")
+def simulate_call_command(
+    number: str, name: str, agent: str, port: int | None, wait: float, ring: float, talk: float
+) -> None:
+    """A hotline call: CivicDesk's listener (`civicdesk run` or `civicdesk telephony`, with CIVICDESK_AMI_HOST
+    pointing here) connects to this simulated PBX, which plays a call ringing at AGENT, answered, hung up."""
+
+    async def scenario(peer: AmiPeer) -> str:
+        return await play_call(
+            peer, number=number, name=name, interface=agent, ring_seconds=ring, talk_seconds=talk
+        )
+
+    uniqueid = _on_simulated_pbx(port, wait, agent, scenario)
+    click.echo(f"cuộc gọi {uniqueid}: {number} → {agent}, đã trả lời và kết thúc")
+
+
+@click.command("voicemail")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--number", default="0905123456", show_default=True, help="The caller's number.")
+@click.option("--name", default="Nguyễn Văn A", show_default=True, help="The caller's name (CallerIDName).")
+@click.option("--port", type=int, default=None, help="Where to listen (default: CIVICDESK_AMI_PORT).")
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the listener to log in.")
+def simulate_voicemail_command(audio: Path, number: str, name: str, port: int | None, wait: float) -> None:
+    """A caller after hours leaves a voicemail: the simulated PBX tells the listener the message is in
+    AUDIO (a WAV file the listener can read), as Asterisk's voicemail does."""
+
+    async def scenario(peer: AmiPeer) -> str:
+        return await play_voicemail(peer, number=number, name=name, file=str(audio.resolve()))
+
+    uniqueid = _on_simulated_pbx(port, wait, "PJSIP/agent101", scenario)
+    click.echo(f"thư thoại {uniqueid}: {number}, {audio.resolve()}")

@@ -387,12 +387,6 @@ class Tracker:
         member = self._member(event.get("Interface", ""))
         member.state, member.state_since, member.paused_reason = AgentState.LOGGED_OUT, at, None
 
-    def members_by_state(self, now: datetime) -> dict[str, int]:
-        counts = {state.value: 0 for state in AgentState}
-        for member in self.members.values():
-            counts[effective_state(member.state, member.wrap_up_until, now)] += 1
-        return counts
-
     _HANDLERS = {
         "Newchannel": _on_newchannel,
         "QueueCallerJoin": _on_queue_join,

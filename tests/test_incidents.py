@@ -138,6 +138,30 @@ def test_reports_elsewhere_or_of_another_kind_stay_apart(engine: Engine) -> None
         assert service.incident_of(session, other.id or 0) is None
 
 
+def test_reports_without_a_pin_count_at_their_wards_centre_and_far_pins_do_not(engine: Engine) -> None:
+    """The surge query keeps pins inside the radius's box and reports with no pin at all; a pin far away
+    is left out, even in a ward whose centre is close."""
+    with unit_of_work(engine) as session:
+        for n in range(3):
+            far = report(session, f"far{n}", FAR_AWAY, minutes_ago=30 - n)
+            far.ward_code = "phu-ha"  # a pin 7 km away is where the report is, whatever its ward says
+        for n in range(4):
+            pinless = report(session, f"ward{n}", WARD_POINTS[0], minutes_ago=25 - n)
+            pinless.latitude = pinless.longitude = None
+            pinless.ward_code = "phu-ha"
+        session.flush()
+        assert session.exec(select(Incident)).first() is None
+        for n in range(3):
+            report(session, f"pin{n}", WARD_POINTS[n % 3], minutes_ago=10 - n)
+        assert session.exec(select(Incident)).first() is None  # seven near: one short of a surge
+        last = report(session, "pin-last", WARD_POINTS[1], minutes_ago=1)
+        incident = service.incident_of(session, last.id or 0)
+        assert incident is not None
+        joined = service.members(session, incident.id or 0)
+        assert len(joined) == 8 and sum(t.latitude is None for t in joined) == 4
+        assert all(t.latitude != FAR_AWAY[0] for t in joined)
+
+
 def test_a_few_reports_are_not_an_incident(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         for n in range(5):

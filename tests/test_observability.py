@@ -16,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sentry_sdk
-from ami_peer import AmiPeer
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -38,6 +37,7 @@ from sla import service as sla_service
 from sla.boards import urgency_counts, worklist
 from sla.models import ClockKind, ClockState, SlaClock
 from telephony.service import TelephonyService
+from telephony.simulator import AmiPeer
 from tickets import service
 from tickets.service import NewTicket
 from tickets.staff import Role, User

@@ -24,7 +24,7 @@ from civicdesk.db import make_engine, unit_of_work
 from routing import triage
 from telephony.models import QueueMember
 from telephony.service import TelephonyService
-from tests.ami_peer import AmiPeer
+from telephony.simulator import AmiPeer
 from tests.fakes import serve
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_telephony_ami import settings_for, settle

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ami_peer import START, AmiPeer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -22,6 +21,7 @@ from nlp.speech import SpeechError, Transcript
 from telephony import actions, calls, voicemail
 from telephony.models import Call, PbxAction, QueueMember
 from telephony.service import TelephonyService
+from telephony.simulator import START, AmiPeer
 from tickets.citizens import ZALO_FORM, Contact
 from tickets.models import Attachment, Channel, Ticket, TicketEvent
 from tickets.service import NewTicket, create_ticket

@@ -76,9 +76,6 @@ class Names:
 def sla_label(item: WorkItem, t: Translate, language: str = "vi") -> str:
     if item.state is not None:
         return item.label(language)  # the one wording of sla.state, as on every page
-    if item.overdue:
-        count, unit = item.overdue
-        return t(f"overdue_{unit}").format(n=count)
     return t(f"u_{item.urgency}")
 
 

@@ -8,7 +8,6 @@ later is undone after that later one: its rows have moved on."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
@@ -24,7 +23,6 @@ log = logging.getLogger(__name__)
 
 # other domains' tables with a citizen_id column that follows the person (telephony's calls…)
 _OWNED_ELSEWHERE: dict[str, Any] = {}
-OnMerge = Callable[[Session, CitizenMerge], None]
 
 
 def follows_citizen(model: type[SQLModel]) -> None:

@@ -55,15 +55,6 @@ FIELD_NAMES_VI = {
     "hidden_from_public": "ẩn khỏi trang công khai",
     "legal_process": "xử lý theo thủ tục khiếu nại/tố cáo",
 }
-ROLE_NAMES_VI = {
-    Role.ADMIN: "quản trị viên",
-    Role.SUPERVISOR: "giám sát viên",
-    Role.AGENT: "điện thoại viên",
-    Role.DEPARTMENT_STAFF: "cán bộ phòng ban",
-    Role.WARD_OFFICER: "cán bộ phường/xã",
-}
-
-
 def require_fields(user: User, fields: set[str]) -> None:
     """Refuse (403) a change to a field the user's role may not change."""
     role = Role(user.role)

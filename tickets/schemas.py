@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from civicdesk.text import CleanInput, RowId
+from tickets.citizens import Contact
 from tickets.models import Channel, IdentityKind, Priority, Status
+from tickets.service import NewTicket
 
 
 class TicketCreate(CleanInput):
@@ -26,6 +28,22 @@ class TicketCreate(CleanInput):
     category: str | None = Field(default=None, max_length=48)
     ward: str | None = Field(default=None, max_length=48)
     priority: Priority | None = None
+
+    def draft(self, contact: Contact | None = None) -> NewTicket:
+        """The service's new ticket from this request; ``contact`` stands for the one the fields give
+        (a call's ticket adds the caller's number, verified by the PBX)."""
+        return NewTicket(
+            description=self.description,
+            title=self.title,
+            channel=self.channel,
+            contact=contact or Contact(phone=self.phone, email=self.email, name=self.citizen_name),
+            address=self.address,
+            latitude=self.latitude,
+            longitude=self.longitude,
+            category=self.category,
+            ward=self.ward,
+            priority=self.priority,
+        )
 
 
 class TicketUpdate(CleanInput):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -396,13 +396,6 @@ def filter_conditions(filters: TicketFilter, *, viewer: User | None) -> list[Any
     if filters.created_to:
         conditions.append(col(Ticket.created_at) < filters.created_to)
     return conditions
-
-
-def count_by_status(session: Session, *, viewer: User | None = None) -> dict[str, int]:
-    query = select(Ticket.status, func.count()).group_by(Ticket.status)
-    if viewer:
-        query = query.where(*visible_to(viewer))
-    return dict(session.exec(query).all())
 
 
 # --- changes --------------------------------------------------------------------------------------

@@ -27,9 +27,6 @@ class Role(StrEnum):
     WARD_OFFICER = "ward_officer"
 
 
-CITY_WIDE_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
-
-
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(sa_type=String(64), unique=True)
@@ -44,11 +41,6 @@ class User(SQLModel, table=True):
     # bumped by "sign out everywhere": tokens carry the version they were issued under
     token_version: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-    @property
-    def city_wide(self) -> bool:
-        return self.role in CITY_WIDE_ROLES
-
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

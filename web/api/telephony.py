@@ -13,13 +13,14 @@ from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.text import CleanInput, RowId, SaneDate
 from telephony import actions, calls
+from telephony.agents import link_agent as link_agent_to_user
 from telephony.models import Call, Outcome, PbxAction, QueueMember
 from telephony.store import phone_of, screen_pop
 from tickets import permissions
 from tickets import service as ticket_service
 from tickets.citizens import PBX, Contact
 from tickets.schemas import TicketCreate, TicketDetail
-from tickets.service import Actor, NewTicket
+from tickets.service import Actor
 from tickets.staff import Role, User
 from web.api.tickets import detail
 from web.deps import CurrentUser, SessionDep
@@ -123,22 +124,13 @@ def file_ticket_from_call(
     """The screen pop's one click: a ticket from the caller's words, linked to the call."""
     permissions.require_action(user, "create")
     call = calls.get_call(session, uniqueid)
-    draft = NewTicket(
-        description=body.description,
-        title=body.title,
-        channel=body.channel,
-        contact=Contact(
+    draft = body.draft(
+        Contact(
             phone=body.phone or call.caller_number,
             email=body.email,
             name=body.citizen_name,
             phone_verified_by=PBX if _is_the_caller(body.phone, call.caller_number) else None,
-        ),
-        address=body.address,
-        latitude=body.latitude,
-        longitude=body.longitude,
-        category=body.category,
-        ward=body.ward,
-        priority=body.priority,
+        )
     )
     ticket = ticket_service.create_ticket(session, draft, actor=Actor.staff(user))
     calls.link_ticket_to_call(session, uniqueid, ticket.id or 0, Actor.staff(user))
@@ -184,19 +176,10 @@ class AgentLink(CleanInput):
 @router.put("/telephony/agents/{interface:path}")
 def link_agent(interface: str, body: AgentLink, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     permissions.require_action(user, "manage_users")
-    if "/" not in interface:
-        raise Invalid("write the interface as Asterisk does, e.g. PJSIP/agent101", field="interface")
-    staff = session.exec(select(User).where(User.username == body.username)).first()
-    if staff is None:
-        raise NotFound(f"no user {body.username!r}")
-    for other in session.exec(select(QueueMember).where(QueueMember.user_id == staff.id)):
-        other.user_id = None
-        session.add(other)
-    session.flush()
-    member = session.get(QueueMember, interface) or QueueMember(interface=interface)
-    member.user_id, member.extension = staff.id, body.extension or member.extension
-    session.add(member)
-    return {"interface": interface, "user_id": staff.id, "extension": member.extension}
+    member = link_agent_to_user(
+        session, interface=interface, username=body.username, extension=body.extension
+    )
+    return {"interface": interface, "user_id": member.user_id, "extension": member.extension}
 
 
 class PauseRequest(CleanInput):

@@ -18,7 +18,7 @@ from sla import state as sla_state
 from sla.state import SlaState
 from tickets import permissions, service
 from tickets.attachments import store_attachment
-from tickets.citizens import Contact, identities_of
+from tickets.citizens import identities_of
 from tickets.links import tracking_url
 from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
 from tickets.photos import without_metadata
@@ -36,7 +36,7 @@ from tickets.schemas import (
     TicketUpdate,
     TransitionRequest,
 )
-from tickets.service import Actor, NewTicket, TicketFilter
+from tickets.service import Actor, TicketFilter
 from tickets.staff import User
 from web.deps import CurrentUser, SessionDep, StoreDep
 from web.files import private_file
@@ -104,19 +104,7 @@ def detail(session: Session, ticket: Ticket) -> TicketDetail:
 @router.post("", status_code=201)
 def create_ticket(body: TicketCreate, session: SessionDep, user: CurrentUser) -> TicketDetail:
     permissions.require_action(user, "create")
-    draft = NewTicket(
-        description=body.description,
-        title=body.title,
-        channel=body.channel,
-        contact=Contact(phone=body.phone, email=body.email, name=body.citizen_name),
-        address=body.address,
-        latitude=body.latitude,
-        longitude=body.longitude,
-        category=body.category,
-        ward=body.ward,
-        priority=body.priority,
-    )
-    ticket = service.create_ticket(session, draft, actor=Actor.staff(user))
+    ticket = service.create_ticket(session, body.draft(), actor=Actor.staff(user))
     return detail(session, ticket)
 
 

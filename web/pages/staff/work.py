@@ -16,13 +16,11 @@ from civicdesk.errors import Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import VN_TZ
 from routing import flows
 from sla import service as sla_service
 from sla import state as sla_state
-from sla.boards import overdue_by
 from sla.lists import SORTS, URGENCY_RANK, ListPage, staff_list
-from sla.models import ClockState
 from tickets import permissions, service
 from tickets.citizens import identities_of, tickets_of
 from tickets.exports import export_csv, export_xlsx
@@ -182,9 +180,6 @@ def ticket_page(
     queued = ticket.needs_review and ticket.status in flows.QUEUE_STATUSES
     lookup_link = get_settings().public_base_url.rstrip("/") + "/lookup"
     sla = sla_service.view(session, ticket)
-    # the same rule as the lists: an open, running clock past its due time is breached, scanned or not
-    counting = ticket.status in OPEN_STATUSES and sla.state != ClockState.PAUSED
-    overdue = overdue_by(sla.resolution_due_at, utcnow()) if counting else None
     return render_staff(
         request,
         "staff/ticket.html",
@@ -193,7 +188,6 @@ def ticket_page(
         ticket=ticket,
         sla=sla,
         standing=sla_state.state_of(session, ticket),
-        overdue=overdue,
         timeline=timeline,
         messages=service.messages_of(session, ticket_id),
         files=service.attachments_of(session, ticket_id),

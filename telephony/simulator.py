@@ -1,6 +1,6 @@
-"""An AMI protocol peer: an asyncio TCP server that speaks the Asterisk Manager Interface as Asterisk 20
-does (../shared/contracts/asterisk-ami.md) and a small PBX model that plays realistic app_queue event
-sequences on a virtual clock.
+"""An AMI protocol peer — the PBX simulator beside the real listener: an asyncio TCP server that speaks the
+Asterisk Manager Interface as Asterisk 20 does (../shared/contracts/asterisk-ami.md) and a small PBX model
+that plays realistic app_queue event sequences on a virtual clock.
 
 Wire behaviour: banner `Asterisk Call Manager/9.0.0`, Login (FullyBooted on success, `Authentication
 failed` after 1 s on failure), `Permission denied` before login, unknown actions, Ping/Pong, Logoff,
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -81,6 +82,7 @@ class AmiPeer:
     def __init__(self, username: str = "civicdesk", secret: str = "s3cret", chunk: int = 7) -> None:  # noqa: S107
         self.username, self.secret, self.chunk = username, secret, chunk
         self.clock = START
+        self.origin = int(START)  # the first part of every uniqueid; a live run starts it at the present
         self.clients: list[Client] = []
         self.server: asyncio.Server | None = None
         self.port = 0
@@ -95,8 +97,8 @@ class AmiPeer:
 
     # -- server --------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = await asyncio.start_server(self._serve, host, port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
@@ -255,7 +257,7 @@ class AmiPeer:
         self.clock += seconds
 
     def _uniqueid(self) -> str:
-        return f"{int(START)}.{next(self.ids)}"
+        return f"{self.origin}.{next(self.ids)}"
 
     @staticmethod
     def _identity(leg: Leg, prefix: str = "") -> Packet:
@@ -656,3 +658,60 @@ class AmiPeer:
 
     def live_uniqueids(self) -> Iterator[str]:
         return iter(self.legs)
+
+
+# -- a live run: `civicdesk simulate call` ---------------------------------------------------------------
+
+
+async def wait_for_listener(peer: AmiPeer, seconds: float) -> bool:
+    """True once a client (the telephony listener) has logged in and asked for the queue status."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if any(c.logged_in for c in peer.clients) and any(
+            a.get("Action") == "QueueStatus" for a in peer.actions_seen
+        ):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def play_call(
+    peer: AmiPeer,
+    *,
+    number: str,
+    name: str,
+    interface: str,
+    ring_seconds: float,
+    talk_seconds: float,
+) -> str:
+    """A hotline call on the present clock: the caller dials in and waits in the queue, the agent's phone
+    at ``interface`` rings and answers, they talk, the caller hangs up. Returns the call's uniqueid."""
+    loop = asyncio.get_running_loop()
+
+    async def step(seconds: float) -> None:
+        await peer.drain()
+        await asyncio.sleep(seconds)
+        peer.clock = loop.time() - start + origin
+
+    start, origin = loop.time(), time.time()
+    peer.clock = origin
+    uniqueid = peer.incoming(number, name)
+    peer.join(uniqueid)
+    await step(0.5)
+    peer.ring(uniqueid, interface)
+    await step(ring_seconds)
+    peer.answer(uniqueid, interface)
+    await step(talk_seconds)
+    peer.hangup(uniqueid)
+    await peer.drain()
+    return uniqueid
+
+
+async def play_voicemail(peer: AmiPeer, *, number: str, name: str, file: str) -> str:
+    """An after-hours caller leaves a message in ``file``: the dialplan's CivicDeskAfterHours and
+    CivicDeskVoicemail user events, then the hang-up. Returns the call's uniqueid."""
+    peer.clock = time.time()
+    uniqueid = peer.after_hours_voicemail(number, name, file)
+    await peer.drain()
+    return uniqueid
