@@ -45,6 +45,7 @@ test: install
 	bash scripts/services.sh
 	bash scripts/chromium.sh
 	bash scripts/nginx.sh
+	bash scripts/espeak.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2
