@@ -374,6 +374,7 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 def _add_domain_commands() -> None:
     from civicdesk.backup_cli import backup_command, restore_command
     from geo.cli import geo_group
+    from nlp.speech_cli import speech_group
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
     from telephony.cli import telephony_group
@@ -385,6 +386,7 @@ def _add_domain_commands() -> None:
     main.add_command(backup_command)
     main.add_command(restore_command)
     main.add_command(geo_group)
+    main.add_command(speech_group)
 
 
 _add_domain_commands()
