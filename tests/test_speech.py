@@ -301,3 +301,4 @@ def test_a_confident_transcript_is_routed_like_any_report_a_doubtful_one_waits(
         # a person who has listened confirms it as it is: then it is routed
         flows.confirm(session, ticket_id, actor=Actor(ActorType.STAFF, None))
         assert ticket.status == Status.ASSIGNED and not ticket.needs_review
+        assert reason not in flows.reasons_for(session, ticket)  # routed since: the hold is spent
