@@ -171,18 +171,18 @@ def _record_speech(session: Session, ticket: Ticket, call: Call, transcript: Tra
     }
     if check.reason is None:
         note = _(
-            "Chuyển lời nói thành chữ: độ tin cậy {confidence} ({words} từ), đủ để phân loại tự động",
+            "Độ tin cậy {confidence} ({words} từ), đủ để phân loại tự động",
             confidence=format(check.confidence or 0.0, ".2f"),
             words=check.words,
         )
-        record_event(session, ticket, EventKind.COMMENT, note=note, speech=speech)
+        record_event(session, ticket, EventKind.TRANSCRIBED, note=note, speech=speech)
         return
     ticket.needs_review = True
     session.add(ticket)
     record_event(
         session,
         ticket,
-        EventKind.COMMENT,
+        EventKind.TRANSCRIBED,
         note=_("{reason}; cần cán bộ nghe lại tệp ghi âm trước khi chuyển xử lý", reason=check.reason),
         speech=speech,
         review_hold=to_data(check.reason),

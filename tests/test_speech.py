@@ -296,7 +296,7 @@ def test_a_confident_transcript_is_routed_like_any_report_a_doubtful_one_waits(
                 "qldt",
                 False,
             )
-            assert "độ tin cậy 0.91 (14 từ), đủ để phân loại tự động" in note
+            assert note == "Độ tin cậy 0.91 (14 từ), đủ để phân loại tự động"
             return
         assert ticket.needs_review and ticket.status == Status.NEW and ticket.department_code is None
         assert flows.reasons_for(session, ticket)[0] == reason
