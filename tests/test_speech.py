@@ -199,36 +199,34 @@ def test_real_speech_through_the_voicemail_and_triage_tasks(
     held = [r for r in decision["reasons"] if r.startswith("held for a person at intake")]
     assert bool(held) is (confidence < 0.6)
 
-    # the same audio against a threshold just above its confidence: held, and staff see why
-    monkeypatch.setenv("CIVICDESK_SPEECH_CONFIDENCE_THRESHOLD", str(round(confidence + 0.01, 4)))
+    # a city that wants more certainty than this model gives on this audio (its word confidences here
+    # are 0.8 ± 0.05, and vary a little from run to run): the same message is held, and staff see why
+    monkeypatch.setenv("CIVICDESK_SPEECH_CONFIDENCE_THRESHOLD", "0.95")
     get_settings.cache_clear()
     code = tasks.transcribe_voicemail(left_voicemail(worker_env, speak(tmp_path / "2.wav", SPOKEN)))
     with unit_of_work(worker_env) as session:
         ticket = ticket_of(session, code)
-        assert ticket.needs_review
+        again = speech_event(session, ticket).data["speech"]["confidence"]
+        assert again < 0.95 and ticket.needs_review
         decision = triage_ticket(ticket.id)
         assert decision is not None and decision["needs_review"]
     with unit_of_work(worker_env) as session:
         ticket = ticket_of(session, code)
         assert ticket.needs_review and ticket.status == Status.NEW and ticket.department_code is None
-        why = f"Độ tin cậy nhận dạng giọng nói thấp ({confidence:.2f}, ngưỡng {confidence + 0.01:.2f})"
+        why = f"Độ tin cậy nhận dạng giọng nói thấp ({again:.2f}, ngưỡng 0.95)"
         assert flows.reasons_for(session, ticket)[0] == why
         assert ticket.id in [t.id for t in triage.review_queue(session)]
 
 
 @pytest.mark.parametrize(
-    ("make", "reason", "description"),
+    ("make", "reasons"),
     [
-        (
-            lambda p: write_wav(p, np.zeros(8000 * 3, dtype=np.int16), 8000),
-            "Không nhận ra lời nói nào",
-            voicemail.UNTRANSCRIBED,
-        ),
-        (noise, "Độ tin cậy nhận dạng giọng nói thấp (0.", None),  # the syllable it heard is kept
+        (lambda p: write_wav(p, np.zeros(8000 * 3, dtype=np.int16), 8000), ("Không nhận ra lời nói nào",)),
+        # a hiss comes out as a syllable the model is unsure of (0.37 here), or as nothing at all
+        (noise, ("Độ tin cậy nhận dạng giọng nói thấp (0.", "Không nhận ra lời nói nào")),
         (
             lambda p: p.write_bytes(b"RIFF\x00\x00junk that is not audio") and p,
-            "Không chuyển được lời nói thành chữ: ",
-            voicemail.UNTRANSCRIBED,
+            ("Không chuyển được lời nói thành chữ: ",),
         ),
     ],
     ids=["silence", "noise", "unreadable"],
@@ -238,8 +236,7 @@ def test_silence_noise_or_unreadable_audio_becomes_a_ticket_for_review(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     make: Callable[[Path], Path],
-    reason: str,
-    description: str | None,
+    reasons: tuple[str, ...],
 ) -> None:
     monkeypatch.setenv("CIVICDESK_ATTACHMENT_MAX_BYTES", "1024")  # a long message is kept all the same
     get_settings.cache_clear()
@@ -250,8 +247,9 @@ def test_silence_noise_or_unreadable_audio_becomes_a_ticket_for_review(
     with unit_of_work(worker_env) as session:
         ticket = ticket_of(session, code)
         assert ticket.needs_review and ticket.status == Status.NEW
-        assert ticket.description == (description or session.exec(select(Call)).one().transcript)
-        assert flows.reasons_for(session, ticket)[0].startswith(reason)
+        heard = session.exec(select(Call)).one().transcript  # what was heard is kept, if anything
+        assert ticket.description == (heard or voicemail.UNTRANSCRIBED)
+        assert flows.reasons_for(session, ticket)[0].startswith(reasons)
         kept = session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).one()
         assert (kept.purpose, kept.public, kept.size_bytes) == ("voicemail", False, audio.stat().st_size)
         classified = session.exec(
