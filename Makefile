@@ -45,6 +45,7 @@ test: install
 	bash scripts/services.sh
 	bash scripts/chromium.sh
 	bash scripts/nginx.sh
+	bash scripts/espeak.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/vulture  # dead code; what frameworks call is in vulture_whitelist.py

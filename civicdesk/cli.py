@@ -362,6 +362,7 @@ def _add_domain_commands() -> None:
     from channels.cli import simulate_group
     from civicdesk.backup_cli import backup_command, restore_command
     from geo.cli import geo_group
+    from nlp.speech_cli import speech_group
     from routing.cli import nlp_group, triage_command
     from sla.cli import sla_group
     from telephony.cli import simulate_call_command, simulate_voicemail_command, telephony_group
@@ -376,6 +377,7 @@ def _add_domain_commands() -> None:
     simulate_group.add_command(simulate_call_command)
     simulate_group.add_command(simulate_voicemail_command)
     main.add_command(simulate_group)
+    main.add_command(speech_group)
 
 
 _add_domain_commands()

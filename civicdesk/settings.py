@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     transcribe_recordings: bool = False  # also transcribe recorded conversations (kept on the call)
     vosk_model: Path | None = None  # a Vosk model directory, e.g. vosk-model-small-vn-0.4
     voicemail_dir: Path = Path("/var/spool/asterisk/voicemail")  # where relative voicemail files live
+    # a voicemail's transcript is filed like any report only when Vosk is this sure of its words (the
+    # mean of their confidences) and it has this many words; else a person listens to it first
+    speech_confidence_threshold: float = Field(
+        0.6, ge=0, le=1, description="below it a voicemail ticket waits in the triage queue"
+    )
+    speech_min_words: int = Field(3, ge=0, description="fewer recognised words: the triage queue")
     # SLA working calendar: office hours on working weekdays, local time (see sla/calendar.py)
     sla_office_hours: str = Field(
         "07:00-11:30,13:30-17:00", pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Conflict, Invalid
+from civicdesk.i18n import from_data
 from civicdesk.settings import get_settings
 from routing.rules import Route, route_of
 from tickets import service
@@ -100,6 +101,10 @@ def reasons_for(session: Session, ticket: Ticket) -> list[str]:
     """Why a ticket is in the triage queue, in Vietnamese, from what the ticket and its timeline say."""
     events = service.timeline(session, ticket.id or 0)
     reasons = [_returned(session, e) for e in events if e.data.get("returned")][-1:]
+    # what the intake asked a person to check first (a voicemail whose words are doubtful or unheard),
+    # until someone has routed the ticket: a ticket sent back later waits for its own reasons
+    if not any(e.kind == EventKind.ROUTED for e in events):
+        reasons += [str(from_data(e.data["review_hold"])) for e in events if e.data.get("review_hold")][-1:]
     category = session.get(Category, ticket.category_code) if ticket.category_code else None
     if category is None:
         reasons.append("Chưa xác định được lĩnh vực")

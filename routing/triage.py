@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
-from civicdesk.i18n import _
+from civicdesk.i18n import Text, _, from_data
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import VN_TZ, as_utc, utcnow
 from geo.distance import within_sql
@@ -354,6 +354,11 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         category=ticket.category_code,
         exclude_ticket_id=ticket.id,
     )
+    hold = _intake_hold(session, ticket)
+    if hold is not None:
+        decision.needs_review = True
+        decision.reasons.append(f"held for a person at intake: {hold}")
+        decision.notes_vi.append(_("giữ lại chờ người xem: {reason}", reason=hold))
     changes = _fill_in(session, ticket, decision)
     service.record_event(
         session,
@@ -367,7 +372,7 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         model_version=decision.model_version,
         triage=True,
     )
-    link = decision.link_to
+    link = decision.link_to if hold is None else None  # doubtful words never merge a ticket on their own
     if link is not None:
         service.merge(session, ticket.id or 0, into_id=link.ticket_id, actor=SYSTEM)
     elif not decision.needs_review:
@@ -386,6 +391,18 @@ def apply(session: Session, ticket_id: int) -> Decision | None:
         },
     )
     return decision
+
+
+def _intake_hold(session: Session, ticket: Ticket) -> Text | None:
+    """Why the intake asked for a person before any routing (a voicemail whose words are doubtful or
+    could not be heard), from the timeline; only a ticket the intake marked for review can have one."""
+    if not ticket.needs_review:
+        return None
+    events = session.exec(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.id))
+    ).all()
+    holds = [e.data["review_hold"] for e in events if e.data.get("review_hold")]
+    return from_data(holds[-1]) if holds else None
 
 
 def _sentence(parts: list[str]) -> str:

@@ -69,6 +69,8 @@ def transcribe(audio: Path, model: Path | None) -> None:
         raise SystemExit(2) from exc
     elapsed = time.perf_counter() - started
     click.echo(transcript.text)
+    confidence = "none" if transcript.confidence is None else f"{transcript.confidence:.2f}"
+    click.echo(f"confidence: {confidence} ({len(transcript.text.split())} words)", err=True)
     if transcript.audio_seconds:
         click.echo(f"real-time factor: {elapsed / transcript.audio_seconds:.3f}", err=True)
 

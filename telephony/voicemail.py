@@ -1,6 +1,8 @@
 """After-hours voicemail becomes a ticket: transcribe, then file it like any report (triage runs on it
 through the ticket core's hooks), with the audio attached and kept private. A message that cannot be
-transcribed still becomes a ticket, marked for a person to listen to, so nothing a caller left is lost."""
+transcribed, or whose transcript the recogniser is not sure of (low mean word confidence, too few words,
+nothing heard), still becomes a ticket, held in the triage queue with the reason for a person to listen
+to it, so nothing a caller left is lost and no misheard report is routed on its own."""
 
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from civicdesk.errors import DomainError, NotFound
-from civicdesk.i18n import _
+from civicdesk.i18n import Text, _, to_data
 from civicdesk.settings import get_settings
-from nlp.speech import Recogniser, SpeechError
+from nlp.speech import Recogniser, SpeechError, Transcript
 from telephony.calls import link_ticket_to_call
 from telephony.models import Call, CallTicket, TranscriptionStatus
 from tickets.attachments import store_attachment
@@ -91,14 +94,48 @@ def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser)
     return ticket
 
 
+@dataclass(frozen=True)
+class SpeechCheck:
+    """Whether a transcript may be filed like any typed report, and if not, why (for staff)."""
+
+    confidence: float | None
+    words: int
+    reason: Text | None  # None: file it like any report
+
+    @property
+    def held(self) -> bool:
+        return self.reason is not None
+
+
+def check_transcript(transcript: Transcript) -> SpeechCheck:
+    settings = get_settings()
+    threshold, words = settings.speech_confidence_threshold, len(transcript.text.split())
+    confidence = transcript.confidence
+    if not words:
+        reason: Text | None = _(
+            "Không nhận ra lời nói nào trong tin nhắn thoại (im lặng hoặc chỉ có tiếng ồn)"
+        )
+    elif confidence is None or confidence < threshold:
+        reason = _(
+            "Độ tin cậy nhận dạng giọng nói thấp ({confidence}, ngưỡng {threshold})",
+            confidence=format(confidence or 0.0, ".2f"),
+            threshold=format(threshold, ".2f"),
+        )
+    elif words < settings.speech_min_words:  # noise often comes out as one confident syllable
+        reason = _("Bản chuyển lời nói quá ngắn ({words} từ)", words=words)
+    else:
+        reason = None
+    return SpeechCheck(confidence, words, reason)
+
+
 def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: Path) -> Ticket:
+    transcript: Transcript | None = None
     try:
         transcript = recogniser.transcribe(path)
-        text = transcript.text
         call.transcription_status, call.transcription_error = TranscriptionStatus.DONE, None
     except SpeechError as exc:
-        text = ""
         call.transcription_status, call.transcription_error = TranscriptionStatus.FAILED, str(exc)
+    text = transcript.text if transcript else ""
     call.transcript = text or None
     session.add(call)
     ticket = create_ticket(
@@ -111,17 +148,45 @@ def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: 
             provider_message_id=f"voicemail:{call.uniqueid}",
         ),
     )
-    if not text:
-        ticket.needs_review = True
-        session.add(ticket)
-        record_event(
-            session,
-            ticket,
-            EventKind.COMMENT,
-            note=_("Không chuyển được lời nói thành chữ: {error}", error=call.transcription_error),
-        )
+    _record_speech(session, ticket, call, transcript)
     _attach_audio(session, ticket, path)
     return ticket
+
+
+def _record_speech(session: Session, ticket: Ticket, call: Call, transcript: Transcript | None) -> None:
+    """The recogniser's confidence on the timeline; a doubtful or failed transcript holds the ticket for a
+    person (triage keeps the hold, the triage queue shows the reason)."""
+    if transcript is None:
+        check = SpeechCheck(
+            None, 0, _("Không chuyển được lời nói thành chữ: {error}", error=call.transcription_error)
+        )
+    else:
+        check = check_transcript(transcript)
+    speech = {
+        "confidence": None if check.confidence is None else round(check.confidence, 4),
+        "words": check.words,
+        "threshold": get_settings().speech_confidence_threshold,
+        "audio_seconds": round(transcript.audio_seconds, 2) if transcript else None,
+        "transcribed": transcript is not None,
+    }
+    if check.reason is None:
+        note = _(
+            "Độ tin cậy {confidence} ({words} từ), đủ để phân loại tự động",
+            confidence=format(check.confidence or 0.0, ".2f"),
+            words=check.words,
+        )
+        record_event(session, ticket, EventKind.TRANSCRIBED, note=note, speech=speech)
+        return
+    ticket.needs_review = True
+    session.add(ticket)
+    record_event(
+        session,
+        ticket,
+        EventKind.TRANSCRIBED,
+        note=_("{reason}; cần cán bộ nghe lại tệp ghi âm trước khi chuyển xử lý", reason=check.reason),
+        speech=speech,
+        review_hold=to_data(check.reason),
+    )
 
 
 def transcribe_recording(session: Session, call_id: int, recogniser: Recogniser) -> Call:
@@ -157,6 +222,7 @@ def _attach_audio(session: Session, ticket: Ticket, path: Path) -> None:
             ticket_id=ticket.id,
             purpose="voicemail",
             public=False,
+            as_received=True,  # audio the recogniser cannot read is still what the caller left
         )
     except (OSError, DomainError) as exc:
         record_event(

@@ -31,6 +31,7 @@ ALLOWED_MIME_TYPES = frozenset(
         "application/pdf",
     }
 )
+OPAQUE = "application/octet-stream"
 PURPOSES = frozenset({"evidence", "before", "after", "voicemail", "recording"})
 
 
@@ -49,17 +50,25 @@ def store_attachment(
     purpose: str = "evidence",
     public: bool = True,
     store: FileStore | None = None,
+    as_received: bool = False,
 ) -> Attachment:
-    """Check and store a file; the content decides its type, never the name the sender gave it."""
+    """Check and store a file; the content decides its type, never the name the sender gave it.
+
+    `as_received`: a recording the city's own PBX made (a voicemail), kept whatever it holds and however
+    long it is, since it may be all a caller left; private, and an unknown type is stored as opaque bytes
+    (served only as a download)."""
     limit = get_settings().attachment_max_bytes
     if not data:
         raise Invalid(_("Tệp đang trống."), field="file")
-    if len(data) > limit:
+    if len(data) > limit and not as_received:
         raise Invalid(
             _("Tệp nặng {size} byte; tối đa {limit} byte.", size=len(data), limit=limit), field="file"
         )
     mime_type = sniff_mime_type(data)
-    if mime_type not in ALLOWED_MIME_TYPES:
+    if as_received:
+        public = False
+        mime_type = mime_type or OPAQUE
+    elif mime_type not in ALLOWED_MIME_TYPES:
         raise Invalid(
             _(
                 "Không nhận tệp loại {kind}; hãy gửi ảnh (JPEG, PNG, WebP), tệp âm thanh hoặc PDF.",

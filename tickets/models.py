@@ -83,6 +83,7 @@ class EventKind(StrEnum):
     RATED = "rated"
     CALL_LINKED = "call_linked"
     CALLBACK = "callback"
+    TRANSCRIBED = "transcribed"  # a voicemail's words and how sure the recogniser was of them
 
 
 class ActorType(StrEnum):
