@@ -13,6 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets import service
@@ -235,7 +236,10 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
         conditions.append(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
     elif filters.status:
         if filters.status not in {s.value for s in Status}:
-            raise Invalid(f"unknown status '{filters.status}'")
+            raise Invalid(
+                _("Không có trạng thái “{status}”; hãy dùng open, resolved hoặc một mã trạng thái.", status=filters.status),
+                field="status",
+            )
         conditions.append(Ticket.status == filters.status)
     return conditions
 
@@ -293,3 +297,55 @@ def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> Pu
         due_at=None,
         rating=None,
     )
+
+
+PIN_DECIMALS = 3  # a map pin is shown to about 100 m: the street, not the house
+
+
+@dataclass
+class PublicPin:
+    """A report on the public map: where (rounded), what and how far along; no text, no address, no one."""
+
+    code: str
+    status: str
+    category_code: str | None
+    category_vi: str | None
+    category_en: str | None
+    ward_name: str | None
+    latitude: float
+    longitude: float
+
+
+def public_pins(
+    session: Session, filters: PublicFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[PublicPin]]:
+    """The publicly listed reports that have a location, newest first, with their points rounded."""
+    conditions = [
+        *_public_conditions(session, filters),
+        col(Ticket.latitude).is_not(None),
+        col(Ticket.longitude).is_not(None),
+    ]
+    total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    query = (
+        select(Ticket, Category, Ward)
+        .where(*conditions)
+        .join(Category, col(Category.code) == Ticket.category_code, isouter=True)
+        .join(Ward, col(Ward.code) == Ticket.ward_code, isouter=True)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    pins = [
+        PublicPin(
+            code=ticket.code,
+            status=ticket.status,
+            category_code=ticket.category_code,
+            category_vi=category.name_vi if category else None,
+            category_en=category.name_en if category else None,
+            ward_name=ward.name_vi if ward else None,
+            latitude=round(ticket.latitude or 0.0, PIN_DECIMALS),
+            longitude=round(ticket.longitude or 0.0, PIN_DECIMALS),
+        )
+        for ticket, category, ward in session.exec(query).all()
+    ]
+    return total, pins
