@@ -215,7 +215,7 @@ def test_lookup_list_map_and_not_found(live: tuple[str, Engine], page: Page) -> 
     shot(page, "07-lookup-failed")
 
     page.goto(base + "/reports")
-    expect(page.locator("svg.map")).to_be_visible()
+    expect(page.locator("#reports-map")).to_be_visible()  # Leaflet; the schematic svg.map without JS
     shot(page, "08-public-list-and-map")
 
     response = page.goto(base + "/t/this-link-was-made-up")

@@ -23,7 +23,16 @@ from tickets.service import SYSTEM, NewTicket
 from web.app import create_app
 from web.headers import page_policy, tile_origin
 
-PIN_FIELDS = {"code", "status", "category_code", "category_vi", "category_en", "ward_name", "latitude", "longitude"}
+PIN_FIELDS = {
+    "code",
+    "status",
+    "category_code",
+    "category_vi",
+    "category_en",
+    "ward_name",
+    "latitude",
+    "longitude",
+}
 PERSONAL = ("0912345678", "binh.nv@example.com", "Nguyễn Văn Bình", "zalo-4242", "fb-4242", "Lê Lợi")
 
 
@@ -123,8 +132,13 @@ def test_the_pages_carry_the_maps_settings_as_data_attributes(client: TestClient
 def test_csp_allows_the_tile_origin_only(client: TestClient) -> None:
     policy = client.get("/report").headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in policy
-    assert "unsafe-inline" not in policy and "script-src 'self';" in policy and "connect-src 'self';" in policy
-    assert tile_origin("https://{s}.tile.example.org:8443/osm/{z}/{x}/{y}.png") == "https://*.tile.example.org:8443"
+    assert (
+        "unsafe-inline" not in policy and "script-src 'self';" in policy and "connect-src 'self';" in policy
+    )
+    assert (
+        tile_origin("https://{s}.tile.example.org:8443/osm/{z}/{x}/{y}.png")
+        == "https://*.tile.example.org:8443"
+    )
     assert tile_origin("") is None
     assert "img-src 'self' data: blob:;" in page_policy("")
 

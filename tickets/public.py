@@ -174,7 +174,7 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
     by_message: dict[int, list[int]] = {}
-    for photo_id, _, message_id in photos:
+    for photo_id, _purpose, message_id in photos:
         if photo_id is not None and message_id is not None:
             by_message.setdefault(message_id, []).append(photo_id)
     report.events = public_events(session, ticket, by_message)
@@ -237,7 +237,10 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
     elif filters.status:
         if filters.status not in {s.value for s in Status}:
             raise Invalid(
-                _("Không có trạng thái “{status}”; hãy dùng open, resolved hoặc một mã trạng thái.", status=filters.status),
+                _(
+                    "Không có trạng thái “{status}”; hãy dùng open, resolved hoặc một mã trạng thái.",
+                    status=filters.status,
+                ),
                 field="status",
             )
         conditions.append(Ticket.status == filters.status)

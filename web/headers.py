@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicdesk.settings import get_settings
 
+
 def _page_policy(images: str) -> str:
     return "; ".join(
         [
