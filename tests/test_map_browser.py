@@ -41,6 +41,15 @@ WEST_HALF = [(108.90, 11.50), (108.99, 11.50), (108.99, 11.66), (108.90, 11.66),
 LICENCE, ATTRIBUTION = "CC BY 4.0", "Sở Tài nguyên và Môi trường (thử nghiệm)"
 
 
+COUNT_PINS = """() => {
+  const map = document.getElementById("reports-map");
+  let grouped = 0;
+  map.querySelectorAll(".marker-cluster").forEach(cluster => { grouped += parseInt(cluster.textContent, 10); });
+  return [grouped, map.querySelectorAll(".leaflet-marker-icon:not(.marker-cluster)").length];
+}"""
+SHOWN_ON_THE_MAP = f"listed => {{ const [grouped, single] = ({COUNT_PINS})(); return grouped + single === listed; }}"
+
+
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (256, 256), (236, 232, 220)).save(out, format="PNG")
@@ -264,9 +273,9 @@ def test_the_reports_map_clusters_the_listed_pins(live: tuple[str, Engine], page
     clusters = the_map.locator(".marker-cluster")
     expect(clusters.first).to_be_visible()
     expect(page.locator("#map-count")).to_contain_text(f"{listed} / {listed}")
-    grouped = sum(int(text) for text in clusters.all_inner_texts())
-    single = the_map.locator(".leaflet-marker-icon:not(.marker-cluster)").count()
-    assert grouped >= 15 and grouped + single == listed
+    page.wait_for_function(SHOWN_ON_THE_MAP, arg=listed)  # once the clusters have settled: every pin
+    grouped, single = page.evaluate(COUNT_PINS)
+    assert grouped >= 15 and grouped + single == listed, (grouped, single, listed)
 
     clusters.first.click()  # zooms in; the map keeps working and nothing personal is in the pins
     expect(page.locator("#reports-map .leaflet-marker-icon").first).to_be_visible()

@@ -4,8 +4,9 @@
 // outlines (shown with their licence) or, when none are imported, their centres.
 (function () {
   "use strict";
-  // the page's words from the gettext catalogue (web/pages/common.py js_messages)
-  var messages = JSON.parse(document.documentElement.dataset.messages || "{}");
+  // the map's words from the gettext catalogue (web/pages/common.py js_messages, on the map's element)
+  var holder = document.querySelector(".citymap[data-messages]");
+  var messages = JSON.parse((holder && holder.dataset.messages) || "{}");
   function t(key) { return messages[key] || key; }
 
   function escape(text) {
@@ -47,9 +48,10 @@
     var b = numbers(data.bounds);
     var bounds = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
     element.hidden = false;
-    var map = L.map(element, { center: numbers(data.centre), zoom: 13, minZoom: 10, maxZoom: 19 });
+    var map = L.map(element, { minZoom: 10, maxZoom: 19 });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    map.fitBounds(bounds);
+    // the first view, set once without animation: the city's centre at the zoom that shows its bounds
+    map.setView(numbers(data.centre), map.getBoundsZoom(bounds), { animate: false });
     if (data.tiles) {
       L.tileLayer(data.tiles, { maxZoom: 19, attribution: escape(data.attribution || "") }).addTo(map);
     } else {
