@@ -44,10 +44,14 @@ LICENCE, ATTRIBUTION = "CC BY 4.0", "Sở Tài nguyên và Môi trường (thử
 COUNT_PINS = """() => {
   const map = document.getElementById("reports-map");
   let grouped = 0;
-  map.querySelectorAll(".marker-cluster").forEach(cluster => { grouped += parseInt(cluster.textContent, 10); });
+  for (const cluster of map.querySelectorAll(".marker-cluster")) {
+    grouped += parseInt(cluster.textContent, 10);
+  }
   return [grouped, map.querySelectorAll(".leaflet-marker-icon:not(.marker-cluster)").length];
 }"""
-SHOWN_ON_THE_MAP = f"listed => {{ const [grouped, single] = ({COUNT_PINS})(); return grouped + single === listed; }}"
+SHOWN_ON_THE_MAP = (
+    f"listed => {{ const [grouped, single] = ({COUNT_PINS})(); return grouped + single === listed; }}"
+)
 
 
 def _png() -> bytes:
