@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -134,6 +135,32 @@ def _ward_name(engine: Engine, latitude: str, longitude: str) -> str:
 def _tickets(engine: Engine) -> int:
     with unit_of_work(engine) as session:
         return int(session.exec(select(func.count()).select_from(Ticket)).one())
+
+
+def test_offline_the_map_shows_the_ward_centres_on_a_blank_background(
+    live: tuple[str, Engine], page: Page, tiles: tuple[str, list[str]]
+) -> None:
+    base, _ = live  # first in the module: no boundaries are imported yet
+    asked_before = len(tiles[1])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(os.environ, "CIVICDESK_MAP_TILE_URL", "")
+        get_settings.cache_clear()
+        try:
+            answer = page.goto(base + "/report")
+            assert (
+                answer is not None
+                and "img-src 'self' data: blob:;" in answer.headers["content-security-policy"]
+            )
+            the_map = page.locator("#report-map")
+            expect(the_map.locator("path.ward-centre")).to_have_count(16)
+            expect(the_map.locator(".leaflet-control-attribution")).to_contain_text(
+                "Chấm tròn: trung tâm gần đúng của phường"
+            )
+            expect(the_map).to_have_class(re.compile(r"(^| )offline( |$)"))  # the blank background
+            assert the_map.locator("img.leaflet-tile").count() == 0 and len(tiles[1]) == asked_before
+        finally:
+            get_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 def test_dropping_and_dragging_the_pin_names_the_ward_and_the_ticket_keeps_it(
