@@ -5,6 +5,7 @@ docs/screenshots/."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import socket
 import threading
@@ -28,6 +29,7 @@ from web.security import issue_token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 412, "height": 915}
+ELSEWHERE = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 
 
 def _free_port() -> int:
@@ -79,6 +81,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="vi-VN")
+    context.route(ELSEWHERE, lambda route: route.abort())  # the maps' default tiles: never the real OSM
     yield context.new_page()
     context.close()
 
