@@ -157,6 +157,17 @@ class Settings(BaseSettings):
     mail_from: str = "CivicDesk <no-reply@localhost>"
     thread_window_hours: int = Field(72, ge=0, description="a message joins the open ticket this recent")
     ioc_wall_key: str = Field("", description="key the video wall uses for /ioc pages; empty: open")
+    # the public maps (report form, /reports): background tiles from this URL template, shown with this
+    # attribution; empty: offline, the ward outlines (or centres) alone on a blank background. The pages'
+    # CSP allows images from this template's origin only.
+    map_tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        pattern=r"^(https?://[^/\s'\";]+/\S*\{z\}\S*)?$",
+        description="XYZ tile URL template: {z}, {x}, {y} (and {s}: a/b/c subdomains); empty: offline",
+    )
+    map_tile_attribution: str = Field(
+        "© OpenStreetMap contributors", max_length=300, description="credit the tile server asks for"
+    )
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
     triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
     triage_sensitive_threshold: float = Field(

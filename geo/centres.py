@@ -27,6 +27,7 @@ OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
     "van-hai": (11.590, 109.022),
 }
 BOUNDS = (11.530, 108.935, 11.635, 109.045)  # south, west, north, east
+CITY_CENTRE = (11.565, 108.990)  # (latitude, longitude): where the maps open, the heart of Phan Rang
 
 
 def in_city_box(lat: float, lon: float) -> bool:

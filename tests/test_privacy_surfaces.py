@@ -31,6 +31,8 @@ def _file(engine: Engine, description: str, address: str | None = None, **change
                 category="road_damage",
                 ward="phu-ha",
                 address=address,
+                latitude=11.5731,
+                longitude=109.0012,
                 contact=Contact(phone="0987 111 222", email="nguoi.gui@example.com", name="Đặng Thu Hà"),
             ),
         )
@@ -55,6 +57,7 @@ def _surfaces(client: TestClient, ticket: Ticket) -> dict[str, str]:
         f"/t/{ticket.tracking_token}",
         f"/api/v1/public/reports/{ticket.tracking_token}",
         "/api/v1/public/reports",
+        "/api/v1/public/pins",
         "/reports",
         *(f"/open311/v2/requests/{ticket.code}.{fmt}" for fmt in ("json", "xml")),
         *(f"/open311/v2/requests.{fmt}" for fmt in ("json", "xml")),
@@ -114,6 +117,7 @@ def test_only_publishable_tickets_are_listed_or_served(client: TestClient, engin
         client.get(path).text
         for path in (
             "/api/v1/public/reports",
+            "/api/v1/public/pins",
             "/reports",
             "/open311/v2/requests.json",
             "/open311/v2/requests.xml",

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as select_columns  # sqlmodel's select takes at most four
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import Invalid
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets import service
@@ -173,7 +175,7 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
     by_message: dict[int, list[int]] = {}
-    for photo_id, _, message_id in photos:
+    for photo_id, _purpose, message_id in photos:
         if photo_id is not None and message_id is not None:
             by_message.setdefault(message_id, []).append(photo_id)
     report.events = public_events(session, ticket, by_message)
@@ -235,7 +237,13 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
         conditions.append(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
     elif filters.status:
         if filters.status not in {s.value for s in Status}:
-            raise Invalid(f"unknown status '{filters.status}'")
+            raise Invalid(
+                _(
+                    "Không có trạng thái “{status}”; hãy dùng open, resolved hoặc một mã trạng thái.",
+                    status=filters.status,
+                ),
+                field="status",
+            )
         conditions.append(Ticket.status == filters.status)
     return conditions
 
@@ -293,3 +301,65 @@ def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> Pu
         due_at=None,
         rating=None,
     )
+
+
+PIN_DECIMALS = 3  # a map pin is shown to about 100 m: the street, not the house
+
+
+@dataclass
+class PublicPin:
+    """A report on the public map: where (rounded), what and how far along; no text, no address, no one."""
+
+    code: str
+    status: str
+    category_code: str | None
+    category_vi: str | None
+    category_en: str | None
+    ward_name: str | None
+    latitude: float
+    longitude: float
+
+
+def public_pins(
+    session: Session, filters: PublicFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[PublicPin]]:
+    """The publicly listed reports that have a location, newest first, with their points rounded."""
+    conditions = [
+        *_public_conditions(session, filters),
+        col(Ticket.latitude).is_not(None),
+        col(Ticket.longitude).is_not(None),
+    ]
+    total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    query = (
+        select_columns(  # columns, not whole tickets: a page of 500 pins reads eight values each
+            col(Ticket.code),
+            col(Ticket.status),
+            col(Ticket.category_code),
+            col(Category.name_vi),
+            col(Category.name_en),
+            col(Ward.name_vi),
+            col(Ticket.latitude),
+            col(Ticket.longitude),
+        )
+        .where(*conditions)
+        .join(Category, col(Category.code) == Ticket.category_code, isouter=True)
+        .join(Ward, col(Ward.code) == Ticket.ward_code, isouter=True)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    pins = [
+        PublicPin(
+            code,
+            status,
+            category,
+            name_vi,
+            name_en,
+            ward,
+            round(lat or 0.0, PIN_DECIMALS),
+            round(lon or 0.0, PIN_DECIMALS),
+        )
+        for code, status, category, name_vi, name_en, ward, lat, lon in rows
+    ]
+    return total, pins

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.centres import BOUNDS, OLD_UNIT_CENTRES
+from civicdesk.settings import get_settings
+from geo.centres import BOUNDS, CITY_CENTRE, OLD_UNIT_CENTRES
 from geo.shapes import MultiPolygon
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
@@ -73,3 +74,19 @@ class SvgMap:
     def shape_path(self, shape: MultiPolygon) -> str:
         """Every ring of an imported boundary in one path; drawn with fill-rule evenodd, holes stay open."""
         return " ".join(self.path(ring) for polygon in shape for ring in polygon)
+
+
+def map_frame() -> dict[str, str]:
+    """What the Leaflet maps need, as the container's data-* attributes (the CSP allows no inline script):
+    the tile URL template (empty: offline) and its credit, the city's centre and bounds, and where the
+    ward outlines and centres are read."""
+    settings = get_settings()
+    south, west, north, east = BOUNDS
+    return {
+        "tiles": settings.map_tile_url,
+        "attribution": settings.map_tile_attribution if settings.map_tile_url else "",
+        "centre": f"{CITY_CENTRE[0]},{CITY_CENTRE[1]}",
+        "bounds": f"{south},{west},{north},{east}",
+        "boundaries": "/api/v1/geo/boundaries",
+        "centres": "/api/v1/geo/centres",
+    }

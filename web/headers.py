@@ -7,22 +7,32 @@ Swagger UI and ReDoc from their CDN with an inline bootstrap script, get a loose
 
 from __future__ import annotations
 
+from functools import cache
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGE_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+from civicdesk.settings import get_settings
+
+
+def _page_policy(images: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+PAGE_POLICY = _page_policy("'self' data: blob:")
 DOCS_CDN = "https://cdn.jsdelivr.net"
 DOCS_POLICY = "; ".join(
     [
@@ -51,13 +61,33 @@ PRIVATE_PREFIXES = ("/staff", "/api/", "/t/", "/lookup", "/webhooks/", "/open311
 PUBLIC_API = "/api/v1/public/"
 
 
+def tile_origin(template: str) -> str | None:
+    """The origin the maps' background tiles come from, as a CSP source: `https://tile.example.org`, or
+    `https://*.tile.example.org` for a template with an {s} subdomain; None when the maps are offline."""
+    if not template:
+        return None
+    parts = urlsplit(template)
+    host = parts.netloc
+    if "{s}" in host:
+        host = "*." + host.split(".", 1)[1] if "." in host else host.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+@cache
+def page_policy(template: str) -> str:
+    """The pages' policy, with the tile server beside our own origin for images (and nothing else)."""
+    origin = tile_origin(template)
+    return _page_policy(f"'self' data: blob: {origin}") if origin else PAGE_POLICY
+
+
 def is_private(path: str) -> bool:
     return path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_API)
 
 
 def secure(headers: MutableHeaders, *, path: str, https: bool) -> None:
     """Add what is missing; a route that set its own value (a cacheable public photo) keeps it."""
-    policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else PAGE_POLICY
+    pages = page_policy(get_settings().map_tile_url)
+    policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else pages
     headers.setdefault("Content-Security-Policy", policy)
     for name, value in ALWAYS.items():
         headers.setdefault(name, value)

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlmodel import select
 
 from civicdesk.timeutil import VN_TZ, utcnow
 from geo import boundaries
-from geo.locate import locate_pin
+from geo.centres import OLD_UNIT_CENTRES
+from geo.locate import in_force, locate_pin
 from geo.shapes import as_geojson
 from tickets.reference import Ward
 from web.deps import SessionDep
@@ -33,6 +35,19 @@ class BoundariesOut(BaseModel):
     attribution: str | None
     source: str | None
     features: dict[str, Any]  # a GeoJSON FeatureCollection, one feature per unit (property `ward`)
+
+
+class CentreOut(BaseModel):
+    unit: str  # a unit's code (an old one, perhaps)
+    unit_name: str
+    ward: str  # the ward in force today that holds it
+    ward_name: str
+    latitude: float
+    longitude: float
+
+
+class CentresOut(BaseModel):
+    centres: list[CentreOut]
 
 
 @router.get("/locate")
@@ -67,3 +82,27 @@ def ward_boundaries(session: SessionDep) -> BoundariesOut:
         source=imported.source if imported else None,
         features={"type": "FeatureCollection", "features": features},
     )
+
+
+@router.get("/centres", response_model=CentresOut)
+def ward_centres(session: SessionDep) -> CentresOut:
+    """The approximate centres a pin falls back to when no boundaries are imported, each with the ward in
+    force today: what an offline map draws when it has no outlines."""
+    today = utcnow().astimezone(VN_TZ).date()
+    wards = {ward.code: ward for ward in session.exec(select(Ward)).all()}
+    centres = []
+    for code, (latitude, longitude) in OLD_UNIT_CENTRES.items():
+        if code not in wards:
+            continue
+        current = wards[in_force(wards, code, today)]
+        centres.append(
+            CentreOut(
+                unit=code,
+                unit_name=wards[code].name_vi,
+                ward=current.code,
+                ward_name=current.name_vi,
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
+    return CentresOut(centres=centres)

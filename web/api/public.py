@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
 from sla import service as sla_service
 from tickets import public
@@ -16,6 +17,25 @@ from web.deps import SessionDep
 from web.public_access import ticket_or_404
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
+MAX_PINS = 500
+
+
+class PinOut(BaseModel):
+    code: str
+    status: str
+    category_code: str | None
+    category_vi: str | None
+    category_en: str | None
+    ward_name: str | None
+    latitude: float  # rounded to about 100 m
+    longitude: float
+
+
+class PinsOut(BaseModel):
+    total: int  # every listed report with a location under these filters
+    offset: int
+    limit: int
+    pins: list[PinOut]
 
 
 @router.get("/reports")
@@ -28,6 +48,27 @@ def list_reports(
 ) -> list[dict[str, Any]]:
     filters = public.PublicFilter(category=category, ward=ward, status=status)
     return [_summary(report) for report in public.public_list(session, filters, limit=limit)]
+
+
+@router.get("/pins", response_model=PinsOut)
+def map_pins(
+    session: SessionDep,
+    category: str | None = Query(default=None, max_length=48),
+    ward: str | None = Query(default=None, max_length=48),
+    status: str | None = Query(default=None, max_length=24),
+    limit: int = Query(default=200, ge=1, le=MAX_PINS),
+    offset: int = Query(default=0, ge=0, le=100_000),
+) -> PinsOut:
+    """The /reports map's pins: the public list's reports that have a location, newest first, each as a
+    rounded point with its code, category and status; the next page by `offset`."""
+    filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
+    total, pins = public.public_pins(session, filters, limit=limit, offset=offset)
+    return PinsOut(
+        total=total,
+        offset=offset,
+        limit=limit,
+        pins=[PinOut.model_validate(pin, from_attributes=True) for pin in pins],
+    )
 
 
 @router.get("/reports/{token}")

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 
 from civicdesk import i18n
 from civicdesk.timeutil import VN_TZ
+from web.geo import map_frame
 from web.i18n import language_of, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -73,6 +74,16 @@ def _note(context: Context, event: Any) -> str:
 TEMPLATES.env.filters.update(
     local=_local_time, datetime=_datetime, number=_number, percent=_percent, localized=_localized, note=_note
 )
+TEMPLATES.env.globals["map_frame"] = map_frame  # the public maps' data-* attributes
+MAP_WORDS = ("js_map_", "js_pin_", "js_location_")
+
+
+def _map_words(messages: dict[str, str]) -> dict[str, str]:
+    """The map scripts' words only: a citizen's phone is not sent the staff pages' words."""
+    return {key: text for key, text in messages.items() if key.startswith(MAP_WORDS)}
+
+
+TEMPLATES.env.filters["map_words"] = _map_words
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -369,6 +369,8 @@ def public_reports(
         categories=_categories(session),
         wards=_current_wards(session),
         map=ward_map(session, public.public_list(session, filters, limit=MAP_REPORTS)),
+        pins_url="/api/v1/public/pins?" + urlencode([(k, v) for k, v in vars(filters).items() if v]),
+        status_names={s.value: translator(language_of(request))(f"st_{s.value}") for s in Status},
         paging={
             "page": page,
             "pages": max(1, -(-total // PUBLIC_PAGE)),
