@@ -11,7 +11,7 @@ INTERNAL  # Channel.INTERNAL, a stored value
 # response and page fields: serialised by pydantic/FastAPI or read by Jinja templates
 civicdesk_version, response_due_at, duplicate_of, sla_urgency, ward_name, replaced, last_text
 category_vi, category_en, can_rate, can_reopen, can_reply, question
-by_department, by_ward, urgent, _.pages
+by_department, by_ward, urgent, _.pages, unit_name
 
 # protocols and hooks other libraries call: SQLAlchemy TypeDecorator, asyncio, Prometheus, scikit-learn,
 # click exceptions, Celery, logging, Pillow, openpyxl, panoramisk
