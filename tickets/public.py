@@ -5,9 +5,10 @@ and every text through ``privacy.mask_personal_data``; nothing names a person or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -28,7 +29,8 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.privacy import mask_personal_data
-from tickets.reference import Category, Ward
+from tickets.refcache import Reference, reference
+from tickets.reference import Category
 from tickets.staff import User
 
 PUBLIC_PHOTO_PURPOSES = ("evidence", "before", "after")
@@ -76,11 +78,23 @@ class PublicReport:
 def known_names(session: Session, ticket: Ticket) -> list[str]:
     """The names the citizen gave us, masked wherever they appear in any case or without diacritics:
     the reporter's own, and the name of whoever their record was merged into."""
-    from tickets.merges import first_owner_of
+    assert ticket.id is not None
+    return names_of_reporters(session, [ticket])[ticket.id]
 
-    people = {ticket.citizen_id, first_owner_of(session, ticket)} - {None}
-    names = [citizen.display_name for pid in people if (citizen := session.get(Citizen, pid))]
-    return sorted({name for name in names if name})
+
+def names_of_reporters(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """``known_names`` of many tickets at once: a statement per step of a merge chain and one for the
+    names, however many tickets are listed."""
+    from tickets.merges import first_owners
+
+    owners = first_owners(session, tickets)
+    people_of = {t.id or 0: {t.citizen_id, owners.get(t.id or 0)} - {None} for t in tickets}
+    everyone = set().union(*people_of.values()) if people_of else set()
+    named: dict[int | None, str] = {}
+    if everyone:
+        rows = session.exec(select(Citizen.id, Citizen.display_name).where(col(Citizen.id).in_(everyone)))
+        named = {pid: name for pid, name in rows.all() if name}
+    return {tid: sorted({named[p] for p in people if p in named}) for tid, people in people_of.items()}
 
 
 def conversation_names(session: Session, ticket: Ticket) -> list[str]:
@@ -169,7 +183,7 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     ).all()
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
-    report = _report(session, ticket, names, ticket.public_description or ticket.description)
+    report = _report(reference(session), ticket, names, ticket.public_description or ticket.description)
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
     by_message: dict[int, list[int]] = {}
@@ -243,39 +257,61 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
 def public_list(
     session: Session, filters: PublicFilter, *, limit: int = 100, offset: int = 0
 ) -> list[PublicReport]:
-    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
+    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones. One statement
+    for the page, one (or one per merge step) for the reporters' names: none per listed report."""
     query = select(Ticket).where(*_public_conditions(session, filters))
     query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
     rows = session.exec(query.offset(offset).limit(limit)).all()
-    return [_summary(session, ticket) for ticket in rows]
+    names = names_of_reporters(session, rows)
+    ref = reference(session)
+    return [_report(ref, t, names[t.id or 0], t.public_description or t.title) for t in rows]
 
 
-def public_count(session: Session, filters: PublicFilter) -> int:
-    query = select(func.count()).select_from(Ticket).where(*_public_conditions(session, filters))
-    return session.exec(query).one()
+class Placed(Protocol):
+    """What a map needs of a report: where it is."""
+
+    @property
+    def ward_code(self) -> str | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class PublicPoint:
+    ward_code: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+def public_points(session: Session, filters: PublicFilter, *, limit: int) -> list[PublicPoint]:
+    """The newest listed reports' places, for a map: no text, so nothing to mask."""
+    query = select(Ticket.ward_code, Ticket.latitude, Ticket.longitude).where(
+        *_public_conditions(session, filters)
+    )
+    query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(limit)
+    return [PublicPoint(ward, lat, lon) for ward, lat, lon in session.exec(query).all()]
+
+
+COUNT_CAP = 10_000  # past this a list says "10,000+": counting a million rows per page view is not worth it
+
+
+def public_count(session: Session, filters: PublicFilter, *, cap: int = COUNT_CAP) -> int:
+    """How many reports the filters list, counted up to ``cap + 1`` (more than ``cap`` means "cap+")."""
+    listed = select(col(Ticket.id)).where(*_public_conditions(session, filters)).limit(cap + 1)
+    return session.exec(select(func.count()).select_from(listed.subquery())).one()
 
 
 def ward_and_predecessors(session: Session, code: str) -> set[str]:
     """A ward in force today and every older unit that was merged into it, however many steps back."""
-    successor_of = dict(session.exec(select(Ward.code, Ward.successor_code)).all())
-    found = {code}
-    grew = True
-    while grew:
-        before = len(found)
-        found |= {old for old, new in successor_of.items() if new in found}
-        grew = len(found) > before
-    return found
+    return set(reference(session).ward_and_predecessors(code))
 
 
-def _summary(session: Session, ticket: Ticket) -> PublicReport:
-    names = known_names(session, ticket)
-    return _report(session, ticket, names, ticket.public_description or ticket.title)
-
-
-def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> PublicReport:
+def _report(ref: Reference, ticket: Ticket, names: list[str], text: str) -> PublicReport:
     """What the list and the status page both show; the status page adds its details."""
-    category = session.get(Category, ticket.category_code) if ticket.category_code else None
-    ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
+    category = ref.categories.get(ticket.category_code) if ticket.category_code else None
+    ward = ref.wards.get(ticket.ward_code) if ticket.ward_code else None
     return PublicReport(
         code=ticket.code,
         status=ticket.status,

@@ -11,7 +11,7 @@ from incidents.service import open_incidents
 from ioc import service
 from ioc.models import Connector
 from tickets import public
-from tickets.reference import Ward
+from tickets.refcache import reference
 from web.api.ioc import WallAccess
 from web.deps import SessionDep
 from web.pages.common import render
@@ -29,7 +29,7 @@ def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
 
 def _ward_names(session: Session) -> dict[str, str]:
     """Ward codes name the figures' places; people read the ward's name."""
-    return {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
+    return {code: ward.name_vi for code, ward in reference(session).wards.items()}
 
 
 @router.get("", response_class=HTMLResponse)

@@ -31,6 +31,7 @@ from tickets.links import tracking_url
 from tickets.merges import first_owner_of, own_identities
 from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
+from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
 from web.deps import SessionDep, StoreDep
@@ -51,12 +52,11 @@ LOOKUPS = AttemptLimit("lookup", 10, 600, _("Tra cứu quá nhiều lần; hãy 
 
 
 def _categories(session: Session) -> list[Category]:
-    public_first = select(Category).where(col(Category.public)).order_by(Category.name_vi)
-    return list(session.exec(public_first).all())
+    return [c for c in reference(session).categories.values() if c.public]  # in order of name
 
 
 def _current_wards(session: Session) -> list[Ward]:
-    return list(session.exec(select(Ward).where(Ward.valid_to == None).order_by(Ward.name_vi)).all())  # noqa: E711
+    return [w for w in reference(session).wards.values() if w.valid_to is None]  # in order of name
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -358,8 +358,11 @@ def public_reports(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
-    total = public.public_count(session, filters)
-    reports = public.public_list(session, filters, limit=PUBLIC_PAGE, offset=(page - 1) * PUBLIC_PAGE)
+    counted = public.public_count(session, filters)
+    total = min(counted, public.COUNT_CAP)
+    offset = (page - 1) * PUBLIC_PAGE
+    # past the counted reports a page is empty: no statement walks a million rows to find that out
+    reports = public.public_list(session, filters, limit=PUBLIC_PAGE, offset=offset) if offset < total else []
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
     return render(
         request,
@@ -368,11 +371,12 @@ def public_reports(
         filters=filters,
         categories=_categories(session),
         wards=_current_wards(session),
-        map=ward_map(session, public.public_list(session, filters, limit=MAP_REPORTS)),
+        map=ward_map(session, public.public_points(session, filters, limit=MAP_REPORTS)),
         paging={
             "page": page,
             "pages": max(1, -(-total // PUBLIC_PAGE)),
             "total": total,
+            "more": counted > total,
             "first": min((page - 1) * PUBLIC_PAGE + 1, total),
             "last": min(page * PUBLIC_PAGE, total),
             "link": lambda n: "/reports?" + urlencode([*kept, ("page", str(n))]),
@@ -381,17 +385,14 @@ def public_reports(
 
 
 def ward_map(
-    session: Session, reports: list[public.PublicReport], incidents: Sequence[tuple[Incident, int]] = ()
+    session: Session, reports: Sequence[public.Placed], incidents: Sequence[tuple[Incident, int]] = ()
 ) -> dict[str, object]:
     """Old units shaded by the ward that took them over, with the number of reports per current ward,
     and open incidents as circles of their radius."""
     svg = SvgMap()
-    wards = {w.code: w for w in session.exec(select(Ward)).all()}
-
-    def current(code: str) -> str:
-        while wards[code].successor_code:
-            code = wards[code].successor_code or code
-        return code
+    ref = reference(session)
+    wards = ref.wards
+    current = ref.current_ward
 
     counts: dict[str, int] = {}
     for report in reports:
