@@ -100,15 +100,53 @@ def names_of_reporters(session: Session, tickets: Sequence[Ticket]) -> dict[int,
 def conversation_names(session: Session, ticket: Ticket) -> list[str]:
     """Every name a conversation could carry: the citizen's, those of the citizens whose reports were
     merged with this one (either way), and the staff who worked on it."""
-    related = select(Citizen.display_name).join(Ticket, col(Ticket.citizen_id) == Citizen.id)
-    related = related.where(
-        or_(col(Ticket.duplicate_of_id) == ticket.id, col(Ticket.id) == ticket.duplicate_of_id)
+    assert ticket.id is not None
+    return conversation_names_of(session, [ticket])[ticket.id]
+
+
+def conversation_names_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """``conversation_names`` of many tickets in a fixed number of statements."""
+    ids = [t.id for t in tickets if t.id is not None]
+    if not ids:
+        return {}
+    known = names_of_reporters(session, tickets)
+    merged_into = {t.duplicate_of_id for t in tickets} - {None}
+    related = session.exec(
+        select(Ticket.id, Ticket.duplicate_of_id, Citizen.display_name)
+        .join(Citizen, col(Ticket.citizen_id) == Citizen.id)
+        .where(or_(col(Ticket.duplicate_of_id).in_(ids), col(Ticket.id).in_(merged_into)))
+    ).all()
+    actors = session.exec(
+        select(TicketEvent.ticket_id, User.full_name)
+        .join(User, col(User.id) == TicketEvent.actor_user_id)
+        .where(col(TicketEvent.ticket_id).in_(ids))
+        .distinct()
+    ).all()
+    assignee_ids = {t.assignee_id for t in tickets} - {None}
+    assignees = (
+        dict(session.exec(select(User.id, User.full_name).where(col(User.id).in_(assignee_ids))).all())
+        if assignee_ids
+        else {}
     )
-    actors = select(TicketEvent.actor_user_id).where(TicketEvent.ticket_id == ticket.id)
-    staff = select(User.full_name).where(or_(col(User.id).in_(actors), col(User.id) == ticket.assignee_id))
-    others = [*session.exec(related).all(), *session.exec(staff).all()]
-    full_names = [name for name in others if name and len(name.split()) >= 2]
-    return known_names(session, ticket) + sorted(set(full_names))
+    staff_of: dict[int, set[str]] = {}
+    for ticket_id, full_name in actors:
+        staff_of.setdefault(ticket_id, set()).add(full_name)
+    found: dict[int, list[str]] = {}
+    for ticket in tickets:
+        if ticket.id is None:
+            continue
+        others = {
+            name
+            for other_id, other_into, name in related
+            if other_into == ticket.id
+            or (ticket.duplicate_of_id is not None and other_id == ticket.duplicate_of_id)
+        }
+        others |= staff_of.get(ticket.id, set())
+        if ticket.assignee_id is not None:
+            others.add(assignees.get(ticket.assignee_id))  # type: ignore[arg-type]
+        full_names = {name for name in others if name and len(name.split()) >= 2}
+        found[ticket.id] = known[ticket.id] + sorted(full_names)
+    return found
 
 
 def mask(text: str | None, names: list[str]) -> str | None:

@@ -16,7 +16,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
 
 from tickets.reference import Category, Department, Ward
@@ -75,12 +77,20 @@ _lock = threading.Lock()
 _held: Reference | None = None
 
 
+_MEMO = "civicdesk.reference"
+
+
 def reference(session: Session) -> Reference:
-    """The reference tables as this session's transaction sees them (one small statement, then memory)."""
+    """The reference tables as this session's transaction sees them: one small statement the first time
+    in a transaction, none after it until the session writes something."""
     global _held
+    memo = session.info.get(_MEMO)
+    if isinstance(memo, Reference):
+        return memo
     fingerprint = str(session.execute(_FINGERPRINT).scalar_one())
     held = _held
     if held is not None and held.fingerprint == fingerprint:
+        session.info[_MEMO] = held
         return held
     wards = _copies(session, Ward)
     loaded = Reference(
@@ -92,4 +102,20 @@ def reference(session: Session) -> Reference:
     )
     with _lock:
         _held = loaded
+    session.info[_MEMO] = loaded
     return loaded
+
+
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _forget_after_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_MEMO, None)
+
+
+# anything the session writes, and the end of its transaction, makes the next use read the fingerprint again
+for _moment in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(OrmSession, _moment, _forget)
+event.listen(OrmSession, "do_orm_execute", _forget_after_write)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
