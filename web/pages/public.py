@@ -34,6 +34,7 @@ from tickets.privacy import last_digits
 from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
+from web import status_cache
 from web.deps import SessionDep, StoreDep
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
@@ -170,9 +171,38 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 
 
 @router.get("/t/{token}", response_class=HTMLResponse)
-def status_page(request: Request, token: str, session: SessionDep) -> HTMLResponse:
-    ticket = ticket_or_404(session, request, token)
-    return _status_page(request, session, ticket, token)
+def status_page(request: Request, token: str, session: SessionDep) -> Response:
+    """Rendered once per version of the ticket and language (``web.status_cache``), answered with 304
+    when the browser's copy is current."""
+    version = status_cache.version_of(session, token)
+    if version is None:
+        ticket_or_404(session, request, token)  # counts the wrong link, then answers 404
+    assert version is not None
+    kind = f"html-{language_of(request)}"
+    headers = version.headers(kind)
+    if status_cache.not_modified(request, version, kind):
+        return Response(status_code=304, headers=headers)
+    # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
+    plain = set(request.query_params) <= {"lang"}
+    key = status_cache.PAGES.key(token, version, kind)
+    kept = status_cache.PAGES.get(key) if plain else None
+    if kept is not None:
+        page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
+        if request.query_params.get("lang") == language_of(request):
+            page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
+        return page
+    ticket = session.get(Ticket, version.ticket_id)
+    assert ticket is not None
+    page = _status_page(request, session, ticket, token, submission_id=FORM_ID if plain else None)
+    if plain:
+        status_cache.PAGES.put(key, bytes(page.body))
+        page.body = bytes(page.body).replace(FORM_ID, uuid.uuid4().hex.encode())  # the same length
+    page.headers.update(headers)
+    return page
+
+
+# stands for the reply form's id in a kept page; each answer puts a fresh one in its place
+FORM_ID = uuid.uuid4().hex.encode()
 
 
 def _status_page(
@@ -184,9 +214,11 @@ def _status_page(
     status_code: int = 200,
     reply_errors: list[str] | None = None,
     reply_text: str = "",
+    submission_id: bytes | None = None,
 ) -> HTMLResponse:
     report = public.public_report(session, ticket)
     report.due_at = sla_service.deadline_of(session, ticket)
+    form_id = submission_id.decode() if submission_id else uuid.uuid4().hex
     return render(
         request,
         "public/status.html",
@@ -197,7 +229,7 @@ def _status_page(
         tracking_url=tracking_url(token),
         reopen_until=public.reopen_deadline(ticket),
         message=request.query_params.get("m"),
-        reply={"errors": reply_errors or [], "text": reply_text, "submission_id": uuid.uuid4().hex},
+        reply={"errors": reply_errors or [], "text": reply_text, "submission_id": form_id},
     )
 
 
