@@ -116,7 +116,10 @@ def test_every_kind_of_change_gives_a_new_version(kind: str, client: TestClient,
 
 
 def test_a_kept_page_never_goes_to_another_link(client: TestClient, engine: Engine) -> None:
-    first, second = _report(client, "Cây đổ chắn đường Lê Duẩn"), _report(client, "Nước ngập sâu ở chợ Phủ Hà")
+    first, second = (
+        _report(client, "Cây đổ chắn đường Lê Duẩn"),
+        _report(client, "Nước ngập sâu ở chợ Phủ Hà"),
+    )
     for _ in range(2):  # the second round is served from what was kept
         one, two = client.get(f"/t/{first}"), client.get(f"/t/{second}")
         assert "Cây đổ chắn đường Lê Duẩn" in one.text and "chợ Phủ Hà" not in one.text

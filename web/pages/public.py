@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -96,12 +97,12 @@ async def submit_report(
     }
     if website:
         return render(request, "public/honeypot.html")
-    count_attempt(session, request, REPORTS)
+    await run_in_threadpool(count_attempt, session, request, REPORTS)  # the database: not on the event loop
     try:
         uploads = await _read_uploads([p for p in photos or [] if p.filename])
         ticket = await run_in_threadpool(_file_report, session, form, uploads)
     except DomainError as problem:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return render(
             request, "public/report.html", status_code=422, errors=[_explain(request, problem)], form=form
         )
@@ -246,10 +247,10 @@ async def reply(
     """The citizen answers the city's question, or adds information while the report is open."""
     if website:
         return render(request, "public/honeypot.html")
-    count_attempt(session, request, REPLIES)
+    await run_in_threadpool(count_attempt, session, request, REPLIES)  # the database: not on the event loop
     t = translator(language_of(request))
     try:
-        ticket = ticket_or_404(session, request, token)
+        ticket = await run_in_threadpool(ticket_or_404, session, request, token)
     except NotFound:
         return _reply_refused(request, 404, t("not_found"), text)
     try:
@@ -263,18 +264,21 @@ async def reply(
             submission_id=submission_id or None,
         )
     except Conflict:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return _reply_refused(request, 409, t("reply_closed"), text)
     except Invalid as problem:
-        session.rollback()
-        return _status_page(
-            request,
-            session,
-            ticket,
-            token,
-            status_code=422,
-            reply_errors=[_explain(request, problem)],
-            reply_text=text,
+        await run_in_threadpool(session.rollback)
+        return await run_in_threadpool(
+            partial(
+                _status_page,
+                request,
+                session,
+                ticket,
+                token,
+                status_code=422,
+                reply_errors=[_explain(request, problem)],
+                reply_text=text,
+            )
         )
     return RedirectResponse(f"/t/{token}?m=replied#conversation", status_code=303)
 
