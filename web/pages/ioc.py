@@ -34,7 +34,8 @@ def _ward_names(session: Session) -> dict[str, str]:
 
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
-    open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
+    # the map needs places only: no text to mask for a thousand reports
+    open_reports = public.public_points(session, public.PublicFilter(status="open"), limit=1000)
     incidents = open_incidents(session)
     page = render(
         request,
