@@ -143,7 +143,7 @@ def conversation_names_of(session: Session, tickets: Sequence[Ticket]) -> dict[i
         }
         others |= staff_of.get(ticket.id, set())
         if ticket.assignee_id is not None:
-            others.add(assignees.get(ticket.assignee_id))  # type: ignore[arg-type]
+            others.add(assignees.get(ticket.assignee_id))
         full_names = {name for name in others if name and len(name.split()) >= 2}
         found[ticket.id] = known[ticket.id] + sorted(full_names)
     return found
