@@ -27,9 +27,12 @@ from fastapi import Request
 from sqlalchemy import text
 from sqlmodel import Session
 
+from civicdesk.errors import NotFound
+from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets.refcache import reference
+from web.public_access import ticket_or_404
 
 _VERSION = text(
     """
@@ -61,7 +64,7 @@ FROM ticket t WHERE t.tracking_token = :token
 
 CACHE_CONTROL = "private, no-cache"
 VARY = "Cookie, Accept-Language"
-MAX_ENTRIES = 4096  # a few MB of pages: the tickets citizens are looking at now
+MAX_ENTRIES = 2048  # ~10-20 MB of pages and JSON: the tickets citizens are looking at now
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,15 @@ def version_of(session: Session, token: str) -> Version | None:
     parts = (digest, reference(session).fingerprint, str(reopen_open), settings.public_base_url)
     tag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return Version(ticket_id, tag, changed.replace(microsecond=0))
+
+
+def version_or_404(session: Session, request: Request, token: str) -> Version:
+    """As ``version_of``; a wrong link counts against the caller's address and answers 404."""
+    version = version_of(session, token)
+    if version is None:
+        ticket_or_404(session, request, token)  # counts the wrong link and raises NotFound
+        raise NotFound(_("Không tìm thấy phản ánh."))  # created since: rare enough to be asked again
+    return version
 
 
 def not_modified(request: Request, version: Version, kind: str) -> bool:

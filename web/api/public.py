@@ -17,7 +17,6 @@ from tickets import public
 from tickets.models import Ticket
 from web import status_cache
 from web.deps import SessionDep
-from web.public_access import ticket_or_404
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -81,10 +80,7 @@ def list_reports(
 def report_by_token(request: Request, token: str, session: SessionDep) -> Response:
     """The status page's data, rendered once per version of the ticket (``web.status_cache``), with
     ETag/Last-Modified and 304 when the caller's copy is current."""
-    version = status_cache.version_of(session, token)
-    if version is None:
-        ticket_or_404(session, request, token)  # counts the wrong link, then answers 404
-    assert version is not None
+    version = status_cache.version_or_404(session, request, token)
     headers = version.headers("json")
     if status_cache.not_modified(request, version, "json"):
         return Response(status_code=304, headers=headers)

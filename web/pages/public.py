@@ -175,10 +175,7 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 def status_page(request: Request, token: str, session: SessionDep) -> Response:
     """Rendered once per version of the ticket and language (``web.status_cache``), answered with 304
     when the browser's copy is current."""
-    version = status_cache.version_of(session, token)
-    if version is None:
-        ticket_or_404(session, request, token)  # counts the wrong link, then answers 404
-    assert version is not None
+    version = status_cache.version_or_404(session, request, token)
     kind = f"html-{language_of(request)}"
     headers = version.headers(kind)
     if status_cache.not_modified(request, version, kind):
