@@ -3,6 +3,8 @@ lands when no boundary file has been imported."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session
 
 from tickets.public import ward_and_predecessors
@@ -45,5 +47,10 @@ def centre_of(codes: list[str]) -> tuple[float, float]:
 def ward_centre(session: Session, code: str) -> tuple[float, float] | None:
     """Where a ward is placed when a report has no pin: the middle of the centres of the old units it
     is (itself, or the units merged into it, however many steps back); None for a ward with none."""
-    units = sorted(c for c in ward_and_predecessors(session, code) if c in OLD_UNIT_CENTRES)
+    return centre_of_units(ward_and_predecessors(session, code))
+
+
+def centre_of_units(codes: Iterable[str]) -> tuple[float, float] | None:
+    """The middle of the centres of these old units (a ward and its predecessors); None if none has one."""
+    units = sorted(c for c in codes if c in OLD_UNIT_CENTRES)
     return centre_of(units) if units else None

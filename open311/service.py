@@ -20,17 +20,18 @@ from civicdesk import ratelimit
 from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
-from geo.centres import ward_centre
+from geo.centres import centre_of_units
 from open311 import media
 from open311.models import ApiClient, Open311Request
-from sla import service as sla
+from sla import state as sla_state
 from tickets import public
 from tickets import service as tickets
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact
 from tickets.conversation import is_status_page_message
-from tickets.models import Attachment, Channel, EventKind, Status, Ticket, TicketEvent
-from tickets.reference import Category, Department
+from tickets.models import ActorType, Attachment, Channel, EventKind, Status, Ticket, TicketEvent
+from tickets.refcache import Reference, reference
+from tickets.reference import Category
 
 ATTRIBUTES_FILE = Path(__file__).parent / "data" / "attributes.json"
 CLOSED = {Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE}
@@ -298,33 +299,62 @@ def media_address(context: ReadContext, code: str, attachment_id: int) -> str:
     return f"{context.base_url}/open311/v2/media/{code}/{attachment_id}"
 
 
-def _approximate_point(session: Session, ticket: Ticket) -> tuple[float, float] | None:
+def _approximate_point(ref: Reference, ticket: Ticket) -> tuple[float, float] | None:
     """A request filed with an address only is placed at its ward's centre (FixMyStreet's importer
     skips a request without coordinates); the answer says the point is approximate."""
-    return ward_centre(session, ticket.ward_code) if ticket.ward_code is not None else None
+    return centre_of_units(ref.ward_and_predecessors(ticket.ward_code)) if ticket.ward_code else None
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What the requests of one answer need besides their own rows, read once for all of them."""
+
+    ref: Reference
+    names: dict[int, list[str]]
+    notes: dict[int, str | None]
+    deadlines: dict[int, datetime | None]
+
+
+def _shown(session: Session, rows: list[Ticket]) -> _Shown:
+    ids = [t.id for t in rows if t.id is not None]
+    names = public.conversation_names_of(session, rows)
+    last_note: dict[int, TicketEvent] = {}
+    if ids:
+        events = session.exec(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id).in_(ids), col(TicketEvent.public).is_(True))
+            .order_by(col(TicketEvent.created_at), col(TicketEvent.id))
+        ).all()
+        # the city's notes only: the citizen's own words (a reopening, a message) are for the status page
+        for event in events:
+            if event.actor_type != ActorType.CITIZEN and public.public_note(event):
+                last_note[event.ticket_id] = event
+    notes = {tid: public.public_event(e, names.get(tid, [])).note for tid, e in last_note.items()}
+    standings = sla_state.states_for(session, rows)
+    deadlines = {tid: standing.due_at for tid, standing in standings.items()}
+    return _Shown(reference(session), names, notes, deadlines)
 
 
 def as_request(
-    session: Session,
+    shown: _Shown,
     ticket: Ticket,
     context: ReadContext,
     extra: Open311Request | None = None,
     photo_id: int | None = None,
 ) -> dict[str, Any]:
     """One request as the public view shows it: masked text, and only notes written for the public."""
-    category = session.get(Category, ticket.category_code) if ticket.category_code else None
-    department = session.get(Department, ticket.department_code) if ticket.department_code else None
-    names = public.known_names(session, ticket)
-    # the city's notes only: the citizen's own words (a reopening, a message) are for the status page
-    notes = [e.note for e in public.public_events(session, ticket) if e.note and e.speaker == "city"]
+    tid = ticket.id or 0
+    category = shown.ref.categories.get(ticket.category_code) if ticket.category_code else None
+    department = shown.ref.departments.get(ticket.department_code) if ticket.department_code else None
+    names = shown.names.get(tid, [])
     lat, long = ticket.latitude, ticket.longitude
-    approximate = lat is None and (point := _approximate_point(session, ticket)) is not None
+    approximate = lat is None and (point := _approximate_point(shown.ref, ticket)) is not None
     if approximate and point is not None:
         lat, long = point
     return {
         "service_request_id": ticket.code,
         "status": "closed" if ticket.status in CLOSED else "open",
-        "status_notes": notes[-1] if notes else None,
+        "status_notes": shown.notes.get(tid),
         "service_name": category.name_vi if category else None,
         "service_code": ticket.category_code or "other",
         "description": public.mask(ticket.public_description or ticket.description, names),
@@ -332,7 +362,7 @@ def as_request(
         "service_notice": None,
         "requested_datetime": _iso(ticket.created_at),
         "updated_datetime": _iso(ticket.updated_at),
-        "expected_datetime": _iso(sla.deadline_of(session, ticket)),
+        "expected_datetime": _iso(shown.deadlines.get(tid)),
         "address": public.mask(ticket.address_text, names),
         "address_id": extra.address_id if extra else None,
         "zipcode": None,
@@ -345,8 +375,10 @@ def as_request(
 
 
 def _as_requests(session: Session, rows: list[Ticket], context: ReadContext) -> list[dict[str, Any]]:
+    """The requests of one answer in a fixed number of statements, however many are listed."""
     extras, photos = _extras(session, rows), _first_photos(session, rows)
-    return [as_request(session, t, context, extras.get(t.id or 0), photos.get(t.id or 0)) for t in rows]
+    shown = _shown(session, rows)
+    return [as_request(shown, t, context, extras.get(t.id or 0), photos.get(t.id or 0)) for t in rows]
 
 
 def _listed(session: Session, code: str) -> Ticket:

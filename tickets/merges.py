@@ -8,6 +8,7 @@ later is undone after that later one: its rows have moved on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import update
@@ -141,6 +142,36 @@ def first_owner_of(session: Session, ticket: Ticket) -> int | None:
         if moved is None:
             return owner
         owner = moved.source_id
+    return owner
+
+
+def first_owners(session: Session, tickets: Sequence[Ticket]) -> dict[int, int | None]:
+    """``first_owner_of`` for many tickets at once: one statement per step back along merge chains (one
+    when nobody listed was merged), whatever the number of tickets."""
+    owner: dict[int, int | None] = {t.id: t.citizen_id for t in tickets if t.id is not None}
+    seen: dict[int, set[int]] = {tid: set() for tid in owner}
+    walking = {tid for tid, citizen in owner.items() if citizen is not None}
+    while walking:
+        targets = {owner[tid] for tid in walking}
+        merges = session.exec(
+            select(CitizenMerge)
+            .where(col(CitizenMerge.target_id).in_(targets), col(CitizenMerge.undone_at).is_(None))
+            .order_by(col(CitizenMerge.id).desc())
+        ).all()
+        into: dict[int, list[CitizenMerge]] = {}
+        for merge in merges:
+            into.setdefault(merge.target_id, []).append(merge)
+        still: set[int] = set()
+        for tid in walking:
+            current = owner[tid]
+            assert current is not None
+            seen[tid].add(current)
+            moved = next((m for m in into.get(current, []) if tid in m.ticket_ids), None)
+            if moved is not None:
+                owner[tid] = moved.source_id
+                if moved.source_id not in seen[tid]:
+                    still.add(tid)
+        walking = still
     return owner
 
 

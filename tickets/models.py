@@ -206,6 +206,9 @@ SEARCHED_EXPRESSION = (
 )
 
 
+PUBLICLY_LISTED = "hidden_from_public IS false AND legal_process IS false"
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_status_created", "status", "created_at"),
@@ -216,6 +219,29 @@ class Ticket(SQLModel, table=True):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        # the public list and map, newest first, whole or by category or ward (issue 22): read from the
+        # top of an index, never by sorting every listed ticket; the predicate is publicly_listed()'s
+        Index("ix_ticket_public_created", "created_at", "id", postgresql_where=sql_text(PUBLICLY_LISTED)),
+        Index(
+            "ix_ticket_public_category_created",
+            "category_code",
+            "created_at",
+            "id",
+            postgresql_where=sql_text(PUBLICLY_LISTED),
+        ),
+        Index(
+            "ix_ticket_public_ward_created",
+            "ward_code",
+            "created_at",
+            "id",
+            postgresql_where=sql_text(PUBLICLY_LISTED),
+        ),
+        # a status page names the reports merged with its own
+        Index(
+            "ix_ticket_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=sql_text("duplicate_of_id IS NOT NULL"),
         ),
     )
 

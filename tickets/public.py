@@ -5,9 +5,11 @@ and every text through ``privacy.mask_personal_data``; nothing names a person or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_
 from sqlalchemy import select as select_columns  # sqlmodel's select takes at most four
@@ -30,7 +32,8 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.privacy import mask_personal_data
-from tickets.reference import Category, Ward
+from tickets.refcache import Reference, reference
+from tickets.reference import Category
 from tickets.staff import User
 
 PUBLIC_PHOTO_PURPOSES = ("evidence", "before", "after")
@@ -78,29 +81,87 @@ class PublicReport:
 def known_names(session: Session, ticket: Ticket) -> list[str]:
     """The names the citizen gave us, masked wherever they appear in any case or without diacritics:
     the reporter's own, and the name of whoever their record was merged into."""
-    from tickets.merges import first_owner_of
+    assert ticket.id is not None
+    return names_of_reporters(session, [ticket])[ticket.id]
 
-    people = {ticket.citizen_id, first_owner_of(session, ticket)} - {None}
-    names = [citizen.display_name for pid in people if (citizen := session.get(Citizen, pid))]
-    return sorted({name for name in names if name})
+
+def names_of_reporters(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """``known_names`` of many tickets at once: a statement per step of a merge chain and one for the
+    names, however many tickets are listed."""
+    from tickets.merges import first_owners
+
+    owners = first_owners(session, tickets)
+    people_of = {t.id or 0: {t.citizen_id, owners.get(t.id or 0)} - {None} for t in tickets}
+    everyone = set().union(*people_of.values()) if people_of else set()
+    named: dict[int | None, str] = {}
+    if everyone:
+        rows = session.exec(select(Citizen.id, Citizen.display_name).where(col(Citizen.id).in_(everyone)))
+        named = {pid: name for pid, name in rows.all() if name}
+    return {tid: sorted({named[p] for p in people if p in named}) for tid, people in people_of.items()}
 
 
 def conversation_names(session: Session, ticket: Ticket) -> list[str]:
     """Every name a conversation could carry: the citizen's, those of the citizens whose reports were
     merged with this one (either way), and the staff who worked on it."""
-    related = select(Citizen.display_name).join(Ticket, col(Ticket.citizen_id) == Citizen.id)
-    related = related.where(
-        or_(col(Ticket.duplicate_of_id) == ticket.id, col(Ticket.id) == ticket.duplicate_of_id)
+    assert ticket.id is not None
+    return conversation_names_of(session, [ticket])[ticket.id]
+
+
+def conversation_names_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """``conversation_names`` of many tickets in a fixed number of statements."""
+    ids = [t.id for t in tickets if t.id is not None]
+    if not ids:
+        return {}
+    known = names_of_reporters(session, tickets)
+    merged_into = {t.duplicate_of_id for t in tickets} - {None}
+    related = session.exec(
+        select(Ticket.id, Ticket.duplicate_of_id, Citizen.display_name)
+        .join(Citizen, col(Ticket.citizen_id) == Citizen.id)
+        .where(or_(col(Ticket.duplicate_of_id).in_(ids), col(Ticket.id).in_(merged_into)))
+    ).all()
+    actors = session.exec(
+        select(TicketEvent.ticket_id, User.full_name)
+        .join(User, col(User.id) == TicketEvent.actor_user_id)
+        .where(col(TicketEvent.ticket_id).in_(ids))
+        .distinct()
+    ).all()
+    assignee_ids = {t.assignee_id for t in tickets} - {None}
+    assignees = (
+        dict(session.exec(select(User.id, User.full_name).where(col(User.id).in_(assignee_ids))).all())
+        if assignee_ids
+        else {}
     )
-    actors = select(TicketEvent.actor_user_id).where(TicketEvent.ticket_id == ticket.id)
-    staff = select(User.full_name).where(or_(col(User.id).in_(actors), col(User.id) == ticket.assignee_id))
-    others = [*session.exec(related).all(), *session.exec(staff).all()]
-    full_names = [name for name in others if name and len(name.split()) >= 2]
-    return known_names(session, ticket) + sorted(set(full_names))
+    staff_of: dict[int, set[str]] = {}
+    for ticket_id, full_name in actors:
+        staff_of.setdefault(ticket_id, set()).add(full_name)
+    found: dict[int, list[str]] = {}
+    for ticket in tickets:
+        if ticket.id is None:
+            continue
+        others = {
+            name
+            for other_id, other_into, name in related
+            if other_into == ticket.id
+            or (ticket.duplicate_of_id is not None and other_id == ticket.duplicate_of_id)
+        }
+        others |= staff_of.get(ticket.id, set())
+        if ticket.assignee_id is not None:
+            others.add(assignees.get(ticket.assignee_id))
+        full_names = {name for name in others if name and len(name.split()) >= 2}
+        found[ticket.id] = known[ticket.id] + sorted(full_names)
+    return found
 
 
 def mask(text: str | None, names: list[str]) -> str | None:
-    return mask_personal_data(text, known_names=names) if text else text
+    return _masked(text, tuple(names)) if text else text
+
+
+@lru_cache(maxsize=8192)
+def _masked(text: str, names: tuple[str, ...]) -> str:
+    """Masking is most of a list's time (~0.6 ms a report: phone, number and name detection) and a
+    function of the text and the names alone: the newest reports, which every visitor of the list sees,
+    are masked once per process. A changed text or name is another key, so nothing stale is shown."""
+    return mask_personal_data(text, known_names=list(names))
 
 
 # status changes whose note is written to the citizen: the question, the resolution summary, the refusal
@@ -171,7 +232,7 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     ).all()
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
-    report = _report(session, ticket, names, ticket.public_description or ticket.description)
+    report = _report(reference(session), ticket, names, ticket.public_description or ticket.description)
     report.address = mask(ticket.address_text, names)
     report.rating = ticket.rating
     by_message: dict[int, list[int]] = {}
@@ -251,39 +312,61 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
 def public_list(
     session: Session, filters: PublicFilter, *, limit: int = 100, offset: int = 0
 ) -> list[PublicReport]:
-    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones."""
+    """Reports anyone may see: never sensitive categories, hidden, rejected or merged ones. One statement
+    for the page, one (or one per merge step) for the reporters' names: none per listed report."""
     query = select(Ticket).where(*_public_conditions(session, filters))
     query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
     rows = session.exec(query.offset(offset).limit(limit)).all()
-    return [_summary(session, ticket) for ticket in rows]
+    names = names_of_reporters(session, rows)
+    ref = reference(session)
+    return [_report(ref, t, names[t.id or 0], t.public_description or t.title) for t in rows]
 
 
-def public_count(session: Session, filters: PublicFilter) -> int:
-    query = select(func.count()).select_from(Ticket).where(*_public_conditions(session, filters))
-    return session.exec(query).one()
+class Placed(Protocol):
+    """What a map needs of a report: where it is."""
+
+    @property
+    def ward_code(self) -> str | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class PublicPoint:
+    ward_code: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+def public_points(session: Session, filters: PublicFilter, *, limit: int) -> list[PublicPoint]:
+    """The newest listed reports' places, for a map: no text, so nothing to mask."""
+    query = select(Ticket.ward_code, Ticket.latitude, Ticket.longitude).where(
+        *_public_conditions(session, filters)
+    )
+    query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(limit)
+    return [PublicPoint(ward, lat, lon) for ward, lat, lon in session.exec(query).all()]
+
+
+COUNT_CAP = 10_000  # past this a list says "10,000+": counting a million rows per page view is not worth it
+
+
+def public_count(session: Session, filters: PublicFilter, *, cap: int = COUNT_CAP) -> int:
+    """How many reports the filters list, counted up to ``cap + 1`` (more than ``cap`` means "cap+")."""
+    listed = select(col(Ticket.id)).where(*_public_conditions(session, filters)).limit(cap + 1)
+    return session.exec(select(func.count()).select_from(listed.subquery())).one()
 
 
 def ward_and_predecessors(session: Session, code: str) -> set[str]:
     """A ward in force today and every older unit that was merged into it, however many steps back."""
-    successor_of = dict(session.exec(select(Ward.code, Ward.successor_code)).all())
-    found = {code}
-    grew = True
-    while grew:
-        before = len(found)
-        found |= {old for old, new in successor_of.items() if new in found}
-        grew = len(found) > before
-    return found
+    return set(reference(session).ward_and_predecessors(code))
 
 
-def _summary(session: Session, ticket: Ticket) -> PublicReport:
-    names = known_names(session, ticket)
-    return _report(session, ticket, names, ticket.public_description or ticket.title)
-
-
-def _report(session: Session, ticket: Ticket, names: list[str], text: str) -> PublicReport:
+def _report(ref: Reference, ticket: Ticket, names: list[str], text: str) -> PublicReport:
     """What the list and the status page both show; the status page adds its details."""
-    category = session.get(Category, ticket.category_code) if ticket.category_code else None
-    ward = session.get(Ward, ticket.ward_code) if ticket.ward_code else None
+    category = ref.categories.get(ticket.category_code) if ticket.category_code else None
+    ward = ref.wards.get(ticket.ward_code) if ticket.ward_code else None
     return PublicReport(
         code=ticket.code,
         status=ticket.status,
@@ -329,37 +412,38 @@ def public_pins(
         col(Ticket.latitude).is_not(None),
         col(Ticket.longitude).is_not(None),
     ]
-    total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    # counted up to the list's cap: an exact count of a million located reports is a scan per map view
+    located = select(col(Ticket.id)).where(*conditions).limit(COUNT_CAP + 1)
+    total = session.exec(select(func.count()).select_from(located.subquery())).one()
     query = (
-        select_columns(  # columns, not whole tickets: a page of 500 pins reads eight values each
+        select_columns(  # columns, not whole tickets: a page of 500 pins reads six values each
             col(Ticket.code),
             col(Ticket.status),
             col(Ticket.category_code),
-            col(Category.name_vi),
-            col(Category.name_en),
-            col(Ward.name_vi),
+            col(Ticket.ward_code),
             col(Ticket.latitude),
             col(Ticket.longitude),
         )
         .where(*conditions)
-        .join(Category, col(Category.code) == Ticket.category_code, isouter=True)
-        .join(Ward, col(Ward.code) == Ticket.ward_code, isouter=True)
         .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .offset(offset)
         .limit(limit)
     )
-    rows = session.execute(query).all()
-    pins = [
-        PublicPin(
-            code,
-            status,
-            category,
-            name_vi,
-            name_en,
-            ward,
-            round(lat or 0.0, PIN_DECIMALS),
-            round(lon or 0.0, PIN_DECIMALS),
+    ref = reference(session)  # names from the process's reference tables, not a join per row
+    pins = []
+    for code, status, category_code, ward_code, lat, lon in session.execute(query).all():
+        category = ref.categories.get(category_code) if category_code else None
+        ward = ref.wards.get(ward_code) if ward_code else None
+        pins.append(
+            PublicPin(
+                code,
+                status,
+                category_code,
+                category.name_vi if category else None,
+                category.name_en if category else None,
+                ward.name_vi if ward else None,
+                round(lat or 0.0, PIN_DECIMALS),
+                round(lon or 0.0, PIN_DECIMALS),
+            )
         )
-        for code, status, category, name_vi, name_en, ward, lat, lon in rows
-    ]
     return total, pins

@@ -1,5 +1,7 @@
-"""Health: ``/health/live`` (the process answers), ``/health/ready`` (what it relies on works), and the
-older ``/api/v1/health`` (database and broker)."""
+"""Health: ``/health/live`` (the process answers), ``/health/ready`` (what it relies on works), the same two
+under ``/api/v1/health/``, and the older ``/api/v1/health`` (database and broker). Every dependency is
+checked at most once per ``CHECK_SECONDS`` (``civicdesk.observability.health``): a load balancer polling
+each second costs the database nothing, and a probe never waits on a slow dependency more than once."""
 
 from __future__ import annotations
 
@@ -8,11 +10,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
 
-from civicdesk.celery_app import celery_app
-from civicdesk.observability.health import Readiness
+from civicdesk.observability.health import CheckResult, Readiness
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 probes = APIRouter(prefix="/health", tags=["health"])
@@ -33,13 +32,19 @@ class ReadinessOut(BaseModel):
     checks: dict[str, CheckOut]
 
 
+LIVE = Liveness()
+
+
 @probes.get("/live", response_model=Liveness)
-def live() -> Liveness:
-    """No I/O: answers as long as the process serves requests."""
-    return Liveness()
+@router.get("/health/live", response_model=Liveness)
+async def live() -> Liveness:
+    """No I/O, and on the event loop (no hop to the threadpool): answers as long as the process serves
+    requests."""
+    return LIVE
 
 
 @probes.get("/ready", response_model=ReadinessOut, responses={503: {"model": ReadinessOut}})
+@router.get("/health/ready", response_model=ReadinessOut, responses={503: {"model": ReadinessOut}})
 def ready(request: Request, response: Response) -> ReadinessOut:
     """Database, broker, worker and beat heartbeats, and the AMI link when telephony is configured.
     503 names the failing parts."""
@@ -54,27 +59,24 @@ def ready(request: Request, response: Response) -> ReadinessOut:
     )
 
 
-def _database_state(engine: Engine) -> str:
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return "ok"
-    except Exception as exc:  # any failure is the answer, not a crash
-        return f"error: {type(exc).__name__}"
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str
+    broker: str
 
 
-def _broker_state() -> str:
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        return "ok"
-    except Exception as exc:
-        return f"error: {type(exc).__name__}"
+def _state(result: CheckResult) -> str:
+    return "ok" if result.ok else f"error: {result.detail.split(':', 1)[0]}"
 
 
-@router.get("/health")
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def health(request: Request) -> JSONResponse:
-    state: dict[str, Any] = {"database": _database_state(request.app.state.engine), "broker": _broker_state()}
+    """Database and broker, from the readiness probe's cached checks."""
+    readiness: Readiness = request.app.state.readiness
+    state: dict[str, Any] = {
+        "database": _state(readiness.checks["database"]()),
+        "broker": _state(readiness.checks["broker"]()),
+    }
     healthy = all(value == "ok" for value in state.values())
     state["status"] = "ok" if healthy else "degraded"
     return JSONResponse(state, status_code=200 if healthy else 503)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ConfigDict, Field
 from sqlmodel import select
 
@@ -54,7 +55,9 @@ async def push(
         payload = await request.json()
     except ValueError as exc:
         raise Invalid("the body is not JSON") from exc
-    return {"stored": service.accept_push(session, code, x_ioc_key, payload)}
+    # the database is blocking work: not on the event loop
+    stored = await run_in_threadpool(service.accept_push, session, code, x_ioc_key, payload)
+    return {"stored": stored}
 
 
 class ConnectorIn(CleanInput):

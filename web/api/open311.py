@@ -105,7 +105,8 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
     fmt = _format(fmt)
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    client = service.client_for_key(session, fields.get("api_key") or request.query_params.get("api_key"))
+    key = fields.get("api_key") or request.query_params.get("api_key")
+    client = await run_in_threadpool(service.client_for_key, session, key)  # the database: not on the loop
     new = service.NewRequest(
         service_code=fields.get("service_code"),
         lat=fields.get("lat"),

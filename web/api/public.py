@@ -6,15 +6,17 @@ Same rules as the pages: no phone, e-mail, Zalo or Facebook id or name; tracking
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from sla import service as sla_service
 from tickets import public
+from tickets.models import Ticket
+from web import status_cache
 from web.deps import SessionDep
-from web.public_access import ticket_or_404
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
@@ -32,10 +34,53 @@ class PinOut(BaseModel):
 
 
 class PinsOut(BaseModel):
-    total: int  # every listed report with a location under these filters
+    total: int  # the listed reports with a location under these filters, counted up to 10,000 (then 10,001)
     offset: int
     limit: int
     pins: list[PinOut]
+
+
+class PublicEventOut(BaseModel):
+    kind: str
+    at: datetime
+    status: str | None
+    note: str | None
+    rating: int | None
+    id: int | None
+    speaker: str
+    merged_into: str | None
+    photos: list[int]
+
+
+class PhotoOut(BaseModel):
+    id: int
+    purpose: str
+
+
+class PublicReportOut(BaseModel):
+    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name."""
+
+    code: str
+    status: str
+    category_code: str | None
+    category_vi: str | None
+    category_en: str | None
+    ward_code: str | None
+    ward_name: str | None
+    text: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    resolved_at: datetime | None
+    due_at: datetime | None
+    rating: int | None
+    events: list[PublicEventOut]
+    photos: list[PhotoOut]
+    can_rate: bool
+    can_reopen: bool
+    can_reply: bool
+    question: str | None
 
 
 @router.get("/reports")
@@ -71,14 +116,26 @@ def map_pins(
     )
 
 
-@router.get("/reports/{token}")
-def report_by_token(request: Request, token: str, session: SessionDep) -> dict[str, Any]:
-    ticket = ticket_or_404(session, request, token)
-    view = public.public_report(session, ticket)
-    view.due_at = sla_service.deadline_of(session, ticket)
-    report = asdict(view)
-    report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-    return report
+@router.get("/reports/{token}", response_model=PublicReportOut)
+def report_by_token(request: Request, token: str, session: SessionDep) -> Response:
+    """The status page's data, rendered once per version of the ticket (``web.status_cache``), with
+    ETag/Last-Modified and 304 when the caller's copy is current."""
+    version = status_cache.version_or_404(session, request, token)
+    headers = version.headers("json")
+    if status_cache.not_modified(request, version, "json"):
+        return Response(status_code=304, headers=headers)
+    key = status_cache.PAGES.key(token, version, "json")
+    body = status_cache.PAGES.get(key)
+    if body is None:
+        ticket = session.get(Ticket, version.ticket_id)
+        assert ticket is not None
+        view = public.public_report(session, ticket)
+        view.due_at = sla_service.deadline_of(session, ticket)
+        report = asdict(view)
+        report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
+        body = PublicReportOut.model_validate(report).model_dump_json().encode()
+        status_cache.PAGES.put(key, body)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _summary(report: public.PublicReport) -> dict[str, Any]:

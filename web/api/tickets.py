@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -212,23 +213,33 @@ async def attach(
     public: Annotated[bool, Form()] = True,
 ) -> dict[str, Any]:
     permissions.require_action(user, "attach")
-    ticket = service.get_ticket(session, ticket_id, viewer=user)
+    # the database, image decoding and the file store are blocking work: never on the event loop
+    ticket = await run_in_threadpool(service.get_ticket, session, ticket_id, viewer=user)
     limit = get_settings().attachment_max_bytes
     data = await file.read(limit + 1)
-    if public and len(data) <= limit:
-        data = without_metadata(data)
-    attachment = store_attachment(
-        session, data=data, original_name=file.filename, ticket_id=ticket.id, purpose=purpose, public=public
-    )
-    service.record_event(
-        session,
-        ticket,
-        EventKind.ATTACHMENT_ADDED,
-        actor=Actor.staff(user),
-        public=public,
-        attachment_id=attachment.id,
-        purpose=purpose,
-    )
+
+    def store() -> Attachment:
+        cleaned = without_metadata(data) if public and len(data) <= limit else data
+        attachment = store_attachment(
+            session,
+            data=cleaned,
+            original_name=file.filename,
+            ticket_id=ticket.id,
+            purpose=purpose,
+            public=public,
+        )
+        service.record_event(
+            session,
+            ticket,
+            EventKind.ATTACHMENT_ADDED,
+            actor=Actor.staff(user),
+            public=public,
+            attachment_id=attachment.id,
+            purpose=purpose,
+        )
+        return attachment
+
+    attachment = await run_in_threadpool(store)
     return {
         "id": attachment.id,
         "sha256": attachment.sha256,

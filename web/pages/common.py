@@ -36,6 +36,13 @@ def js_keys() -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+@cache
+def js_messages(language: str) -> dict[str, str]:
+    """The scripts' words in one language, made once per process rather than on every page."""
+    t = translator(language)
+    return {key: t(key) for key in js_keys()}
+
+
 def _local_time(value: Any, fmt: str = "%H:%M %d/%m/%Y") -> str:
     return value.astimezone(VN_TZ).strftime(fmt) if value else ""
 
@@ -89,7 +96,7 @@ TEMPLATES.env.filters["map_words"] = _map_words
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
     t = translator(language)
-    words = {"t": t, "lang": language, "js_messages": {key: t(key) for key in js_keys()}}
+    words = {"t": t, "lang": language, "js_messages": js_messages(language)}
     response = TEMPLATES.TemplateResponse(request, template, {**words, **context}, status_code=status_code)
     if request.query_params.get("lang") == language:
         response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)

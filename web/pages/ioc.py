@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from civicdesk.i18n import _
 from incidents.service import open_incidents
 from ioc import service
 from ioc.models import Connector
 from tickets import public
-from tickets.reference import Ward
+from tickets.refcache import reference
 from web.api.ioc import WallAccess
 from web.deps import SessionDep
 from web.pages.common import render
@@ -29,12 +29,13 @@ def _remember_key(request: Request, response: HTMLResponse) -> HTMLResponse:
 
 def _ward_names(session: Session) -> dict[str, str]:
     """Ward codes name the figures' places; people read the ward's name."""
-    return {ward.code: ward.name_vi for ward in session.exec(select(Ward)).all()}
+    return {code: ward.name_vi for code, ward in reference(session).wards.items()}
 
 
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
-    open_reports = public.public_list(session, public.PublicFilter(status="open"), limit=1000)
+    # the map needs places only: no text to mask for a thousand reports
+    open_reports = public.public_points(session, public.PublicFilter(status="open"), limit=1000)
     incidents = open_incidents(session)
     page = render(
         request,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
@@ -31,8 +32,10 @@ from tickets.links import tracking_url
 from tickets.merges import first_owner_of, own_identities
 from tickets.models import IdentityKind, Status, Ticket
 from tickets.privacy import last_digits
+from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
+from web import status_cache
 from web.deps import SessionDep, StoreDep
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
@@ -51,12 +54,11 @@ LOOKUPS = AttemptLimit("lookup", 10, 600, _("Tra cứu quá nhiều lần; hãy 
 
 
 def _categories(session: Session) -> list[Category]:
-    public_first = select(Category).where(col(Category.public)).order_by(Category.name_vi)
-    return list(session.exec(public_first).all())
+    return [c for c in reference(session).categories.values() if c.public]  # in order of name
 
 
 def _current_wards(session: Session) -> list[Ward]:
-    return list(session.exec(select(Ward).where(Ward.valid_to == None).order_by(Ward.name_vi)).all())  # noqa: E711
+    return [w for w in reference(session).wards.values() if w.valid_to is None]  # in order of name
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -95,12 +97,12 @@ async def submit_report(
     }
     if website:
         return render(request, "public/honeypot.html")
-    count_attempt(session, request, REPORTS)
+    await run_in_threadpool(count_attempt, session, request, REPORTS)  # the database: not on the event loop
     try:
         uploads = await _read_uploads([p for p in photos or [] if p.filename])
         ticket = await run_in_threadpool(_file_report, session, form, uploads)
     except DomainError as problem:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return render(
             request, "public/report.html", status_code=422, errors=[_explain(request, problem)], form=form
         )
@@ -170,9 +172,35 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 
 
 @router.get("/t/{token}", response_class=HTMLResponse)
-def status_page(request: Request, token: str, session: SessionDep) -> HTMLResponse:
-    ticket = ticket_or_404(session, request, token)
-    return _status_page(request, session, ticket, token)
+def status_page(request: Request, token: str, session: SessionDep) -> Response:
+    """Rendered once per version of the ticket and language (``web.status_cache``), answered with 304
+    when the browser's copy is current."""
+    version = status_cache.version_or_404(session, request, token)
+    kind = f"html-{language_of(request)}"
+    headers = version.headers(kind)
+    if status_cache.not_modified(request, version, kind):
+        return Response(status_code=304, headers=headers)
+    # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
+    plain = set(request.query_params) <= {"lang"}
+    key = status_cache.PAGES.key(token, version, kind)
+    kept = status_cache.PAGES.get(key) if plain else None
+    if kept is not None:
+        page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
+        if request.query_params.get("lang") == language_of(request):
+            page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
+        return page
+    ticket = session.get(Ticket, version.ticket_id)
+    assert ticket is not None
+    page = _status_page(request, session, ticket, token, submission_id=FORM_ID if plain else None)
+    if plain:
+        status_cache.PAGES.put(key, bytes(page.body))
+        page.body = bytes(page.body).replace(FORM_ID, uuid.uuid4().hex.encode())  # the same length
+    page.headers.update(headers)
+    return page
+
+
+# stands for the reply form's id in a kept page; each answer puts a fresh one in its place
+FORM_ID = uuid.uuid4().hex.encode()
 
 
 def _status_page(
@@ -184,9 +212,11 @@ def _status_page(
     status_code: int = 200,
     reply_errors: list[str] | None = None,
     reply_text: str = "",
+    submission_id: bytes | None = None,
 ) -> HTMLResponse:
     report = public.public_report(session, ticket)
     report.due_at = sla_service.deadline_of(session, ticket)
+    form_id = submission_id.decode() if submission_id else uuid.uuid4().hex
     return render(
         request,
         "public/status.html",
@@ -197,7 +227,7 @@ def _status_page(
         tracking_url=tracking_url(token),
         reopen_until=public.reopen_deadline(ticket),
         message=request.query_params.get("m"),
-        reply={"errors": reply_errors or [], "text": reply_text, "submission_id": uuid.uuid4().hex},
+        reply={"errors": reply_errors or [], "text": reply_text, "submission_id": form_id},
     )
 
 
@@ -214,10 +244,10 @@ async def reply(
     """The citizen answers the city's question, or adds information while the report is open."""
     if website:
         return render(request, "public/honeypot.html")
-    count_attempt(session, request, REPLIES)
+    await run_in_threadpool(count_attempt, session, request, REPLIES)  # the database: not on the event loop
     t = translator(language_of(request))
     try:
-        ticket = ticket_or_404(session, request, token)
+        ticket = await run_in_threadpool(ticket_or_404, session, request, token)
     except NotFound:
         return _reply_refused(request, 404, t("not_found"), text)
     try:
@@ -231,18 +261,21 @@ async def reply(
             submission_id=submission_id or None,
         )
     except Conflict:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return _reply_refused(request, 409, t("reply_closed"), text)
     except Invalid as problem:
-        session.rollback()
-        return _status_page(
-            request,
-            session,
-            ticket,
-            token,
-            status_code=422,
-            reply_errors=[_explain(request, problem)],
-            reply_text=text,
+        await run_in_threadpool(session.rollback)
+        return await run_in_threadpool(
+            partial(
+                _status_page,
+                request,
+                session,
+                ticket,
+                token,
+                status_code=422,
+                reply_errors=[_explain(request, problem)],
+                reply_text=text,
+            )
         )
     return RedirectResponse(f"/t/{token}?m=replied#conversation", status_code=303)
 
@@ -358,8 +391,11 @@ def public_reports(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
-    total = public.public_count(session, filters)
-    reports = public.public_list(session, filters, limit=PUBLIC_PAGE, offset=(page - 1) * PUBLIC_PAGE)
+    counted = public.public_count(session, filters)
+    total = min(counted, public.COUNT_CAP)
+    offset = (page - 1) * PUBLIC_PAGE
+    # past the counted reports a page is empty: no statement walks a million rows to find that out
+    reports = public.public_list(session, filters, limit=PUBLIC_PAGE, offset=offset) if offset < total else []
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
     return render(
         request,
@@ -368,13 +404,14 @@ def public_reports(
         filters=filters,
         categories=_categories(session),
         wards=_current_wards(session),
-        map=ward_map(session, public.public_list(session, filters, limit=MAP_REPORTS)),
+        map=ward_map(session, public.public_points(session, filters, limit=MAP_REPORTS)),
         pins_url="/api/v1/public/pins?" + urlencode([(k, v) for k, v in vars(filters).items() if v]),
         status_names={s.value: translator(language_of(request))(f"st_{s.value}") for s in Status},
         paging={
             "page": page,
             "pages": max(1, -(-total // PUBLIC_PAGE)),
             "total": total,
+            "more": counted > total,
             "first": min((page - 1) * PUBLIC_PAGE + 1, total),
             "last": min(page * PUBLIC_PAGE, total),
             "link": lambda n: "/reports?" + urlencode([*kept, ("page", str(n))]),
@@ -383,17 +420,14 @@ def public_reports(
 
 
 def ward_map(
-    session: Session, reports: list[public.PublicReport], incidents: Sequence[tuple[Incident, int]] = ()
+    session: Session, reports: Sequence[public.Placed], incidents: Sequence[tuple[Incident, int]] = ()
 ) -> dict[str, object]:
     """Old units shaded by the ward that took them over, with the number of reports per current ward,
     and open incidents as circles of their radius."""
     svg = SvgMap()
-    wards = {w.code: w for w in session.exec(select(Ward)).all()}
-
-    def current(code: str) -> str:
-        while wards[code].successor_code:
-            code = wards[code].successor_code or code
-        return code
+    ref = reference(session)
+    wards = ref.wards
+    current = ref.current_ward
 
     counts: dict[str, int] = {}
     for report in reports:

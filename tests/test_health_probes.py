@@ -1,0 +1,43 @@
+"""The health probes under /api/v1/health (issue 22): liveness touches nothing, readiness and the older
+/api/v1/health check their dependencies at most once per window, whoever polls them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from test_query_counts import counted
+
+from civicdesk.observability import health as readiness_checks
+
+
+def test_liveness_does_no_io(engine: Engine, client: TestClient) -> None:
+    for path in ("/api/v1/health/live", "/health/live"):
+        with counted(engine) as statements:
+            answers = [client.get(path) for _ in range(3)]
+        assert statements == []
+        assert all(a.status_code == 200 and a.json() == {"status": "ok"} for a in answers)
+
+
+def test_readiness_under_the_api_names_what_fails(client: TestClient) -> None:
+    answer = client.get("/api/v1/health/ready")
+    body = answer.json()
+    assert answer.status_code == 503 and body["status"] == "not_ready"  # no worker runs in this test
+    assert {"worker", "beat"} <= set(body["failing"])
+    assert body["checks"]["database"] == {"ok": True, "detail": "ok"}
+    assert body == client.get("/health/ready").json()
+
+
+def test_dependencies_are_checked_once_per_window_however_often_polled(
+    engine: Engine, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with counted(engine) as first:
+        assert client.get("/api/v1/health").json() == {"database": "ok", "broker": "ok", "status": "ok"}
+        client.get("/api/v1/health/ready")
+    assert first  # the database was asked (SELECT 1, the heartbeats)
+    monkeypatch.setattr(readiness_checks, "CHECK_SECONDS", 3600.0)  # the rest of the test is one window
+    with counted(engine) as later:
+        for _ in range(5):
+            assert client.get("/api/v1/health").status_code == 200
+            assert client.get("/api/v1/health/ready").json()["checks"]["database"]["ok"]
+    assert later == []
