@@ -212,6 +212,13 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
+def fill_placeholders(text: str, seed: str) -> str:
+    """A report that may name {street}, {house} or {alley}, filled in reproducibly; others unchanged."""
+    if "{" not in text:
+        return text
+    return _fill(text, random.Random(seed))  # noqa: S311 - reproducible data, not secrets
+
+
 def _moment(rng: random.Random) -> datetime:
     day = date(2023, 1, 1) + timedelta(days=rng.randrange(0, (date(2026, 11, 20) - date(2023, 1, 1)).days))
     return datetime.combine(day, time(rng.randint(6, 21), rng.randrange(60)), VN_TZ)
