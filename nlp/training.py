@@ -131,11 +131,13 @@ def build_pipeline() -> Pipeline:
         },
     )
     # On the corpus of 2026-11-28 (base + reports_train_a/b), folded features only, held-out accuracy:
-    # complement naive Bayes 0.889, logistic regression (C=10) 0.82 on a smaller corpus, this SVM 0.904;
-    # with the accented block the SVM reaches 0.918 (see BENCHMARKS.md). random_state: the same corpus
-    # trains the same model, so the shipped file can be checked against a fresh fit.
+    # complement naive Bayes 0.889, this SVM 0.904 (logistic regression was below both on a smaller
+    # corpus); with the accented block the SVM reaches 0.911 (see BENCHMARKS.md). C=0.5 rather than 1:
+    # as accurate (0.911 against 0.910) and a few corrections, counted five times each, shift it less, so
+    # one odd correction does not cost the held-out split reports. random_state: the same corpus trains
+    # the same model, so the shipped file can be checked against a fresh fit.
     calibrated = CalibratedClassifierCV(
-        LinearSVC(C=1.0, random_state=0), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
+        LinearSVC(C=0.5, random_state=0), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
     )
     return Pipeline([("features", features), ("model", calibrated)])
 
