@@ -117,3 +117,11 @@ def test_held_out_reports_share_no_sentence_and_no_frame_with_training() -> None
     assert len(held_out) == 21 * 9 and not held_out & training
     for kind, phrases in _FRAMES["test"].items():
         assert not (set(phrases) - {""}) & set(_FRAMES["train"][kind]), kind
+
+
+def test_the_corpus_file_is_rebuilt_from_the_hand_written_files() -> None:
+    """nlp/data/corpus.jsonl is what `civicdesk nlp corpus` writes from the .tsv files: a training file
+    added or changed without rebuilding it would train and measure on stale reports."""
+    from nlp.corpus import examples
+
+    assert list(examples()) == read_examples()
