@@ -2,14 +2,16 @@
 
 scikit-learn only trains (nlp/training.py); what it learnt is stored in a format of our own: an NPZ file
 (NumPy's documented .npy arrays in a zip, read without pickle) holding the vocabularies and idf weights of
-the two TF-IDF blocks, the lexicon, and the coefficients of the logistic regression, plus a JSON header.
+the TF-IDF blocks, the lexicon, and the coefficients of the linear classifier, plus a JSON header.
 An upgrade of scikit-learn (or of NumPy's pickles) therefore cannot make the shipped model unreadable;
 tests/test_category_model.py checks that the rebuilt predictor gives the fitted pipeline's probabilities.
 
 Format 2 adds the calibration (one sigmoid per class over the classifier's score, or over its softmax
 for naive Bayes, as scikit-learn's CalibratedClassifierCV(method="sigmoid") fits it, then normalised over
 the classes); format 1 files,
-without it, are still read and give the regression's softmax. A model's version is the start of the
+without it, are still read and give the regression's softmax. Format 3 gives each TF-IDF block the view of
+the report it reads (nlp.normalise.model_text: the folded matching form, or the words that keep their
+diacritics); blocks of older files read the folded form. A model's version is the start of the
 SHA-256 of its file, so every process that reads the same file names it the same way."""
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FORMAT = "civicdesk.category-model/2"
-READABLE = ("civicdesk.category-model/1", FORMAT)
+from nlp.normalise import view
+
+FORMAT = "civicdesk.category-model/3"
+READABLE = ("civicdesk.category-model/1", "civicdesk.category-model/2", FORMAT)
 
 Matrix = npt.NDArray[np.float64]
 
@@ -53,6 +57,7 @@ class TfidfBlock:
     terms: list[str]  # column order
     idf: npt.NDArray[np.float64]
     weight: float
+    view: str = "folded"  # which view of nlp.normalise.model_text the block reads
 
     columns: dict[str, tuple[int, float]] = field(init=False, repr=False, compare=False)  # term: column, idf
     tokens: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -91,6 +96,7 @@ class TfidfBlock:
 
     def values(self, text: str) -> dict[int, float]:
         """The row's non-zero columns: sublinear tf times idf, L2-normalised, times the block's weight."""
+        text = view(text, self.view)
         counts = Counter(self.columns[g] for g in self.grams(text) if g in self.columns)
         values = {column: (1.0 + math.log(n)) * idf for (column, idf), n in counts.items()}
         norm = math.sqrt(sum(value * value for value in values.values()))
@@ -110,7 +116,7 @@ class LexiconBlock:
         return len(self.categories)
 
     def values(self, text: str) -> dict[int, float]:
-        padded = f" {text} "
+        padded = f" {view(text, 'folded')} "
         hits = {
             column: sum(1 for word in self.keywords[category] if f" {word} " in padded)
             for column, category in enumerate(self.categories)
@@ -197,6 +203,7 @@ class CategoryModel:
                         "ngram_range": list(block.ngram_range),
                         "token_pattern": block.token_pattern,
                         "weight": block.weight,
+                        "view": block.view,
                     }
                 )
             else:
@@ -237,6 +244,9 @@ class CategoryModel:
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise UnreadableModel(path, f"incomplete {FORMAT} file: {exc}") from exc
+        views = {block.view for block in model.blocks if isinstance(block, TfidfBlock)}
+        if not views <= {"folded", "accented"}:
+            raise UnreadableModel(path, f"blocks read views {sorted(views)}, not folded or accented")
         if model.calibrated_on not in ("scores", "probabilities"):
             raise UnreadableModel(path, f"calibrated on {model.calibrated_on!r}, not scores or probabilities")
         if model.coef.shape != (len(model.classes), sum(block.width for block in model.blocks)):
@@ -255,4 +265,5 @@ def _block(spec: dict[str, Any], arrays: dict[str, Any]) -> TfidfBlock | Lexicon
         terms=[str(term) for term in arrays[f"{spec['name']}_terms"]],
         idf=arrays[f"{spec['name']}_idf"].astype(np.float64),
         weight=float(spec["weight"]),
+        view=str(spec.get("view", "folded")),
     )

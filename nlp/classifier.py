@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp.category_model import CategoryModel, UnreadableModel
-from nlp.normalise import normalise
+from nlp.normalise import model_text
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def predict(text: str, model: CategoryModel | None = None) -> Prediction:
 
 def predict_many(texts: Sequence[str], model: CategoryModel | None = None) -> list[Prediction]:
     model = model or load_model()
-    probabilities = model.predict_proba([normalise(t) for t in texts])
+    probabilities = model.predict_proba([model_text(t) for t in texts])
     classes = model.classes
     out = []
     for row in probabilities:

@@ -3,7 +3,8 @@ letter, none, VIQR, teencode, a phone transcript, a few words — with a place i
 any period, as citizens really name them. `civicdesk nlp corpus` rebuilds nlp/data/corpus.jsonl.
 
 The held-out split is honest by construction: its reports (nlp/data/reports_held_out.tsv) were written
-separately from the training reports (nlp/data/reports_base.tsv), as new sentences rather than
+separately from the training reports (nlp/data/reports_base.tsv and every nlp/data/reports_train_*.tsv,
+read in name order), as new sentences rather than
 paraphrases, and the openings, closings and letter formulas wrapped around them come from lists of
 their own (_FRAMES), so no phrase a test report is built from is ever trained on."""
 
@@ -28,6 +29,9 @@ REGISTERS = ("diacritics", "formal", "plain", "viqr", "teencode", "transcript", 
 HELD_OUT_BASE = 1000  # held-out reports are numbered from here, so (category, base) never meets training
 COMPOSED_BASE = 500  # training reports composed from nlp/data/report_clauses.tsv are numbered from here
 COMPOSED_PER_CATEGORY = 60
+# Further training files, nlp/data/reports_train_*.tsv (same format as reports_base.tsv), each numbered
+# from its own thousand above this, in the files' name order: a report's number never meets another's
+TRAIN_FILES_BASE = 2000
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,13 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
+def fill_placeholders(text: str, seed: str) -> str:
+    """A report that may name {street}, {house} or {alley}, filled in reproducibly; others unchanged."""
+    if "{" not in text:
+        return text
+    return _fill(text, random.Random(seed))  # noqa: S311 - reproducible data, not secrets
+
+
 def _moment(rng: random.Random) -> datetime:
     day = date(2023, 1, 1) + timedelta(days=rng.randrange(0, (date(2026, 11, 20) - date(2023, 1, 1)).days))
     return datetime.combine(day, time(rng.randint(6, 21), rng.randrange(60)), VN_TZ)
@@ -218,12 +229,18 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def training_files() -> list[str]:
+    """The hand-written training files: reports_base.tsv, then every reports_train_*.tsv by name."""
+    return ["reports_base.tsv", *sorted(path.name for path in DATA.glob("reports_train_*.tsv"))]
+
+
 def examples() -> Iterator[Example]:
     units = load_units()
-    for split, name, first in (
-        ("train", "reports_base.tsv", 0),
-        ("test", "reports_held_out.tsv", HELD_OUT_BASE),
-    ):
+    sources = [
+        ("train", name, 0 if index == 0 else TRAIN_FILES_BASE + 1000 * (index - 1))
+        for index, name in enumerate(training_files())
+    ]
+    for split, name, first in [*sources, ("test", "reports_held_out.tsv", HELD_OUT_BASE)]:
         per_category: dict[str, int] = {}
         for row in _rows(name):
             category = row["category"]

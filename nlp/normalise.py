@@ -145,5 +145,30 @@ def normalise(text: str) -> str:
     return expand_tokens(_GLUED_NUMBER.sub(r"\1 \2", fold(repaired)))
 
 
+# The category model reads two views of a report, one line each: the matching form above, where all
+# registers meet, and the words that still carry Vietnamese letters (lower case, VIQR repaired), because
+# folding merges words a category hangs on with common ones: chó (dog) and cho (for), bò (cow) and bỏ, gà
+# (hen) and ga (manhole), dê (goat) and đề (propose).
+VIEW_SEPARATOR = "\n"
+_WORD = re.compile(r"\w+")
+
+
+def accented_words(text: str) -> str:
+    """The report's words that carry diacritics or đ: 'Chó cắn người ở P.5' → 'chó cắn người ở'."""
+    lowered = repair_viqr(unicodedata.normalize("NFC", text)).lower()
+    return " ".join(word for word in _WORD.findall(lowered) if not word.isascii())
+
+
+def model_text(text: str) -> str:
+    """What the category model reads: the matching form, then the accented words on a line of their own."""
+    return f"{normalise(text)}{VIEW_SEPARATOR}{accented_words(text)}"
+
+
+def view(text: str, name: str) -> str:
+    """One view of model_text's output ("folded" or "accented"); text without a separator is all folded."""
+    folded, _, accented = text.partition(VIEW_SEPARATOR)
+    return accented if name == "accented" else folded
+
+
 def tokens(normalised: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", normalised)

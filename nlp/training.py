@@ -1,10 +1,11 @@
 """Training the category model with scikit-learn: word and character n-grams of the normalised, folded text
-(so diacritics, VIQR and teencode meet in one form) with TF-IDF, plus hits of a hand-written domain
-lexicon per category (nlp/data/keywords.tsv), into complement naive Bayes, calibrated by
-CalibratedClassifierCV (one sigmoid per class, fitted on out-of-fold scores) so that a confidence of
-0.8 is right about 80 % of the time: the triage thresholds rely on that. The fitted pipeline is turned
-into a CategoryModel (nlp/category_model.py), which predicts without scikit-learn; only what that
-predictor reproduces may be configured here."""
+(so diacritics, VIQR and teencode meet in one form) with TF-IDF, word n-grams of the words that keep their
+diacritics (folding merges chó "dog" with cho "for"; see nlp.normalise.model_text), plus hits of a
+hand-written domain lexicon per category (nlp/data/keywords.tsv), into a linear support vector
+machine, calibrated by CalibratedClassifierCV (one sigmoid per class, fitted on out-of-fold scores) so
+that a confidence of 0.8 is right about 80 % of the time: the triage thresholds rely on that. The fitted
+pipeline is turned into a CategoryModel (nlp/category_model.py), which predicts without scikit-learn;
+only what that predictor reproduces may be configured here."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GroupKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
 from nlp.category_model import CategoryModel, LexiconBlock, TfidfBlock
-from nlp.normalise import normalise
+from nlp.normalise import model_text, view
 
 LEXICON_FILE = Path(__file__).parent / "data" / "keywords.tsv"
 CALIBRATION_FOLDS = 3
@@ -34,7 +36,6 @@ CALIBRATION_FOLDS = 3
 REPRODUCED = {
     "lowercase": True,
     "strip_accents": None,
-    "preprocessor": None,
     "tokenizer": None,
     "stop_words": None,
     "binary": False,
@@ -43,6 +44,19 @@ REPRODUCED = {
     "sublinear_tf": True,
     "input": "content",
 }
+
+
+class View:
+    """A TfidfVectorizer's preprocessor: one view of nlp.normalise.model_text's output, already lower case."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, text: str) -> str:
+        return view(text, self.name)
+
+    def __repr__(self) -> str:
+        return f"View({self.name!r})"
 
 
 def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, list[str]]:
@@ -67,7 +81,7 @@ class LexiconHits(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         hits = np.zeros((len(texts), len(self.categories_)), dtype=np.float32)
         for row, text in enumerate(texts):
-            padded = f" {text} "
+            padded = f" {view(text, 'folded')} "
             for column, category in enumerate(self.categories_):
                 hits[row, column] = sum(1 for word in self.lexicon_[category] if f" {word} " in padded)
         return csr_matrix(np.log1p(hits))
@@ -78,12 +92,33 @@ def build_pipeline() -> Pipeline:
         [
             (
                 "words",
-                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    preprocessor=View("folded"),
+                    dtype=np.float32,
+                ),
             ),
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, dtype=np.float32
+                    analyzer="char_wb",
+                    ngram_range=(2, 4),
+                    sublinear_tf=True,
+                    min_df=2,
+                    preprocessor=View("folded"),
+                    dtype=np.float32,
+                ),
+            ),
+            (
+                "accented",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    preprocessor=View("accented"),
+                    dtype=np.float32,
                 ),
             ),
             ("lexicon", LexiconHits()),
@@ -91,13 +126,18 @@ def build_pipeline() -> Pipeline:
         transformer_weights={
             "words": 1.0,
             "chars": 1.0,
+            "accented": 1.0,
             "lexicon": 2.0,
         },
     )
-    # Complement naive Bayes generalised better than the logistic regression (C=20) to reports unlike
-    # the training ones: 0.76 against 0.73 on the held-out split (see BENCHMARKS.md)
+    # On the corpus of 2026-11-28 (base + reports_train_a/b), folded features only, held-out accuracy:
+    # complement naive Bayes 0.889, this SVM 0.904 (logistic regression was below both on a smaller
+    # corpus); with the accented block the SVM reaches 0.911 (see BENCHMARKS.md). C=0.5 rather than 1:
+    # as accurate (0.911 against 0.910) and a few corrections, counted five times each, shift it less, so
+    # one odd correction does not cost the held-out split reports. random_state: the same corpus trains
+    # the same model, so the shipped file can be checked against a fresh fit.
     calibrated = CalibratedClassifierCV(
-        ComplementNB(alpha=1.0), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
+        LinearSVC(C=0.5, random_state=0), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
     )
     return Pipeline([("features", features), ("model", calibrated)])
 
@@ -111,7 +151,7 @@ def fit_pipeline(
     if groups is not None:
         folds = GroupKFold(CALIBRATION_FOLDS).split(np.zeros(len(texts)), labels, groups)
         pipeline.set_params(model__cv=list(folds))
-    pipeline.fit([normalise(t) for t in texts], list(labels))
+    pipeline.fit([model_text(t) for t in texts], list(labels))
     return pipeline
 
 
@@ -166,6 +206,9 @@ def _block(name: str, step: Any, weight: float) -> TfidfBlock | LexiconBlock:
         raise ValueError(f"feature block {name}: the stored model has no predictor for {step!r}")
     params = step.get_params()
     different = {key: params[key] for key, value in REPRODUCED.items() if params[key] != value}
+    preprocessor = params["preprocessor"]
+    if preprocessor is not None and not isinstance(preprocessor, View):
+        different["preprocessor"] = preprocessor
     if different:
         raise ValueError(f"feature block {name}: settings the stored model does not reproduce: {different}")
     terms = sorted(step.vocabulary_, key=step.vocabulary_.__getitem__)
@@ -177,4 +220,5 @@ def _block(name: str, step: Any, weight: float) -> TfidfBlock | LexiconBlock:
         terms=terms,
         idf=np.asarray(step.idf_, dtype=np.float64),
         weight=weight,
+        view=preprocessor.name if isinstance(preprocessor, View) else "folded",
     )
