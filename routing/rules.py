@@ -11,8 +11,12 @@ from civicdesk.errors import Invalid
 from civicdesk.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
+from tickets import refcache
 from tickets.models import Priority, Ticket
 from tickets.reference import Category, Department, Ward
+
+# the rules are kept in the process with the reference tables and built again when any rule changes
+refcache.watch(RoutingRule.__tablename__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -25,31 +29,59 @@ class Route:
     label_vi: str = ""  # what matched, for the timeline and the ticket page
 
 
-def active_rules(session: Session) -> list[RoutingRule]:
+@dataclass(frozen=True)
+class _Rule:
+    """An active rule as the process keeps it: a detached copy and its keywords already normalised."""
+
+    row: RoutingRule
+    keywords: tuple[str, ...]
+
+
+def _load_rules(session: Session) -> tuple[_Rule, ...]:
     query = select(RoutingRule).where(col(RoutingRule.active).is_(True)).order_by(col(RoutingRule.position))
-    return list(session.exec(query).all())
+    columns = list(RoutingRule.__table__.columns)  # type: ignore[attr-defined]
+    rows = session.execute(query.with_only_columns(*columns)).mappings().all()
+    kept = []
+    for row in rows:
+        rule = RoutingRule(**row)
+        kept.append(_Rule(rule, tuple(f" {normalise(word)} " for word in rule.keywords)))
+    return tuple(kept)
 
 
-def matches(
-    rule: RoutingRule, *, category: str | None, ward: str | None, text: str, channel: str | None
+def _rules(session: Session) -> tuple[_Rule, ...]:
+    """The active rules in order, from the process unless a rule changed since they were read."""
+    return refcache.reference(session).held("routing.rules", lambda: _load_rules(session))
+
+
+def active_rules(session: Session) -> list[RoutingRule]:
+    """Copies of the active rules in order: read them, do not change them."""
+    return [rule.row for rule in _rules(session)]
+
+
+def _matches(
+    rule: _Rule, *, category: str | None, ward: str | None, padded: list[str], text: str, channel: str | None
 ) -> bool:
-    if rule.category_code and rule.category_code != category:
+    row = rule.row
+    if row.category_code and row.category_code != category:
         return False
-    if rule.ward_code and rule.ward_code != ward:
+    if row.ward_code and row.ward_code != ward:
         return False
-    if rule.channel and rule.channel != channel:
+    if row.channel and row.channel != channel:
         return False
     if rule.keywords:
-        padded = f" {normalise(text)} "
-        return any(f" {normalise(word)} " in padded for word in rule.keywords)
+        if not padded:  # the report's text is normalised once, and only when a rule has keywords
+            padded.append(f" {normalise(text)} ")
+        return any(word in padded[0] for word in rule.keywords)
     return True
 
 
 def route(
     session: Session, *, category: str | None, ward: str | None, text: str, channel: str | None
 ) -> Route:
-    for rule in active_rules(session):
-        if matches(rule, category=category, ward=ward, text=text, channel=channel):
+    padded: list[str] = []
+    for kept in _rules(session):
+        if _matches(kept, category=category, ward=ward, padded=padded, text=text, channel=channel):
+            rule = kept.row
             default = _taxonomy(session, category)
             return Route(
                 rule.department_code or default.department,
@@ -74,7 +106,7 @@ def route_of(session: Session, ticket: Ticket) -> Route:
 
 
 def _taxonomy(session: Session, category: str | None) -> Route:
-    row = session.get(Category, category) if category else None
+    row = refcache.reference(session).categories.get(category) if category else None
     if row is None:
         return Route(None, None, False, "no category: no department", label_vi=_("chưa có lĩnh vực"))
     return Route(

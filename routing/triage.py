@@ -23,7 +23,8 @@ from routing.models import TriageCorrection
 from routing.rules import route
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
-from tickets.reference import Category, Ward
+from tickets.refcache import reference
+from tickets.reference import Ward
 from tickets.service import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,11 @@ class Notes:
         self.lines.append(line)
 
     def category(self, code: str | None) -> str:
-        row = self.session.get(Category, code) if code else None
+        row = reference(self.session).categories.get(code) if code else None
         return f"«{row.name_vi}»" if row else _("chưa rõ")
 
     def ward(self, code: str) -> str:
-        row = self.session.get(Ward, code)
+        row = reference(self.session).wards.get(code)
         return row.name_vi if row else code
 
 
@@ -264,7 +265,7 @@ def _place_note(notes: Notes, place: Place, named: location.WardMatch | None) ->
 
 
 def _sensitive(session: Session, category: str | None) -> bool:
-    row = session.get(Category, category) if category else None
+    row = reference(session).categories.get(category) if category else None
     return row is not None and not row.public
 
 
@@ -276,12 +277,6 @@ def confidence_threshold(department: str | None) -> tuple[float, bool]:
     if department in sensitive:
         return max(settings.triage_sensitive_threshold, settings.triage_confidence_threshold), True
     return settings.triage_confidence_threshold, False
-
-
-def _same_ward_codes(session: Session, ward: str) -> set[str]:
-    from tickets.public import ward_and_predecessors
-
-    return ward_and_predecessors(session, ward)
 
 
 def find_duplicates(
@@ -299,23 +294,32 @@ def find_duplicates(
         return []
     where: list[ColumnElement[bool]] = []
     if decision.ward is not None:
-        where.append(col(Ticket.ward_code).in_(_same_ward_codes(session, decision.ward)))
+        where.append(col(Ticket.ward_code).in_(reference(session).ward_and_predecessors(decision.ward)))
     if latitude is not None and longitude is not None:
         pin = (latitude, longitude)
         where.append(within_sql(col(Ticket.latitude), col(Ticket.longitude), pin, duplicates.NEAR_METRES))
     if not where:
         return []
-    query = select(Ticket).where(
+    # only the columns the comparison reads, not whole tickets (the ward index, or the category's, finds them)
+    query = select(
+        col(Ticket.id),
+        col(Ticket.code),
+        col(Ticket.description),
+        col(Ticket.category_code),
+        col(Ticket.ward_named_code),
+        col(Ticket.latitude),
+        col(Ticket.longitude),
+    ).where(
         Ticket.category_code == decision.category,
         or_(*where),
         col(Ticket.status).in_(OPEN_STATUSES),
         col(Ticket.created_at) >= as_utc(reported_at) - DUPLICATE_WINDOW,
     )
     if exclude_ticket_id is not None:
-        query = query.where(Ticket.id != exclude_ticket_id)
+        query = query.where(col(Ticket.id) != exclude_ticket_id)
     this = duplicates.Report(text, decision.category, None, decision.ward_named_code, latitude, longitude)
     found = []
-    for other in session.exec(query.order_by(col(Ticket.created_at).desc()).limit(200)).all():
+    for other in session.execute(query.order_by(col(Ticket.created_at).desc()).limit(200)):
         that = duplicates.Report(
             other.description,
             other.category_code,
@@ -325,7 +329,7 @@ def find_duplicates(
             other.longitude,
         )
         compared = duplicates.compare(this, that)
-        if compared is not None and compared.suggested and other.id is not None:
+        if compared is not None and compared.suggested:
             found.append(
                 DuplicateCandidate(
                     other.id,

@@ -12,11 +12,13 @@ the order of its names as PostgreSQL sorts them (its collation), the order the s
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import TextClause, event, text
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
@@ -24,13 +26,39 @@ from sqlmodel import Session, SQLModel, select
 from tickets.reference import Category, Department, Ward
 
 M = TypeVar("M", bound=SQLModel)
+T = TypeVar("T")
+_lock = threading.Lock()
 
-_FINGERPRINT = text(
-    "SELECT md5(concat_ws('|',"
+_TABLES = (
     " (SELECT string_agg(code || ':' || xmin::text, ',' ORDER BY code) FROM category),"
     " (SELECT string_agg(code || ':' || xmin::text, ',' ORDER BY code) FROM department),"
-    " (SELECT string_agg(code || ':' || xmin::text, ',' ORDER BY code) FROM ward)))"
+    " (SELECT string_agg(code || ':' || xmin::text, ',' ORDER BY code) FROM ward)"
 )
+_watched: tuple[str, ...] = ()
+
+
+def _fingerprint_sql() -> TextClause:
+    extra = "".join(
+        f", (SELECT string_agg(ctid::text || ':' || xmin::text, ',' ORDER BY ctid) FROM {table})"  # noqa: S608 - watch() admits identifiers only
+        for table in _watched
+    )
+    return text(f"SELECT md5(concat_ws('|',{_TABLES}{extra}))")
+
+
+_FINGERPRINT = _fingerprint_sql()
+
+
+def watch(table: str) -> None:
+    """Make a table of a domain above this one part of the fingerprint, so that what that domain keeps with
+    :meth:`Reference.held` is built again after any committed change to the table (routing's rules).
+    Every row's ``ctid`` and ``xmin`` change with each update; a deleted row leaves the list."""
+    global _FINGERPRINT, _watched
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+        raise ValueError(f"not a table name: {table!r}")
+    with _lock:
+        if table not in _watched:
+            _watched = (*_watched, table)
+            _FINGERPRINT = _fingerprint_sql()
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,7 @@ class Reference:
     departments: dict[str, Department]
     wards: dict[str, Ward]
     _predecessors: dict[str, frozenset[str]] = field(default_factory=dict)
+    _held: dict[str, object] = field(default_factory=dict)
 
     def current_ward(self, code: str) -> str:
         """The unit in force today that took this one over (itself when it is in force)."""
@@ -52,6 +81,14 @@ class Reference:
     def ward_and_predecessors(self, code: str) -> frozenset[str]:
         """A ward and every older unit that was merged into it, however many steps back."""
         return self._predecessors.get(code, frozenset({code}))
+
+    def held(self, key: str, build: Callable[[], T]) -> T:
+        """What ``build`` makes from the tables this fingerprint covers (the reference tables and every
+        :func:`watch`-ed one), made once per fingerprint: the next change to any of them makes a new
+        Reference, and so a new build. Two threads may both build it once; either result is right."""
+        if key not in self._held:
+            self._held[key] = build()
+        return cast(T, self._held[key])
 
 
 def _copies(session: Session, model: type[M]) -> dict[str, M]:
@@ -73,7 +110,6 @@ def _predecessors(wards: dict[str, Ward]) -> dict[str, frozenset[str]]:
     return {code: frozenset(olds) for code, olds in found.items()}
 
 
-_lock = threading.Lock()
 _held: Reference | None = None
 
 
