@@ -16,7 +16,7 @@ from tickets.models import Priority, Ticket
 from tickets.reference import Category, Department, Ward
 
 # the rules are kept in the process with the reference tables and built again when any rule changes
-refcache.watch(RoutingRule.__tablename__)  # type: ignore[arg-type]
+refcache.watch(RoutingRule.__tablename__)
 
 
 @dataclass(frozen=True)

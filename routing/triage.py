@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from civicdesk.i18n import Text, _, from_data
@@ -301,7 +302,7 @@ def find_duplicates(
     if not where:
         return []
     # only the columns the comparison reads, not whole tickets (the ward index, or the category's, finds them)
-    query = select(
+    query = select_columns(
         col(Ticket.id),
         col(Ticket.code),
         col(Ticket.description),
@@ -310,7 +311,7 @@ def find_duplicates(
         col(Ticket.latitude),
         col(Ticket.longitude),
     ).where(
-        Ticket.category_code == decision.category,
+        col(Ticket.category_code) == decision.category,
         or_(*where),
         col(Ticket.status).in_(OPEN_STATUSES),
         col(Ticket.created_at) >= as_utc(reported_at) - DUPLICATE_WINDOW,
