@@ -112,6 +112,12 @@ def _address(text: str) -> Address:
     return find_address(text)
 
 
+def address_of(text: str) -> Address:
+    """The typed address of a report, read once per process for the texts compared most recently: triage
+    reads the new report's address through this so that its duplicate look-up does not read it again."""
+    return _address(text)
+
+
 @dataclass(frozen=True)
 class Comparison:
     score: float  # 0–100

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from nlp.text import fold
 
@@ -139,8 +140,10 @@ def expand_tokens(folded: str) -> str:
 _GLUED_NUMBER = re.compile(r"\b(kp|p|f|hem|kiet|ngo|to|sn)(\d+)\b")
 
 
+@lru_cache(maxsize=8192)  # one triage reads a report's matching form 5-7 times (model, ward, address, rules)
 def normalise(text: str) -> str:
-    """The matching form of a report: folded, repaired and expanded, punctuation kept apart."""
+    """The matching form of a report: folded, repaired and expanded, punctuation kept apart. A pure
+    function of the text, kept per process for the last few thousand texts."""
     repaired = repair_viqr(unicodedata.normalize("NFC", text))
     return expand_tokens(_GLUED_NUMBER.sub(r"\1 \2", fold(repaired)))
 

@@ -145,7 +145,7 @@ def decide(
             )
         )
     day = _local_date(reported_at)
-    address = location.find_address(text)
+    address = duplicates.address_of(text)
     named = location.find_ward(text, day)
     place = locate(session, text=named, address=address, day=day, latitude=latitude, longitude=longitude)
     reasons.extend(place.reasons)
