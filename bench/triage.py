@@ -36,7 +36,7 @@ INDEPENDENT_FILE = Path(__file__).resolve().parents[1] / "nlp" / "data" / "repor
 PARTS = {
     "classify": "classifying",
     "locate": "locating",
-    "route": "routing (the rules are read from the database for every report)",
+    "route": "routing (the rules are held in the process and read again only when one changes)",
     "duplicates": "looking for duplicates",
 }
 OPEN_TICKETS = 2000  # open tickets in the database while timing, so the duplicate look-up has candidates
