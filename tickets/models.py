@@ -210,6 +210,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_code", "status"),
         Index("ix_ticket_ward_status", "ward_code", "status"),
+        # a ward's tickets (an old ward's too) newest first, in the staff lists' order (migration 0026)
+        Index("ix_ticket_ward_created", "ward_code", "created_at", "id"),
         Index(
             "ix_ticket_search_text_trgm",
             "search_text",

@@ -1,0 +1,32 @@
+"""search: staff searches at a million tickets — the newest tickets of a ward (an old one included) read
+from one index, in the list's order, instead of walking every ticket by date and dropping the others
+
+Revision ID: 0026_search
+Revises: 0025_notify
+Create Date: 2026-11-28 12:00:00
+
+Words with or without diacritics, partial codes and phone numbers written in a report are served by the
+trigram index on ``search_text`` (``civicdesk_fold``: unaccent through an IMMUTABLE wrapper, migration
+0016); a whole code by the code's unique index; a citizen's phone number by ``ix_channel_identity_kind_value``
+and ``ix_ticket_citizen_id`` (tickets/search.py). A ward filter had only ``ix_ticket_ward_status``, whose
+order is not the list's: PostgreSQL walked ``created_at`` backwards over every ticket since the ward was
+merged away (170 ms at a million for a ward of 2024). ``(ward_code, created_at, id)`` gives a ward's
+tickets newest first directly, and also serves a ward officer's own list.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0026_search"
+down_revision: str | None = "0025_notify"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_ticket_ward_created", "ticket", ["ward_code", "created_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ticket_ward_created", table_name="ticket")
