@@ -159,7 +159,7 @@ def board(session: Session, viewer: User, *, now: datetime | None = None) -> Sla
         .outerjoin(SlaClock, current_resolution_clock())
         .outerjoin(Category, col(Category.code) == col(Ticket.category_code))
         .where(col(Ticket.status).in_(OPEN_STATUSES), *visible_to(viewer))
-        .group_by(Ticket.department_code, Ticket.ward_code, urgency)
+        .group_by(col(Ticket.department_code), col(Ticket.ward_code), urgency)
     )
     departments: dict[str, BoardRow] = {}
     wards: dict[str, BoardRow] = {}
