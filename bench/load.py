@@ -608,7 +608,12 @@ after each run and at the end: {load_text}."""
     parts.append("#### Plans of the staff searches (the API's statement, EXPLAIN ANALYZE)\n")
     for search in searches:
         parts.append(f"{search.label} (`{search.query}`):\n```\n{search.plan}\n```\n")
-    parts.append("#### Plans of the public list's statements on the ticket table\n")
+    scanned = [request for request, _sql, plan in public_plans if "Seq Scan on ticket" in plan]
+    parts.append(
+        "#### Plans of the public list's statements on the ticket table\n\n"
+        f"{len(scanned)} of {len(public_plans)} distinct statements scan the ticket table sequentially"
+        + (f" ({'; '.join(sorted(set(scanned)))})." if scanned else ".")
+    )
     for request, sql, plan in public_plans:
         short = " ".join(sql.split())
         short = short if len(short) < 400 else short[:400] + " …"
