@@ -88,19 +88,33 @@ def worklist(
     """Open tickets the viewer may see: breached first (the longest overdue first), then at risk, on
     track, paused and without a deadline, each by its deadline."""
     now = now or utcnow()
-    query = (
-        select(Ticket, SlaClock)
+    # the order is chosen over ids and sort keys only (ix_ticket_open and ix_sla_clock_current hold
+    # them), then one page of whole tickets is read
+    ordered = (
+        select(Ticket.id)
         .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
-        .order_by(urgency_rank_sql(now), nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
+        .order_by(
+            urgency_rank_sql(now),
+            nulls_last(col(SlaClock.due_at).asc()),
+            col(Ticket.created_at).asc(),
+            col(Ticket.id).asc(),
+        )
         .limit(limit)
     )
     if department:
-        query = query.where(Ticket.department_code == department)
+        ordered = ordered.where(Ticket.department_code == department)
     if ward:
-        query = query.where(Ticket.ward_code == ward)
+        ordered = ordered.where(Ticket.ward_code == ward)
+    ids = list(session.exec(ordered).all())
+    rows = session.exec(
+        select(Ticket, SlaClock)
+        .outerjoin(SlaClock, current_resolution_clock())
+        .where(col(Ticket.id).in_(ids))
+    ).all()
+    by_id = {ticket.id: (ticket, clock) for ticket, clock in rows}
     items = []
-    for ticket, clock in session.exec(query).all():
+    for ticket, clock in (by_id[i] for i in ids if i in by_id):
         state = state_from(session, ticket, [clock] if clock else [], now)
         overdue = overdue_by(state.due_at, now) if state.urgency == "breached" else None
         items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, overdue, state))

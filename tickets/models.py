@@ -200,6 +200,9 @@ class TicketSequence(SQLModel, table=True):
     last: int = 0
 
 
+# OPEN_STATUSES as SQL, the predicate of the partial index ix_ticket_open (migration 0026)
+OPEN_STATUS_SQL = "status IN ('new', 'triaged', 'assigned', 'in_progress', 'waiting_citizen', 'reopened')"
+
 SEARCHED_EXPRESSION = (
     "civicdesk_fold(code || ' ' || title || ' ' || description || ' ' || coalesce(address_text, ''))"
 )
@@ -212,6 +215,14 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_ward_status", "ward_code", "status"),
         # a ward's tickets (an old ward's too) newest first, in the staff lists' order (migration 0026)
         Index("ix_ticket_ward_created", "ward_code", "created_at", "id"),
+        # the open work, for the SLA board's counts and the worklist read from the index alone
+        Index(
+            "ix_ticket_open",
+            "department_code",
+            "ward_code",
+            postgresql_include=["id", "category_code", "legal_process", "created_at"],
+            postgresql_where=sql_text(OPEN_STATUS_SQL),
+        ),
         Index(
             "ix_ticket_search_text_trgm",
             "search_text",
