@@ -215,6 +215,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_ward_status", "ward_code", "status"),
         # a ward's tickets (an old ward's too) newest first, in the staff lists' order (migration 0026)
         Index("ix_ticket_ward_created", "ward_code", "created_at", "id"),
+        # the reports merged into a ticket (the status page names their citizens): few, so partial
+        Index(
+            "ix_ticket_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=sql_text("duplicate_of_id IS NOT NULL"),
+        ),
         # the open work, for the SLA board's counts and the worklist read from the index alone
         Index(
             "ix_ticket_open",
