@@ -11,7 +11,7 @@ INTERNAL  # Channel.INTERNAL, a stored value
 # response and page fields: serialised by pydantic/FastAPI or read by Jinja templates
 civicdesk_version, response_due_at, duplicate_of, sla_urgency, ward_name, replaced, last_text
 category_vi, category_en, can_rate, can_reopen, can_reply, question
-by_department, by_ward, urgent, _.pages, unit_name
+by_department, by_ward, urgent, _.pages, unit_name, speaker
 
 # protocols and hooks other libraries call: SQLAlchemy TypeDecorator, asyncio, Prometheus, scikit-learn,
 # click exceptions, Celery, logging, Pillow, openpyxl, panoramisk
@@ -22,6 +22,7 @@ n_steps  # the progress bar protocol's parameter
 
 # read by tests, benchmarks and operators: counters of the AMI listener, the metrics state, test hooks
 _.logins, _.resyncs, _.metrics_state, _.forget, clear_cache, similarity, measure
+fill_placeholders  # bench/triage.py fills the independent test set's {street} the way the corpus does
 # the PBX simulator's scenarios the AMI tests and bench/ami_events.py play (telephony/simulator.py)
 _.recording, _.finish_silently, _.abandon, _.blind_transfer, _.end_after_transfer, _.after_hours_voicemail
 _.live_uniqueids

@@ -54,13 +54,19 @@ TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 
 
 def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
-    """Store each event once (a redelivery is a no-op); return the ids of the ones new to us."""
-    stored: list[int] = []
-    for event in events:
-        new_id = _insert_once(session, event.channel, event.event_key, event.event_name, event.raw)
-        if new_id is not None:
-            stored.append(new_id)
-    return stored
+    """Store each event once (a redelivery is a no-op); return the ids of the ones new to us. The events
+    of one delivery (Facebook batches them) go in one INSERT … ON CONFLICT DO NOTHING: one round trip
+    before the answer, however many there are; an event repeated within the delivery is stored once."""
+    if not events:
+        return []
+    rows = [_event_row(e.channel, e.event_key, e.event_name, e.raw) for e in events]
+    statement = (
+        insert(InboundEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(col(InboundEvent.id))
+    )
+    return list(session.execute(statement).scalars())
 
 
 def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
@@ -73,8 +79,7 @@ def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: 
     )
 
 
-def _insert_once(
-    session: Session,
+def _event_row(
     channel: str,
     key: str,
     name: str,
@@ -82,8 +87,8 @@ def _insert_once(
     *,
     state: EventState = EventState.PENDING,
     error: str | None = None,
-) -> int | None:
-    row = {
+) -> dict[str, Any]:
+    return {
         "channel": channel,
         # the payload is JSON (NUL is escaped there); these two are text columns, which refuse it
         "event_key": clean_text(key)[:200],
@@ -94,9 +99,21 @@ def _insert_once(
         "last_error": error[:4000] if error else None,
         "received_at": utcnow(),
     }
+
+
+def _insert_once(
+    session: Session,
+    channel: str,
+    key: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    state: EventState = EventState.PENDING,
+    error: str | None = None,
+) -> int | None:
     statement = (
         insert(InboundEvent)
-        .values(**row)
+        .values(**_event_row(channel, key, name, payload, state=state, error=error))
         .on_conflict_do_nothing(index_elements=["channel", "event_key"])
         .returning(col(InboundEvent.id))
     )

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, nulls_last
+from sqlalchemy import ColumnElement, and_, case, func, nulls_last, or_
 from sqlmodel import Session, col, select
 
 from civicdesk.timeutil import utcnow
@@ -21,6 +21,7 @@ from sla.state import (
     urgency_sql,
 )
 from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.reference import Category
 from tickets.service import visible_to
 from tickets.staff import User
 
@@ -73,19 +74,33 @@ def worklist(
     """Open tickets the viewer may see: breached first (the longest overdue first), then at risk, on
     track, paused and without a deadline, each by its deadline."""
     now = now or utcnow()
-    query = (
-        select(Ticket, SlaClock)
+    # the order is chosen over ids and sort keys only (ix_ticket_open and ix_sla_clock_current hold
+    # them), then one page of whole tickets is read
+    ordered = (
+        select(Ticket.id)
         .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.status).in_(statuses), *visible_to(viewer))
-        .order_by(urgency_rank_sql(now), nulls_last(col(SlaClock.due_at).asc()), col(Ticket.created_at).asc())
+        .order_by(
+            urgency_rank_sql(now),
+            nulls_last(col(SlaClock.due_at).asc()),
+            col(Ticket.created_at).asc(),
+            col(Ticket.id).asc(),
+        )
         .limit(limit)
     )
     if department:
-        query = query.where(Ticket.department_code == department)
+        ordered = ordered.where(Ticket.department_code == department)
     if ward:
-        query = query.where(Ticket.ward_code == ward)
+        ordered = ordered.where(Ticket.ward_code == ward)
+    ids = list(session.exec(ordered).all())
+    rows = session.exec(
+        select(Ticket, SlaClock)
+        .outerjoin(SlaClock, current_resolution_clock())
+        .where(col(Ticket.id).in_(ids))
+    ).all()
+    by_id = {ticket.id: (ticket, clock) for ticket, clock in rows}
     items = []
-    for ticket, clock in session.exec(query).all():
+    for ticket, clock in (by_id[i] for i in ids if i in by_id):
         state = state_from(session, ticket, [clock] if clock else [], now)
         items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, state))
     return items
@@ -117,22 +132,49 @@ class SlaBoard:
     totals: Counter[str] = field(default_factory=Counter)
 
 
+def board_urgency_sql(now: datetime) -> ColumnElement[str]:
+    """``state_from``'s urgency of open work as SQL: ``urgency_sql``, except that a ticket without a
+    current clock is "out_of_sla" when it follows a legal process or its category is out of the SLA.
+    Needs the outer joins on the current resolution clock and on the category."""
+    out_of_sla = and_(
+        col(SlaClock.id).is_(None),
+        or_(col(Ticket.legal_process), func.coalesce(col(Category.out_of_sla), False)),
+    )
+    return case((out_of_sla, "out_of_sla"), else_=urgency_sql(now))
+
+
 def board(session: Session, viewer: User, *, now: datetime | None = None) -> SlaBoard:
-    """Open work at risk or breached, counted by department and by ward, worst first."""
-    items = worklist(session, viewer, limit=5000, now=now)
+    """Open work at risk or breached, counted by department and by ward, worst first. The figures are
+    counted by the database (one grouped query over every open ticket the viewer may see); only the 50
+    most urgent tickets are read as rows."""
+    now = now or utcnow()
+    urgency = board_urgency_sql(now)
+    counted = (
+        select(Ticket.department_code, Ticket.ward_code, urgency, func.count())
+        .select_from(Ticket)
+        .outerjoin(SlaClock, current_resolution_clock())
+        .outerjoin(Category, col(Category.code) == col(Ticket.category_code))
+        .where(col(Ticket.status).in_(OPEN_STATUSES), *visible_to(viewer))
+        .group_by(col(Ticket.department_code), col(Ticket.ward_code), urgency)
+    )
     departments: dict[str, BoardRow] = {}
     wards: dict[str, BoardRow] = {}
     result = SlaBoard()
-    for item in items:
-        for rows, code in ((departments, item.ticket.department_code), (wards, item.ticket.ward_code)):
+    for department, ward, name, count in session.exec(counted).all():
+        for rows, code in ((departments, department), (wards, ward)):
             row = rows.setdefault(code or "—", BoardRow(code or "—"))
-            row.open += 1
-            if item.urgency in ("at_risk", "breached"):
-                setattr(row, item.urgency, getattr(row, item.urgency) + 1)
-        result.totals[item.urgency] += 1
-        result.totals["open"] += 1
-    worst_first = sorted(departments.values(), key=lambda r: (-r.breached, -r.at_risk, -r.open, r.code))
-    result.by_department = worst_first
-    result.by_ward = sorted(wards.values(), key=lambda r: (-r.breached, -r.at_risk, -r.open, r.code))
-    result.urgent = [i for i in items if i.urgency in ("breached", "at_risk")][:50]
+            row.open += count
+            if name in ("at_risk", "breached"):
+                setattr(row, name, getattr(row, name) + count)
+        result.totals[name] += count
+        result.totals["open"] += count
+    result.by_department = sorted(departments.values(), key=_worst_first)
+    result.by_ward = sorted(wards.values(), key=_worst_first)
+    # the worklist puts breached, then at-risk work first: the first 50 hold the 50 most urgent
+    items = worklist(session, viewer, limit=50, now=now)
+    result.urgent = [i for i in items if i.urgency in ("breached", "at_risk")]
     return result
+
+
+def _worst_first(row: BoardRow) -> tuple[int, int, int, str]:
+    return (-row.breached, -row.at_risk, -row.open, row.code)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Date, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from civicdesk.timeutil import UTCDateTime, utcnow
@@ -51,6 +52,12 @@ class ClockKind(StrEnum):
     RESOLUTION = "resolution"
 
 
+# sla.state.current_resolution_clock as SQL, the predicate of the partial index ix_sla_clock_current
+CURRENT_CLOCK_SQL = (
+    "kind = 'resolution' AND (state IN ('running', 'paused') OR (state = 'breached' AND met_at IS NULL))"
+)
+
+
 class ClockState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"  # waiting for the citizen
@@ -66,6 +73,13 @@ class SlaClock(SQLModel, table=True):
         # the scans read only what is due: cost follows the number due, not the number open
         Index("ix_sla_clock_state_due", "state", "due_at"),
         Index("ix_sla_clock_warn_at", "warn_at"),
+        # the current resolution clocks (sla.state.current_resolution_clock), with what urgency reads
+        Index(
+            "ix_sla_clock_current",
+            "ticket_id",
+            postgresql_include=["id", "state", "due_at", "warn_at", "warned", "breached_at"],
+            postgresql_where=sql_text(CURRENT_CLOCK_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

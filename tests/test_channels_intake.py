@@ -163,3 +163,23 @@ def test_the_web_form_strips_control_characters_too(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         ticket = file_report(session, report)
         assert ticket.description == "Ngập nước ở Yên Ninh" and ticket.address_text == "12 Yên Ninh"
+
+
+def test_a_batched_delivery_is_stored_once_per_event_even_repeated_inside_and_redelivered(
+    client: TestClient, engine: Engine, providers: tuple[ZaloState, GraphState]
+) -> None:
+    """The events of one delivery go in one INSERT: an event repeated inside the batch, and the whole
+    batch delivered again, store nothing twice and make no second ticket."""
+    batch = messenger("m-batch-1", "6100000000000000001", "Đèn đường hỏng ở đường Thống Nhất")
+    second = messenger("m-batch-2", "6100000000000000002", "Rác ùn ứ ở chợ Phan Rang")
+    events = batch["entry"][0]["messaging"]
+    events.extend([second["entry"][0]["messaging"][0], dict(events[0])])  # the first one twice
+    answer = fb_post(client, batch)
+    assert answer.status_code == 200 and answer.json() == {"received": 3, "stored": 2}
+    assert fb_post(client, batch).json() == {"received": 3, "stored": 0}
+    with unit_of_work(engine) as session:
+        keys = sorted(e.event_key for e in session.exec(select(InboundEvent)).all())
+    assert keys == ["m-batch-1", "m-batch-2"]
+    process_all(engine)
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(Ticket)).all()) == 2

@@ -23,7 +23,7 @@ from sla import service as sla
 from sla import state as sla_state
 from sla.models import ClockKind, Notification, SlaClock
 from tickets import audit, service
-from tickets.models import Status, Ticket
+from tickets.models import OPEN_STATUSES, Status, Ticket
 from tickets.service import SYSTEM, NewTicket
 from tickets.staff import Role, User, create_user
 
@@ -199,3 +199,33 @@ def test_a_ward_level_breach_reaches_the_wards_head(engine: Engine) -> None:
             n.user_id for n in session.exec(select(Notification).where(Notification.kind == "sla_breach"))
         }
         assert ids[1] in told and ids[0] not in told
+
+
+def test_the_board_counts_in_the_database_what_each_ticket_reads(
+    engine: Engine, standings: dict[str, int]
+) -> None:
+    """The board's figures are counted by SQL; they must agree with ``state_from`` ticket by ticket,
+    including open work no SLA applies to (a legal process: "out_of_sla") and finished work (left out)."""
+    with unit_of_work(engine) as session:
+        legal = service.create_ticket(
+            session, NewTicket(description="Khiếu nại quyết định thu hồi đất", category="street_lighting")
+        )
+        service.update_ticket(session, legal.id or 0, {"legal_process": True}, actor=SYSTEM)
+        done = service.create_ticket(
+            session, NewTicket(description="Đèn đường đã sửa", category="street_lighting")
+        )
+        service.transition(session, done.id or 0, Status.REJECTED, actor=SYSTEM, reason="Trùng lặp")
+    with unit_of_work(engine) as session:
+        tickets = list(session.exec(select(Ticket)).all())
+        truth = sla_state.states_for(session, tickets)
+        expected = Counter(truth[t.id or 0].urgency for t in tickets if t.status in OPEN_STATUSES)
+        board = boards.board(session, User(username="m", password_hash="", role=Role.ADMIN))
+    assert expected["out_of_sla"] == 1 and sum(expected.values()) == len(STANDINGS) + 1
+    assert {name: n for name, n in board.totals.items() if name != "open"} == dict(expected)
+    assert board.totals["open"] == sum(expected.values())
+    assert (
+        sum(row.open for row in board.by_department)
+        == sum(row.open for row in board.by_ward)
+        == board.totals["open"]
+    )
+    assert [item.urgency for item in board.urgent] == ["breached", "breached", "at_risk"]

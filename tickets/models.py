@@ -201,6 +201,9 @@ class TicketSequence(SQLModel, table=True):
     last: int = 0
 
 
+# OPEN_STATUSES as SQL, the predicate of the partial index ix_ticket_open (migration 0026)
+OPEN_STATUS_SQL = "status IN ('new', 'triaged', 'assigned', 'in_progress', 'waiting_citizen', 'reopened')"
+
 SEARCHED_EXPRESSION = (
     "civicdesk_fold(code || ' ' || title || ' ' || description || ' ' || coalesce(address_text, ''))"
 )
@@ -214,6 +217,22 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_code", "status"),
         Index("ix_ticket_ward_status", "ward_code", "status"),
+        # a ward's tickets (an old ward's too) newest first, in the staff lists' order (migration 0026)
+        Index("ix_ticket_ward_created", "ward_code", "created_at", "id"),
+        # the reports merged into a ticket (the status page names their citizens): few, so partial
+        Index(
+            "ix_ticket_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=sql_text("duplicate_of_id IS NOT NULL"),
+        ),
+        # the open work, for the SLA board's counts and the worklist read from the index alone
+        Index(
+            "ix_ticket_open",
+            "department_code",
+            "ward_code",
+            postgresql_include=["id", "category_code", "legal_process", "created_at"],
+            postgresql_where=sql_text(OPEN_STATUS_SQL),
+        ),
         Index(
             "ix_ticket_search_text_trgm",
             "search_text",
@@ -236,12 +255,6 @@ class Ticket(SQLModel, table=True):
             "created_at",
             "id",
             postgresql_where=sql_text(PUBLICLY_LISTED),
-        ),
-        # a status page names the reports merged with its own
-        Index(
-            "ix_ticket_duplicate_of_id",
-            "duplicate_of_id",
-            postgresql_where=sql_text("duplicate_of_id IS NOT NULL"),
         ),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_
+from sqlalchemy import ColumnElement, any_, func, literal, or_
 from sqlmodel import col, select
 
 from civicdesk.errors import Invalid
@@ -40,10 +40,13 @@ def _phone_of(text: str) -> str | None:
 
 
 def _citizen_with_phone(phone: str) -> ColumnElement[bool]:
+    """``citizen_id = ANY(ARRAY(SELECT …))``: the citizens are found first (an init plan), so the
+    condition can read ``ix_ticket_citizen_id`` and be OR-ed with the trigram index; ``IN (SELECT …)``
+    under an OR made PostgreSQL test the subquery against every ticket."""
     citizens = select(ChannelIdentity.citizen_id).where(
         col(ChannelIdentity.kind) == IdentityKind.PHONE, col(ChannelIdentity.value) == phone
     )
-    return col(Ticket.citizen_id).in_(citizens)
+    return col(Ticket.citizen_id) == any_(func.array(citizens.scalar_subquery()))
 
 
 def text_conditions(text: str) -> list[Any]:

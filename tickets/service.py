@@ -347,8 +347,12 @@ def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """Newest first, keyset-paginated on (created_at, id) so pages stay stable as tickets arrive."""
-    query = select(Ticket)
+    """Newest first, keyset-paginated on (created_at, id) so pages stay stable as tickets arrive.
+
+    The page's ids are chosen first, then its rows read by id: choosing ids alone lets PostgreSQL
+    answer a ward's newest tickets from ``ix_ticket_ward_created`` without touching the table, where
+    asking for whole rows made it walk ``created_at`` backwards over every ticket since an old ward
+    was merged away (it cannot know that an old ward's tickets are all old)."""
     conditions = filter_conditions(filters, viewer=viewer)
     if cursor:
         created, ticket_id = _decode_cursor(cursor)
@@ -358,8 +362,10 @@ def list_tickets(
                 (col(Ticket.created_at) == created) & (col(Ticket.id) < ticket_id),
             )
         )
-    query = query.where(*conditions).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-    rows = list(session.exec(query.limit(limit + 1)).all())
+    newest_first = (col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    page = select(Ticket.id).where(*conditions).order_by(*newest_first).limit(limit + 1)
+    query = select(Ticket).where(col(Ticket.id).in_(page.scalar_subquery())).order_by(*newest_first)
+    rows = list(session.exec(query).all())
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

@@ -1,8 +1,8 @@
-"""public reads: indexes behind the public list and map (newest first, whole or by category or ward) and
-the merged-report lookup of a status page
+"""public reads: indexes behind the public list and map (newest first, whole or by category or ward); the
+merged-report lookup of a status page is served by 0026's ix_ticket_duplicate_of_id
 
 Revision ID: 0027_public_reads
-Revises: 0025_notify
+Revises: 0026_search
 Create Date: 2026-11-28 12:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027_public_reads"
-down_revision: str | None = "0025_notify"
+down_revision: str | None = "0026_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,16 +35,9 @@ def upgrade() -> None:
         ["ward_code", "created_at", "id"],
         postgresql_where=PUBLICLY_LISTED,
     )
-    op.create_index(
-        "ix_ticket_duplicate_of_id",
-        "ticket",
-        ["duplicate_of_id"],
-        postgresql_where=sa.text("duplicate_of_id IS NOT NULL"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ticket_duplicate_of_id", table_name="ticket")
     op.drop_index("ix_ticket_public_ward_created", table_name="ticket")
     op.drop_index("ix_ticket_public_category_created", table_name="ticket")
     op.drop_index("ix_ticket_public_created", table_name="ticket")
