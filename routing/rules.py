@@ -53,11 +53,6 @@ def _rules(session: Session) -> tuple[_Rule, ...]:
     return refcache.reference(session).held("routing.rules", lambda: _load_rules(session))
 
 
-def active_rules(session: Session) -> list[RoutingRule]:
-    """Copies of the active rules in order: read them, do not change them."""
-    return [rule.row for rule in _rules(session)]
-
-
 def _matches(
     rule: _Rule, *, category: str | None, ward: str | None, padded: list[str], text: str, channel: str | None
 ) -> bool:
