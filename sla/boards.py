@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,18 +93,25 @@ def worklist(
         ordered = ordered.where(Ticket.department_code == department)
     if ward:
         ordered = ordered.where(Ticket.ward_code == ward)
-    ids = list(session.exec(ordered).all())
+    items = []
+    for ticket, clock in with_current_clocks(session, session.exec(ordered).all()):
+        state = state_from(session, ticket, [clock] if clock else [], now)
+        items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, state))
+    return items
+
+
+def with_current_clocks(
+    session: Session, ids: Sequence[int | None]
+) -> list[tuple[Ticket, SlaClock | None]]:
+    """These tickets, each with its current resolution clock, in the order of ``ids`` (one statement):
+    the lists choose their page over ids and sort keys alone, then read the page's rows here."""
     rows = session.exec(
         select(Ticket, SlaClock)
         .outerjoin(SlaClock, current_resolution_clock())
         .where(col(Ticket.id).in_(ids))
     ).all()
     by_id = {ticket.id: (ticket, clock) for ticket, clock in rows}
-    items = []
-    for ticket, clock in (by_id[i] for i in ids if i in by_id):
-        state = state_from(session, ticket, [clock] if clock else [], now)
-        items.append(WorkItem(ticket, state.due_at, state.clock_state, state.urgency, state))
-    return items
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def work_item(ticket: Ticket, clock: SlaClock | None, now: datetime) -> WorkItem:

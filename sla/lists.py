@@ -12,7 +12,7 @@ from sqlalchemy import case, func, nulls_last
 from sqlmodel import Session, col, select
 
 from civicdesk.timeutil import utcnow
-from sla.boards import WorkItem, urgency_expression, work_item
+from sla.boards import WorkItem, urgency_expression, with_current_clocks, work_item
 from sla.models import SlaClock
 from sla.state import current_resolution_clock
 from tickets.models import OPEN_STATUSES, Priority, Ticket
@@ -119,14 +119,8 @@ def staff_list(
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    ids = list(session.exec(ordered).all())
-    rows = session.exec(
-        select(Ticket, SlaClock)
-        .outerjoin(SlaClock, current_resolution_clock())
-        .where(col(Ticket.id).in_(ids))
-    ).all()
-    by_id = {ticket.id: work_item(ticket, clock, now) for ticket, clock in rows}
-    return ListPage([by_id[i] for i in ids if i in by_id], total, page, per_page)
+    page_rows = with_current_clocks(session, session.exec(ordered).all())
+    return ListPage([work_item(ticket, clock, now) for ticket, clock in page_rows], total, page, per_page)
 
 
 def every_item(
