@@ -12,6 +12,12 @@ INTERNAL  # Channel.INTERNAL, a stored value
 civicdesk_version, response_due_at, duplicate_of, sla_urgency, ward_name, replaced, last_text
 category_vi, category_en, can_rate, can_reopen, can_reply, question
 by_department, by_ward, urgent, _.pages, unit_name, speaker
+# the API's response schemas (*/schemas.py), filled from rows and dicts by pydantic (from_attributes,
+# model_validate) and read by FastAPI when it serialises the answer
+lag_seconds, generated_at, computed, by_dimension, online, has_secret, days_off_on_weekdays
+working_days_on_weekends, agent_user_id, agents_rung, transferred_to, hangup_cause, recovered, finished_at
+recent_tickets, short_abandoned, transferred, service_level, abandonment_rate, asa_seconds, aht_seconds
+average_wait_seconds, calls_waiting, longest_wait_seconds, size_bytes, token_type
 
 # protocols and hooks other libraries call: SQLAlchemy TypeDecorator, asyncio, Prometheus, scikit-learn,
 # click exceptions, Celery, logging, Pillow, openpyxl, panoramisk

@@ -406,6 +406,14 @@ def dead_letters(session: Session, limit: int = 200) -> list[InboundEvent]:
     return list(session.exec(query.limit(limit)).all())
 
 
+def outbox(session: Session, state: str | None = None, limit: int = 200) -> list[OutboundMessage]:
+    """The newest queued, sent and failed messages, for the administrators' outbox view."""
+    query = select(OutboundMessage).order_by(col(OutboundMessage.id).desc()).limit(limit)
+    if state:
+        query = query.where(OutboundMessage.state == state)
+    return list(session.exec(query).all())
+
+
 def replay(session: Session, event_id: int) -> InboundEvent:
     event = session.get(InboundEvent, event_id)
     if event is None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from channels.models import ReplyTemplate
+from civicdesk.errors import Invalid, NotFound
+from civicdesk.i18n import _
+from civicdesk.timeutil import utcnow
 
 PLACEHOLDERS = ("code", "link", "note", "status")
 
@@ -88,6 +91,27 @@ def previews(session: Session, language: str = "vi") -> dict[str, str]:
 def check(text: str) -> None:
     """KeyError/ValueError/IndexError when a template uses anything but the known placeholders."""
     text.format_map(dict.fromkeys(PLACEHOLDERS, ""))
+
+
+def save(session: Session, key: str, *, text_vi: str, text_en: str) -> ReplyTemplate:
+    """An administrator's wording of one template, both languages checked before anything is stored:
+    a template with an unknown placeholder would fail at the moment a citizen is told."""
+    if key not in DEFAULTS:
+        raise NotFound(
+            _("Không có mẫu “{key}”; các mẫu: {known}", key=key, known=", ".join(sorted(DEFAULTS)))
+        )
+    for field, text in (("text_vi", text_vi), ("text_en", text_en)):
+        try:
+            check(text)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise Invalid(
+                _("Mẫu tin chỉ được dùng {{code}}, {{link}}, {{note}} và {{status}}: {error}", error=exc),
+                field=field,
+            ) from exc
+    row = session.get(ReplyTemplate, key) or ReplyTemplate(key=key, text_vi=text_vi)
+    row.text_vi, row.text_en, row.updated_at = text_vi, text_en, utcnow()
+    session.add(row)
+    return row
 
 
 def render(session: Session, key: str, *, language: str = "vi", **values: str) -> str:

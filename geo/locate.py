@@ -89,3 +89,34 @@ def in_force(wards: dict[str, Ward], code: str, on: date) -> str:
         ward = wards[ward.successor_code or ""]
         seen.add(ward.code)
     return ward.code
+
+
+@dataclass(frozen=True)
+class UnitCentre:
+    """An old or current unit's approximate centre, with the ward in force that holds it."""
+
+    unit: str
+    unit_name: str
+    ward: str
+    ward_name: str
+    latitude: float
+    longitude: float
+
+
+def centres_in_force(session: Session, on: date) -> list[UnitCentre]:
+    """The centres a pin falls back to when no boundaries are imported, each with the ward in force on
+    the day: what an offline map draws when it has no outlines."""
+    wards = _wards(session)
+    centres = []
+    for code, (latitude, longitude) in OLD_UNIT_CENTRES.items():
+        if code in wards:
+            current = wards[in_force(wards, code, on)]
+            centres.append(
+                UnitCentre(code, wards[code].name_vi, current.code, current.name_vi, latitude, longitude)
+            )
+    return centres
+
+
+def ward_name(session: Session, code: str | None) -> str | None:
+    ward = session.get(Ward, code) if code else None
+    return ward.name_vi if ward else None

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from civicdesk.errors import DomainError, Invalid, NotFound
 from ioc import mapping, sources, vault
 from ioc.models import AlertRule, Connector
-from ioc.service import _known, metric_specs
+from ioc.service import _known, describe_connector, metric_specs
 from tickets.reference import Category
 
 KINDS = ("simulated", "http_json", "http_csv", "push", "computed")
@@ -73,11 +73,13 @@ def auth_of(row: Connector) -> sources.Auth:
     return sources.Auth(kind=row.auth_kind, name=row.auth_name or "", secret=secret)
 
 
+def connectors(session: Session) -> list[Connector]:
+    return list(session.exec(select(Connector).order_by(Connector.code)).all())
+
+
 def describe(row: Connector) -> dict[str, Any]:
-    """A connector as the admin page and API show it: the credential is never shown, only whether one
-    is stored."""
-    shown = row.model_dump(mode="json", exclude={"push_key_hash", "auth_secret_sealed"})
-    return {**shown, "has_secret": row.auth_secret_sealed is not None}
+    """A connector as the admin page and API show it (see ``service.describe_connector``)."""
+    return describe_connector(row)
 
 
 def try_source(session: Session, code: str, http: httpx.Client) -> dict[str, Any]:

@@ -377,8 +377,15 @@ def subsystem_detail(session: Session, code: str, hours: int = 24) -> dict[str, 
         "name_en": row["name_en"],
         "metrics": metrics,
         "cameras": cams,
-        "connector": connector.model_dump(mode="json", exclude={"push_key_hash"}) if connector else None,
+        "connector": describe_connector(connector) if connector else None,
     }
+
+
+def describe_connector(row: Connector) -> dict[str, Any]:
+    """A connector as the admin page, the API and the wall show it: the credential and the push key's
+    hash are never shown, only whether a credential is stored."""
+    shown = row.model_dump(mode="json", exclude={"push_key_hash", "auth_secret_sealed"})
+    return {**shown, "has_secret": row.auth_secret_sealed is not None}
 
 
 def backfill(session: Session, *, hours: int = 6, step_minutes: int = 10, now: datetime | None = None) -> int:

@@ -84,6 +84,19 @@ def create_client(session: Session, name: str, requests_per_minute: int = 60) ->
     return client, key
 
 
+def clients(session: Session) -> list[ApiClient]:
+    """Every client ever given a key, revoked ones too, oldest first."""
+    return list(session.exec(select(ApiClient).order_by(col(ApiClient.id))).all())
+
+
+def revoke_client(session: Session, client_id: int) -> None:
+    """The client's key stops working at once; the row stays, for the record."""
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise NotFound(f"no Open311 client {client_id}")
+    client.active = False
+
+
 def client_for_key(session: Session, api_key: str | None) -> ApiClient:
     if not api_key:
         raise Forbidden("api_key is required")

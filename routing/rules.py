@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Invalid
+from civicdesk.errors import Invalid, NotFound
 from civicdesk.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
@@ -111,6 +111,22 @@ def _taxonomy(session: Session, category: str | None) -> Route:
         f"taxonomy: {row.code} → {row.department_code}",
         label_vi=_("lĩnh vực «{category}» thuộc phòng ban mặc định", category=row.name_vi),
     )
+
+
+def all_rules(session: Session) -> list[RoutingRule]:
+    """Every rule, active or not, in the order they are tried."""
+    return list(session.exec(select(RoutingRule).order_by(col(RoutingRule.position))).all())
+
+
+def get_rule(session: Session, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(_("Không có quy tắc số {number}.", number=rule_id))
+    return rule
+
+
+def delete_rule(session: Session, rule_id: int) -> None:
+    session.delete(get_rule(session, rule_id))
 
 
 def save_rule(session: Session, rule: RoutingRule) -> RoutingRule:

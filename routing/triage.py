@@ -470,6 +470,12 @@ def record_correction(session: Session, ticket: Ticket, event: TicketEvent) -> N
             ticket.needs_review = False
 
 
+def recent_corrections(session: Session, limit: int = 500) -> list[TriageCorrection]:
+    """The newest corrections people made to triage, for the administrators' review."""
+    query = select(TriageCorrection).order_by(col(TriageCorrection.id).desc()).limit(limit)
+    return list(session.exec(query).all())
+
+
 def category_corrections(session: Session) -> list[tuple[str, str]]:
     """(text, category) for every ticket a person reclassified; the latest label of a ticket wins."""
     rows = session.exec(

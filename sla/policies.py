@@ -89,6 +89,11 @@ def targets_for(
     return _overlay(by_priority, _override(session, "category", category_code))
 
 
+def overrides(session: Session) -> list[SlaPolicy]:
+    """The administrators' overrides, by scope and code."""
+    return list(session.exec(select(SlaPolicy).order_by(SlaPolicy.scope, SlaPolicy.code)).all())
+
+
 def set_policy(
     session: Session,
     scope: str,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -43,6 +43,40 @@ def calendar_for(session: Session) -> WorkingCalendar:
         weekdays=parse_weekdays(settings.sla_working_weekdays),
         extra_days_off=frozenset(e.day for e in exceptions if e.kind == ExceptionKind.DAY_OFF),
         extra_working_days=frozenset(e.day for e in exceptions if e.kind == ExceptionKind.WORKING_DAY),
+    )
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """A year's working days at a glance, for the administrators' calendar page."""
+
+    office_hours: list[list[str]]
+    exceptions: list[CalendarException]
+    days_off_on_weekdays: list[str]
+    working_days_on_weekends: list[str]
+    working_days: int
+
+
+def year_calendar(session: Session, year: int) -> YearCalendar:
+    """The year's holidays and make-up days from the package, with the administrators' exceptions."""
+    working = calendar_for(session)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    exceptions = session.exec(
+        select(CalendarException)
+        .where(col(CalendarException.day) >= first, col(CalendarException.day) <= last)
+        .order_by(col(CalendarException.day))
+    ).all()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return YearCalendar(
+        office_hours=[[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in working.office_hours],
+        exceptions=list(exceptions),
+        days_off_on_weekdays=[
+            d.isoformat() for d in days if d.weekday() in working.weekdays and not working.is_working_day(d)
+        ],
+        working_days_on_weekends=[
+            d.isoformat() for d in days if d.weekday() not in working.weekdays and working.is_working_day(d)
+        ],
+        working_days=sum(1 for _day in working.working_days(first, last)),
     )
 
 

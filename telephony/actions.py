@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Conflict, Invalid
+from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 from telephony.models import PbxAction, PbxActionKind, PbxActionStatus, QueueMember
 from telephony.store import phone_of
+from tickets import permissions
 from tickets.citizens import dialable_phone, identities_of
 from tickets.models import ActorType, EventKind, IdentityKind, Ticket
 from tickets.service import Actor, record_event
@@ -81,6 +82,17 @@ def request_callback(session: Session, ticket: Ticket, user: User) -> PbxAction:
     session.add(action)
     session.flush()
     record_event(session, ticket, EventKind.CALLBACK, actor=Actor.staff(user), note=_("Đã yêu cầu gọi lại"))
+    return action
+
+
+def action_seen_by(session: Session, action_id: int, viewer: User) -> PbxAction:
+    """A PBX action, for the person who asked for it or for those who watch everyone's (supervisors,
+    administrators); 404 for anyone else, so ids don't leak."""
+    action = session.get(PbxAction, action_id)
+    if action is None or (
+        action.requested_by != viewer.id and not permissions.may(viewer, "watch_pbx_actions")
+    ):
+        raise NotFound(_("Không có yêu cầu tổng đài số {number}.", number=action_id))
     return action
 
 

@@ -33,3 +33,8 @@ def link_agent(session: Session, *, interface: str, username: str, extension: st
     member.user_id, member.extension = user.id, extension or member.extension
     session.add(member)
     return member
+
+
+def queue_members(session: Session) -> list[QueueMember]:
+    """Every queue member the PBX reported, by interface, with the staff member linked to it."""
+    return list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())

@@ -233,6 +233,23 @@ def get_citizen(session: Session, citizen_id: int) -> Citizen:
     return citizen
 
 
+@dataclass(frozen=True)
+class ContactCard:
+    """Who reported a ticket, with every identifier known for them by kind (staff eyes only)."""
+
+    citizen_id: int
+    name: str | None
+    identifiers: dict[str, list[str]]
+
+
+def contact_card(session: Session, citizen_id: int) -> ContactCard:
+    citizen = session.get(Citizen, citizen_id)
+    found: dict[str, list[str]] = {kind.value: [] for kind in IdentityKind}
+    for identity in identities_of(session, citizen_id):
+        found[identity.kind].append(identity.value)
+    return ContactCard(citizen_id, citizen.display_name if citizen else None, found)
+
+
 def link_identity(session: Session, citizen_id: int, kind: IdentityKind, raw: str) -> ChannelIdentity:
     """Staff vouch that this identifier is this person's. If someone else verifiably holds it, that is
     a merge, which staff ask for as such."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.errors import Forbidden
-from civicdesk.i18n import _, label
+from civicdesk.i18n import Text, _, label
 from tickets.models import Status, Ticket
 from tickets.staff import Role, User
 
@@ -26,6 +26,31 @@ ACTIONS_BY_ROLE: dict[str, frozenset[Role]] = {
     "comment": frozenset(Role),
     "attach": frozenset(Role),
     "manage_users": frozenset({Role.ADMIN}),
+    # beyond tickets: who may read and configure each part of the system
+    "triage": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT}),
+    "read_routing": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "manage_routing": frozenset({Role.ADMIN}),
+    "call_centre": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT}),
+    "watch_pbx_actions": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "read_channel_events": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "edit_templates": frozenset({Role.ADMIN}),
+    "connect_channels": frozenset({Role.ADMIN}),
+    "manage_sla": frozenset({Role.ADMIN}),
+    "read_compliance": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "manage_incidents": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "manage_ioc": frozenset({Role.ADMIN}),
+    "manage_open311_clients": frozenset({Role.ADMIN}),
+    "read_notification_costs": frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    "set_fallback_order": frozenset({Role.ADMIN}),
+}
+
+# the refusals that say more than "your role may not do this"
+REFUSALS: dict[str, Text] = {
+    "call_centre": _("Dữ liệu cuộc gọi dành cho tổng đài; hãy hỏi giám sát viên."),
+    "read_channel_events": _("Chỉ quản trị viên và giám sát viên xem được sự kiện kênh."),
+    "edit_templates": _("Chỉ quản trị viên sửa được mẫu trả lời."),
+    "connect_channels": _("Chỉ quản trị viên cấp quyền cho Zalo OA."),
+    "manage_ioc": _("Chỉ quản trị viên cấu hình được nguồn dữ liệu IOC và quy tắc cảnh báo."),
 }
 
 # who may see a person's tickets across departments, link their identifiers and merge or un-merge them
@@ -55,6 +80,8 @@ FIELD_NAMES_VI = {
     "hidden_from_public": "ẩn khỏi trang công khai",
     "legal_process": "xử lý theo thủ tục khiếu nại/tố cáo",
 }
+
+
 def require_fields(user: User, fields: set[str]) -> None:
     """Refuse (403) a change to a field the user's role may not change."""
     role = Role(user.role)
@@ -71,10 +98,15 @@ def require_fields(user: User, fields: set[str]) -> None:
         )
 
 
+def may(user: User, action: str) -> bool:
+    return Role(user.role) in ACTIONS_BY_ROLE[action]
+
+
 def require_action(user: User, action: str) -> None:
-    if Role(user.role) not in ACTIONS_BY_ROLE[action]:
+    if not may(user, action):
         raise Forbidden(
-            _(
+            REFUSALS.get(action)
+            or _(
                 "Vai trò “{role}” không được làm việc này; hãy đề nghị giám sát viên.",
                 role=label("r_", user.role),
             )

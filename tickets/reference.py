@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import JSON, Column, String
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class Department(SQLModel, table=True):
@@ -117,3 +117,23 @@ def seed_reference(session: Session) -> dict[str, int]:
             session.flush()
         added[str(model.__tablename__)] = len(new_rows)
     return added
+
+
+def active_categories(session: Session) -> list[Category]:
+    """The categories a report may be filed under, by code (the public reference list)."""
+    return list(
+        session.exec(select(Category).where(col(Category.active).is_(True)).order_by(Category.code)).all()
+    )
+
+
+def departments(session: Session) -> list[Department]:
+    return list(session.exec(select(Department).order_by(Department.code)).all())
+
+
+def wards(session: Session) -> list[Ward]:
+    """Every administrative unit, old and in force, by code."""
+    return list(session.exec(select(Ward).order_by(Ward.code)).all())
+
+
+def ward(session: Session, code: str) -> Ward | None:
+    return session.get(Ward, code)

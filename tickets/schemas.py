@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from civicdesk.schemas import FromRow
 from civicdesk.text import CleanInput, RowId
 from tickets.citizens import Contact
 from tickets.models import Channel, IdentityKind, Priority, Status
@@ -99,76 +100,91 @@ class MergeRequest(CleanInput):
 
 
 class EventOut(BaseModel):
-    id: int
-    kind: str
-    actor_type: str
-    actor_user_id: int | None
-    public: bool
-    note: str | None
-    data: dict[str, Any]
-    created_at: datetime
+    """One entry of a ticket's timeline."""
+
+    id: int = Field(description="the event's number")
+    kind: str = Field(description="what happened", examples=["status_changed"])
+    actor_type: str = Field(description="staff, citizen or system", examples=["staff"])
+    actor_user_id: int | None = Field(description="the staff member who did it")
+    public: bool = Field(description="shown on the citizen's status page")
+    note: str | None = Field(description="the comment or reason given")
+    data: dict[str, Any] = Field(description="the event's details (old and new values, reasons)")
+    created_at: datetime = Field(description="when it happened (UTC)")
 
 
 class ContactOut(BaseModel):
-    citizen_id: int
-    name: str | None
-    phone: list[str]
-    email: list[str]
-    zalo: list[str]
-    facebook: list[str]
+    """The reporting citizen and every identifier known for them (staff only)."""
+
+    citizen_id: int = Field(description="the citizen's number")
+    name: str | None = Field(description="the name they gave")
+    phone: list[str] = Field(description="their phone numbers", examples=[["0912345678"]])
+    email: list[str] = Field(description="their e-mail addresses")
+    zalo: list[str] = Field(description="their Zalo user ids")
+    facebook: list[str] = Field(description="their Facebook page-scoped ids")
 
 
 class TicketOut(BaseModel):
-    id: int
-    code: str
-    status: Status
-    title: str
-    description: str
-    public_description: str | None
-    category: str | None
-    ward: str | None
-    department: str | None
-    assignee_id: int | None
-    priority: Priority
-    channel: Channel
-    address: str | None
-    latitude: float | None
-    longitude: float | None
-    duplicate_of: int | None
-    hidden_from_public: bool
-    city_level: bool = False
-    legal_process: bool = False
-    rating: int | None
-    tracking_url: str
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    """A ticket as staff lists show it."""
+
+    id: int = Field(description="the ticket's number", examples=[1234])
+    code: str = Field(description="the code citizens quote", examples=["PR-2026-001234"])
+    status: Status = Field(description="where it stands in its life", examples=["in_progress"])
+    title: str = Field(description="a short title", examples=["Đèn đường hỏng"])
+    description: str = Field(description="the citizen's words")
+    public_description: str | None = Field(description="the wording shown publicly, when staff edited it")
+    category: str | None = Field(description="the category's code", examples=["lighting"])
+    ward: str | None = Field(description="the ward's code")
+    department: str | None = Field(description="the department that holds it", examples=["urban"])
+    assignee_id: int | None = Field(description="the staff member working on it")
+    priority: Priority = Field(description="low, normal, high or urgent", examples=["normal"])
+    channel: Channel = Field(description="how it arrived", examples=["phone"])
+    address: str | None = Field(description="where, in words")
+    latitude: float | None = Field(description="where, WGS84", examples=[16.0544])
+    longitude: float | None = Field(description="where, WGS84", examples=[108.2022])
+    duplicate_of: int | None = Field(description="the ticket it was merged into")
+    hidden_from_public: bool = Field(description="kept off public lists and maps")
+    city_level: bool = Field(default=False, description="handled at city level")
+    legal_process: bool = Field(default=False, description="a complaint or denunciation under its own law")
+    rating: int | None = Field(description="the citizen's rating of the resolution, 1-5")
+    tracking_url: str = Field(description="the citizen's secret status page")
+    created_at: datetime = Field(description="when it was filed (UTC)")
+    updated_at: datetime = Field(description="when it last changed (UTC)")
+    resolved_at: datetime | None = Field(description="when it was resolved (UTC)")
+    closed_at: datetime | None = Field(description="when it was closed (UTC)")
     # sla.state, as in every other view (lists fill them in one read; None where not asked for)
-    sla_urgency: str | None = None
-    due_at: datetime | None = None
+    sla_urgency: str | None = Field(default=None, description="the SLA standing", examples=["at_risk"])
+    due_at: datetime | None = Field(default=None, description="the running clock's deadline (UTC)")
 
 
 class SlaOut(BaseModel):
-    out_of_sla: bool
-    response_due_at: datetime | None
-    resolution_due_at: datetime | None
-    state: str | None
-    breached: bool
-    urgency: str = "no_deadline"  # breached, at_risk, on_track, paused, no_deadline, met, missed, out_of_sla
-    overdue_minutes: int | None = None
-    label: str = ""  # in Vietnamese, as the staff pages show it
+    """The ticket's SLA clocks."""
+
+    out_of_sla: bool = Field(description="its category follows no SLA (a legal process)")
+    response_due_at: datetime | None = Field(description="the first staff response is due by (UTC)")
+    resolution_due_at: datetime | None = Field(description="the resolution is due by (UTC)")
+    state: str | None = Field(description="the resolution clock's state", examples=["running"])
+    breached: bool = Field(description="a deadline has passed")
+    urgency: str = Field(
+        default="no_deadline",
+        description="breached, at_risk, on_track, paused, no_deadline, met, missed or out_of_sla",
+    )
+    overdue_minutes: int | None = Field(default=None, description="minutes past the deadline")
+    label: str = Field(default="", description="in Vietnamese, as the staff pages show it")
 
 
 class TicketDetail(TicketOut):
-    contact: ContactOut | None
-    timeline: list[EventOut]
-    sla: SlaOut | None = None
+    """A ticket with its citizen, timeline and SLA clocks."""
+
+    contact: ContactOut | None = Field(description="who reported it")
+    timeline: list[EventOut] = Field(description="what happened, oldest first")
+    sla: SlaOut | None = Field(default=None, description="its SLA clocks")
 
 
 class TicketPage(BaseModel):
-    items: list[TicketOut]
-    next_cursor: str | None
+    """One page of a ticket list."""
+
+    items: list[TicketOut] = Field(description="the tickets on this page")
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
 class UserCreate(CleanInput):
@@ -183,14 +199,16 @@ class UserCreate(CleanInput):
 
 
 class UserOut(BaseModel):
-    id: int
-    username: str
-    full_name: str
-    role: str
-    department: str | None
-    ward: str | None
-    is_head: bool = False
-    active: bool = True
+    """A staff account."""
+
+    id: int = Field(description="the user's number")
+    username: str = Field(description="what they sign in with", examples=["agent1"])
+    full_name: str = Field(description="their name")
+    role: str = Field(description="admin, supervisor, agent, department_staff or ward_officer")
+    department: str | None = Field(description="their department's code")
+    ward: str | None = Field(description="their ward's code (ward officers)")
+    is_head: bool = Field(default=False, description="the head of their department or ward")
+    active: bool = Field(default=True, description="may sign in")
 
 
 class IdentityLink(CleanInput):
@@ -219,55 +237,110 @@ class CitizenMergeRequest(CleanInput):
 
 
 class IdentityOut(BaseModel):
-    id: int
-    kind: str
-    value: str
-    verified_by: str | None
-    verified_at: datetime | None
+    """One identifier of a citizen on one channel."""
+
+    id: int = Field(description="the identity's number")
+    kind: str = Field(description="phone, email, zalo or facebook", examples=["phone"])
+    value: str = Field(description="the identifier", examples=["0912345678"])
+    verified_by: str | None = Field(description="who vouched for it (pbx, staff, the citizen's answer)")
+    verified_at: datetime | None = Field(description="when it was vouched for (UTC)")
 
 
 class LastMessageOut(BaseModel):
-    text: str
-    channel: str
-    direction: str
-    at: datetime
+    """A ticket's latest message."""
+
+    text: str = Field(description="its words")
+    channel: str = Field(description="the channel it travelled on")
+    direction: str = Field(description="in or out")
+    at: datetime = Field(description="when (UTC)")
 
 
 class CitizenTicketOut(BaseModel):
-    id: int
-    code: str
-    title: str
-    channel: str
-    status: str
-    created_at: datetime
-    last_message: LastMessageOut | None
+    """One of a citizen's tickets, on any channel."""
+
+    id: int = Field(description="the ticket's number")
+    code: str = Field(description="the ticket's code", examples=["PR-2026-001234"])
+    title: str = Field(description="its title")
+    channel: str = Field(description="how it arrived")
+    status: str = Field(description="where it stands")
+    created_at: datetime = Field(description="when it was filed (UTC)")
+    last_message: LastMessageOut | None = Field(description="its latest message, if any")
 
 
 class CitizenMergeOut(BaseModel):
-    id: int
-    source_id: int
-    target_id: int
-    ticket_ids: list[int]
-    message_ids: list[int]
-    identity_ids: list[int]
-    automatic: bool
-    reason: str
-    created_at: datetime
-    undone_at: datetime | None
+    """Two citizen records joined, with what moved (so it can be undone)."""
+
+    id: int = Field(description="the merge's number")
+    source_id: int = Field(description="the citizen merged away")
+    target_id: int = Field(description="the citizen kept")
+    ticket_ids: list[int] = Field(description="the tickets that moved")
+    message_ids: list[int] = Field(description="the messages that moved")
+    identity_ids: list[int] = Field(description="the identities that moved")
+    automatic: bool = Field(description="made by the system (a verified identifier), not by a person")
+    reason: str = Field(description="why")
+    created_at: datetime = Field(description="when (UTC)")
+    undone_at: datetime | None = Field(description="when it was undone (UTC)")
 
 
 class CitizenOut(BaseModel):
-    id: int
-    display_name: str | None
-    merged_into_id: int | None
-    identities: list[IdentityOut]
-    tickets: list[CitizenTicketOut]
-    merges: list[CitizenMergeOut]
+    """One person across channels."""
+
+    id: int = Field(description="the citizen's number")
+    display_name: str | None = Field(description="the name they gave")
+    merged_into_id: int | None = Field(description="the record this one was merged into")
+    identities: list[IdentityOut] = Field(description="their identifiers")
+    tickets: list[CitizenTicketOut] = Field(description="their tickets, newest first")
+    merges: list[CitizenMergeOut] = Field(description="merges that involved them")
 
 
 class PhoneQuestionOut(BaseModel):
     """The question asking a Zalo or Messenger user for their phone, queued in the outbox."""
 
-    outbound_id: int
-    channel: str
-    text: str
+    outbound_id: int = Field(description="the queued message's number in the outbox")
+    channel: str = Field(description="zalo or facebook")
+    text: str = Field(description="the question as sent")
+
+
+class AttachmentOut(BaseModel):
+    """A stored file."""
+
+    id: int = Field(description="the attachment's number")
+    sha256: str = Field(description="the content's hash")
+    mime_type: str = Field(description="its type", examples=["image/jpeg"])
+    size_bytes: int = Field(description="its size in bytes")
+    purpose: str = Field(description="evidence, result or document", examples=["evidence"])
+
+
+class CategoryOut(FromRow):
+    """A category of report."""
+
+    code: str = Field(description="the category's code", examples=["lighting"])
+    name_vi: str = Field(description="its Vietnamese name", examples=["Chiếu sáng công cộng"])
+    name_en: str = Field(description="its English name", examples=["Street lighting"])
+    department_code: str = Field(description="the department that handles it by default")
+    priority: str = Field(description="its default priority", examples=["normal"])
+    public: bool = Field(description="shown on public lists and maps (sensitive categories are not)")
+    out_of_sla: bool = Field(description="follows its own legal process, with no SLA")
+    active: bool = Field(description="new reports may use it")
+
+
+class DepartmentOut(FromRow):
+    """A department that handles reports."""
+
+    code: str = Field(description="the department's code", examples=["urban"])
+    name_vi: str = Field(description="its Vietnamese name")
+    name_en: str = Field(description="its English name")
+    kind: str = Field(description="division, agency or ward", examples=["division"])
+    active: bool = Field(description="may receive tickets")
+
+
+class WardOut(FromRow):
+    """An administrative unit, with the dates it was in force and the unit that took it over."""
+
+    code: str = Field(description="the unit's code")
+    name_vi: str = Field(description="its name", examples=["Phường Hải Châu"])
+    kind: str = Field(description="phuong, xa or dac_khu", examples=["phuong"])
+    valid_from: date | None = Field(description="in force from")
+    valid_to: date | None = Field(description="in force until")
+    successor_code: str | None = Field(description="the unit that took it over")
+    aliases: list[str] = Field(description="other names people use for it")

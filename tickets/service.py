@@ -281,6 +281,15 @@ def ticket_id_by_code(session: Session, code: str, *, viewer: User | None = None
     return found
 
 
+def visible_attachment(session: Session, attachment_id: int, *, viewer: User) -> Attachment:
+    """A ticket's attachment, if the viewer may see the ticket; 404 otherwise, as for the ticket."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id is None:
+        raise NotFound(_("Không có tệp đính kèm số {number}.", number=attachment_id))
+    get_ticket(session, attachment.ticket_id, viewer=viewer)
+    return attachment
+
+
 def get_ticket_by_token(session: Session, token: str) -> Ticket:
     ticket = session.exec(select(Ticket).where(Ticket.tracking_token == token)).first() if token else None
     if ticket is None:
@@ -637,7 +646,9 @@ def add_comment(
         raise Invalid(_("Nội dung trả lời quá dài."), field="text")
     ticket = get_ticket(session, ticket_id, viewer=viewer)
     ticket.updated_at = utcnow()
-    return record_event(session, ticket, EventKind.COMMENT, actor=actor, public=public, note=text.strip())
+    event = record_event(session, ticket, EventKind.COMMENT, actor=actor, public=public, note=text.strip())
+    session.flush()  # the caller answers with the event's number
+    return event
 
 
 EDITABLE_FIELDS = (

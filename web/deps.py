@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session as Session  # re-exported: web/api types sessions from here, not sqlmodel
 
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized

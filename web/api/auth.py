@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.i18n import localize
@@ -36,10 +36,18 @@ def user_out(user: User) -> UserOut:
     )
 
 
-@router.post("/auth/token", response_model=None)
+class TokenOut(BaseModel):
+    """A bearer token for the API (OAuth2 password flow)."""
+
+    access_token: str = Field(description="send as Authorization: Bearer <token>")
+    token_type: str = Field(default="bearer", description="always bearer", examples=["bearer"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
 def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
-) -> dict[str, str] | JSONResponse:
+) -> TokenOut | JSONResponse:
+    """Sign in with a username and password; refused sign-ins are slowed down (Retry-After)."""
     try:
         user = sign_in(session, request, form.username, form.password)
     except DomainError as refusal:
@@ -48,21 +56,24 @@ def token(
             headers["Retry-After"] = str(refusal.detail["retry_after"])
         detail = localize(refusal.message, api_language_of(request))
         return JSONResponse({"detail": detail}, status_code=refusal.status_code, headers=headers)
-    return {"access_token": issue_token(user), "token_type": "bearer"}
+    return TokenOut(access_token=issue_token(user))
 
 
 @router.get("/auth/me")
 def me(user: CurrentUser) -> UserOut:
+    """The signed-in staff member."""
     return user_out(user)
 
 
 @router.post("/auth/logout-everywhere", status_code=204)
 def logout_everywhere(user: CurrentUser, session: SessionDep) -> None:
+    """End every sign-in and token of the signed-in person."""
     sign_out_everywhere(session, user)
 
 
 @router.post("/users", status_code=201)
 def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserOut:
+    """Create a staff account (administrators)."""
     permissions.require_action(user, "manage_users")
     created = create_user(
         session,
@@ -82,16 +93,17 @@ class UserChange(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    active: bool | None = None
-    is_head: bool | None = None
+    active: bool | None = Field(default=None, description="may sign in")
+    is_head: bool | None = Field(default=None, description="the head of their department or ward")
 
 
 @router.patch("/users/{user_id}")
 def change_user(user_id: RowId, body: UserChange, user: CurrentUser, session: SessionDep) -> UserOut:
+    """Activate or deactivate a staff member, or make them the head of their unit (administrators)."""
     permissions.require_action(user, "manage_users")
     if body.active is None and body.is_head is None:
         raise Invalid("Không có thay đổi nào: hãy gửi active hoặc is_head. (Nothing to change.)")
-    changed = session.get(User, user_id)
+    changed: User | None = None
     if body.active is not None:
         changed = set_active(session, user_id, body.active)
     if body.is_head is not None:

@@ -12,34 +12,32 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicdesk.errors import Forbidden
 from civicdesk.text import CleanInput, SaneDateTime
 from civicdesk.timeutil import utcnow
 from notifications import service
-from tickets.staff import Role, User
+from tickets import permissions
 from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/citizen-notifications", tags=["notifications"])
 
 
 class CostOut(BaseModel):
-    department_code: str | None
-    route: str
-    messages: int
-    cost_vnd: int
+    """Paid messages sent for one department on one route."""
+
+    department_code: str | None = Field(description="the department of the tickets told", examples=["urban"])
+    route: str = Field(description="zns or sms", examples=["zns"])
+    messages: int = Field(description="messages sent", examples=[120])
+    cost_vnd: int = Field(description="what they cost, VND", examples=[36000])
 
 
 class FallbackOrder(CleanInput):
+    """The routes tried, in order, when a citizen cannot be told in the chat they wrote from."""
+
     model_config = ConfigDict(extra="forbid")
 
-    order: list[str] = Field(max_length=3, description='e.g. ["zns", "sms", "email"]')
-
-
-def _supervising(user: User) -> None:
-    if Role(user.role) not in (Role.ADMIN, Role.SUPERVISOR):
-        raise Forbidden(
-            "chỉ quản trị viên và giám sát viên xem chi phí thông báo (admins and supervisors only)"
-        )
+    order: list[str] = Field(
+        max_length=3, description="the paid routes in order", examples=[["zns", "sms", "email"]]
+    )
 
 
 def _rows(session: SessionDep, since: SaneDateTime | None, until: SaneDateTime | None) -> list[CostOut]:
@@ -56,7 +54,7 @@ def costs(
     until: SaneDateTime | None = Query(default=None, alias="to"),
 ) -> list[CostOut]:
     """Paid messages (ZNS, SMS) sent per department; the last 30 days unless told."""
-    _supervising(user)
+    permissions.require_action(user, "read_notification_costs")
     return _rows(session, since, until)
 
 
@@ -67,7 +65,8 @@ def costs_csv(
     since: SaneDateTime | None = Query(default=None, alias="from"),
     until: SaneDateTime | None = Query(default=None, alias="to"),
 ) -> Response:
-    _supervising(user)
+    """The same as /costs, as a CSV file for spreadsheets."""
+    permissions.require_action(user, "read_notification_costs")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["department_code", "route", "messages", "cost_vnd"])
@@ -82,13 +81,12 @@ def costs_csv(
 
 @router.get("/fallback-order")
 def get_fallback_order(session: SessionDep, user: CurrentUser) -> FallbackOrder:
+    """The order the paid routes are tried in."""
     return FallbackOrder(order=[route.value for route in service.fallback_order(session)])
 
 
 @router.put("/fallback-order")
 def put_fallback_order(body: FallbackOrder, session: SessionDep, user: CurrentUser) -> FallbackOrder:
-    if Role(user.role) != Role.ADMIN:
-        raise Forbidden(
-            "chỉ quản trị viên đặt thứ tự kênh dự phòng (only administrators set the fallback order)"
-        )
+    """Set the order the paid routes are tried in (administrators)."""
+    permissions.require_action(user, "set_fallback_order")
     return FallbackOrder(order=[route.value for route in service.set_fallback_order(session, body.order)])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from fastapi import APIRouter
-from sqlmodel import Session
 
 from channels import phone_question
 from civicdesk.errors import Invalid
@@ -24,7 +23,7 @@ from tickets.schemas import (
     PhoneQuestionOut,
 )
 from tickets.staff import User
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser, Session, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["citizens"])
 
@@ -51,12 +50,14 @@ def citizen_out(session: Session, citizen_id: int) -> CitizenOut:
 
 @router.get("/citizens/{citizen_id}", response_model=CitizenOut)
 def get_citizen_view(citizen_id: RowId, session: SessionDep, user: CurrentUser) -> CitizenOut:
+    """One person across channels: their identifiers, their tickets everywhere, merges."""
     permissions.require_citizen_desk(user)
     return citizen_out(session, citizen_id)
 
 
 @router.post("/citizens/{citizen_id}/identities", status_code=201, response_model=IdentityOut)
 def link(citizen_id: RowId, body: IdentityLink, session: SessionDep, user: CurrentUser) -> IdentityOut:
+    """Staff vouch that a phone, e-mail, Zalo or Facebook id is this person's (kept in the audit log)."""
     permissions.require_citizen_desk(user)
     row = link_identity(session, citizen_id, body.kind, body.value)
     audit.record(
@@ -75,6 +76,7 @@ def link(citizen_id: RowId, body: IdentityLink, session: SessionDep, user: Curre
 def merge(
     citizen_id: RowId, body: CitizenMergeRequest, session: SessionDep, user: CurrentUser
 ) -> CitizenMergeOut:
+    """Join this person's record into another's (a citizen id, or one of their tickets' codes)."""
     permissions.require_citizen_desk(user)
     target = body.into if body.into is not None else _citizen_of_ticket(session, body.into_code or "", user)
     done = merges.merge(
@@ -90,6 +92,7 @@ def merge(
 
 @router.post("/citizen-merges/{merge_id}/undo", response_model=CitizenMergeOut)
 def undo_merge(merge_id: RowId, session: SessionDep, user: CurrentUser) -> CitizenMergeOut:
+    """Undo a merge: what moved goes back."""
     permissions.require_citizen_desk(user)
     return merge_out(merges.undo(session, merge_id, actor_user_id=user.id, actor_name=user.username))
 

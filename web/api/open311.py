@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ConfigDict, Field
-from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
-from civicdesk.errors import DomainError, Forbidden, NotFound
+from civicdesk.errors import DomainError, NotFound
 from civicdesk.text import CleanInput, RowId
 from open311 import service, xml
-from open311.models import ApiClient
-from tickets.staff import Role
+from open311.schemas import ClientOut, NewClientOut
+from tickets import permissions
 from web.deps import CurrentUser, SessionDep, StoreDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -197,33 +196,27 @@ def request_updates(
 class ClientIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
-    requests_per_minute: int = Field(default=60, ge=1, le=10000)
-
-
-def _admin(user: Any) -> None:
-    if Role(user.role) != Role.ADMIN:
-        raise Forbidden("only administrators manage Open311 clients")
+    name: str = Field(min_length=1, max_length=120, description="the application's name")
+    requests_per_minute: int = Field(default=60, ge=1, le=10000, description="its rate limit")
 
 
 @admin_router.post("", status_code=201)
-def create_client(body: ClientIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    _admin(user)
+def create_client(body: ClientIn, session: SessionDep, user: CurrentUser) -> NewClientOut:
+    """Give an application a key to file reports through Open311; the key is shown this once."""
+    permissions.require_action(user, "manage_open311_clients")
     client, key = service.create_client(session, body.name, body.requests_per_minute)
-    return {**client.model_dump(mode="json", exclude={"key_hash"}), "api_key": key}
+    return NewClientOut.model_validate({**ClientOut.model_validate(client).model_dump(), "api_key": key})
 
 
 @admin_router.get("")
-def list_clients(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    _admin(user)
-    rows = session.exec(select(ApiClient).order_by(col(ApiClient.id))).all()
-    return [row.model_dump(mode="json", exclude={"key_hash"}) for row in rows]
+def list_clients(session: SessionDep, user: CurrentUser) -> list[ClientOut]:
+    """Every Open311 client, revoked ones too, oldest first."""
+    permissions.require_action(user, "manage_open311_clients")
+    return [ClientOut.model_validate(row) for row in service.clients(session)]
 
 
 @admin_router.delete("/{client_id}", status_code=204)
 def revoke_client(client_id: RowId, session: SessionDep, user: CurrentUser) -> None:
-    _admin(user)
-    client = session.get(ApiClient, client_id)
-    if client is None:
-        raise NotFound(f"no Open311 client {client_id}")
-    client.active = False
+    """Revoke a client's key at once."""
+    permissions.require_action(user, "manage_open311_clients")
+    service.revoke_client(session, client_id)

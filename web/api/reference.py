@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlmodel import col, select
 
-from tickets.reference import Category, Department, Ward
+from tickets import reference
+from tickets.schemas import CategoryOut, DepartmentOut, WardOut
 from web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/reference", tags=["reference"])
 
 
 @router.get("/categories")
-def categories(session: SessionDep) -> list[dict[str, Any]]:
-    rows = session.exec(select(Category).where(col(Category.active).is_(True)).order_by(Category.code)).all()
-    return [row.model_dump() for row in rows]
+def categories(session: SessionDep) -> list[CategoryOut]:
+    """The active categories a report may be filed under, by code."""
+    return [CategoryOut.model_validate(row) for row in reference.active_categories(session)]
 
 
 @router.get("/departments")
-def departments(session: SessionDep) -> list[dict[str, Any]]:
-    rows = session.exec(select(Department).order_by(Department.code)).all()
-    return [row.model_dump() for row in rows]
+def departments(session: SessionDep) -> list[DepartmentOut]:
+    """The departments that handle reports, by code."""
+    return [DepartmentOut.model_validate(row) for row in reference.departments(session)]
 
 
 @router.get("/wards")
-def wards(session: SessionDep) -> list[dict[str, Any]]:
-    rows = session.exec(select(Ward).order_by(Ward.code)).all()
-    return [row.model_dump(mode="json") for row in rows]
+def wards(session: SessionDep) -> list[WardOut]:
+    """Every administrative unit, those in force and the older ones merged into them, by code."""
+    return [WardOut.model_validate(row) for row in reference.wards(session)]

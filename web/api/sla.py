@@ -5,109 +5,102 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
-from sqlmodel import col, select
 
-from civicdesk.errors import Forbidden
-from civicdesk.i18n import _, label
 from civicdesk.text import CleanInput, RowId, SaneDate, SaneDateTime
 from civicdesk.timeutil import utcnow
 from sla import policies, service
-from sla.models import CalendarException, SlaPolicy, TargetUnit
+from sla.models import TargetUnit
+from sla.schemas import (
+    CalendarExceptionOut,
+    ComplianceOut,
+    DueOut,
+    MarkedOut,
+    NotificationOut,
+    PoliciesOut,
+    PolicyOut,
+    TargetOut,
+    TargetsOut,
+    YearCalendarOut,
+)
+from tickets import permissions
 from tickets.models import Priority
-from tickets.staff import Role, User
 from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 notifications_router = APIRouter(prefix="/api/v1/notifications", tags=["sla"])
 
 
-def _require(user: User, *roles: Role) -> None:
-    if Role(user.role) not in roles:
-        raise Forbidden(_("Chỉ {roles} được làm việc này.", roles=[label("r_", r.value) for r in roles]))
-
-
 class ExceptionIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    day: date
-    kind: Literal["day_off", "working_day"]
-    note: str = Field(default="", max_length=200)
+    day: date = Field(description="the day", examples=["2026-09-01"])
+    kind: Literal["day_off", "working_day"] = Field(description="a day off or a make-up working day")
+    note: str = Field(default="", max_length=200, description="why", examples=["Nghỉ bù Quốc khánh"])
 
 
 @router.get("/calendar")
-def calendar(session: SessionDep, user: CurrentUser, year: int = Query(ge=2000, le=2100)) -> dict[str, Any]:
+def calendar(session: SessionDep, user: CurrentUser, year: int = Query(ge=2000, le=2100)) -> YearCalendarOut:
     """The year's working days at a glance: holidays and make-up days from the package, and the
     administrators' exceptions."""
-    working = service.calendar_for(session)
-    exceptions = session.exec(select(CalendarException).order_by(col(CalendarException.day))).all()
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return {
-        "office_hours": [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in working.office_hours],
-        "exceptions": [e.model_dump(mode="json") for e in exceptions if first <= e.day <= last],
-        "days_off_on_weekdays": [
-            d.isoformat() for d in days if d.weekday() in working.weekdays and not working.is_working_day(d)
-        ],
-        "working_days_on_weekends": [
-            d.isoformat() for d in days if d.weekday() not in working.weekdays and working.is_working_day(d)
-        ],
-        "working_days": sum(1 for _ in working.working_days(first, last)),
-    }
+    return YearCalendarOut.model_validate(service.year_calendar(session, year), from_attributes=True)
 
 
 @router.put("/calendar/exceptions")
-def put_exception(body: ExceptionIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    _require(user, Role.ADMIN)
-    return service.add_exception(session, body.day, body.kind, body.note).model_dump(mode="json")
+def put_exception(body: ExceptionIn, session: SessionDep, user: CurrentUser) -> CalendarExceptionOut:
+    """Make a day a day off or a working day; running deadlines that cross it move."""
+    permissions.require_action(user, "manage_sla")
+    return CalendarExceptionOut.model_validate(service.add_exception(session, body.day, body.kind, body.note))
 
 
 @router.delete("/calendar/exceptions/{day}", status_code=204)
 def delete_exception(day: SaneDate, session: SessionDep, user: CurrentUser) -> None:
-    _require(user, Role.ADMIN)
+    """Remove an exception; running deadlines that cross the day move back."""
+    permissions.require_action(user, "manage_sla")
     service.remove_exception(session, day)
 
 
 class TargetIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    amount: float = Field(gt=0, le=365)
-    unit: TargetUnit
+    amount: float = Field(gt=0, le=365, description="how many", examples=[2])
+    unit: TargetUnit = Field(description="working hours or working days")
 
 
 class PolicyIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    response: TargetIn | None = None
-    resolution: TargetIn | None = None
+    response: TargetIn | None = Field(
+        default=None, description="the first response's target; none to drop it"
+    )
+    resolution: TargetIn | None = Field(default=None, description="the resolution's target; none to drop it")
 
 
-def _target_out(target: policies.Target | None) -> dict[str, Any] | None:
-    return {"amount": target.amount, "unit": target.unit.value} if target else None
+def _target_out(target: policies.Target | None) -> TargetOut | None:
+    return TargetOut(amount=target.amount, unit=target.unit.value) if target else None
 
 
 @router.get("/policies")
-def list_policies(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def list_policies(session: SessionDep, user: CurrentUser) -> PoliciesOut:
+    """The targets of each priority as they apply now, and the administrators' overrides."""
     by_priority = {
-        p.value: {
-            "response": _target_out(t.response),
-            "resolution": _target_out(t.resolution),
-        }
+        p.value: TargetsOut(response=_target_out(t.response), resolution=_target_out(t.resolution))
         for p in Priority
         for t in [policies.targets_for(session, p.value, None)]
     }
-    overrides = session.exec(select(SlaPolicy).order_by(SlaPolicy.scope, SlaPolicy.code)).all()
-    return {"by_priority": by_priority, "overrides": [o.model_dump(mode="json") for o in overrides]}
+    overrides = [PolicyOut.model_validate(o) for o in policies.overrides(session)]
+    return PoliciesOut(by_priority=by_priority, overrides=overrides)
 
 
 @router.put("/policies/{scope}/{code}")
 def put_policy(
     scope: Literal["priority", "category"], code: str, body: PolicyIn, session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
-    _require(user, Role.ADMIN)
+) -> PolicyOut:
+    """Override the targets of a priority or a category (administrators)."""
+    permissions.require_action(user, "manage_sla")
     policy = policies.set_policy(
         session,
         scope,
@@ -115,7 +108,7 @@ def put_policy(
         response=policies.Target(body.response.amount, body.response.unit) if body.response else None,
         resolution=policies.Target(body.resolution.amount, body.resolution.unit) if body.resolution else None,
     )
-    return policy.model_dump(mode="json")
+    return PolicyOut.model_validate(policy)
 
 
 @router.get("/due")
@@ -125,10 +118,10 @@ def due(
     start: SaneDateTime = Query(alias="from"),
     priority: Priority = Query(),
     category: str | None = Query(default=None, max_length=48),
-) -> dict[str, Any]:
+) -> DueOut:
     """What `civicdesk sla due` prints, for the admin pages."""
     moment = service.due_for(session, start, priority.value, category)
-    return {"due_at": moment.isoformat() if moment else None, "out_of_sla": moment is None}
+    return DueOut(due_at=moment.isoformat() if moment else None, out_of_sla=moment is None)
 
 
 @router.get("/compliance")
@@ -138,25 +131,30 @@ def compliance(
     by: Literal["department", "ward", "category"] = "department",
     since: SaneDateTime | None = Query(default=None, alias="from"),
     until: SaneDateTime | None = Query(default=None, alias="to"),
-) -> list[dict[str, Any]]:
-    _require(user, Role.ADMIN, Role.SUPERVISOR)
+) -> list[ComplianceOut]:
+    """Resolution clocks that ended in the span (the last 30 days unless told), on time versus late,
+    by department, ward or category."""
+    permissions.require_action(user, "read_compliance")
     until = until or utcnow()
     since = since or until - timedelta(days=30)
     rows = service.compliance(session, by, since, until)
-    return [{**asdict(row), "rate": row.rate} for row in rows]
+    return [ComplianceOut(**asdict(row), rate=row.rate) for row in rows]
 
 
 class ReadIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[RowId] = Field(max_length=500)
+    ids: list[RowId] = Field(max_length=500, description="the notifications to mark read", examples=[[1, 2]])
 
 
 @notifications_router.get("")
-def my_notifications(session: SessionDep, user: CurrentUser, unread: bool = True) -> list[dict[str, Any]]:
-    return [n.model_dump(mode="json") for n in service.notifications_for(session, user, unread_only=unread)]
+def my_notifications(session: SessionDep, user: CurrentUser, unread: bool = True) -> list[NotificationOut]:
+    """The signed-in person's notifications, unread ones only unless told."""
+    rows = service.notifications_for(session, user, unread_only=unread)
+    return [NotificationOut.model_validate(n) for n in rows]
 
 
 @notifications_router.post("/read")
-def read(body: ReadIn, session: SessionDep, user: CurrentUser) -> dict[str, int]:
-    return {"marked": service.mark_read(session, user, body.ids)}
+def read(body: ReadIn, session: SessionDep, user: CurrentUser) -> MarkedOut:
+    """Mark some of the signed-in person's notifications read."""
+    return MarkedOut(marked=service.mark_read(session, user, body.ids))

@@ -8,10 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from civicdesk.errors import NotFound
-from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId, SaneDateTime
 from sla import service as sla_service
@@ -19,12 +16,13 @@ from sla import state as sla_state
 from sla.state import SlaState
 from tickets import permissions, service
 from tickets.attachments import store_attachment
-from tickets.citizens import identities_of
+from tickets.citizens import contact_card
 from tickets.links import tracking_url
-from tickets.models import Attachment, Channel, Citizen, EventKind, IdentityKind, Status, Ticket, TicketEvent
+from tickets.models import Attachment, Channel, EventKind, Status, Ticket, TicketEvent
 from tickets.photos import without_metadata
 from tickets.schemas import (
     AssignRequest,
+    AttachmentOut,
     CommentRequest,
     ContactOut,
     EventOut,
@@ -38,8 +36,7 @@ from tickets.schemas import (
     TransitionRequest,
 )
 from tickets.service import Actor, TicketFilter
-from tickets.staff import User
-from web.deps import CurrentUser, SessionDep, StoreDep
+from web.deps import CurrentUser, Session, SessionDep, StoreDep
 from web.files import private_file
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
@@ -84,12 +81,8 @@ def event_out(event: TicketEvent) -> EventOut:
 def _contact(session: Session, ticket: Ticket) -> ContactOut | None:
     if ticket.citizen_id is None:
         return None
-
-    citizen = session.get(Citizen, ticket.citizen_id)
-    found: dict[str, list[str]] = {kind.value: [] for kind in IdentityKind}
-    for identity in identities_of(session, ticket.citizen_id):
-        found[identity.kind].append(identity.value)
-    return ContactOut(citizen_id=ticket.citizen_id, name=citizen.display_name if citizen else None, **found)
+    card = contact_card(session, ticket.citizen_id)
+    return ContactOut(citizen_id=card.citizen_id, name=card.name, **card.identifiers)
 
 
 def detail(session: Session, ticket: Ticket) -> TicketDetail:
@@ -104,6 +97,7 @@ def detail(session: Session, ticket: Ticket) -> TicketDetail:
 
 @router.post("", status_code=201)
 def create_ticket(body: TicketCreate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """File a ticket for a citizen (the desk): triage and the SLA clocks start at once."""
     permissions.require_action(user, "create")
     ticket = service.create_ticket(session, body.draft(), actor=Actor.staff(user))
     return detail(session, ticket)
@@ -127,6 +121,7 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TicketPage:
+    """Tickets this person may see, newest first, filtered; pages follow `next_cursor`."""
     filters = TicketFilter(
         status=status or [],
         category=category,
@@ -145,6 +140,7 @@ def list_tickets(
 
 @router.get("/{ticket_id}")
 def get_ticket(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """One ticket with its citizen, timeline and SLA clocks (404 outside what this person may see)."""
     return detail(session, service.get_ticket(session, ticket_id, viewer=user))
 
 
@@ -152,6 +148,7 @@ def get_ticket(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> Tick
 def transition(
     ticket_id: RowId, body: TransitionRequest, session: SessionDep, user: CurrentUser
 ) -> TicketDetail:
+    """Move the ticket to another status (with a reason where the move needs one)."""
     permissions.require_status_move(user, body.status)
     ticket = service.transition(
         session, ticket_id, body.status, actor=Actor.staff(user), viewer=user, reason=body.reason
@@ -161,6 +158,7 @@ def transition(
 
 @router.post("/{ticket_id}/assign")
 def assign(ticket_id: RowId, body: AssignRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """Hand the ticket to a department or a person, with a reason on the timeline."""
     ticket = service.assign(
         session,
         ticket_id,
@@ -175,16 +173,17 @@ def assign(ticket_id: RowId, body: AssignRequest, session: SessionDep, user: Cur
 
 @router.post("/{ticket_id}/comments", status_code=201)
 def comment(ticket_id: RowId, body: CommentRequest, session: SessionDep, user: CurrentUser) -> EventOut:
+    """An internal note, or a public reply the citizen is told about."""
     permissions.require_action(user, "comment")
     event = service.add_comment(
         session, ticket_id, text=body.text, public=body.public, actor=Actor.staff(user), viewer=user
     )
-    session.flush()
     return event_out(event)
 
 
 @router.patch("/{ticket_id}")
 def update(ticket_id: RowId, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """Change the ticket's fields; each role may change only some (403 names the refused ones)."""
     permissions.require_action(user, "edit")
     names = {"category": "category_code", "ward": "ward_code", "address": "address_text"}
     changes: dict[str, Any] = {names.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
@@ -194,6 +193,7 @@ def update(ticket_id: RowId, body: TicketUpdate, session: SessionDep, user: Curr
 
 @router.post("/{ticket_id}/merge")
 def merge(ticket_id: RowId, body: MergeRequest, session: SessionDep, user: CurrentUser) -> TicketDetail:
+    """Merge the ticket into another (by id or code): it becomes a duplicate that follows the other."""
     permissions.require_action(user, "merge")
     into_id = body.into
     if into_id is None:
@@ -211,7 +211,8 @@ async def attach(
     file: Annotated[UploadFile, File()],
     purpose: Annotated[str, Form(max_length=16)] = "evidence",
     public: Annotated[bool, Form()] = True,
-) -> dict[str, Any]:
+) -> AttachmentOut:
+    """Attach a file; a public photo loses its metadata (GPS, camera) before it is stored."""
     permissions.require_action(user, "attach")
     # the database, image decoding and the file store are blocking work: never on the event loop
     ticket = await run_in_threadpool(service.get_ticket, session, ticket_id, viewer=user)
@@ -240,13 +241,7 @@ async def attach(
         return attachment
 
     attachment = await run_in_threadpool(store)
-    return {
-        "id": attachment.id,
-        "sha256": attachment.sha256,
-        "mime_type": attachment.mime_type,
-        "size_bytes": attachment.size_bytes,
-        "purpose": attachment.purpose,
-    }
+    return AttachmentOut.model_validate(attachment, from_attributes=True)
 
 
 attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
@@ -258,13 +253,5 @@ attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["tickets"])
     responses={200: {"description": "the file, as a download", "content": {"application/octet-stream": {}}}},
 )
 def download(attachment_id: RowId, session: SessionDep, user: CurrentUser, store: StoreDep) -> Response:
-    attachment = _visible_attachment(session, attachment_id, user)
-    return private_file(attachment, store)
-
-
-def _visible_attachment(session: Session, attachment_id: int, user: User) -> Attachment:
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.ticket_id is None:
-        raise NotFound(_("Không có tệp đính kèm số {number}.", number=attachment_id))
-    service.get_ticket(session, attachment.ticket_id, viewer=user)
-    return attachment
+    """The file, if the signed-in person may see its ticket."""
+    return private_file(service.visible_attachment(session, attachment_id, viewer=user), store)

@@ -3,47 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
-from sqlmodel import col, select
 
-from civicdesk.errors import Forbidden, NotFound
-from civicdesk.i18n import _, label
 from civicdesk.text import CleanInput, RowId
 from routing import flows, rules, triage
-from routing.models import RoutingRule, TriageCorrection
-from tickets.schemas import TicketDetail, TicketOut
+from routing.models import RoutingRule
+from routing.schemas import CorrectionOut, QueueItemOut, RuleOut, SuggestionOut
+from tickets import permissions
+from tickets.schemas import TicketDetail
 from tickets.service import Actor
-from tickets.staff import Role, User
 from web.api.tickets import detail, ticket_out
 from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/triage", tags=["triage"])
 rules_router = APIRouter(prefix="/api/v1/routing/rules", tags=["triage"])
-DESK_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
-
-
-def _require(user: User, roles: tuple[Role, ...]) -> None:
-    if Role(user.role) not in roles:
-        raise Forbidden(_("Chỉ {roles} được làm việc này.", roles=[label("r_", r.value) for r in roles]))
 
 
 class Draft(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=5000)
-    reported_at: datetime | None = None
-    channel: str | None = Field(default=None, max_length=16)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    text: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="the report's words",
+        examples=["Đèn đường hỏng ở 12 Bạch Đằng"],
+    )
+    reported_at: datetime | None = Field(default=None, description="when it was reported; now by default")
+    channel: str | None = Field(default=None, max_length=16, description="how it arrives", examples=["phone"])
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="a map pin, WGS84")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="a map pin, WGS84")
 
 
 @router.post("/suggest")
-def suggest(body: Draft, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def suggest(body: Draft, session: SessionDep, user: CurrentUser) -> SuggestionOut:
     """What triage would decide for a draft: category, ward, address, routing, likely duplicates."""
-    _require(user, DESK_ROLES)
+    permissions.require_action(user, "triage")
     decision = triage.decide(
         session,
         body.text,
@@ -52,18 +48,14 @@ def suggest(body: Draft, session: SessionDep, user: CurrentUser) -> dict[str, An
         latitude=body.latitude,
         longitude=body.longitude,
     )
-    return decision.as_json()
-
-
-class QueueItemOut(TicketOut):
-    reasons: list[str]  # why it waits for a person, in Vietnamese
+    return SuggestionOut.model_validate(decision.as_json())
 
 
 @router.get("/queue")
 def queue(session: SessionDep, user: CurrentUser) -> list[QueueItemOut]:
     """Reports waiting for a person (triage was unsure, a sensitive category, no ward, returned by a
     department or ward with a reason), oldest first, each with why it is there."""
-    _require(user, DESK_ROLES)
+    permissions.require_action(user, "triage")
     return [
         QueueItemOut(**ticket_out(item.ticket).model_dump(), reasons=item.reasons)
         for item in flows.queue(session)
@@ -73,31 +65,31 @@ def queue(session: SessionDep, user: CurrentUser) -> list[QueueItemOut]:
 @router.post("/queue/{ticket_id}/confirm")
 def confirm(ticket_id: RowId, session: SessionDep, user: CurrentUser) -> TicketDetail:
     """Route a queued ticket as it is: the routing rules run on its category and ward."""
-    _require(user, DESK_ROLES)
+    permissions.require_action(user, "triage")
     ticket = flows.confirm(session, ticket_id, actor=Actor.staff(user), viewer=user)
     return detail(session, ticket)
 
 
 @router.get("/corrections")
-def corrections(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    _require(user, (Role.ADMIN, Role.SUPERVISOR))
-    rows = session.exec(select(TriageCorrection).order_by(col(TriageCorrection.id).desc()).limit(500)).all()
-    return [row.model_dump(mode="json") for row in rows]
+def corrections(session: SessionDep, user: CurrentUser) -> list[CorrectionOut]:
+    """The newest 500 changes people made to what triage decided (labelled data for the next model)."""
+    permissions.require_action(user, "read_routing")
+    return [CorrectionOut.model_validate(row) for row in triage.recent_corrections(session)]
 
 
 class RuleIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    position: int = Field(ge=0, le=100000)
-    name: str = Field(min_length=1, max_length=120)
-    category: str | None = Field(default=None, max_length=48)
-    ward: str | None = Field(default=None, max_length=48)
-    keywords: list[str] = Field(default_factory=list, max_length=50)
-    channel: str | None = Field(default=None, max_length=16)
-    department: str | None = Field(default=None, max_length=32)
-    priority: str | None = Field(default=None, max_length=16)
-    ward_officer: bool = False
-    active: bool = True
+    position: int = Field(ge=0, le=100000, description="its place in the order (lower first)", examples=[10])
+    name: str = Field(min_length=1, max_length=120, description="its name", examples=["Cây xanh ở Hải Châu"])
+    category: str | None = Field(default=None, max_length=48, description="match this category only")
+    ward: str | None = Field(default=None, max_length=48, description="match this ward only")
+    keywords: list[str] = Field(default_factory=list, max_length=50, description="match any of these words")
+    channel: str | None = Field(default=None, max_length=16, description="match this channel only")
+    department: str | None = Field(default=None, max_length=32, description="route to this department")
+    priority: str | None = Field(default=None, max_length=16, description="set this priority")
+    ward_officer: bool = Field(default=False, description="hand the ticket to the ward's officers")
+    active: bool = Field(default=True, description="in use")
 
 
 def _rule_from(body: RuleIn, rule: RoutingRule | None = None) -> RoutingRule:
@@ -110,31 +102,30 @@ def _rule_from(body: RuleIn, rule: RoutingRule | None = None) -> RoutingRule:
 
 
 @rules_router.get("")
-def list_rules(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    _require(user, (Role.ADMIN, Role.SUPERVISOR))
-    rows = session.exec(select(RoutingRule).order_by(col(RoutingRule.position))).all()
-    return [row.model_dump(mode="json") for row in rows]
+def list_rules(session: SessionDep, user: CurrentUser) -> list[RuleOut]:
+    """Every routing rule, in the order they are tried."""
+    permissions.require_action(user, "read_routing")
+    return [RuleOut.model_validate(rule) for rule in rules.all_rules(session)]
 
 
 @rules_router.post("", status_code=201)
-def create_rule(body: RuleIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    _require(user, (Role.ADMIN,))
-    return rules.save_rule(session, _rule_from(body)).model_dump(mode="json")
+def create_rule(body: RuleIn, session: SessionDep, user: CurrentUser) -> RuleOut:
+    """Add a rule; the category, ward and department must exist."""
+    permissions.require_action(user, "manage_routing")
+    return RuleOut.model_validate(rules.save_rule(session, _rule_from(body)))
 
 
 @rules_router.put("/{rule_id}")
-def update_rule(rule_id: RowId, body: RuleIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    _require(user, (Role.ADMIN,))
-    rule = session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise NotFound(_("Không có quy tắc số {number}.", number=rule_id))
-    return rules.save_rule(session, _rule_from(body, rule)).model_dump(mode="json")
+def update_rule(rule_id: RowId, body: RuleIn, session: SessionDep, user: CurrentUser) -> RuleOut:
+    """Change a rule as a whole."""
+    permissions.require_action(user, "manage_routing")
+    return RuleOut.model_validate(
+        rules.save_rule(session, _rule_from(body, rules.get_rule(session, rule_id)))
+    )
 
 
 @rules_router.delete("/{rule_id}", status_code=204)
 def delete_rule(rule_id: RowId, session: SessionDep, user: CurrentUser) -> None:
-    _require(user, (Role.ADMIN,))
-    rule = session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise NotFound(_("Không có quy tắc số {number}.", number=rule_id))
-    session.delete(rule)
+    """Remove a rule."""
+    permissions.require_action(user, "manage_routing")
+    rules.delete_rule(session, rule_id)
