@@ -15,20 +15,35 @@ from tickets.service import NewTicket
 
 
 class TicketCreate(CleanInput):
+    """A report a member of staff files for a citizen."""
+
     model_config = ConfigDict(extra="forbid")
 
-    description: str = Field(min_length=1, max_length=5000)
-    title: str | None = Field(default=None, max_length=300)
-    channel: Channel = Channel.PHONE
-    phone: str | None = Field(default=None, max_length=30)
-    email: str | None = Field(default=None, max_length=200)
-    citizen_name: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    category: str | None = Field(default=None, max_length=48)
-    ward: str | None = Field(default=None, max_length=48)
-    priority: Priority | None = None
+    description: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="the citizen's words",
+        examples=["Đèn đường hỏng trước nhà 12"],
+    )
+    title: str | None = Field(
+        default=None, max_length=300, description="a short title; made from the words if none"
+    )
+    channel: Channel = Field(default=Channel.PHONE, description="how it arrived", examples=["phone"])
+    phone: str | None = Field(
+        default=None, max_length=30, description="the citizen's phone", examples=["0912345678"]
+    )
+    email: str | None = Field(default=None, max_length=200, description="the citizen's e-mail")
+    citizen_name: str | None = Field(default=None, max_length=200, description="the name the citizen gives")
+    address: str | None = Field(default=None, max_length=500, description="where, in words")
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="where, WGS84")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="where, WGS84")
+    category: str | None = Field(
+        default=None, max_length=48, description="the category's code; triage picks one if none"
+    )
+    ward: str | None = Field(
+        default=None, max_length=48, description="the ward's code; triage places it if none"
+    )
+    priority: Priority | None = Field(default=None, description="the category's priority if none")
 
     def draft(self, contact: Contact | None = None) -> NewTicket:
         """The service's new ticket from this request; ``contact`` stands for the one the fields give
@@ -48,23 +63,29 @@ class TicketCreate(CleanInput):
 
 
 class TicketUpdate(CleanInput):
+    """The fields to change; those left out stay as they are."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, max_length=300)
-    public_description: str | None = Field(default=None, max_length=5000)
-    category: str | None = Field(default=None, max_length=48)
-    ward: str | None = Field(default=None, max_length=48)
-    priority: Priority | None = None
-    address: str | None = Field(default=None, max_length=500)
-    hidden_from_public: bool | None = None
-    legal_process: bool | None = None
+    title: str | None = Field(default=None, max_length=300, description="a short title")
+    public_description: str | None = Field(
+        default=None, max_length=5000, description="the wording shown publicly"
+    )
+    category: str | None = Field(default=None, max_length=48, description="the category's code")
+    ward: str | None = Field(default=None, max_length=48, description="the ward's code")
+    priority: Priority | None = Field(default=None, description="low, normal, high or urgent")
+    address: str | None = Field(default=None, max_length=500, description="where, in words")
+    hidden_from_public: bool | None = Field(default=None, description="keep it off public lists and maps")
+    legal_process: bool | None = Field(
+        default=None, description="a complaint or denunciation under its own law"
+    )
 
 
 class TransitionRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    status: Status
-    reason: str | None = Field(default=None, max_length=2000)
+    status: Status = Field(description="the status to move to", examples=["in_progress"])
+    reason: str | None = Field(default=None, max_length=2000, description="why (required for some moves)")
 
 
 class AssignRequest(CleanInput):
@@ -72,16 +93,20 @@ class AssignRequest(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    department: str | None = Field(default=None, max_length=32)
-    assignee_id: RowId | None = None
-    reason: str | None = Field(default=None, max_length=2000)
+    department: str | None = Field(
+        default=None, max_length=32, description="the department's code", examples=["urban"]
+    )
+    assignee_id: RowId | None = Field(default=None, description="the staff member who works on it")
+    reason: str | None = Field(default=None, max_length=2000, description="why, for the timeline")
 
 
 class CommentRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=5000)
-    public: bool = False
+    text: str = Field(
+        min_length=1, max_length=5000, description="the words", examples=["Đã cử đội kiểm tra."]
+    )
+    public: bool = Field(default=False, description="a public reply the citizen is told about, else a note")
 
 
 class MergeRequest(CleanInput):
@@ -89,8 +114,14 @@ class MergeRequest(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    into: RowId | None = None
-    into_code: str | None = Field(default=None, min_length=1, max_length=40)
+    into: RowId | None = Field(default=None, description="the ticket's number")
+    into_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="the ticket's code",
+        examples=["PR-2026-000123"],
+    )
 
     @model_validator(mode="after")
     def one_target(self) -> MergeRequest:
@@ -190,12 +221,12 @@ class TicketPage(BaseModel):
 class UserCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=64)
-    password: str = Field(min_length=8, max_length=200)
-    role: str = Field(max_length=24)
-    full_name: str = Field(default="", max_length=200)
-    department: str | None = Field(default=None, max_length=32)
-    ward: str | None = Field(default=None, max_length=48)
+    username: str = Field(max_length=64, description="what they sign in with", examples=["agent1"])
+    password: str = Field(min_length=8, max_length=200, description="at least 8 characters")
+    role: str = Field(max_length=24, description="admin, supervisor, agent, department_staff or ward_officer")
+    full_name: str = Field(default="", max_length=200, description="their name")
+    department: str | None = Field(default=None, max_length=32, description="their department's code")
+    ward: str | None = Field(default=None, max_length=48, description="their ward's code (ward officers)")
 
 
 class UserOut(BaseModel):
@@ -216,8 +247,8 @@ class IdentityLink(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: IdentityKind
-    value: str = Field(min_length=1, max_length=200)
+    kind: IdentityKind = Field(description="phone, email, zalo or facebook", examples=["phone"])
+    value: str = Field(min_length=1, max_length=200, description="the identifier", examples=["0912345678"])
 
 
 class CitizenMergeRequest(CleanInput):
@@ -225,9 +256,15 @@ class CitizenMergeRequest(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    into: RowId | None = None
-    into_code: str | None = Field(default=None, min_length=1, max_length=40)
-    reason: str = Field(default="", max_length=300)
+    into: RowId | None = Field(default=None, description="the citizen's number")
+    into_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="one of their tickets' codes",
+        examples=["PR-2026-000123"],
+    )
+    reason: str = Field(default="", max_length=300, description="why, for the record")
 
     @model_validator(mode="after")
     def _one_target(self) -> CitizenMergeRequest:

@@ -208,9 +208,9 @@ async def attach(
     ticket_id: RowId,
     session: SessionDep,
     user: CurrentUser,
-    file: Annotated[UploadFile, File()],
-    purpose: Annotated[str, Form(max_length=16)] = "evidence",
-    public: Annotated[bool, Form()] = True,
+    file: Annotated[UploadFile, File(description="the file; photos lose their metadata when public")],
+    purpose: Annotated[str, Form(max_length=16, description="evidence, result or document")] = "evidence",
+    public: Annotated[bool, Form(description="shown on the citizen's status page")] = True,
 ) -> AttachmentOut:
     """Attach a file; a public photo loses its metadata (GPS, camera) before it is stored."""
     permissions.require_action(user, "attach")
