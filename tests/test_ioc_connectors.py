@@ -260,3 +260,19 @@ def test_weekly_and_monthly_figures_hold_for_their_period() -> None:
     assert len(same_week) == 1
     weeks = {tuple(dengue(monday + timedelta(weeks=w))) for w in range(6)}
     assert len(weeks) > 1
+
+
+def test_the_wall_shows_a_connector_without_its_sealed_credential(
+    client: TestClient, engine: Engine, admin: dict[str, str], seeded: None, city_source: str
+) -> None:
+    """The dashboards show where a subsystem's figures come from as the connector list does: whether a
+    credential is stored, never the credential sealed."""
+    connect(client, admin, f"{city_source}/bearer/air", auth_kind="bearer", auth_secret=TOKEN)
+    with engine.connect() as conn:
+        sealed = conn.execute(
+            text("SELECT auth_secret_sealed FROM ioc_connector WHERE code = 'environment'")
+        ).scalar_one()
+    shown = client.get("/api/v1/ioc/subsystems/environment")
+    assert shown.status_code == 200
+    assert shown.json()["connector"]["has_secret"] is True
+    assert sealed not in shown.text and "auth_secret_sealed" not in shown.text

@@ -62,6 +62,7 @@ def _format(fmt: str) -> str:
 
 @router.get("/discovery.{fmt}")
 def discovery(fmt: str, request: Request) -> Response:
+    """GeoReport v2 discovery: the endpoint, its formats and whom to ask for a key."""
     base = str(request.base_url).rstrip("/") + "/open311/v2"
     value = {
         "changeset": "2026-11-23T00:00:00+07:00",
@@ -82,11 +83,13 @@ def discovery(fmt: str, request: Request) -> Response:
 
 @router.get("/services.{fmt}")
 def services(fmt: str, session: SessionDep) -> Response:
+    """The public categories as Open311 services, in GeoReport v2's own JSON or XML."""
     return reply(_format(fmt), "services", service.services(session))
 
 
 @router.get("/services/{service_code}.{fmt}")
 def service_definition(service_code: str, fmt: str, session: SessionDep) -> Response:
+    """A service's extra attributes (GeoReport v2 service definition)."""
     return reply(_format(fmt), "service_definition", service.definition(session, service_code))
 
 
@@ -101,6 +104,7 @@ def _attributes(form: Any) -> dict[str, list[str]]:
 
 @router.post("/requests.{fmt}")
 async def create_request(fmt: str, request: Request, session: SessionDep) -> Response:
+    """File a report as an Open311 client (api_key required); answers the service_request_id at once."""
     fmt = _format(fmt)
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -142,6 +146,7 @@ def list_requests(
     end_date: str | None = None,
     status: str | None = None,
 ) -> Response:
+    """Requests by id, service, status or date window (GeoReport v2), newest first."""
     found = service.list_requests(
         session,
         _context(request),
@@ -156,6 +161,7 @@ def list_requests(
 
 @router.get("/requests/{service_request_id}.{fmt}")
 def get_request(service_request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    """One request as GeoReport v2 shows it (nothing personal)."""
     found = service.get_request(session, service_request_id, _context(request))
     return reply(_format(fmt), "service_requests", [found])
 
@@ -175,6 +181,7 @@ def request_photo(
 
 @router.get("/tokens/{token}.{fmt}")
 def token(token: str, fmt: str) -> Response:
+    """GeoReport v2 tokens: never issued here, as POST answers the service_request_id directly."""
     _format(fmt)
     # CivicDesk answers POST requests with the service_request_id at once and issues no tokens
     raise NotFound(f"token {token} not found: this server returns service_request_id directly")
