@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import select
 
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import local_date
 from geo import boundaries
 from geo.centres import OLD_UNIT_CENTRES
 from geo.locate import in_force, locate_pin
@@ -57,7 +57,7 @@ def locate(
     longitude: float = Query(ge=-180, le=180),
     on: date | None = Query(default=None, description="the report's day; today in Vietnam by default"),
 ) -> PinWardOut:
-    pin = locate_pin(session, latitude, longitude, on or utcnow().astimezone(VN_TZ).date())
+    pin = locate_pin(session, latitude, longitude, on or local_date())
     ward = session.get(Ward, pin.ward) if pin.ward else None
     return PinWardOut(
         ward=pin.ward,
@@ -88,7 +88,7 @@ def ward_boundaries(session: SessionDep) -> BoundariesOut:
 def ward_centres(session: SessionDep) -> CentresOut:
     """The approximate centres a pin falls back to when no boundaries are imported, each with the ward in
     force today: what an offline map draws when it has no outlines."""
-    today = utcnow().astimezone(VN_TZ).date()
+    today = local_date()
     wards = {ward.code: ward for ward in session.exec(select(Ward)).all()}
     centres = []
     for code, (latitude, longitude) in OLD_UNIT_CENTRES.items():
