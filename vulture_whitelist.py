@@ -36,3 +36,4 @@ confirmation_url  # the receipt link for whoever sends the receipt (tests/test_i
 
 MODEL_MODULES  # every table module, imported for its side effect on the metadata
 GSO_ATTRIBUTION  # the statistics office's credit for the ward codes (geo/codes.py)
+short_name  # the city profile's short name, shown on the admin page (web/templates/staff/admin_city.html)

@@ -36,8 +36,8 @@ def main() -> None:
     for threshold in THRESHOLDS:
         suggest = duplicates.measure(threshold, pairs)
         auto = duplicates.measure(threshold, pairs, automatic=True)
-        marks = " ← suggest" if threshold == duplicates.SUGGEST else ""
-        marks += " ← automatic link" if threshold == duplicates.AUTO_LINK else ""
+        marks = " ← suggest" if threshold == duplicates.limits().suggest_score else ""
+        marks += " ← automatic link" if threshold == duplicates.limits().auto_link_score else ""
         rows.append(
             f"| {threshold}{marks} | {suggest.precision:.3f} | {suggest.recall:.3f} | {suggest.flagged} "
             f"| {auto.precision:.3f} | {auto.recall:.3f} | {auto.flagged} |"
@@ -86,15 +86,16 @@ def main() -> None:
             f"{len(pairs) - positives} near-misses (`nlp/data/duplicate_pairs.tsv`, made by "
             "`bench/duplicate_pairs.py` from the project's own sentences, plus 40 written by hand before). "
             "'Automatic' counts a pair only when nothing forbids the link (another house number, alley or "
-            f"street, pins more than {duplicates.AUTO_LINK_METRES:.0f} m apart, no place to compare).",
+            f"street, pins more than {duplicates.limits().auto_link_metres:.0f} m apart, no place to"
+            " compare).",
             "",
             "| threshold | suggest precision | suggest recall | flagged "
             "| automatic precision | automatic recall | linked |",
             "|---|---|---|---|---|---|---|",
             *rows,
             "",
-            f"At the thresholds in force (suggest {duplicates.SUGGEST:.0f}, "
-            f"automatic {duplicates.AUTO_LINK:.0f}):",
+            f"At the thresholds in force (suggest {duplicates.limits().suggest_score:.0f}, "
+            f"automatic {duplicates.limits().auto_link_score:.0f}):",
             "",
             "| kind of pair | truth | pairs | linked | suggested | not flagged | not compared |",
             "|---|---|---|---|---|---|---|",

@@ -30,7 +30,7 @@ from tickets import service as tickets  # noqa: E402
 from tickets.citizens import Contact  # noqa: E402
 from tickets.models import Channel  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
-from web.geo import BOUNDS, OLD_UNIT_CENTRES  # noqa: E402
+from web.geo import OLD_UNIT_CENTRES, city_bounds  # noqa: E402
 
 FLOODED = ["phu-ha", "my-huong", "thanh-son"]
 OTHER = [
@@ -53,7 +53,7 @@ def one_report(rng: random.Random, n: int, total: int) -> tuple[str, tuple[float
             (lat + rng.uniform(-0.004, 0.004), lon + rng.uniform(-0.004, 0.004)),
             minutes_ago,
         )
-    south, west, north, east = BOUNDS
+    south, west, north, east = city_bounds()
     return rng.choice(OTHER), (rng.uniform(south, north), rng.uniform(west, east)), minutes_ago
 
 

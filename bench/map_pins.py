@@ -32,7 +32,7 @@ from bench.scratch import scratch_database  # noqa: E402
 from bench.search import fill  # noqa: E402
 from civicdesk import wiring  # noqa: E402
 from civicdesk.db import unit_of_work  # noqa: E402
-from geo.centres import BOUNDS  # noqa: E402
+from geo.centres import city_bounds  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from web.app import create_app  # noqa: E402
 
@@ -143,7 +143,7 @@ def main() -> None:
             seed_reference(session)
         print(f"filling {args.tickets:,} tickets …", flush=True)
         fill(engine, args.tickets)
-        south, west, north, east = BOUNDS
+        south, west, north, east = city_bounds()
         with engine.begin() as conn:
             conn.execute(text(PLACE), {"south": south, "west": west, "north": north, "east": east})
             conn.execute(text("ANALYZE ticket"))

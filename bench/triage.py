@@ -43,10 +43,9 @@ OPEN_TICKETS = 2000  # open tickets in the database while timing, so the duplica
 
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
+from civicdesk import city, migrations, wiring  # noqa: E402
 from civicdesk.db import get_engine, unit_of_work  # noqa: E402
-from civicdesk.settings import get_settings  # noqa: E402
-from civicdesk.timeutil import VN_TZ, utcnow  # noqa: E402
+from civicdesk.timeutil import city_tz, utcnow  # noqa: E402
 from nlp import classifier, duplicates, location  # noqa: E402
 from nlp.category_model import CategoryModel  # noqa: E402
 from nlp.corpus import Example, fill_placeholders, read_examples  # noqa: E402
@@ -85,7 +84,10 @@ def main() -> None:
     ]
     pairs = {
         name: duplicates.measure(value, automatic=name == "automatic link")
-        for name, value in (("suggest", duplicates.SUGGEST), ("automatic link", duplicates.AUTO_LINK))
+        for name, value in (
+            ("suggest", duplicates.limits().suggest_score),
+            ("automatic link", duplicates.limits().auto_link_score),
+        )
     }
     with _database(args.server) as engine:
         with unit_of_work(engine) as session:
@@ -109,7 +111,7 @@ def main() -> None:
         for truth in classes
     )
     suggest, automatic = pairs["suggest"], pairs["automatic link"]
-    settings = get_settings()
+    limits = duplicates.limits()
     whole = clock.summary("whole")
     registers = ", ".join(f"{name} {sum(hits) / len(hits):.2f}" for name, hits in sorted(by_register.items()))
     summary = "\n".join(
@@ -122,18 +124,18 @@ def main() -> None:
             *independent.summary_rows(),
             f"| ward accuracy, whole corpus ({len(ward_hits)} reports, old and new names, typos)"
             f" | **{sum(ward_hits) / len(ward_hits):.3f}** |",
-            f"| duplicates at 'suggest' ({duplicates.SUGGEST:.0f}) on {suggest.pairs} labelled pairs"
+            f"| duplicates at 'suggest' ({limits.suggest_score:.0f}) on {suggest.pairs} labelled pairs"
             f" | precision {suggest.precision:.2f}, recall {suggest.recall:.2f} |",
-            f"| duplicates at 'automatic link' ({duplicates.AUTO_LINK:.0f})"
+            f"| duplicates at 'automatic link' ({limits.auto_link_score:.0f})"
             f" | precision {automatic.precision:.2f}, recall {automatic.recall:.2f} |",
             "| triage of one report (classify, locate, route, look for duplicates), median on one core"
             f" | **{whole[0]:.2f} ms** (p95 {whole[1]:.2f} ms) |",
             f"| classifying one report, median | **{clock.summary('classify')[0]:.2f} ms** |",
             "| held-out reports the model sends to police, health or education | "
             f"{sensitive['predicted']}, of which {sensitive['wrong']} wrong |",
-            f"| … routed without a person at the ordinary threshold ({settings.triage_confidence_threshold})"
+            f"| … routed without a person at the ordinary threshold ({city.confidence_threshold()})"
             f" | {sensitive['plain_routed']}, of which {sensitive['plain_wrong']} wrong |",
-            f"| … routed without a person at the sensitive threshold ({settings.triage_sensitive_threshold})"
+            f"| … routed without a person at the sensitive threshold ({city.sensitive_threshold()})"
             f" | {sensitive['routed']}, of which {sensitive['routed_wrong']} wrong |",
         ]
     )
@@ -240,7 +242,7 @@ def _time_triage(session: Session, test: list[Example], model: CategoryModel) ->
         with clock.part("classify"):
             classifier.predict(example.text, model)
         with clock.part("locate"):
-            day = moment.astimezone(VN_TZ).date()
+            day = moment.astimezone(city_tz()).date()
             address = location.find_address(example.text)
             named = location.find_ward(example.text, day)
             place = triage.locate(
@@ -376,7 +378,7 @@ def _sensitive_routing(test: list[Example], predictions: list[classifier.Predict
     wrong, and how many of each the ordinary and the sensitive threshold let through without a person."""
     with CATEGORIES_FILE.open(encoding="utf-8") as handle:
         department = {row["code"]: row["department"] for row in csv.DictReader(handle)}
-    ordinary = get_settings().triage_confidence_threshold
+    ordinary = city.confidence_threshold()
     counts = dict.fromkeys(("predicted", "wrong", "plain_routed", "plain_wrong", "routed", "routed_wrong"), 0)
     for example, prediction in zip(test, predictions, strict=True):
         threshold, sensitive = triage.confidence_threshold(department[prediction.category])

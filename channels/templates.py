@@ -1,16 +1,18 @@
 """The messages citizens receive, in Vietnamese with an English version (the citizen's language when
-known); administrators edit both (reply_template). Placeholders: {code}, {link}, {note}, {status}."""
+known); administrators edit both (reply_template). Placeholders: {code}, {link}, {note}, {status} and
+{hotline} (the city profile's hotline, filled in unless given)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from channels.models import ReplyTemplate
+from civicdesk.city import hotline_number
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.timeutil import utcnow
 
-PLACEHOLDERS = ("code", "link", "note", "status")
+PLACEHOLDERS = ("code", "link", "note", "status", "hotline")
 
 DEFAULTS: dict[str, str] = {
     "receipt": (
@@ -32,7 +34,7 @@ DEFAULTS: dict[str, str] = {
     "reply": "{note}",
     "incident_notice": "Về phản ánh {code}: {note} Theo dõi: {link}",
     "ask_phone": (
-        "Để tổng đài 19009113 nhận ra bạn khi bạn gọi và nối các phản ánh của bạn trên mọi kênh, bạn vui"
+        "Để tổng đài {hotline} nhận ra bạn khi bạn gọi và nối các phản ánh của bạn trên mọi kênh, bạn vui"
         " lòng trả lời tin nhắn này bằng số điện thoại của mình (ví dụ 0912345678)."
     ),
     "email_subject": "[{code}] {status}",
@@ -55,7 +57,7 @@ DEFAULTS_EN: dict[str, str] = {
     "reply": "{note}",
     "incident_notice": "About report {code}: {note} Follow it: {link}",
     "ask_phone": (
-        "So that the 19009113 hotline recognises you when you call and joins your reports on every"
+        "So that the {hotline} hotline recognises you when you call and joins your reports on every"
         " channel, please answer this message with your phone number (e.g. 0912345678)."
     ),
     "email_subject": "[{code}] {status}",
@@ -120,7 +122,8 @@ def render(session: Session, key: str, *, language: str = "vi", **values: str) -
         text = row.text_en if row and row.text_en else DEFAULTS_EN.get(key, DEFAULTS[key])
     else:
         text = row.text_vi if row else DEFAULTS[key]
-    return text.format_map({**dict.fromkeys(PLACEHOLDERS, ""), **values}).strip()
+    known = {**dict.fromkeys(PLACEHOLDERS, ""), "hotline": hotline_number()}
+    return text.format_map({**known, **values}).strip()
 
 
 NOT_CANNED = frozenset({"reply", "email_subject", "ask_phone", "incident_notice"})  # not replies of their own

@@ -9,6 +9,7 @@ from typing import Any
 from celery import Celery
 
 from civicdesk import embedded, wiring
+from civicdesk.city import timezone_name
 from civicdesk.observability import worker as worker_observability
 from civicdesk.settings import get_settings
 
@@ -64,7 +65,7 @@ def create_celery() -> Celery:
         task_serializer="json",
         accept_content=["json"],
         result_expires=3600,
-        timezone=settings.timezone,
+        timezone=timezone_name(),
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),

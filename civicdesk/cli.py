@@ -10,13 +10,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import click
 from pydantic import ValidationError
 
-from civicdesk import embedded, migrations, preflight, wiring
+from civicdesk import city, embedded, migrations, preflight, wiring
 from civicdesk.clierrors import UsageProblem, domain_call
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.observability import logs
@@ -41,12 +42,30 @@ class CivicDeskGroup(click.Group):
 
 @click.group(cls=CivicDeskGroup)
 def main() -> None:
-    """CivicDesk — phản ánh hiện trường và tổng đài 19009113 (citizen reports and hotline)."""
+    """CivicDesk — phản ánh hiện trường và tổng đài đường dây nóng (citizen reports and hotline)."""
     # a command's own output is what people read; our info lines (200 "ticket created" in a demo seed) are
     # shown only when CIVICDESK_LOG_LEVEL asks for them. `web`, `worker` and `beat` set their own level.
     logs.configure(level=None if "CIVICDESK_LOG_LEVEL" in os.environ else "WARNING")
     init_error_tracking("cli")
+    if click.get_current_context().invoked_subcommand != "check-profile":
+        city.city_profile()  # a wrong city profile stops every command here, naming its field (exit 2)
     wiring.install()
+
+
+@main.command("check-profile")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def check_profile(path: Path) -> None:
+    """Check a city profile FILE (the shape of civicdesk/data/city.toml) before CIVICDESK_CITY_PROFILE
+    names it: exit code 2 and the wrong field named, or a summary of what it says."""
+    try:
+        profile = city.load_profile(path)
+    except city.ProfileError as exc:
+        raise UsageProblem(str(exc)) from exc
+    click.echo(
+        f"{path}: {profile.name_vi} / {profile.name_en}, đường dây nóng (hotline) {profile.hotline_display},"
+        f" {profile.timezone}, {len(profile.open311.groups)} Open311 groups, sensitive departments"
+        f" {', '.join(profile.routing.sensitive_departments) or '—'}: OK"
+    )
 
 
 # --- db -------------------------------------------------------------------------------------------

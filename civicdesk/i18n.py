@@ -21,7 +21,7 @@ from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -63,6 +63,21 @@ class Text(str):
 
     def in_language(self, language: str) -> str:
         return _render(self.msgid, self.params, language)
+
+
+class Name(Text):
+    """A proper name spelt differently in each language (the city's: "Phan Rang – Tháp Chàm" /
+    "Phan Rang – Thap Cham"), to be a parameter of a :class:`Text`; it is never looked up in a catalogue."""
+
+    spellings: dict[str, str]
+
+    def __new__(cls, spellings: dict[str, str]) -> Name:
+        name = str.__new__(cls, spellings[DEFAULT_LANGUAGE])
+        name.msgid, name.params, name.spellings = spellings[DEFAULT_LANGUAGE], {}, spellings
+        return name
+
+    def in_language(self, language: str) -> str:
+        return self.spellings.get(language) or self.spellings[DEFAULT_LANGUAGE]
 
 
 def _render(msgid: str, params: dict[str, Any], language: str) -> str:
@@ -124,7 +139,7 @@ def local_datetime(value: datetime | str | None, language: str, fmt: str = "shor
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return format_datetime(moment, fmt, tzinfo=VN_TZ, locale=Locale.parse(language))
+    return format_datetime(moment, fmt, tzinfo=city_tz(), locale=Locale.parse(language))
 
 
 def local_number(value: float | Decimal | int | None, language: str, digits: int = 0) -> str:

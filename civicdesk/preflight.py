@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 
 from civicdesk import embedded
+from civicdesk.city import ProfileError
 from civicdesk.settings import get_settings
 
 NO_SCHEMA = (
@@ -34,7 +35,7 @@ class EngineProblem(Exception):
 
 def explain(exc: BaseException) -> str | None:
     """One line for a known engine or settings problem; None for anything else (a real bug)."""
-    if isinstance(exc, EngineProblem):
+    if isinstance(exc, EngineProblem | ProfileError):
         return str(exc)
     if isinstance(exc, ValidationError):
         return _settings_problem(exc)

@@ -13,6 +13,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,7 +46,10 @@ class Settings(BaseSettings):
         " X-Forwarded-For and X-Forwarded-Proto headers are believed",
     )
     city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    city_profile: Path | None = Field(
+        None, description="the city's facts (civicdesk/data/city.toml's shape); empty: the shipped one"
+    )
+    timezone: str = Field("", description="IANA time zone; empty: the city profile's")
     access_token_minutes: int = 8 * 60
     session_hours: int = Field(10, ge=1, le=24, description="a staff sign-in lasts one working shift")
     cookie_secure: bool | None = Field(
@@ -87,7 +91,7 @@ class Settings(BaseSettings):
     ami_secret: str = ""
     # contexts where PSTN calls to the hotline enter the dialplan (sample: telephony/asterisk/extensions.conf)
     ami_inbound_contexts: str = "from-pstn,from-trunk"
-    hotline_number: str = "19009113"
+    hotline_number: str = Field("", pattern=r"^(\+?\d{3,15})?$", description="empty: the city profile's")
     ami_callback_context: str = "from-internal"
     ami_ping_seconds: float = Field(10.0, gt=0)
     queue_wrap_up_seconds: int = Field(10, ge=0, description="as wrapuptime in queues.conf")
@@ -169,12 +173,13 @@ class Settings(BaseSettings):
         "© OpenStreetMap contributors", max_length=300, description="credit the tile server asks for"
     )
     nlp_model_path: str = Field("", description="category model file; empty: the one shipped in nlp/model/")
-    triage_confidence_threshold: float = Field(0.45, ge=0, le=1, description="below it: human triage")
-    triage_sensitive_threshold: float = Field(
-        0.8, ge=0, le=1, description="below it, a report for a sensitive department waits for a person"
+    # the triage thresholds and sensitive departments are the city profile's unless these are set
+    triage_confidence_threshold: float | None = Field(None, ge=0, le=1, description="below it: human triage")
+    triage_sensitive_threshold: float | None = Field(
+        None, ge=0, le=1, description="below it, a report for a sensitive department waits for a person"
     )
-    triage_sensitive_departments: str = Field(
-        "ca,yt,gddt",
+    triage_sensitive_departments: str | None = Field(
+        None,
         description="comma-separated departments a wrong report must not reach (police, health, education)",
     )
     nlp_retrain_seconds: float = Field(
@@ -191,6 +196,13 @@ class Settings(BaseSettings):
     beat_heartbeat_seconds: float = Field(30.0, gt=0, le=300, description="how often beat proves it runs")
     task_soft_time_limit: int = Field(300, gt=0, description="seconds before a task is asked to stop")
     task_time_limit: int = Field(360, gt=0, description="seconds before a task's process is killed")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value and not zone_exists(value):
+            raise ValueError(f"CIVICDESK_TIMEZONE: '{value}' is not an IANA time zone, e.g. Asia/Ho_Chi_Minh")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -276,6 +288,15 @@ class Settings(BaseSettings):
     def attachments_path(self) -> Path:
         assert self.attachment_dir is not None
         return self.attachment_dir
+
+
+def zone_exists(name: str) -> bool:
+    """Whether the IANA database here knows the zone (read by the settings and the city profile)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @lru_cache

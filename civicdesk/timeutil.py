@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,11 +10,25 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from civicdesk.city import timezone_name
+
+# Vietnam's zone, for data Vietnamese by nature (the synthetic training corpus); the city's time is city_tz()
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def city_tz() -> ZoneInfo:
+    """The city's time zone: CIVICDESK_TIMEZONE, else the city profile's. Read on every call (ZoneInfo
+    keeps one object per name), so a process configured for another city never shows Vietnam's clock."""
+    return ZoneInfo(timezone_name())
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The city's calendar day at ``moment`` (now if None); a naive moment is taken to be UTC."""
+    return as_utc(moment or utcnow()).astimezone(city_tz()).date()
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from civicdesk.city import city_profile
 from tickets.public import ward_and_predecessors
 
 # Approximate centres (latitude, longitude) of the pre-2024 units of Phan Rang – Tháp Chàm.
@@ -28,12 +29,20 @@ OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
     "dong-hai": (11.557, 109.032),
     "van-hai": (11.590, 109.022),
 }
-BOUNDS = (11.530, 108.935, 11.635, 109.045)  # south, west, north, east
-CITY_CENTRE = (11.565, 108.990)  # (latitude, longitude): where the maps open, the heart of Phan Rang
+
+
+def city_bounds() -> tuple[float, float, float, float]:
+    """South, west, north, east: the map's frame, from the city profile (map.bounds)."""
+    return city_profile().map.bounds
+
+
+def city_centre() -> tuple[float, float]:
+    """(latitude, longitude) where the maps open, from the city profile (map.centre)."""
+    return city_profile().map.centre
 
 
 def in_city_box(lat: float, lon: float) -> bool:
-    south, west, north, east = BOUNDS
+    south, west, north, east = city_bounds()
     return south <= lat <= north and west <= lon <= east
 
 

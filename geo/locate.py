@@ -10,15 +10,22 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from civicdesk.city import city_profile
+from civicdesk.i18n import Name, Text, _
 from geo import boundaries
 from geo.centres import OLD_UNIT_CENTRES, in_city_box
 from geo.shapes import contains, metres
 from tickets.reference import Ward
 
-OUTSIDE_MESSAGE = (
-    "Vị trí đã chọn nằm ngoài thành phố Phan Rang – Tháp Chàm. "
-    "Vui lòng chọn lại trên bản đồ hoặc ghi rõ địa chỉ."
-)
+
+def outside_message() -> Text:
+    """What a citizen is told when the pin is outside the city, the city named as its profile spells it."""
+    profile = city_profile()
+    city = Name({"vi": profile.name_vi, "en": profile.name_en})
+    return _(
+        "Vị trí đã chọn nằm ngoài thành phố {city}. Vui lòng chọn lại trên bản đồ hoặc ghi rõ địa chỉ.",
+        city=city,
+    )
 
 
 class Method(StrEnum):
@@ -40,7 +47,7 @@ class PinWard:
 
     @property
     def message(self) -> str | None:
-        return OUTSIDE_MESSAGE if self.method == Method.OUTSIDE else None
+        return outside_message() if self.method == Method.OUTSIDE else None
 
     def reason(self) -> str:
         if self.method == Method.OUTSIDE:

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import DomainError, Forbidden, NotFound
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import city_tz, utcnow
 from incidents import service as incidents
 from ioc import sources
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
@@ -77,7 +77,7 @@ def _known(code: str) -> set[str]:
 
 def field_report_readings(session: Session, now: datetime) -> list[sources.Reading]:
     """This system itself: today's reports, backlog, SLA on-time rate over 30 days, satisfaction, hotline."""
-    day_start = datetime.combine(now.astimezone(VN_TZ).date(), datetime.min.time(), VN_TZ)
+    day_start = datetime.combine(now.astimezone(city_tz()).date(), datetime.min.time(), city_tz())
     today = session.exec(
         select(func.count()).select_from(Ticket).where(col(Ticket.created_at) >= day_start)
     ).one()
@@ -105,7 +105,7 @@ def field_report_readings(session: Session, now: datetime) -> list[sources.Readi
 
 def hotline_readings(session: Session, now: datetime) -> list[sources.Reading]:
     """Today's hotline figures from the call records (telephony/calls.py counts them)."""
-    figures = calls.day_stats(session, now.astimezone(VN_TZ).date())
+    figures = calls.day_stats(session, now.astimezone(city_tz()).date())
     readings = [sources.Reading("hotline_calls_today", "", float(figures["calls"]))]
     for metric, key, scale in (
         ("hotline_service_level", "service_level", 100),
@@ -231,7 +231,7 @@ def _raise_ticket(session: Session, rule: AlertRule, reading: sources.Reading, a
     text = (
         f"[IOC] {rule.text}{place}: {rule.metric} = {reading.value:g} (ngưỡng {rule.op} {rule.threshold:g})"
     )
-    ward = reading.dimension if reading.dimension in sources.CURRENT_WARDS else None
+    ward = reading.dimension if reading.dimension in sources.current_wards() else None
     ticket = tickets.create_ticket(
         session,
         tickets.NewTicket(

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 import httpx
 
+from civicdesk.city import city_profile
 from civicdesk.errors import Invalid
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 
 LEVELS = {"%", "µg/m³", "/5", ""}  # units of levels; every other unit counts things, in whole numbers
-CURRENT_WARDS = ("phan-rang", "dong-hai-2025", "ninh-chu", "bao-an-2025", "do-vinh-2025")
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,22 @@ def _noise(*parts: object) -> float:
     return int.from_bytes(digest[:4], "big") / 2**32
 
 
+def current_wards() -> tuple[str, ...]:
+    """The wards the simulated sources report by, and the only ones an alert's ticket is filed in: the
+    city profile's (ioc.current_wards)."""
+    return city_profile().ioc.current_wards
+
+
 def cameras(subsystem: str, count: int) -> list[dict[str, str]]:
+    """A subsystem's cameras, ``count`` per current ward, at the addresses the profile's camera_url makes."""
+    url = city_profile().ioc.camera_url
     return [
         {
             "id": f"{subsystem[:3].upper()}-{ward}-{n}",
             "ward": ward,
-            "stream": f"rtsp://camera.phanrang.local/{subsystem}/{ward}/{n}",
+            "stream": url.format(subsystem=subsystem, ward=ward, n=n),
         }
-        for ward in CURRENT_WARDS
+        for ward in current_wards()
         for n in range(1, count + 1)
     ]
 
@@ -75,7 +83,7 @@ def simulated(subsystem: str, metrics: list[dict[str, Any]], at: datetime, seed:
     """Levels move through the day (a daily wave), drift from day to day and jitter per minute; counts
     of today only grow within the local day; weekly and monthly figures change once a week or month."""
     minute = int(at.timestamp() // 60)
-    local = at.astimezone(VN_TZ)
+    local = at.astimezone(city_tz())
     day_phase = (at.hour * 60 + at.minute) / 1440 * 2 * math.pi
     readings = []
     for spec in metrics:
@@ -92,7 +100,7 @@ def simulated(subsystem: str, metrics: list[dict[str, Any]], at: datetime, seed:
             continue
         low, high = spec["range"]
         period = _period(spec["name"])
-        for dimension in CURRENT_WARDS if spec.get("by_ward") else ("",):
+        for dimension in current_wards() if spec.get("by_ward") else ("",):
             if period != "level":
                 value = _period_value(spec, period, local, (seed, subsystem, spec["name"], dimension))
                 readings.append(Reading(spec["name"], dimension, _rounded(value, spec)))

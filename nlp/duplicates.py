@@ -3,9 +3,9 @@
 Place first: by distance when both have coordinates, by street and house number when both typed one, by
 ward otherwise; then text, as rapidfuzz's token-set ratio over the words that carry meaning (fillers and
 greetings left out), so "ổ gà to trước nhà 45 Thống Nhất" and "o ga lon truoc so 45 thong nhat" meet.
-Two different house numbers, alleys or streets, or two points more than ``AUTO_LINK_METRES`` apart, are
-never linked without a person, whatever the text says. Thresholds are measured on
-nlp/data/duplicate_pairs.tsv (bench/duplicates.py)."""
+Two different house numbers, alleys or streets, or two points more than ``auto_link_metres`` apart, are
+never linked without a person, whatever the text says. The thresholds are the city profile's
+[duplicates], measured on nlp/data/duplicate_pairs.tsv (bench/duplicates.py)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,12 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from civicdesk.city import Duplicates, city_profile
 from geo.shapes import metres
 from nlp.location import Address, find_address, find_ward
 from nlp.normalise import normalise, tokens
 
 PAIRS_FILE = Path(__file__).parent / "data" / "duplicate_pairs.tsv"
-AUTO_LINK = 85.0  # at or above, with nothing that forbids it: linked to the open ticket automatically
-SUGGEST = 65.0  # at or above: shown to the agent as a likely duplicate
-AUTO_LINK_METRES = 75.0  # two pins further apart are never linked automatically
-NEAR_METRES = 300.0  # two pins further apart are not the same problem at all
-TEXT_ONLY_AUTO_LINK = 97.0  # with no address and no pins, only near-identical text links itself
 FILLER = frozenset(
     "alo da em chi anh oi moi nguoi giup voi vs cam on nha ak a roi qua bi o tai cua va co la thi ma nay do "
     "muon bao phan anh cho toi minh ben xu ly nhe vay".split()
@@ -118,6 +114,15 @@ def address_of(text: str) -> Address:
     return _address(text)
 
 
+def limits() -> Duplicates:
+    """The scores and distances in force, from the city profile's [duplicates]: auto_link_score (at or
+    above, with nothing that forbids it, linked automatically), suggest_score (shown to the agent),
+    text_only_auto_link_score (no address and no pins: only near-identical text links itself),
+    auto_link_metres (pins further apart are never linked automatically) and near_metres (pins further
+    apart are not the same problem at all)."""
+    return city_profile().duplicates
+
+
 @dataclass(frozen=True)
 class Comparison:
     score: float  # 0–100
@@ -129,11 +134,11 @@ class Comparison:
 
     @property
     def automatic(self) -> bool:
-        return self.blocked is None and self.score >= AUTO_LINK
+        return self.blocked is None and self.score >= limits().auto_link_score
 
     @property
     def suggested(self) -> bool:
-        return self.score >= SUGGEST
+        return self.score >= limits().suggest_score
 
     def why(self) -> str:
         """'cách 35 m, cùng lĩnh vực, nội dung giống 72%' — the reasons, then what stops an automatic link."""
@@ -147,7 +152,8 @@ def compare(first: Report, second: Report) -> Comparison | None:
     if first.named_ward and second.named_ward and first.named_ward != second.named_ward:
         return None  # Mỹ Đông and Đông Hải are one ward today, but the texts name two places
     distance = metres(first.point, second.point) if first.point and second.point else None
-    if distance is not None and distance > NEAR_METRES:
+    limit = limits()
+    if distance is not None and distance > limit.near_metres:
         return None
     a, b = first.address, second.address
     if a.street and b.street and a.street != b.street:
@@ -158,7 +164,7 @@ def compare(first: Report, second: Report) -> Comparison | None:
     bonus = 0.0
     if distance is not None:
         reasons.append(f"cách {distance:.0f} m")
-        bonus = max(bonus, 15.0 if distance <= 25 else 10.0 if distance <= AUTO_LINK_METRES else 0.0)
+        bonus = max(bonus, 15.0 if distance <= 25 else 10.0 if distance <= limit.auto_link_metres else 0.0)
     # one number on two streets nobody named is not one address
     same_address = bool(
         a.house_number and a.street and (a.house_number, a.street) == (b.house_number, b.street)
@@ -170,7 +176,12 @@ def compare(first: Report, second: Report) -> Comparison | None:
         reasons.append("cùng lĩnh vực")
     elif first.category and second.category:
         blocked = blocked or "khác lĩnh vực: không tự gộp"
-    if distance is None and not same_address and blocked is None and text_score < TEXT_ONLY_AUTO_LINK:
+    if (
+        distance is None
+        and not same_address
+        and blocked is None
+        and text_score < limit.text_only_auto_link_score
+    ):
         blocked = "không có vị trí hay địa chỉ để đối chiếu: cần người xem"
     reasons.append(f"nội dung giống {text_score:.0f}%")
     score = min(100.0, text_score + bonus)
@@ -182,8 +193,9 @@ def _blocked(a: Address, b: Address, distance: float | None) -> str | None:
         return f"khác số nhà ({a.house_number} và {b.house_number}): không tự gộp"
     if a.alley and b.alley and a.alley != b.alley:
         return f"khác hẻm ({a.alley} và {b.alley}): không tự gộp"
-    if distance is not None and distance > AUTO_LINK_METRES:
-        return f"xa nhau hơn {AUTO_LINK_METRES:.0f} m: không tự gộp"
+    apart = limits().auto_link_metres
+    if distance is not None and distance > apart:
+        return f"xa nhau hơn {apart:.0f} m: không tự gộp"
     return None
 
 

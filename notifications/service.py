@@ -23,7 +23,7 @@ from civicdesk.db import send_task_after_commit
 from civicdesk.errors import Invalid
 from civicdesk.i18n import _, label
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from civicdesk.timeutil import as_utc, city_tz, utcnow
 from notifications.adapters import sms_segments, without_diacritics
 from notifications.ports import FALLBACK_ROUTES, OWN_ROUTES, Route
 from tickets import service as tickets
@@ -318,13 +318,13 @@ def quiet_until(now: datetime) -> datetime | None:
     if not window:
         return None
     start, end = (time.fromisoformat(part) for part in window.split("-"))
-    local = now.astimezone(VN_TZ)
+    local = now.astimezone(city_tz())
     clock = local.time()
     inside = start <= clock or clock < end if start > end else start <= clock < end
     if not inside:
         return None
     day = local.date() if clock < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, tzinfo=VN_TZ).astimezone(as_utc(now).tzinfo)
+    return datetime.combine(day, end, tzinfo=city_tz()).astimezone(as_utc(now).tzinfo)
 
 
 def cost_of(outbound: OutboundMessage) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from civicdesk import ratelimit
+from civicdesk.city import city_profile
 from civicdesk.errors import Forbidden, Invalid, NotFound
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, utcnow
@@ -38,21 +39,6 @@ CLOSED = {Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE}
 MAX_DESCRIPTION = 4000
 MAX_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
-GROUPS = {
-    "qldt": "Hạ tầng đô thị",
-    "tnmt": "Môi trường",
-    "ttdt": "Trật tự đô thị",
-    "ca": "An ninh trật tự",
-    "nuoc": "Điện, nước",
-    "dien": "Điện, nước",
-    "yt": "Y tế",
-    "gddt": "Giáo dục",
-    "ldtbxh": "Xã hội",
-    "vp": "Hành chính",
-    "vhtt": "Văn hóa, du lịch",
-    "kt": "Kinh tế",
-    "tp": "Tư pháp",
-}
 
 
 class NotFoundOpen311(NotFound):
@@ -137,6 +123,7 @@ def _offered_category(session: Session, service_code: str) -> Category:
 def services(session: Session) -> list[dict[str, Any]]:
     rows = session.exec(select(Category).where(*_offered()).order_by(Category.code)).all()
     definitions = attribute_definitions()
+    groups = city_profile().open311
     return [
         {
             "service_code": row.code,
@@ -145,7 +132,7 @@ def services(session: Session) -> list[dict[str, Any]]:
             "metadata": row.code in definitions,
             "type": "realtime",
             "keywords": row.name_en.lower().replace(" and ", ", "),
-            "group": GROUPS.get(row.department_code, "Khác"),
+            "group": groups.groups.get(row.department_code, groups.other_group),
         }
         for row in rows
     ]

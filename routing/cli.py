@@ -12,7 +12,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from civicdesk.db import unit_of_work
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 
 
 class SetupProblem(click.ClickException):
@@ -25,7 +25,7 @@ def _reported_at(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError("reported_at must be an ISO 8601 string")
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=city_tz())
 
 
 def _answer(session: Any, line: str) -> dict[str, Any]:
@@ -155,8 +155,8 @@ def evaluate(path: Path, split: str | None) -> None:
     if located:
         hits = 0
         for row in located:
-            moment = _reported_at(row.get("reported_at")) or datetime.now(VN_TZ)
-            found = location.find_ward(row["text"], moment.astimezone(VN_TZ).date())
+            moment = _reported_at(row.get("reported_at")) or datetime.now(city_tz())
+            found = location.find_ward(row["text"], moment.astimezone(city_tz()).date())
             hits += (found.code if found else None) == row["ward"]
         click.echo(f"ward accuracy: {hits / len(located):.3f} ({len(located)} reports)")
 

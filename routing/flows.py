@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from civicdesk import city
 from civicdesk.errors import Conflict, Invalid
 from civicdesk.i18n import from_data
-from civicdesk.settings import get_settings
 from routing.rules import Route, route_of
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
@@ -111,7 +111,7 @@ def reasons_for(session: Session, ticket: Ticket) -> list[str]:
     elif not category.public:
         reasons.append(f"Lĩnh vực nhạy cảm ({category.name_vi}): cần người xem trước khi chuyển")
     confidence = _machine_confidence(events)
-    threshold = get_settings().triage_confidence_threshold
+    threshold = city.confidence_threshold()
     if confidence is not None and confidence < threshold:
         reasons.append(f"Độ tin cậy phân loại thấp ({confidence:.0%}, dưới ngưỡng {threshold:.0%})")
     if ticket.ward_code is None:

@@ -13,9 +13,9 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from civicdesk import city
 from civicdesk.i18n import Text, _, from_data
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from civicdesk.timeutil import as_utc, local_date, utcnow
 from geo.distance import within_sql
 from geo.locate import Method, locate_pin
 from nlp import classifier, duplicates, location
@@ -106,7 +106,7 @@ class Notes:
 
 
 def _local_date(moment: datetime | None) -> date:
-    return as_utc(moment or utcnow()).astimezone(VN_TZ).date()
+    return local_date(moment)
 
 
 def decide(
@@ -273,11 +273,10 @@ def _sensitive(session: Session, category: str | None) -> bool:
 def confidence_threshold(department: str | None) -> tuple[float, bool]:
     """The confidence a report needs to be routed without a person, and whether its department is one a
     wrong report must not reach (police, health, education): those need the stricter threshold."""
-    settings = get_settings()
-    sensitive = {d.strip() for d in settings.triage_sensitive_departments.split(",") if d.strip()}
-    if department in sensitive:
-        return max(settings.triage_sensitive_threshold, settings.triage_confidence_threshold), True
-    return settings.triage_confidence_threshold, False
+    ordinary = city.confidence_threshold()
+    if department in city.sensitive_departments():
+        return max(city.sensitive_threshold(), ordinary), True
+    return ordinary, False
 
 
 def find_duplicates(
@@ -298,7 +297,8 @@ def find_duplicates(
         where.append(col(Ticket.ward_code).in_(reference(session).ward_and_predecessors(decision.ward)))
     if latitude is not None and longitude is not None:
         pin = (latitude, longitude)
-        where.append(within_sql(col(Ticket.latitude), col(Ticket.longitude), pin, duplicates.NEAR_METRES))
+        near = duplicates.limits().near_metres
+        where.append(within_sql(col(Ticket.latitude), col(Ticket.longitude), pin, near))
     if not where:
         return []
     # only the columns the comparison reads, not whole tickets (the ward index, or the category's, finds them)

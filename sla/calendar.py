@@ -12,7 +12,7 @@ from functools import cache
 import holidays
 
 from civicdesk.errors import Invalid
-from civicdesk.timeutil import VN_TZ, as_utc
+from civicdesk.timeutil import as_utc, city_tz
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS_AHEAD = 3660  # a target never reaches ten years; past that the calendar is misconfigured
@@ -84,12 +84,12 @@ class WorkingCalendar:
     def _spans(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         if self.is_working_day(day):
             for start, end in self.office_hours:
-                yield datetime.combine(day, start, VN_TZ), datetime.combine(day, end, VN_TZ)
+                yield datetime.combine(day, start, city_tz()), datetime.combine(day, end, city_tz())
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment when ``minutes`` of working time have passed since ``start``."""
         remaining = timedelta(minutes=max(minutes, 0))
-        cursor = as_utc(start).astimezone(VN_TZ)
+        cursor = as_utc(start).astimezone(city_tz())
         day = cursor.date()
         for _ in range(MAX_DAYS_AHEAD):
             for span_start, span_end in self._spans(day):
@@ -100,12 +100,12 @@ class WorkingCalendar:
                     return as_utc(begin + remaining)
                 remaining -= span_end - begin
             day += timedelta(days=1)
-            cursor = datetime.combine(day, time(0), VN_TZ)
+            cursor = datetime.combine(day, time(0), city_tz())
         raise Invalid("the working calendar has no working time in the next ten years; check its settings")
 
     def minutes_between(self, start: datetime, end: datetime) -> float:
         """Working minutes from ``start`` to ``end`` (zero when end is not after start)."""
-        begin, finish = as_utc(start).astimezone(VN_TZ), as_utc(end).astimezone(VN_TZ)
+        begin, finish = as_utc(start).astimezone(city_tz()), as_utc(end).astimezone(city_tz())
         total = timedelta()
         day = begin.date()
         while day <= finish.date():

@@ -8,7 +8,7 @@ import click
 
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Invalid
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from sla import service
 from tickets.models import Priority
 
@@ -25,7 +25,7 @@ def _moment(text: str) -> datetime:
         raise Invalid(
             f"--from must be an ISO 8601 time such as 2027-02-03T09:15+07:00, not {text!r}"
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)  # local time unless told otherwise
+    return moment if moment.tzinfo else moment.replace(tzinfo=city_tz())  # local time unless told otherwise
 
 
 @sla_group.command("due")
@@ -48,12 +48,12 @@ def due(start: str, priority: str, category: str | None) -> None:
             return service.due_for(session, _moment(start), priority, category)
 
     moment = domain_call(compute)
-    click.echo("out of SLA (legal process)" if moment is None else moment.astimezone(VN_TZ).isoformat())
+    click.echo("out of SLA (legal process)" if moment is None else moment.astimezone(city_tz()).isoformat())
 
 
 def _day(text: str | None) -> date:
     if text is None:
-        return datetime.now(VN_TZ).date()
+        return datetime.now(city_tz()).date()
     try:
         return date.fromisoformat(text)
     except ValueError as exc:

@@ -12,10 +12,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from civicdesk.city import city_profile
 from civicdesk.errors import Invalid, NotFound
 from civicdesk.i18n import _, label
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from civicdesk.timeutil import as_utc, city_tz, utcnow
 from sla import state as sla_state
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock
@@ -27,9 +28,7 @@ from tickets.staff import Role, User
 
 log = logging.getLogger(__name__)
 
-WARN_FRACTION = 0.75
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
-ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 
 
 # --- the calendar in force ------------------------------------------------------------------------
@@ -104,8 +103,14 @@ def _schedule(clock: SlaClock, calendar: WorkingCalendar, now: datetime) -> None
     clock.segment_started_at = clock.segment_started_at or now
     left = clock.target_minutes - clock.consumed_minutes
     clock.due_at = calendar.add(clock.segment_started_at, left)
-    warn_left = clock.target_minutes * WARN_FRACTION - clock.consumed_minutes
+    warn_left = clock.target_minutes * city_profile().sla.warning_fraction - clock.consumed_minutes
     clock.warn_at = None if clock.warned else calendar.add(clock.segment_started_at, max(warn_left, 0))
+
+
+def escalated(priority: Priority) -> Priority:
+    """The priority a breached ticket goes up to: the city profile's sla.escalation step (urgent stays
+    urgent in the shipped one); a priority the profile lists no step for keeps its level."""
+    return Priority(city_profile().sla.escalation.get(priority.value, priority.value))
 
 
 def _start(
@@ -364,7 +369,7 @@ def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
         extra={"ticket": ticket.code, "clock": clock.kind, "department": ticket.department_code},
     )
     old_priority = ticket.priority
-    ticket.priority = ESCALATION.get(Priority(ticket.priority), Priority.URGENT)
+    ticket.priority = escalated(Priority(ticket.priority))
     ticket.city_level = True
     ticket.updated_at = now
     record_event(
@@ -391,7 +396,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if moment else "—"
+    return moment.astimezone(city_tz()).strftime("%H:%M %d/%m/%Y") if moment else "—"
 
 
 def _unit_staff(session: Session, ticket: Ticket, *, heads: bool = False) -> list[int]:
@@ -478,7 +483,7 @@ def reschedule_from(session: Session, day: date, *, batch: int = 1000) -> int:
     week moves the deadlines that cross it). Clocks due before the day cannot be affected and are not
     read. Returns how many clocks were rescheduled."""
     calendar = calendar_for(session)
-    since = as_utc(datetime.combine(day, time(0), VN_TZ))
+    since = as_utc(datetime.combine(day, time(0), city_tz()))
     now = utcnow()
     moved, last_id = 0, 0
     while True:

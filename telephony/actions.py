@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from civicdesk.city import hotline_number
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import Settings
@@ -114,7 +115,7 @@ def to_ami(action: PbxAction, settings: Settings) -> tuple[dict[str, str], float
         "Context": settings.ami_callback_context,
         "Exten": params["number"],
         "Priority": "1",
-        "CallerID": f"CivicDesk <{settings.hotline_number}>",
+        "CallerID": f"CivicDesk <{hotline_number()}>",
         "Timeout": str(ORIGINATE_TIMEOUT_MS),
         "Async": "true",  # without it panoramisk 1.4 fails inside and drops the link
         "Variable": f"CIVICDESK_TICKET={params['ticket_code']}",

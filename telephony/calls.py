@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from civicdesk.errors import NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import city_tz, utcnow
 from telephony.models import AgentState, Call, CallTicket, Outcome, QueueMember
 from telephony.tracker import effective_state
 from tickets.models import Channel, EventKind, Ticket
@@ -40,7 +40,7 @@ class CallFilter:
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=VN_TZ)
+    start = datetime.combine(day, time.min, tzinfo=city_tz())
     return start, start + timedelta(days=1)
 
 
@@ -112,7 +112,7 @@ def day_stats(session: Session, day: date) -> dict[str, Any]:
     hours = []
     for hour in range(24):
         lower = start + timedelta(hours=hour)
-        in_hour = [c for c in calls if lower <= c.started_at.astimezone(VN_TZ) < lower + timedelta(hours=1)]
+        in_hour = [c for c in calls if lower <= c.started_at < lower + timedelta(hours=1)]
         hours.append({"hour": hour, **figures(in_hour)})
     return {"date": day.isoformat(), **figures(calls), "hours": hours}
 
@@ -143,7 +143,7 @@ def queue_snapshot(session: Session, now: datetime | None = None) -> dict[str, A
     agents = {state.value: 0 for state in AgentState}
     for member in session.exec(select(QueueMember)).all():
         agents[effective_state(member.state, member.wrap_up_until, now)] += 1
-    today = day_stats(session, now.astimezone(VN_TZ).date())
+    today = day_stats(session, now.astimezone(city_tz()).date())
     longest = max(((now - c.entered_at).total_seconds() for c in waiting if c.entered_at), default=0)
     return {
         "calls_waiting": len(waiting),

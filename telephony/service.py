@@ -18,6 +18,7 @@ from panoramisk import Manager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from civicdesk.city import hotline_number
 from civicdesk.db import unit_of_work
 from civicdesk.observability import heartbeat
 from civicdesk.settings import Settings
@@ -39,7 +40,7 @@ def new_tracker(settings: Settings) -> Tracker:
     contexts = [c.strip() for c in settings.ami_inbound_contexts.split(",") if c.strip()]
     return Tracker(
         inbound_contexts=contexts,
-        hotline=settings.hotline_number,
+        hotline=hotline_number(),
         wrap_up_seconds=settings.queue_wrap_up_seconds,
     )
 

@@ -18,7 +18,7 @@ from civicdesk import cli
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
 from geo import boundaries, codes
-from geo.locate import OUTSIDE_MESSAGE, Method, locate_pin
+from geo.locate import Method, locate_pin, outside_message
 from geo.shapes import contains, multipolygon
 from tests.fakes import serve
 from tests.overpass_fake import OverpassState, build_app, relation, way
@@ -218,7 +218,7 @@ def test_with_every_ward_outlined_a_pin_in_no_outline_is_outside_the_city(
         hole = locate_pin(session, *IN_THE_HOLE, AFTER_2025_MERGER)
         beside = locate_pin(session, 11.5735, 109.0045, BEFORE_2024_MERGER)
         far = locate_pin(session, *SAIGON, AFTER_2025_MERGER)
-    assert hole.ward is None and hole.message == OUTSIDE_MESSAGE  # an enclave is not the ward around it
+    assert hole.ward is None and hole.message == outside_message()  # an enclave is not the ward around it
     assert (beside.ward, beside.method) == ("phu-ha", Method.BOUNDARY)
     assert far.method == Method.OUTSIDE
 

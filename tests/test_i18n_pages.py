@@ -39,6 +39,7 @@ STAFF_PAGES = [
     "/staff/boards",
     "/staff/admin",
     "/staff/admin/ioc",
+    "/staff/admin/city",
     "/staff/tickets",
 ]
 PUBLIC_PAGES = ["/", "/report", "/lookup", "/reports", "/reports?status=resolved", "/t/no-such-link"]

@@ -80,7 +80,7 @@ def test_simulated_sources_are_deterministic_and_move() -> None:
     later = sources.simulated("environment", specs, now + timedelta(hours=6))
     assert [r.value for r in first] != [r.value for r in later]
     assert all(8 <= r.value <= 80 for r in first if r.metric == "pm25")
-    assert {r.dimension for r in first if r.metric == "pm25"} == set(sources.CURRENT_WARDS)
+    assert {r.dimension for r in first if r.metric == "pm25"} == set(sources.current_wards())
 
 
 def test_every_subsystem_has_a_connector_and_figures(engine: Engine) -> None:

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civicdesk.db import unit_of_work
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import city_tz, utcnow
 from ioc import service, sources
 from ioc.models import Connector, MetricPoint
 from tickets.models import Ticket
@@ -236,7 +236,7 @@ def _day_of_readings(code: str, day: datetime) -> list[list[sources.Reading]]:
 
 @pytest.mark.parametrize("code", ["documents", "health", "smart_tourism", "traffic_cameras", "land_planning"])
 def test_counts_of_today_only_grow_within_the_local_day(code: str) -> None:
-    midnight = datetime(2026, 11, 24, tzinfo=VN_TZ)
+    midnight = datetime(2026, 11, 24, tzinfo=city_tz())
     days = _day_of_readings(code, midnight)
     today_metrics = {r.metric for r in days[0] if r.metric.endswith("_today")}
     assert today_metrics
@@ -251,7 +251,7 @@ def test_counts_of_today_only_grow_within_the_local_day(code: str) -> None:
 
 def test_weekly_and_monthly_figures_hold_for_their_period() -> None:
     specs = service.metric_specs()["health"]
-    monday = datetime(2026, 11, 23, 8, tzinfo=VN_TZ)
+    monday = datetime(2026, 11, 23, 8, tzinfo=city_tz())
 
     def dengue(at: datetime) -> list[float]:
         return [r.value for r in sources.simulated("health", specs, at) if r.metric == "dengue_cases_week"]

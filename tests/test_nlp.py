@@ -76,8 +76,8 @@ def test_address_parts() -> None:
 
 def test_duplicate_scores_separate_the_labelled_pairs() -> None:
     pairs = duplicates.labelled_pairs()
-    suggested = duplicates.measure(duplicates.SUGGEST, pairs)
-    automatic = duplicates.measure(duplicates.AUTO_LINK, pairs, automatic=True)
+    suggested = duplicates.measure(duplicates.limits().suggest_score, pairs)
+    automatic = duplicates.measure(duplicates.limits().auto_link_score, pairs, automatic=True)
     assert suggested.pairs >= 300 and sum(p.duplicate for p in pairs) * 2 == len(pairs)
     assert suggested.recall >= 0.9
     assert automatic.precision >= 0.99  # an automatic link must never join two different problems

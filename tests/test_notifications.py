@@ -22,7 +22,7 @@ from channels import service as outbox
 from channels.models import OutboundMessage, OutboxState
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import city_tz, utcnow
 from notifications import service as notifications
 from notifications.adapters import notifier_for
 from sla.models import ClockState, SlaClock
@@ -347,7 +347,7 @@ def test_one_click_unsubscribe_drops_what_waits_in_the_outbox(
 
 
 def test_sms_waits_for_the_morning_in_quiet_hours_unless_urgent(engine: Engine, configure: Settings) -> None:
-    now = utcnow().astimezone(VN_TZ)
+    now = utcnow().astimezone(city_tz())
     start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=1)).strftime("%H:%M")
     configure(sms_mode="simulator", notify_fallback_order="sms", sms_quiet_hours=f"{start}-{end}")
     normal = _ticket(
@@ -366,7 +366,7 @@ def test_sms_waits_for_the_morning_in_quiet_hours_unless_urgent(engine: Engine, 
     with unit_of_work(engine) as session:
         rows = {r.ticket_id: r for r in session.exec(select(OutboundMessage)).all()}
         assert rows[normal].state == OutboxState.QUEUED and rows[normal].not_before is not None
-        assert rows[normal].not_before.astimezone(VN_TZ).strftime("%H:%M") == end
+        assert rows[normal].not_before.astimezone(city_tz()).strftime("%H:%M") == end
         assert rows[urgent].state == OutboxState.SENT and rows[urgent].not_before is None
         assert outbox.due_for_sending(session, lost_before=utcnow()) == []  # not yet: the beat sweep waits
         rows[normal].not_before = utcnow() - timedelta(seconds=1)
@@ -379,11 +379,11 @@ def test_sms_waits_for_the_morning_in_quiet_hours_unless_urgent(engine: Engine, 
 
 def test_quiet_hours_cross_midnight(configure: Settings) -> None:
     configure(sms_quiet_hours="21:00-07:00")
-    late = datetime(2026, 11, 28, 22, 30, tzinfo=VN_TZ)
-    early = datetime(2026, 11, 29, 6, 0, tzinfo=VN_TZ)
-    morning = datetime(2026, 11, 29, 7, 0, tzinfo=VN_TZ)
+    late = datetime(2026, 11, 28, 22, 30, tzinfo=city_tz())
+    early = datetime(2026, 11, 29, 6, 0, tzinfo=city_tz())
+    morning = datetime(2026, 11, 29, 7, 0, tzinfo=city_tz())
     assert notifications.quiet_until(late) == morning and notifications.quiet_until(early) == morning
-    assert notifications.quiet_until(datetime(2026, 11, 29, 12, 0, tzinfo=VN_TZ)) is None
+    assert notifications.quiet_until(datetime(2026, 11, 29, 12, 0, tzinfo=city_tz())) is None
 
 
 def test_facebook_one_private_reply_per_comment_no_public_link_no_tag_on_automatic(

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 from civicdesk import cli
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from geo import boundaries
-from geo.locate import OUTSIDE_MESSAGE
+from geo.locate import outside_message
 from geo.shapes import multipolygon
 from nlp.duplicates import Report, compare
 from nlp.location import find_address, ward_from_street
@@ -29,7 +29,7 @@ from tickets import service
 from tickets.models import Status, Ticket
 from tickets.service import NewTicket
 
-AFTER_2025 = datetime(2026, 1, 10, 9, tzinfo=VN_TZ)
+AFTER_2025 = datetime(2026, 1, 10, 9, tzinfo=city_tz())
 HERE = (11.5800, 108.9900)  # (lat, lon) in the city
 METRES_35_NORTH = (11.5800 + 35 / 111_195, 108.9900)
 METRES_120_NORTH = (11.5800 + 120 / 111_195, 108.9900)
@@ -143,7 +143,7 @@ def test_a_pin_inside_an_old_boundary_sets_the_ward_in_force(engine: Engine) -> 
         outside = triage.decide(
             session, "Đèn đường tắt", reported_at=AFTER_2025, latitude=10.77, longitude=106.7
         )
-        assert outside.ward is None and outside.location_message == OUTSIDE_MESSAGE
+        assert outside.ward is None and outside.location_message == outside_message()
 
 
 def test_without_boundaries_a_pin_gives_an_approximate_ward_that_a_person_confirms(engine: Engine) -> None:

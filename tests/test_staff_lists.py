@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from staff_signin import sign_in
 
 from civicdesk.db import unit_of_work
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import city_tz, utcnow
 from sla.models import ClockKind, SlaClock
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact
@@ -257,7 +257,7 @@ def test_bad_filters_are_explained_next_to_their_field_with_the_typed_text_kept(
 
 
 def test_a_date_range_in_the_city_calendar(people: TestClient, engine: Engine) -> None:
-    late_evening = datetime(2026, 11, 10, 23, 30, tzinfo=VN_TZ)  # 16:30 UTC, the 10th in the city
+    late_evening = datetime(2026, 11, 10, 23, 30, tzinfo=city_tz())  # 16:30 UTC, the 10th in the city
     with unit_of_work(engine) as session:
         inside = create_ticket(session, NewTicket(description="Trong ngày 10", created_at=late_evening)).code
         after = create_ticket(
@@ -306,11 +306,11 @@ def test_exports_carry_names_real_dates_the_deadline_and_the_sla_state(
     assert row["Tình trạng hạn"] == "quá hạn 3 ngày"
     with unit_of_work(engine) as session:
         ticket = session.exec(select(Ticket).where(Ticket.code == row["Mã phản ánh"])).one()
-        received = ticket.created_at.astimezone(VN_TZ).replace(tzinfo=None)
+        received = ticket.created_at.astimezone(city_tz()).replace(tzinfo=None)
     created, deadline = row["Tiếp nhận"], row["Hạn xử lý"]
     assert isinstance(created, datetime) and isinstance(deadline, datetime)
     assert abs(created - received) < timedelta(seconds=1)  # the city's wall-clock time, not UTC
-    assert utcnow().astimezone(VN_TZ).replace(tzinfo=None) - deadline > timedelta(days=3)
+    assert utcnow().astimezone(city_tz()).replace(tzinfo=None) - deadline > timedelta(days=3)
     date_cell = next(sheet.iter_rows(min_row=2, max_row=2))[9]
     assert date_cell.is_date and "dd/mm/yyyy" in date_cell.number_format
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from civicdesk import cli
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from nlp import classifier
 from routing import triage
 from routing.models import RoutingRule, TriageCorrection
@@ -63,10 +63,10 @@ def test_a_clear_report_is_classified_located_and_routed_with_reasons(engine: En
 def test_an_old_ward_name_routes_to_the_unit_in_force_on_the_report_date(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         old = file(
-            session, "rac chat dong o phuong thanh son", created_at=datetime(2024, 6, 1, 9, tzinfo=VN_TZ)
+            session, "rac chat dong o phuong thanh son", created_at=datetime(2024, 6, 1, 9, tzinfo=city_tz())
         )
         new = file(
-            session, "rac chat dong o phuong thanh son", created_at=datetime(2025, 8, 1, 9, tzinfo=VN_TZ)
+            session, "rac chat dong o phuong thanh son", created_at=datetime(2025, 8, 1, 9, tzinfo=city_tz())
         )
         for ticket in (old, new):
             triage.apply(session, ticket.id or 0)

@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import Session, select
 
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from sla.boards import WorkItem
 from sla.lists import DEFAULT_SORT, every_item
 from tickets.reference import Category, Department, Ward
@@ -56,7 +56,7 @@ def _cell(value: Any) -> Any:
 
 def _local(moment: datetime | None) -> datetime | None:
     """The city's wall-clock time, without a zone: what a spreadsheet date cell holds."""
-    return moment.astimezone(VN_TZ).replace(tzinfo=None) if moment else None
+    return moment.astimezone(city_tz()).replace(tzinfo=None) if moment else None
 
 
 class Names:
@@ -64,6 +64,7 @@ class Names:
 
     def __init__(self, session: Session, language: str) -> None:
         self.language = language
+
         def name(row: Category | Department | Ward) -> str:
             english = getattr(row, "name_en", "") if language == "en" else ""
             return english or row.name_vi
@@ -139,7 +140,7 @@ def export_csv(
 
 
 def _iso(local: datetime) -> str:
-    return local.replace(tzinfo=VN_TZ).isoformat(timespec="minutes")
+    return local.replace(tzinfo=city_tz()).isoformat(timespec="minutes")
 
 
 def export_xlsx(

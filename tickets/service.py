@@ -19,7 +19,7 @@ from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import Text, _, label, to_data
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
-from civicdesk.timeutil import VN_TZ, as_utc, utcnow
+from civicdesk.timeutil import as_utc, city_tz, utcnow
 from tickets import lifecycle, permissions, search
 from tickets.citizens import Contact, resolve_citizen
 from tickets.codes import new_tracking_token, next_ticket_code
@@ -202,7 +202,7 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
     created_at = as_utc(draft.created_at) if draft.created_at else utcnow()
     ticket = Ticket(
         code=next_ticket_code(
-            session, prefix=get_settings().city_code, year=created_at.astimezone(VN_TZ).year
+            session, prefix=get_settings().city_code, year=created_at.astimezone(city_tz()).year
         ),
         tracking_token=new_tracking_token(),
         title=(draft.title or _title_from(draft.description)).strip(),

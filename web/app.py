@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicdesk import wiring
 from civicdesk.celery_app import celery_app
+from civicdesk.city import hotline_number
 from civicdesk.db import get_engine
 from civicdesk.errors import DomainError, Invalid, NotFound
 from civicdesk.i18n import _, localize
@@ -107,7 +108,7 @@ def _end_streams_on_exit_signal(listener: Listener) -> Callable[[], None]:
 def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="CivicDesk",
-        description="Phản ánh hiện trường và tổng đài 19009113 — citizen reports and hotline",
+        description=f"Phản ánh hiện trường và tổng đài {hotline_number()} — citizen reports and hotline",
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(intake.refuse_control_characters)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civicdesk.settings import get_settings
-from geo.centres import BOUNDS, CITY_CENTRE, OLD_UNIT_CENTRES
+from geo.centres import OLD_UNIT_CENTRES, city_bounds, city_centre
 from geo.shapes import MultiPolygon
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
@@ -44,7 +44,7 @@ def _cross(p: Point, q: Point, sp: float, sq: float) -> Point:
 
 
 def voronoi_cells() -> dict[str, list[Point]]:
-    south, west, north, east = BOUNDS
+    south, west, north, east = city_bounds()
     box: list[Point] = [(west, south), (east, south), (east, north), (west, north)]
     cells = {}
     for code, (lat, lon) in OLD_UNIT_CENTRES.items():
@@ -62,7 +62,7 @@ class SvgMap:
     height: int = 600
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
-        south, west, north, east = BOUNDS
+        south, west, north, east = city_bounds()
         x = (lon - west) / (east - west) * self.width
         y = (north - lat) / (north - south) * self.height
         return round(x, 1), round(y, 1)
@@ -81,11 +81,11 @@ def map_frame() -> dict[str, str]:
     the tile URL template (empty: offline) and its credit, the city's centre and bounds, and where the
     ward outlines and centres are read."""
     settings = get_settings()
-    south, west, north, east = BOUNDS
+    south, west, north, east = city_bounds()
     return {
         "tiles": settings.map_tile_url,
         "attribution": settings.map_tile_attribution if settings.map_tile_url else "",
-        "centre": f"{CITY_CENTRE[0]},{CITY_CENTRE[1]}",
+        "centre": "{},{}".format(*city_centre()),
         "bounds": f"{south},{west},{north},{east}",
         "boundaries": "/api/v1/geo/boundaries",
         "centres": "/api/v1/geo/centres",

@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import local_date
 from geo import boundaries
 from geo.locate import centres_in_force, locate_pin, ward_name
 from geo.schemas import BoundariesOut, CentreOut, CentresOut, FeatureCollectionOut, FeatureOut, PinWardOut
@@ -26,7 +26,7 @@ def locate(
 ) -> PinWardOut:
     """The ward a map pin falls in (by the imported boundaries, else the nearest centre), for the report
     form's pin picker."""
-    pin = locate_pin(session, latitude, longitude, on or utcnow().astimezone(VN_TZ).date())
+    pin = locate_pin(session, latitude, longitude, on or local_date())
     return PinWardOut(
         ward=pin.ward,
         ward_name=ward_name(session, pin.ward),
@@ -57,5 +57,5 @@ def ward_boundaries(session: SessionDep) -> BoundariesOut:
 def ward_centres(session: SessionDep) -> CentresOut:
     """The approximate centres a pin falls back to when no boundaries are imported, each with the ward in
     force today: what an offline map draws when it has no outlines."""
-    today = utcnow().astimezone(VN_TZ).date()
+    today = local_date()
     return CentresOut(centres=[CentreOut.model_validate(c) for c in centres_in_force(session, today)])

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from civicdesk.city import hotline_display
 from civicdesk.errors import DomainError, NotFound
 from civicdesk.text import CleanInput, RowId
 from open311 import service, xml
@@ -66,7 +67,7 @@ def discovery(fmt: str, request: Request) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2"
     value = {
         "changeset": "2026-11-23T00:00:00+07:00",
-        "contact": "Trung tâm Giám sát, điều hành đô thị thông minh — đường dây nóng 1900 9113",
+        "contact": f"Trung tâm Giám sát, điều hành đô thị thông minh — đường dây nóng {hotline_display()}",
         "key_service": "Quản trị viên CivicDesk cấp api_key cho từng ứng dụng",
         "endpoints": [
             {

@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from civicdesk import i18n
-from civicdesk.timeutil import VN_TZ
+from civicdesk import city, i18n
+from civicdesk.timeutil import city_tz
 from web.geo import map_frame
 from web.i18n import language_of, translator
 
@@ -44,7 +44,7 @@ def js_messages(language: str) -> dict[str, str]:
 
 
 def _local_time(value: Any, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    return value.astimezone(VN_TZ).strftime(fmt) if value else ""
+    return value.astimezone(city_tz()).strftime(fmt) if value else ""
 
 
 @pass_context
@@ -93,10 +93,23 @@ def _map_words(messages: dict[str, str]) -> dict[str, str]:
 TEMPLATES.env.filters["map_words"] = _map_words
 
 
+def city_words(language: str) -> dict[str, str]:
+    """The city profile's facts every page shows: its name in the page's language, the hotline (as dialled
+    for tel: links and as people read it) and the time zone the scripts write times in."""
+    proper_name = city.city_profile().name(language)
+    return {
+        "city_name": translator(language)("city").format(city=proper_name),
+        "city_proper_name": proper_name,
+        "hotline_number": city.hotline_number(),
+        "hotline_display": city.hotline_display(),
+        "timezone": city.timezone_name(),
+    }
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
     t = translator(language)
-    words = {"t": t, "lang": language, "js_messages": js_messages(language)}
+    words = {"t": t, "lang": language, "js_messages": js_messages(language), **city_words(language)}
     response = TEMPLATES.TemplateResponse(request, template, {**words, **context}, status_code=status_code)
     if request.query_params.get("lang") == language:
         response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)

@@ -21,7 +21,7 @@ from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
 from civicdesk.i18n import _, localize
 from civicdesk.settings import get_settings
 from civicdesk.text import CleanStr, RowId
-from civicdesk.timeutil import VN_TZ, utcnow
+from civicdesk.timeutil import local_date
 from geo import boundaries
 from geo.centres import centre_of
 from geo.locate import locate_pin
@@ -126,7 +126,7 @@ def _file_report(session: Session, form: dict[str, str], uploads: list[tuple[str
         _coordinate(form["longitude"], "longitude"),
     )
     if latitude is not None and longitude is not None:
-        pin = locate_pin(session, latitude, longitude, utcnow().astimezone(VN_TZ).date())
+        pin = locate_pin(session, latitude, longitude, local_date())
         if pin.message:  # a pin outside the city: the citizen moves it or types the address instead
             raise Invalid(pin.message)
     report = web_channel.WebReport(

@@ -7,7 +7,7 @@
   var root = document.documentElement;
   var messages = JSON.parse(root.dataset.messages || "{}");
   var locale = root.lang === "en" ? "en-GB" : "vi-VN";
-  var zone = "Asia/Ho_Chi_Minh";
+  var zone = root.dataset.timezone || "UTC";
   function t(key) { return messages[key] || key; }
 
   function fetchJson(url) {

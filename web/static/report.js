@@ -29,7 +29,7 @@
       .then(function (found) {
         if (mine !== asked) { return; }  // the pin moved again meanwhile
         if (found.method === "outside" || !found.ward_name) {
-          say(t("js_pin_outside"), "outside");
+          say(t("js_pin_outside").replace("{city}", status.dataset.city || ""), "outside");
         } else if (found.approximate) {
           say(t("js_pin_ward_approximate").replace("{ward}", found.ward_name), "approximate");
         } else {

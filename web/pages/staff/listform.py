@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from fastapi import Request
 
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from sla.lists import DEFAULT_SORT, SORTS, URGENCY_RANK
 from tickets.models import Channel, Status
 from tickets.service import TicketFilter
@@ -121,7 +121,7 @@ def _read_day(form: ListForm, name: str) -> datetime | None:
     if day is None or not 2000 <= day.year <= 2100:
         form.errors[name] = "bad_date"
         return None
-    return datetime.combine(day, time(0), tzinfo=VN_TZ)
+    return datetime.combine(day, time(0), tzinfo=city_tz())
 
 
 def _read_sort_and_page(form: ListForm) -> None:

@@ -16,7 +16,7 @@ from civicdesk.errors import Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import RowId
-from civicdesk.timeutil import VN_TZ
+from civicdesk.timeutil import city_tz
 from routing import flows
 from sla import service as sla_service
 from sla import state as sla_state
@@ -141,7 +141,7 @@ def export(fmt: str, request: Request, user: CurrentUser, session: SessionDep) -
         if fmt == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    name = f"phan-anh-{datetime.now(VN_TZ):%Y%m%d-%H%M}.{fmt}"
+    name = f"phan-anh-{datetime.now(city_tz()):%Y%m%d-%H%M}.{fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
