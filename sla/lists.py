@@ -42,7 +42,7 @@ DEFAULT_SORT = "urgency"
 PER_PAGE = 50
 # past this many matches (the planner's estimate) a list is not counted, and its total says "about":
 # counting 36,000 matches of a common word costs PostgreSQL 100–450 ms at a million tickets
-ESTIMATE_OVER = 1_000
+ESTIMATE_OVER = 2_000
 
 
 @dataclass(frozen=True)
