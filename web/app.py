@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels.handoff import Handoff
+from channels.tasks import publish_inbound
 from civicdesk import wiring
 from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine
@@ -119,6 +121,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.metrics_registry = registry
     app.state.readiness = Readiness(app.state.engine, celery_app, settings)
     app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
+    app.state.inbound_handoff = Handoff(publish_inbound)  # webhook events to the workers (issue 22)
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(health.probes)
