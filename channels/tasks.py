@@ -35,6 +35,20 @@ def process_inbound(self: Task, event_id: int) -> str | None:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 600)) from exc
 
 
+@celery_app.task(name="channels.process_inbound_many", ignore_result=True)  # type: ignore[untyped-decorator]
+def process_inbound_many(event_ids: list[int]) -> int:
+    """The events a web process stored since its last message (channels.handoff), each sent on as its
+    own task, with its own retries: the fan-out costs the worker, not the process answering webhooks."""
+    for event_id in event_ids:
+        process_inbound.delay(event_id)
+    return len(event_ids)
+
+
+def publish_inbound(event_ids: list[int]) -> None:
+    """channels.handoff's way to the workers."""
+    process_inbound_many.delay(event_ids)
+
+
 @celery_app.task(name="channels.send_outbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
 def send_outbound(self: Task, outbound_id: int) -> str | None:
     with unit_of_work() as session:

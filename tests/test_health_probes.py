@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -41,3 +43,32 @@ def test_dependencies_are_checked_once_per_window_however_often_polled(
             assert client.get("/api/v1/health").status_code == 200
             assert client.get("/api/v1/health/ready").json()["checks"]["database"]["ok"]
     assert later == []
+
+
+def test_liveness_is_answered_before_the_application_runs() -> None:
+    """The shortcut answers the probe itself, so a stack that fails (or is slow) behind it does not
+    matter to it; every other path goes to the application."""
+    import asyncio
+
+    from web.api.health import LivenessShortcut
+
+    async def failing_app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("the application was reached")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    shortcut = LivenessShortcut(failing_app)
+    for method in ("GET", "HEAD"):
+        asyncio.run(shortcut({"type": "http", "path": "/health/live", "method": method}, receive, send))
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [200, 200]
+    assert [m["body"] for m in sent if m["type"] == "http.response.body"] == [b'{"status":"ok"}', b""]
+    with pytest.raises(RuntimeError):
+        asyncio.run(shortcut({"type": "http", "path": "/health/ready", "method": "GET"}, receive, send))
+    with pytest.raises(RuntimeError):
+        asyncio.run(shortcut({"type": "http", "path": "/health/live", "method": "POST"}, receive, send))

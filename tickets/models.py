@@ -239,6 +239,21 @@ class Ticket(SQLModel, table=True):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        # the staff list's open part, sorted by urgency (sla.lists): a ward's open tickets, and the open
+        # tickets with a word, found without walking the done ones (migration 0028)
+        Index(
+            "ix_ticket_open_ward",
+            "ward_code",
+            postgresql_include=["id", "status", "created_at"],
+            postgresql_where=sql_text(OPEN_STATUS_SQL),
+        ),
+        Index(
+            "ix_ticket_open_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_where=sql_text(OPEN_STATUS_SQL),
+        ),
         # the public list and map, newest first, whole or by category or ward (issue 22): read from the
         # top of an index, never by sorting every listed ticket; the predicate is publicly_listed()'s
         Index("ix_ticket_public_created", "created_at", "id", postgresql_where=sql_text(PUBLICLY_LISTED)),

@@ -363,6 +363,7 @@ def list_tickets(
     asking for whole rows made it walk ``created_at`` backwards over every ticket since an old ward
     was merged away (it cannot know that an old ward's tickets are all old)."""
     conditions = filter_conditions(filters, viewer=viewer)
+    search.prefer_index_walks(session)
     if cursor:
         created, ticket_id = _decode_cursor(cursor)
         conditions.append(

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels.handoff import Handoff
+from channels.tasks import publish_inbound
 from civicdesk import wiring
 from civicdesk.celery_app import celery_app
 from civicdesk.city import hotline_number
@@ -120,6 +122,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.metrics_registry = registry
     app.state.readiness = Readiness(app.state.engine, celery_app, settings)
     app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
+    app.state.inbound_handoff = Handoff(publish_inbound)  # webhook events to the workers (issue 22)
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(health.probes)
@@ -152,7 +155,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(Open311Cors)  # answers preflights before routing (which knows no OPTIONS)
     staff_audit.install(app)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(ObservabilityMiddleware)  # outermost of ours: the request id covers the audit's lines
+    app.add_middleware(ObservabilityMiddleware)  # the request id covers the audit's lines
+    app.add_middleware(health.LivenessShortcut)  # outermost: the probe skips everything above
     return app
 
 

@@ -1,0 +1,126 @@
+"""The staff list at a province's scale (issue 22): a list the planner expects to be long is neither
+counted nor sorted whole: its total says "about …" and its pages, read open tickets first and done ones
+after, keep exactly the order of the single sort by urgency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+from test_staff_lists import _clock, _ticket
+
+from civicdesk.db import unit_of_work
+from civicdesk.timeutil import utcnow
+from sla import lists
+from sla.lists import ListPage, staff_list
+from tickets.models import Status, Ticket
+from tickets.service import TicketFilter
+from tickets.staff import User, create_user
+
+PASSWORD = "secret-pass"
+
+
+@pytest.fixture
+def mixed(client: TestClient, engine: Engine) -> list[str]:
+    """Open tickets in every SLA state, one open without a clock, and done ones, created out of order."""
+    with unit_of_work(engine) as session:
+        create_user(session, username="giamsat", password=PASSWORD, role="supervisor")
+    now = utcnow()
+    codes = []
+    for n, (status, due) in enumerate(
+        [
+            (Status.CLOSED, None),
+            (Status.ASSIGNED, timedelta(days=4)),
+            (Status.RESOLVED, None),
+            (Status.ASSIGNED, -timedelta(hours=5)),
+            (Status.WAITING_CITIZEN, timedelta(days=1)),
+            (Status.ASSIGNED, -timedelta(days=3)),
+            (Status.REJECTED, None),
+            (Status.IN_PROGRESS, timedelta(hours=2)),
+            (Status.NEW, None),
+        ]
+    ):
+        ticket_id, code = _ticket(engine, f"Đèn đường hỏng số {n}")
+        with unit_of_work(engine) as session:
+            session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(status=status))
+        codes.append(code)
+        if status == Status.WAITING_CITIZEN:
+            _clock(engine, ticket_id, state="paused", due_at=now + due)
+        elif status == Status.NEW:
+            _clock(engine, ticket_id, state="cancelled", due_at=None)  # open, no current clock
+        elif due is not None:
+            _clock(engine, ticket_id, due_at=now + due, warn_at=now + due - timedelta(hours=3))
+        else:
+            _clock(engine, ticket_id, state="met", due_at=None, met_at=now)
+    return codes
+
+
+def _pages(engine: Engine, filters: TicketFilter, per_page: int) -> list[ListPage]:
+    with unit_of_work(engine) as session:
+        viewer = session.exec(select(User).where(col(User.username) == "giamsat")).one()
+        return [
+            staff_list(session, filters, viewer=viewer, page=page, per_page=per_page) for page in range(1, 7)
+        ]
+
+
+def _codes(pages: list[ListPage]) -> list[str]:
+    return [item.ticket.code for page in pages for item in page.items]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        TicketFilter(),
+        TicketFilter(text="den duong"),
+        TicketFilter(status=["closed", "resolved", "assigned"]),
+        TicketFilter(status=["assigned", "new"]),
+        TicketFilter(status=["closed", "rejected"]),
+    ],
+)
+def test_a_long_list_keeps_the_order_of_the_single_sort_page_by_page(
+    engine: Engine, mixed: list[str], monkeypatch: pytest.MonkeyPatch, filters: TicketFilter
+) -> None:
+    counted = _pages(engine, filters, per_page=2)
+    monkeypatch.setattr(lists, "ESTIMATE_OVER", 0)  # every list is "long" now
+    estimated = _pages(engine, filters, per_page=2)
+    assert _codes(estimated) == _codes(counted) and _codes(counted)
+    assert all(page.estimated for page in estimated if page.more)
+    last = next(page for page in estimated if not page.more)
+    assert not last.estimated and last.total == counted[0].total  # the end was read: the count is known
+    assert [page.pages > page.page for page in estimated if page.items] == [
+        page.more for page in estimated if page.items
+    ]
+
+
+def test_the_pager_says_about_for_an_estimated_total(client: TestClient, mixed: list[str]) -> None:
+    from web.i18n import translator
+    from web.pages.common import TEMPLATES
+
+    pager = TEMPLATES.env.from_string(
+        '{% from "staff/_ticket_rows.html" import pager with context %}{{ pager(result) }}'
+    )
+
+    def link_with(page: int) -> str:
+        return f"?page={page}"
+
+    estimated = ListPage([], 36_020, 2, 50, estimated=True, more=True)
+    vi = pager.render(lang="vi", t=translator("vi"), result=estimated, link_with=link_with)
+    assert "51–100 / khoảng 36.020<" in vi and 'rel="next"' in vi and 'rel="prev"' in vi
+    en = pager.render(lang="en", t=translator("en"), result=estimated, link_with=link_with)
+    assert "51–100 / about 36,020<" in en
+    counted = pager.render(lang="vi", t=translator("vi"), result=ListPage([], 9, 1, 50), link_with=link_with)
+    assert "1–9 / 9<" in counted and "khoảng" not in counted and 'rel="next"' not in counted
+
+
+def test_an_old_link_past_the_end_of_a_long_list_shows_its_last_page(
+    engine: Engine, mixed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lists, "ESTIMATE_OVER", 0)
+    with unit_of_work(engine) as session:
+        viewer = session.exec(select(User).where(col(User.username) == "giamsat")).one()
+        past = staff_list(session, TicketFilter(), viewer=viewer, page=9, per_page=4)
+    assert (past.page, past.total, len(past.items), past.estimated) == (3, 9, 1, False)
