@@ -32,7 +32,7 @@ from tickets.models import EventKind, Status, Ticket, TicketEvent
 def opened(session: Session, ticket: Ticket) -> None:
     """A report arrives and is a ticket now."""
     sla.start_clocks(session, ticket)  # the response and resolution clocks run from the report's time
-    _triage_after_commit(session, ticket)  # classify, locate, find duplicates, route: routing.tasks
+    send_task_after_commit(session, triage_ticket, ticket.id)  # classify, locate, dedupe, then route
     calls.link_recent_call(session, ticket)  # filed on the phone: it joins the caller's last call
     if ticket.category_code is not None:  # the door knew the category: a surge may be an incident
         incidents.consider(session, ticket)
@@ -53,10 +53,6 @@ def event_recorded(session: Session, ticket: Ticket, event: TicketEvent) -> None
     live_updates.tell_staff_pages(session)  # worklists and boards refresh
     if event.kind == EventKind.CLASSIFIED:  # triage or a person gave the category: maybe an incident
         incidents.consider(session, ticket)
-
-
-def _triage_after_commit(session: Session, ticket: Ticket) -> None:
-    send_task_after_commit(session, triage_ticket, ticket.id)
 
 
 class CityFlows:
