@@ -40,7 +40,7 @@ from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import live, wiring  # noqa: E402
 from civicdesk.db import unit_of_work  # noqa: E402
-from tickets.hooks import TICKETS_TOPIC  # noqa: E402
+from tickets.live_updates import TICKETS_TOPIC  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
 from web.security import issue_token  # noqa: E402

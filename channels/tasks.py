@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from sqlmodel import col, select
 
 from channels import service
 from channels.clients import http_client
 from channels.models import EventState, InboundEvent, OutboundMessage
-from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
@@ -20,7 +19,7 @@ from notifications.adapters import notifier_for
 MAX_ATTEMPTS = 6
 
 
-@celery_app.task(name="channels.process_inbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
+@shared_task(name="channels.process_inbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
 def process_inbound(self: Task, event_id: int) -> str | None:
     try:
         with unit_of_work() as session:
@@ -35,7 +34,7 @@ def process_inbound(self: Task, event_id: int) -> str | None:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 600)) from exc
 
 
-@celery_app.task(name="channels.process_inbound_many", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="channels.process_inbound_many", ignore_result=True)  # type: ignore[untyped-decorator]
 def process_inbound_many(event_ids: list[int]) -> int:
     """The events a web process stored since its last message (channels.handoff), each sent on as its
     own task, with its own retries: the fan-out costs the worker, not the process answering webhooks."""
@@ -49,7 +48,7 @@ def publish_inbound(event_ids: list[int]) -> None:
     process_inbound_many.delay(event_ids)
 
 
-@celery_app.task(name="channels.send_outbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
+@shared_task(name="channels.send_outbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
 def send_outbound(self: Task, outbound_id: int) -> str | None:
     with unit_of_work() as session:
         row = session.get(OutboundMessage, outbound_id)
@@ -67,7 +66,7 @@ def send_outbound(self: Task, outbound_id: int) -> str | None:
     raise self.retry(countdown=min(2**self.request.retries * 10, 900))
 
 
-@celery_app.task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep() -> int:
     """Events and messages whose task was lost after commit: older than two minutes and still waiting;
     messages whose worker died while sending them; SMS held back by quiet hours, once morning comes."""

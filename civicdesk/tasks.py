@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery import shared_task
+
 from civicdesk import live
-from civicdesk.celery_app import celery_app
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.observability import heartbeat as heartbeats
 from civicdesk.settings import get_settings
 
 
-@celery_app.task(name="civicdesk.purge_live_events", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="civicdesk.purge_live_events", ignore_result=True)  # type: ignore[untyped-decorator]
 def purge_live_events() -> int:
     with unit_of_work() as session:
         return live.purge(session)
 
 
-@celery_app.task(name="civicdesk.heartbeat", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="civicdesk.heartbeat", ignore_result=True)  # type: ignore[untyped-decorator]
 def beat_heartbeat() -> None:
     """Scheduled by beat, run by a worker: a fresh row proves beat, the broker and a worker all work."""
     heartbeats.beat(get_engine(), heartbeats.BEAT)

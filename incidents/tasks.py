@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicdesk.celery_app import celery_app
+from celery import shared_task
+
 from civicdesk.db import unit_of_work
 from incidents import service
 
 
-@celery_app.task(name="incidents.scan", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="incidents.scan", ignore_result=True)  # type: ignore[untyped-decorator]
 def scan() -> int:
     with unit_of_work() as session:
         return service.scan(session)

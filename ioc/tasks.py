@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from celery import shared_task
 
-from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.timeutil import utcnow
 from ioc import service
 from ioc.models import Connector
 
 
-@celery_app.task(name="ioc.pull_due", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="ioc.pull_due", ignore_result=True)  # type: ignore[untyped-decorator]
 def pull_due() -> int:
     now = utcnow()
     with unit_of_work() as session:

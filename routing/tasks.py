@@ -7,9 +7,9 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from celery import shared_task
 from sqlmodel import col, select
 
-from civicdesk.celery_app import celery_app
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
@@ -17,14 +17,14 @@ from routing import learning, triage
 from tickets.models import Status, Ticket
 
 
-@celery_app.task(name="routing.triage_ticket", acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(name="routing.triage_ticket", acks_late=True)  # type: ignore[untyped-decorator]
 def triage_ticket(ticket_id: int) -> dict[str, Any] | None:
     with unit_of_work() as session:
         decision = triage.apply(session, ticket_id)
         return decision.as_json() if decision else None
 
 
-@celery_app.task(name="routing.sweep_untriaged", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="routing.sweep_untriaged", ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep_untriaged() -> int:
     """New tickets older than two minutes that triage never saw (a send lost after commit)."""
     cutoff = utcnow() - timedelta(minutes=2)
@@ -42,7 +42,7 @@ def sweep_untriaged() -> int:
     return len(ids)
 
 
-@celery_app.task(name="routing.retrain_category_model", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="routing.retrain_category_model", ignore_result=True)  # type: ignore[untyped-decorator]
 def retrain_category_model() -> dict[str, Any]:
     with unit_of_work() as session:
         return asdict(learning.retrain(session))

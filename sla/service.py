@@ -231,10 +231,6 @@ def _target_of(targets: Targets, kind: ClockKind) -> Target | None:
 # --- reacting to the ticket core --------------------------------------------------------------------
 
 
-def ticket_created(session: Session, ticket: Ticket) -> None:
-    start_clocks(session, ticket)
-
-
 def status_changed(session: Session, ticket: Ticket, previous: Status, target: Status) -> None:
     if previous == Status.WAITING_CITIZEN and target != Status.WAITING_CITIZEN:
         resume(session, ticket)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from civicdesk.celery_app import celery_app
+from celery import shared_task
+
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from sla import service
 
 
-@celery_app.task(name="sla.scan", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="sla.scan", ignore_result=True)  # type: ignore[untyped-decorator]
 def scan_due_clocks() -> dict[str, int]:
     total = {"warned": 0, "breached": 0}
     while True:  # drain in batches: one transaction each, so a long backlog never holds one huge lock

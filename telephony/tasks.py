@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from celery import shared_task
 from sqlmodel import Session
 
-from civicdesk.celery_app import celery_app
 from civicdesk.db import send_task_after_commit, unit_of_work
 from civicdesk.settings import get_settings
 from nlp.speech import VoskRecogniser
 from telephony import voicemail
 
 
-@celery_app.task(name="telephony.transcribe_voicemail", acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(name="telephony.transcribe_voicemail", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_voicemail(call_id: int) -> str:
     with unit_of_work() as session:
         ticket = voicemail.transcribe_voicemail(session, call_id, VoskRecogniser(get_settings().vosk_model))
         return ticket.code
 
 
-@celery_app.task(name="telephony.transcribe_recording", acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(name="telephony.transcribe_recording", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_recording(call_id: int) -> str | None:
     with unit_of_work() as session:
         call = voicemail.transcribe_recording(session, call_id, VoskRecogniser(get_settings().vosk_model))

@@ -1,9 +1,9 @@
 """Two records that are one person become one, and an undo makes them two again exactly as they were.
 
-A merge moves the source person's tickets, messages and identifiers (and rows other domains register,
-such as calls) to the target, and remembers each id it moved; the source stays, marked as merged. An
-undo moves back exactly those rows that still name the target. A merge whose target was itself merged on
-later is undone after that later one: its rows have moved on."""
+A merge moves the source person's tickets, messages and identifiers (and the rows of other domains that
+flows.ticket_life names, such as calls) to the target, and remembers each id it moved; the source stays,
+marked as merged. An undo moves back exactly those rows that still name the target. A merge whose target
+was itself merged on later is undone after that later one: its rows have moved on."""
 
 from __future__ import annotations
 
@@ -16,19 +16,17 @@ from sqlmodel import Session, SQLModel, col, or_, select
 
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.timeutil import utcnow
-from tickets import audit
+from tickets import audit, life
 from tickets.citizens import get_citizen
 from tickets.models import ChannelIdentity, Citizen, CitizenMerge, Message, Ticket
 
 log = logging.getLogger(__name__)
 
-# other domains' tables with a citizen_id column that follows the person (telephony's calls…)
-_OWNED_ELSEWHERE: dict[str, Any] = {}
 
-
-def follows_citizen(model: type[SQLModel]) -> None:
-    """Register a table whose `citizen_id` moves with a merge and back with its undo."""
-    _OWNED_ELSEWHERE[str(model.__tablename__)] = model
+def _owned_elsewhere() -> dict[str, type[SQLModel]]:
+    """Other domains' tables with a citizen_id column that follows the person (telephony's calls…),
+    as the flow that follows tickets names them (flows.ticket_life)."""
+    return {str(model.__tablename__): model for model in life.follower().tables_following_citizens}
 
 
 def merge(
@@ -100,9 +98,10 @@ def undo(
     _move(session, Ticket, done.ticket_ids, source=target.id, target=source.id)
     _move(session, Message, done.message_ids, source=target.id, target=source.id)
     _move(session, ChannelIdentity, done.identity_ids, source=target.id, target=source.id)
+    owned_elsewhere = _owned_elsewhere()
     for table, ids in done.other_ids.items():
-        if table in _OWNED_ELSEWHERE:
-            _move(session, _OWNED_ELSEWHERE[table], ids, source=target.id, target=source.id)
+        if table in owned_elsewhere:
+            _move(session, owned_elsewhere[table], ids, source=target.id, target=source.id)
     source.merged_into_id = None
     done.undone_at, done.undone_by_user_id = utcnow(), actor_user_id
     audit.record(
@@ -224,7 +223,8 @@ def _move_all(
     actor_user_id: int | None,
 ) -> CitizenMerge:
     assert source.id is not None and target.id is not None
-    others = {table: _ids_of(session, model, source.id) for table, model in _OWNED_ELSEWHERE.items()}
+    owned_elsewhere = _owned_elsewhere()
+    others = {table: _ids_of(session, model, source.id) for table, model in owned_elsewhere.items()}
     done = CitizenMerge(
         source_id=source.id,
         target_id=target.id,
@@ -240,7 +240,7 @@ def _move_all(
     _move(session, Message, done.message_ids, source=source.id, target=target.id)
     _move(session, ChannelIdentity, done.identity_ids, source=source.id, target=target.id)
     for table, ids in done.other_ids.items():
-        _move(session, _OWNED_ELSEWHERE[table], ids, source=source.id, target=target.id)
+        _move(session, owned_elsewhere[table], ids, source=source.id, target=target.id)
     source.merged_into_id = target.id
     session.add(done)
     session.flush()

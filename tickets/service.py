@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from civicdesk.i18n import Text, _, label, to_data
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
 from civicdesk.timeutil import as_utc, city_tz, utcnow
-from tickets import lifecycle, permissions, search
+from tickets import life, lifecycle, permissions, search
 from tickets.citizens import Contact, resolve_citizen
 from tickets.codes import new_tracking_token, next_ticket_code
 from tickets.models import (
@@ -62,33 +61,6 @@ TITLE_MAX = 300
 ADDRESS_MAX = 500
 
 
-# Called with (session, ticket) inside the creating transaction; triage and SLA register here.
-TicketHook = Callable[[Session, Ticket], None]
-_on_created: list[TicketHook] = []
-_on_status_changed: list[Callable[[Session, Ticket, Status, Status], None]] = []
-_on_event: list[Callable[[Session, Ticket, TicketEvent], None]] = []
-
-
-def on_ticket_created(hook: TicketHook) -> TicketHook:
-    _on_created.append(hook)
-    return hook
-
-
-def on_status_changed(
-    hook: Callable[[Session, Ticket, Status, Status], None],
-) -> Callable[[Session, Ticket, Status, Status], None]:
-    _on_status_changed.append(hook)
-    return hook
-
-
-def on_event_recorded(
-    hook: Callable[[Session, Ticket, TicketEvent], None],
-) -> Callable[[Session, Ticket, TicketEvent], None]:
-    """Called for every timeline event, after it is added, in the same transaction."""
-    _on_event.append(hook)
-    return hook
-
-
 def record_event(
     session: Session,
     ticket: Ticket,
@@ -114,8 +86,7 @@ def record_event(
         created_at=at or utcnow(),
     )
     session.add(event)
-    for hook in _on_event:
-        hook(session, ticket, event)
+    life.follower().event_recorded(session, ticket, event)
     return event
 
 
@@ -235,8 +206,7 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
     record_event(
         session, ticket, EventKind.CREATED, actor=actor, public=True, at=created_at, channel=draft.channel
     )
-    for hook in _on_created:
-        hook(session, ticket)
+    life.follower().opened(session, ticket)
     log.info(
         "ticket created",
         extra={"ticket": ticket.code, "channel": draft.channel, "category": ticket.category_code},
@@ -449,8 +419,7 @@ def _set_status(
         new=target.value,
         **data,
     )
-    for hook in _on_status_changed:
-        hook(session, ticket, previous, target)
+    life.follower().status_changed(session, ticket, previous, target)
 
 
 def _require_move(ticket: Ticket, target: Status) -> None:

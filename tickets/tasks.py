@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from civicdesk.celery_app import celery_app
+from celery import shared_task
+
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets import service
 
 
-@celery_app.task(name="tickets.close_undisputed_resolutions", acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(name="tickets.close_undisputed_resolutions", acks_late=True)  # type: ignore[untyped-decorator]
 def close_undisputed_resolutions() -> list[str]:
     """Close resolved tickets once the citizen's window to dispute the resolution has passed."""
     cutoff = utcnow() - timedelta(days=get_settings().reopen_days)

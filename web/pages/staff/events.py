@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from civicdesk import live, live_listener
 from civicdesk.live_listener import Listener
 from tickets import permissions
-from tickets.hooks import TICKETS_TOPIC
+from tickets.live_updates import TICKETS_TOPIC
 from tickets.staff import User
 from web.deps import CurrentUser
 
