@@ -10,8 +10,12 @@ gives another version; an unchanged ticket gives the same one in every web worke
 across them.
 
 Kept entries are keyed by a digest of the token, the version and the language: a page is never served
-for another link or in another language. Tracking links are secrets: answers are ``private, no-cache``
-(the browser may keep the page but asks us each time; no shared cache may keep it).
+for another link or in another language. They are kept twice: in the process (the newest few thousand)
+and in Redis/Valkey (``civicdesk.sharedcache``) for a day, so a page rendered by one web worker is served
+by every other at the cost of one GET; without a cache server the process's copy is all there is.
+Tracking links are secrets: answers are ``private, no-cache`` (the browser may keep the page but asks us
+each time; no shared cache may keep it), and the shared cache's keys hold a digest of the token, never the
+token.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlmodel import Session
 from civicdesk.errors import NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
+from civicdesk.sharedcache import shared_cache
 from civicdesk.timeutil import utcnow
 from tickets.refcache import reference
 from web.public_access import ticket_or_404
@@ -65,6 +70,7 @@ FROM ticket t WHERE t.tracking_token = :token
 CACHE_CONTROL = "private, no-cache"
 VARY = "Cookie, Accept-Language"
 MAX_ENTRIES = 2048  # ~10-20 MB of pages and JSON: the tickets citizens are looking at now
+SHARED_SECONDS = 86_400  # in Redis: a citizen who comes back tomorrow finds a new version anyway
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,8 @@ def not_modified(request: Request, version: Version, kind: str) -> bool:
 
 
 class PageCache:
-    """A bounded least-recently-used map, shared by the process's threads."""
+    """A bounded least-recently-used map, shared by the process's threads, in front of the cache shared
+    by every web worker."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
@@ -146,9 +153,17 @@ class PageCache:
             body = self._entries.get(key)
             if body is not None:
                 self._entries.move_to_end(key)
-            return body
+                return body
+        body = shared_cache().get(_shared_key(key))
+        if body is not None:
+            self._keep(key, body)
+        return body
 
     def put(self, key: tuple[str, str, str], body: bytes) -> None:
+        self._keep(key, body)
+        shared_cache().put(_shared_key(key), body, SHARED_SECONDS)
+
+    def _keep(self, key: tuple[str, str, str], body: bytes) -> None:
         with self._lock:
             self._entries[key] = body
             self._entries.move_to_end(key)
@@ -156,8 +171,14 @@ class PageCache:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget this process's copies (the shared ones expire by themselves)."""
         with self._lock:
             self._entries.clear()
+
+
+def _shared_key(key: tuple[str, str, str]) -> str:
+    token_digest, tag, kind = key
+    return f"status:{token_digest}:{tag}:{kind}"
 
 
 PAGES = PageCache()
