@@ -90,6 +90,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8191)
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="only the staff searches and the plans")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated endpoints to load (status,status_json,status_kept,status_json_kept,reports,"
+        "public_list,health,webhook; the"
+        " bare ones always run): no staff searches, and the figures go to their own BENCHMARKS section",
+    )
     args = parser.parse_args()
     tickets = 50_000 if args.quick else args.tickets
     name = args.name or ("civicdesk_load_quick" if args.quick else "civicdesk_load")
@@ -106,7 +113,7 @@ def main() -> None:
         return
     engine = make_engine(built.url)
     loads = [os.getloadavg()]
-    searches = staff_searches(engine, tickets)
+    searches = [] if args.only else staff_searches(engine, tickets)
     public_plans = public_list_plans(engine)
     results: dict[str, Measure] = {}
     pgbench: Measure | None = None
@@ -469,6 +476,24 @@ def _targets(health: str, args: argparse.Namespace, tokens: Path, delivery_file:
             [tokens_lua, str(tokens), "/api/v1/public/reports/"],
             sync,
         ),
+        Target(
+            "status_kept",
+            f"`GET /t/{{token}}` ({KEPT_TOKENS} random tokens, each page rendered once before)",
+            False,
+            "/",
+            c,
+            [tokens_lua, str(_kept_tokens(tokens)), "/t/"],
+            sync,
+        ),
+        Target(
+            "status_json_kept",
+            f"`GET /api/v1/public/reports/{{token}}` ({KEPT_TOKENS} tokens, each rendered once before)",
+            False,
+            "/",
+            c,
+            [tokens_lua, str(_kept_tokens(tokens)), "/api/v1/public/reports/"],
+            sync,
+        ),
         Target("reports", "`GET /reports`", False, "/reports", c, goal=status_goal),
         Target(
             "public_list",
@@ -498,12 +523,15 @@ def load(
     args: argparse.Namespace,
     workdir: Path,
     loads: list[tuple[float, float, float]],
-) -> tuple[dict[str, Measure], Measure, list[tuple[int, int]]]:
+) -> tuple[dict[str, Measure], Measure | None, list[tuple[int, int]]]:
     tokens = workdir / "tokens.txt"
     with engine.connect() as conn:
         step = max(1, built.tickets // 20_000)
         found = conn.execute(text("SELECT tracking_token FROM ticket WHERE id % :step = 0"), {"step": step})
-        tokens.write_text("\n".join(row[0] for row in found) + "\n", encoding="utf-8")
+        every = [row[0] for row in found]
+        tokens.write_text("\n".join(every) + "\n", encoding="utf-8")
+    _kept_tokens(tokens).write_text("\n".join(every[:KEPT_TOKENS]) + "\n", encoding="utf-8")
+    _forget_kept_pages(env["CIVICDESK_BROKER_URL"])
     app_port, bare_port = _free_port(args.port), _free_port(args.port + 1)
     app, bare = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     python = str(ROOT / ".venv" / "bin" / "python")
@@ -530,9 +558,11 @@ def load(
             else "/api/v1/health"
         )
         args.health_path = health  # for the report
+        if not args.only or "kept" in args.only:
+            _render_once(app, _kept_tokens(tokens))
         for run in range(args.runs):
             delivery_file = workdir / "deliveries.txt"
-            for target in _targets(health, args, tokens, delivery_file):
+            for target in _chosen(_targets(health, args, tokens, delivery_file), args.only):
                 base = bare if target.bare else app
                 for seconds in (3, args.duration) if run == 0 else (args.duration,):
                     if target.key == "webhook":  # new messages each time: a redelivery is no work
@@ -553,6 +583,8 @@ def load(
                     f"  p99 {measured.p99:7.1f} ms  errors {measured.errors}",
                     flush=True,
                 )
+            if args.only and "webhook" not in args.only.split(","):
+                continue
             measured = pgbench(built, args.webhook_connections, args.duration, workdir)
             pgbench_runs.append(measured)
             print(
@@ -562,7 +594,47 @@ def load(
             loads.append(os.getloadavg())
     _clean_up(engine)
     args.restarted = restarted  # for the report
-    return {key: _median(measures) for key, measures in runs.items()}, _median(pgbench_runs), stored
+    pgbench_median = _median(pgbench_runs) if pgbench_runs else None
+    return {key: _median(measures) for key, measures in runs.items()}, pgbench_median, stored
+
+
+def _chosen(targets: list[Target], only: str) -> list[Target]:
+    """The bare endpoints and those named by --only (all when it is empty)."""
+    named = set(only.split(",")) if only else set()
+    return [t for t in targets if not named or t.bare or t.key in named]
+
+
+KEPT_TOKENS = 500  # pages a worker has rendered (or citizens have looked at) before: served as kept
+
+
+def _kept_tokens(tokens: Path) -> Path:
+    return tokens.with_name("kept-tokens.txt")
+
+
+def _forget_kept_pages(broker: str) -> None:
+    """Random tokens must be rendered by this run: no page kept by an earlier one is served."""
+    import redis
+
+    from civicdesk.sharedcache import PREFIX, redis_url
+
+    url = redis_url("", broker)
+    if url is None:
+        return
+    with redis.Redis.from_url(url) as client:
+        for pattern in (f"{PREFIX}status:*", f"{PREFIX}list:*"):
+            for key in client.scan_iter(pattern, count=1000):
+                client.delete(key)
+
+
+def _render_once(app: str, tokens: Path) -> None:
+    """Ask each of these status pages and their JSON once, as their citizens would have: what follows
+    measures the pages every web worker finds kept (``web.status_cache``)."""
+    started = time.monotonic()
+    with httpx.Client(base_url=app, timeout=30) as client:
+        for token in tokens.read_text(encoding="utf-8").split():
+            client.get(f"/t/{token}").raise_for_status()
+            client.get(f"/api/v1/public/reports/{token}").raise_for_status()
+    print(f"  rendered {KEPT_TOKENS} status pages and their JSON once, {time.monotonic() - started:.0f} s")
 
 
 def _stored(engine: Engine, batch: str) -> int:
@@ -641,8 +713,9 @@ after each run and at the end: {load_text}."""
             f"{acknowledged:,}; rows stored for them: {kept:,} (a delivery cut off by wrk's stop may be"
             " stored without wrk counting the answer)."
         )
-    parts.append(_search_table(searches))
-    parts.append("#### Plans of the staff searches (the API's statement, EXPLAIN ANALYZE)\n")
+    if searches:
+        parts.append(_search_table(searches))
+        parts.append("#### Plans of the staff searches (the API's statement, EXPLAIN ANALYZE)\n")
     for search in searches:
         parts.append(f"{search.label} (`{search.query}`):\n```\n{search.plan}\n```\n")
     scanned = [request for request, _sql, plan in public_plans if "Seq Scan on ticket" in plan]
@@ -655,6 +728,10 @@ after each run and at the end: {load_text}."""
         short = " ".join(sql.split())
         short = short if len(short) < 400 else short[:400] + " …"
         parts.append(f"{request}: `{short}`\n```\n{plan}\n```\n")
+    if args.only:  # a part of the run: beside the whole run's section, not in its place
+        title = f"A province's load, public reads ({args.only}): one web worker, a million tickets"
+        write_section("load-public", title, "\n\n".join(parts))
+        return
     write_section("load", "A province's load: one web worker, a million tickets", "\n\n".join(parts))
 
 
