@@ -608,7 +608,7 @@ KEPT_TOKENS = 500  # pages a worker has rendered (or citizens have looked at) be
 
 
 def _kept_tokens(tokens: Path) -> Path:
-    return tokens.with_name("kept-tokens.txt")
+    return tokens.parent / "kept-tokens.txt"
 
 
 def _forget_kept_pages(broker: str) -> None:

@@ -2,10 +2,11 @@
 
 At a million tickets a list costs ~100-170 ms of SQL and rendering (the capped count, the page, the map's
 points, the reporters' names), and fifty visitors at once queue everybody else. The rendered bytes are kept
-in the shared cache (``civicdesk.sharedcache``) per database, reference tables' version, kind, language
-and query for ``public_list_seconds`` (30 s by default; the page says so): a new report or a change shows
-within that time. When a copy is due, one request renews it while the others keep serving the old one for
-at most ``RENEW_SECONDS`` more; nothing is kept when the setting is 0 or no cache server is reachable.
+in the shared cache (``civicdesk.sharedcache``) per database, kind, language and query for
+``public_list_seconds`` (30 s by default; the page says so): a new report, a change or a renamed category
+shows within that time, and a kept copy costs no SQL at all. When a copy is due, one request renews it
+while the others keep serving the old one for at most ``RENEW_SECONDS`` more; nothing is kept when the
+setting is 0 or no cache server is reachable.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlmodel import Session
 
 from civicdesk.settings import get_settings
 from civicdesk.sharedcache import shared_cache
-from tickets.refcache import reference
 
 RENEW_SECONDS = 10  # how long one request has to render a due copy before another may try
 KEPT_AFTER_DUE_SECONDS = 300  # an old copy stays to be served while a new one is rendered
@@ -34,9 +34,7 @@ def kept_list(session: Session, kind: str, parts: Iterable[str], render: Callabl
     seconds = list_seconds()
     if seconds <= 0:
         return render()
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    named = "|".join([database, reference(session).fingerprint, kind, *parts])
-    key = "list:" + hashlib.sha256(named.encode()).hexdigest()
+    key = list_key(session, kind, parts)
     cache = shared_cache()
     entry = cache.get(key)
     if entry is not None:
@@ -46,6 +44,12 @@ def kept_list(session: Session, kind: str, parts: Iterable[str], render: Callabl
     body = render()
     cache.put(key, _packed(time.time() + seconds, body), seconds + KEPT_AFTER_DUE_SECONDS)
     return body
+
+
+def list_key(session: Session, kind: str, parts: Iterable[str]) -> str:
+    """The shared key of a list: the database by its address (no statement), kind, language and query."""
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return "list:" + hashlib.sha256("|".join([database, kind, *parts]).encode()).hexdigest()
 
 
 def _packed(due: float, body: bytes) -> bytes:

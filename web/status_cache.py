@@ -4,10 +4,10 @@ A version is one statement: a digest of every row the page is made of — the ti
 private events, attachments, SLA clocks, the reporter and their merges, the reports merged with it and
 the staff who worked on it — each by key and ``xmin`` (PostgreSQL changes a row's ``xmin`` with every
 committed insert or update; a deletion drops its key from the digest). To it are added the reference
-tables' fingerprint (category and ward names), whether the reopening window is still open (the page
-changes with the clock there) and the public base address. Any change the page could show therefore
-gives another version; an unchanged ticket gives the same one in every web worker, so its ETag holds
-across them.
+tables' fingerprint (category and ward names; read by the same statement), whether the reopening window
+is still open (the page changes with the clock there) and the public base address. Any change the page
+could show therefore gives another version; an unchanged ticket gives the same one in every web worker,
+so its ETag holds across them.
 
 Kept entries are keyed by a digest of the token, the version and the language: a page is never served
 for another link or in another language. They are kept twice: in the process (the newest few thousand)
@@ -26,9 +26,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 from fastapi import Request
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
 from civicdesk.errors import NotFound
@@ -36,11 +37,10 @@ from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.sharedcache import shared_cache
 from civicdesk.timeutil import utcnow
-from tickets.refcache import reference
+from tickets.refcache import fingerprint_expression
 from web.public_access import ticket_or_404
 
-_VERSION = text(
-    """
+_VERSION = """
 SELECT t.id, t.resolved_at, md5(concat_ws('|', t.xmin::text,
     (SELECT string_agg(e.id::text || ':' || e.xmin::text, ',' ORDER BY e.id)
        FROM ticket_event e WHERE e.ticket_id = t.id),
@@ -62,10 +62,17 @@ SELECT t.id, t.resolved_at, md5(concat_ws('|', t.xmin::text,
   )),
   greatest(t.updated_at,
            (SELECT max(e.created_at) FROM ticket_event e WHERE e.ticket_id = t.id),
-           (SELECT max(a.created_at) FROM attachment a WHERE a.ticket_id = t.id))
+           (SELECT max(a.created_at) FROM attachment a WHERE a.ticket_id = t.id)),
+  {reference}
 FROM ticket t WHERE t.tracking_token = :token
 """
-)
+
+
+@lru_cache(maxsize=4)
+def _version_statement(reference: str) -> TextClause:
+    """The version with the reference tables' fingerprint: one round trip for a kept page."""
+    return text(_VERSION.format(reference=reference))
+
 
 CACHE_CONTROL = "private, no-cache"
 VARY = "Cookie, Accept-Language"
@@ -96,13 +103,13 @@ def version_of(session: Session, token: str) -> Version | None:
     """The ticket behind a tracking link and the version of what its page shows, or None."""
     if not token:
         return None
-    row = session.execute(_VERSION, {"token": token}).first()
+    row = session.execute(_version_statement(fingerprint_expression()), {"token": token}).first()
     if row is None:
         return None
-    ticket_id, resolved_at, digest, changed = row
+    ticket_id, resolved_at, digest, changed, reference_fingerprint = row
     settings = get_settings()
     reopen_open = resolved_at is not None and utcnow() <= resolved_at + timedelta(days=settings.reopen_days)
-    parts = (digest, reference(session).fingerprint, str(reopen_open), settings.public_base_url)
+    parts = (digest, reference_fingerprint, str(reopen_open), settings.public_base_url)
     tag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return Version(ticket_id, tag, changed.replace(microsecond=0))
 
