@@ -23,6 +23,7 @@ from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.sharedcache import PREFIX, shared_cache
 from tickets import service
+from tickets.refcache import reference
 from tickets.service import NewTicket
 from web import status_cache
 from web.app import create_app
@@ -186,3 +187,17 @@ def test_a_due_list_being_renewed_elsewhere_is_served_as_it_was(
         )
     assert shared_cache().claim(key, 60)  # another worker is rendering it now
     assert second not in client.get("/api/v1/public/reports").text  # not everyone renders it at once
+
+
+@pytest.mark.parametrize("kind", list(PATHS))
+def test_a_fresh_render_reads_the_reference_tables_once(
+    kind: str, client: TestClient, engine: Engine
+) -> None:
+    token = file_report(client, "Nắp cống bị vỡ ở đường 16 tháng 4")
+    with unit_of_work(engine) as session:
+        reference(session)  # the process holds this database's tables, as it does after its first page
+    status_cache.PAGES.clear()
+    seen = _statements(engine)
+    assert client.get(PATHS[kind].format(token)).status_code == 200
+    fingerprints = [sql for sql in seen if "ORDER BY code) FROM category)" in sql]
+    assert len(fingerprints) == 1  # beside the version; the render takes it from there

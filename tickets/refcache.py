@@ -148,6 +148,14 @@ def reference(session: Session) -> Reference:
     return loaded
 
 
+def remember(session: Session, fingerprint: str) -> None:
+    """This transaction has read the fingerprint already (beside its own columns, with
+    ``fingerprint_expression``): when the tables held match it, its next ``reference`` reads nothing."""
+    held = _held
+    if held is not None and held.fingerprint == fingerprint:
+        session.info[_MEMO] = held
+
+
 def _forget(session: Session, *_: object) -> None:
     session.info.pop(_MEMO, None)
 

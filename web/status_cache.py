@@ -37,7 +37,7 @@ from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.sharedcache import shared_cache
 from civicdesk.timeutil import utcnow
-from tickets.refcache import fingerprint_expression
+from tickets.refcache import fingerprint_expression, remember
 from web.public_access import ticket_or_404
 
 _VERSION = """
@@ -107,6 +107,7 @@ def version_of(session: Session, token: str) -> Version | None:
     if row is None:
         return None
     ticket_id, resolved_at, digest, changed, reference_fingerprint = row
+    remember(session, reference_fingerprint)  # a page rendered next reads the reference tables from here
     settings = get_settings()
     reopen_open = resolved_at is not None and utcnow() <= resolved_at + timedelta(days=settings.reopen_days)
     parts = (digest, reference_fingerprint, str(reopen_open), settings.public_base_url)
