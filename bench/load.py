@@ -93,8 +93,9 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated endpoints to load (status, status_json, reports, public_list, health, webhook);"
-        " the bare endpoints always run, as the ratios' base",
+        help="comma-separated endpoints to load (status,status_json,status_kept,status_json_kept,reports,"
+        "public_list,health,webhook; the"
+        " bare ones always run): no staff searches, and the figures go to their own BENCHMARKS section",
     )
     args = parser.parse_args()
     tickets = 50_000 if args.quick else args.tickets
@@ -112,7 +113,7 @@ def main() -> None:
         return
     engine = make_engine(built.url)
     loads = [os.getloadavg()]
-    searches = staff_searches(engine, tickets)
+    searches = [] if args.only else staff_searches(engine, tickets)
     public_plans = public_list_plans(engine)
     results: dict[str, Measure] = {}
     pgbench: Measure | None = None
@@ -475,6 +476,24 @@ def _targets(health: str, args: argparse.Namespace, tokens: Path, delivery_file:
             [tokens_lua, str(tokens), "/api/v1/public/reports/"],
             sync,
         ),
+        Target(
+            "status_kept",
+            f"`GET /t/{{token}}` ({KEPT_TOKENS} random tokens, each page rendered once before)",
+            False,
+            "/",
+            c,
+            [tokens_lua, str(_kept_tokens(tokens)), "/t/"],
+            sync,
+        ),
+        Target(
+            "status_json_kept",
+            f"`GET /api/v1/public/reports/{{token}}` ({KEPT_TOKENS} tokens, each rendered once before)",
+            False,
+            "/",
+            c,
+            [tokens_lua, str(_kept_tokens(tokens)), "/api/v1/public/reports/"],
+            sync,
+        ),
         Target("reports", "`GET /reports`", False, "/reports", c, goal=status_goal),
         Target(
             "public_list",
@@ -515,7 +534,10 @@ def load(
     with engine.connect() as conn:
         step = max(1, built.tickets // 20_000)
         found = conn.execute(text("SELECT tracking_token FROM ticket WHERE id % :step = 0"), {"step": step})
-        tokens.write_text("\n".join(row[0] for row in found) + "\n", encoding="utf-8")
+        every = [row[0] for row in found]
+        tokens.write_text("\n".join(every) + "\n", encoding="utf-8")
+    _kept_tokens(tokens).write_text("\n".join(every[:KEPT_TOKENS]) + "\n", encoding="utf-8")
+    _forget_kept_pages(env["CIVICDESK_BROKER_URL"])
     app_port, bare_port = _free_port(args.port), _free_port(args.port + 1)
     app, bare = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     python = str(ROOT / ".venv" / "bin" / "python")
@@ -542,6 +564,8 @@ def load(
             else "/api/v1/health"
         )
         args.health_path = health  # for the report
+        if not args.only or "kept" in args.only:
+            _render_once(app, _kept_tokens(tokens))
         for run in range(args.runs):
             delivery_file = workdir / "deliveries.txt"
             for target in _chosen(_targets(health, args, tokens, delivery_file), args.only):
@@ -565,7 +589,7 @@ def load(
                     f"  p99 {measured.p99:7.1f} ms  errors {measured.errors}",
                     flush=True,
                 )
-            if "webhook" in runs:  # the database's limit, beside the webhook it bounds
+            if not args.only or "webhook" in args.only.split(","):
                 measured = pgbench(built, args.webhook_connections, args.duration, workdir)
                 pgbench_runs.append(measured)
                 print(
@@ -575,8 +599,42 @@ def load(
             loads.append(os.getloadavg())
     _clean_up(engine)
     args.restarted = restarted  # for the report
-    limit = _median(pgbench_runs) if pgbench_runs else None
-    return {key: _median(measures) for key, measures in runs.items()}, limit, stored
+    pgbench_median = _median(pgbench_runs) if pgbench_runs else None
+    return {key: _median(measures) for key, measures in runs.items()}, pgbench_median, stored
+
+
+BUSY_LOAD = 3.0  # a load average above this on the benchmark's cores: other work shared the machine
+KEPT_TOKENS = 500  # pages a worker has rendered (or citizens have looked at) before: served as kept
+
+
+def _kept_tokens(tokens: Path) -> Path:
+    return tokens.parent / "kept-tokens.txt"
+
+
+def _forget_kept_pages(broker: str) -> None:
+    """Random tokens must be rendered by this run: no page kept by an earlier one is served."""
+    import redis
+
+    from civicdesk.sharedcache import PREFIX, redis_url
+
+    url = redis_url("", broker)
+    if url is None:
+        return
+    with redis.Redis.from_url(url) as client:
+        for pattern in (f"{PREFIX}status:*", f"{PREFIX}list:*"):
+            for key in client.scan_iter(pattern, count=1000):
+                client.delete(key)
+
+
+def _render_once(app: str, tokens: Path) -> None:
+    """Ask each of these status pages and their JSON once, as their citizens would have: what follows
+    measures the pages every web worker finds kept (``web.status_cache``)."""
+    started = time.monotonic()
+    with httpx.Client(base_url=app, timeout=30) as client:
+        for token in tokens.read_text(encoding="utf-8").split():
+            client.get(f"/t/{token}").raise_for_status()
+            client.get(f"/api/v1/public/reports/{token}").raise_for_status()
+    print(f"  rendered {KEPT_TOKENS} status pages and their JSON once, {time.monotonic() - started:.0f} s")
 
 
 def _stored(engine: Engine, batch: str) -> int:
@@ -649,14 +707,22 @@ after each run and at the end: {load_text}."""
                 "The application was still working through requests 30 s after wrk stopped, and was"
                 f" started again, after: {', '.join(restarted)}."
             )
+        busiest = max(one for one, _five, _fifteen in loads)
+        if busiest > BUSY_LOAD:
+            parts.append(
+                f"**The machine was busy** (load average up to {busiest:.1f} on {os.cpu_count()} cores, other"
+                " work beside this run): the absolute figures are low for every endpoint alike; compare the"
+                " ratios to the bare endpoints measured in the same run."
+            )
         acknowledged, kept = sum(a for a, _ in stored), sum(k for _, k in stored)
         parts.append(
             f"Webhook deliveries answered 200 (wrk's count of finished requests, warm-up included): "
             f"{acknowledged:,}; rows stored for them: {kept:,} (a delivery cut off by wrk's stop may be"
             " stored without wrk counting the answer)."
         )
-    parts.append(_search_table(searches))
-    parts.append("#### Plans of the staff searches (the API's statement, EXPLAIN ANALYZE)\n")
+    if searches:
+        parts.append(_search_table(searches))
+        parts.append("#### Plans of the staff searches (the API's statement, EXPLAIN ANALYZE)\n")
     for search in searches:
         parts.append(f"{search.label} (`{search.query}`):\n```\n{search.plan}\n```\n")
     scanned = [request for request, _sql, plan in public_plans if "Seq Scan on ticket" in plan]
@@ -669,6 +735,10 @@ after each run and at the end: {load_text}."""
         short = " ".join(sql.split())
         short = short if len(short) < 400 else short[:400] + " …"
         parts.append(f"{request}: `{short}`\n```\n{plan}\n```\n")
+    if args.only:  # a part of the run: beside the whole run's section, not in its place
+        title = f"A province's load, in part ({args.only}): one web worker, a million tickets"
+        write_section("load-public", title, "\n\n".join(parts))
+        return
     write_section("load", "A province's load: one web worker, a million tickets", "\n\n".join(parts))
 
 

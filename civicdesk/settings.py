@@ -32,10 +32,22 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="empty: the embedded PostgreSQL under var_dir")
     broker_url: str = Field("", description="empty: the embedded Valkey under var_dir")
     result_backend: str = Field("", description="empty: the broker's Valkey")
+    cache_url: str = Field(
+        "",
+        description="Redis/Valkey keeping rendered public pages for every web worker; empty: the broker when"
+        " it is Redis or Valkey, off: none",
+    )
     secret_key: str = Field(
         "",
         description="signs sign-ins and CSRF tokens; empty: required in production, else generated once"
         " per install into var_dir/secret_key",
+    )
+    public_list_seconds: int = Field(
+        30,
+        ge=0,
+        le=600,
+        description="how long the public list page and API are served as rendered, by every web worker,"
+        " before a new report or a change shows there (the page says so); 0: rendered for each request",
     )
     public_base_url: str = Field(
         "", description="base of citizens' links; empty: the address `civicdesk run` serves (not production)"

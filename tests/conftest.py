@@ -14,6 +14,8 @@ import uuid
 if "PYTEST_XDIST_WORKER" in os.environ or "CIVICDESK_VAR_DIR" not in os.environ:
     os.environ["CIVICDESK_VAR_DIR"] = tempfile.mkdtemp(prefix="civicdesk-test-")
 os.environ.setdefault("CIVICDESK_ENVIRONMENT", "test")
+# a new report shows on the public list at once; tests/test_list_cache.py turns the kept lists on
+os.environ.setdefault("CIVICDESK_PUBLIC_LIST_SECONDS", "0")
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING

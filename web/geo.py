@@ -8,6 +8,7 @@ they took over. Good enough to place reports by ward; not a cadastral map (the p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from civicdesk.settings import get_settings
 from geo.centres import OLD_UNIT_CENTRES, city_bounds, city_centre
@@ -43,7 +44,10 @@ def _cross(p: Point, q: Point, sp: float, sq: float) -> Point:
     return (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
 
 
+@cache
 def voronoi_cells() -> dict[str, list[Point]]:
+    """Computed once per process (it is a function of constants; a map drew it twice per /reports view,
+    a sixth of the page's time): callers read the cells and never change them."""
     south, west, north, east = city_bounds()
     box: list[Point] = [(west, south), (east, south), (east, north), (west, north)]
     cells = {}

@@ -5,17 +5,20 @@ Same rules as the pages: no phone, e-mail, Zalo or Facebook id or name; tracking
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 
 from sla import service as sla_service
 from tickets import public
 from tickets.models import Ticket
-from web import status_cache
+from web import list_cache, status_cache
 from web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -83,16 +86,25 @@ class PublicReportOut(BaseModel):
     question: str | None
 
 
-@router.get("/reports")
+@router.get("/reports", response_model=list[dict[str, Any]])
 def list_reports(
     session: SessionDep,
     category: str | None = Query(default=None, max_length=48),
     ward: str | None = Query(default=None, max_length=48),
     status: str | None = Query(default=None, max_length=24),
     limit: int = Query(default=100, ge=1, le=500),
-) -> list[dict[str, Any]]:
+) -> Response:
+    """The newest listed reports; served as encoded for every caller of the same query for a few seconds
+    (``web.list_cache``: ``public_list_seconds``)."""
     filters = public.PublicFilter(category=category, ward=ward, status=status)
-    return [_summary(report) for report in public.public_list(session, filters, limit=limit)]
+
+    def encoded() -> bytes:
+        reports = [_summary(report) for report in public.public_list(session, filters, limit=limit)]
+        return json.dumps(jsonable_encoder(reports), ensure_ascii=False, separators=(",", ":")).encode()
+
+    query = urlencode({"category": category or "", "ward": ward or "", "status": status or "", "n": limit})
+    body = list_cache.kept_list(session, "reports-json", [query], encoded)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/pins", response_model=PinsOut)

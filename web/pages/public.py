@@ -35,7 +35,7 @@ from tickets.privacy import last_digits
 from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
-from web import status_cache
+from web import list_cache, status_cache
 from web.deps import SessionDep, StoreDep
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
@@ -390,7 +390,26 @@ def public_reports(
     status: str | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
+    """Served as rendered for every visitor of the same query and language for a few seconds
+    (``web.list_cache``): the count, the page and the map cost far more than a visitor waits."""
     filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
+    language = language_of(request)
+    query = sorted((k, v) for k, v in request.query_params.multi_items() if k != "lang")
+    body = list_cache.kept_list(
+        session,
+        "reports-html",
+        [language, urlencode(query)],
+        lambda: bytes(_reports_page(request, session, filters, page).body),
+    )
+    answer = HTMLResponse(body)
+    if request.query_params.get("lang") == language:
+        answer.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
+    return answer
+
+
+def _reports_page(
+    request: Request, session: Session, filters: public.PublicFilter, page: int
+) -> HTMLResponse:
     counted = public.public_count(session, filters)
     total = min(counted, public.COUNT_CAP)
     offset = (page - 1) * PUBLIC_PAGE
@@ -407,6 +426,7 @@ def public_reports(
         map=ward_map(session, public.public_points(session, filters, limit=MAP_REPORTS)),
         pins_url="/api/v1/public/pins?" + urlencode([(k, v) for k, v in vars(filters).items() if v]),
         status_names={s.value: translator(language_of(request))(f"st_{s.value}") for s in Status},
+        list_seconds=list_cache.list_seconds(),
         paging={
             "page": page,
             "pages": max(1, -(-total // PUBLIC_PAGE)),
