@@ -35,6 +35,59 @@ def _few(split: str) -> list[Example]:
     return [e for e in read_examples(split=split) if e.category in FEW]
 
 
+# The retrain tests' own corpus, written here rather than drawn from nlp/data: what one correction does to
+# a model trained on the project's corpus depends on which of its held-out reports sit near the correction,
+# and changes whenever the corpus does. Here the held-out reports say plainly what they are in the training
+# reports' words and share no word with the corrected report, even folded (tủ/từ, rồi/rơi), nor with the
+# place it names: the correction has nothing to move them by, and the outcome does not hang on the corpus.
+OWN_TRAINING = {
+    "street_lighting": [
+        "Đèn đường trước nhà tôi tắt cả tuần nay",
+        "Bóng đèn đường đầu ngõ bị cháy",
+        "Cột đèn chiếu sáng bị nghiêng, bóng đèn không sáng",
+        "Đèn đường chập chờn suốt đêm",
+        "Đoạn đường này chưa có đèn chiếu sáng",
+        "Dãy đèn đường trên cầu không sáng",
+        "Đèn công viên hư, buổi tối không có ánh sáng",
+        "Đèn đường bật sáng cả ban ngày",
+    ],
+    "water_supply": [
+        "Mất nước máy từ sáng đến giờ",
+        "Nước máy đục, có cặn vàng",
+        "Ống nước bị vỡ, nước phun lên mặt đường",
+        "Nước máy yếu, không lên được bồn",
+        "Hóa đơn tiền nước tăng gấp ba",
+        "Đồng hồ nước quay khi không dùng nước",
+        "Nước máy có mùi clo nồng",
+        "Cúp nước không báo trước",
+    ],
+    "electricity": [
+        "Mất điện cả khu từ sáng",
+        "Dây điện bị đứt rơi xuống đường",
+        "Trụ điện nghiêng sắp đổ",
+        "Điện áp yếu, máy lạnh không chạy được",
+        "Tiền điện tháng này tăng vọt",
+        "Công tơ điện chạy nhanh bất thường",
+        "Trạm biến áp bốc khói",
+        "Cúp điện liên tục không báo trước",
+    ],
+}
+OWN_HELD_OUT = {
+    "street_lighting": ["Đèn đường không sáng", "Bóng đèn đường bị cháy cả tuần"],
+    "water_supply": ["Mất nước máy cả ngày", "Nước máy đục có cặn"],
+    "electricity": ["Mất điện cả buổi sáng", "Dây điện đứt nằm trên đường"],
+}
+
+
+def _own(split: str) -> list[Example]:
+    written = OWN_TRAINING if split == "train" else OWN_HELD_OUT
+    return [
+        Example(text, category, None, None, "2026-11-01T08:00:00+07:00", "diacritics", base, split)
+        for category, texts in written.items()
+        for base, text in enumerate(texts)
+    ]
+
+
 def file(session: Session, text: str) -> Ticket:
     return service.create_ticket(session, NewTicket(description=text))  # type: ignore[call-arg]
 
@@ -104,7 +157,7 @@ def test_the_worker_retrains_the_model_on_a_schedule() -> None:
 def test_a_correction_and_the_scheduled_retrain_change_the_next_decision_without_a_restart(
     engine: Engine, client: TestClient, make_user: Headers, model_file: Path
 ) -> None:
-    training, held_out = _few("train"), _few("test")
+    training, held_out = _own("train"), _own("test")
     odd = "Cái tủ ở đầu hẻm kêu rè rè rồi tắt ngấm, xin xem giúp ở phường Phủ Hà"
     with unit_of_work(engine) as session:
         first = learning.retrain(session, training=training, held_out=held_out)
@@ -119,9 +172,8 @@ def test_a_correction_and_the_scheduled_retrain_change_the_next_decision_without
         ).one()
         assert event.data["model_version"] == first.version  # kept on the ticket's timeline
         ticket_id, guessed = ticket.id, ticket.category_code
-    # staff correct the report to what it plausibly is (a buzzing cabinet that goes dark: electricity), not
-    # to an unrelated category: an implausible label may honestly cost a held-out report, and the gate then
-    # refuses the model (test_a_less_accurate_model_is_refused covers that path)
+    # staff correct the report (a buzzing cabinet that goes dark) to another of the three categories; the
+    # held-out reports share no word with it, so the candidate is not less accurate and is put in place
     target = "electricity" if guessed != "electricity" else "street_lighting"
     supervisor = make_user("supervisor")
     fixed = client.patch(f"/api/v1/tickets/{ticket_id}", json={"category": target}, headers=supervisor)
@@ -131,7 +183,7 @@ def test_a_correction_and_the_scheduled_retrain_change_the_next_decision_without
         again = learning.retrain(session, training=training, held_out=held_out)
         assert again.replaced and again.corrections == 1 and again.version != first.version
         assert again.candidate_accuracy is not None and again.current_accuracy is not None
-        assert again.candidate_accuracy >= again.current_accuracy
+        assert again.candidate_accuracy == again.current_accuracy == 1.0
         after = triage.decide(session, odd)  # same process, nothing restarted or cleared
     assert (after.category, after.model_version) == (target, again.version)
 
@@ -156,7 +208,7 @@ def test_no_retrain_without_corrections(
 
 
 def test_a_less_accurate_model_is_refused(engine: Engine, model_file: Path) -> None:
-    training, held_out = _few("train"), _few("test")
+    training, held_out = _own("train"), _own("test")
     with unit_of_work(engine) as session:
         learning.retrain(session, training=training, held_out=held_out)
     in_use = model_file.read_bytes()
@@ -207,10 +259,10 @@ def test_a_corrupt_model_file_keeps_the_old_model_and_raises_an_alert(
     assert classifier.load_model().version not in ("", in_use.version)  # a good file is picked up again
 
 
-# The issue asks for 0.92; the shipped model reaches 0.911 on this split (0.754 before the accented view,
-# the SVM and reports_train_a/b; 0.602 for the model before the corpus). The gate is set just under what
-# is reached, so a worse shipped model fails here; raise it as it improves.
-ACCURACY_GATE = 0.90
+# The issue asks for 0.92; the shipped model reaches 0.925 on this split (0.918 before reports_train_d.tsv,
+# 0.754 before the accented view, the SVM and reports_train_a/b; 0.602 for the model before the corpus).
+# The gate is the issue's figure, just under what is reached, so a worse shipped model fails here.
+ACCURACY_GATE = 0.92
 
 
 def test_the_shipped_model_meets_the_accuracy_gate_on_the_held_out_split() -> None:
