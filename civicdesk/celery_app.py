@@ -48,7 +48,9 @@ def _time_limit_annotations() -> dict[str, dict[str, int]]:
 def _beat_schedule() -> dict[str, Any]:
     schedule: dict[str, Any] = {}
     for name in TASK_MODULES:
-        schedule.update(getattr(importlib.import_module(name), "BEAT_SCHEDULE", {}))
+        module = importlib.import_module(name)
+        read_later = getattr(module, "beat_schedule", None)  # a schedule that depends on the settings
+        schedule.update(read_later() if read_later else getattr(module, "BEAT_SCHEDULE", {}))
     return schedule
 
 
@@ -78,6 +80,10 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+# the default app of every thread, not only this one's (Celery's "current" app is per thread): a web
+# request runs in a pool thread, and a shared_task sent from there would otherwise go to Celery's
+# built-in default broker, amqp on localhost, and be lost to our workers
+celery_app.set_default()
 wiring.install()
 worker_observability.install()
 celery_app.conf.beat_schedule = _beat_schedule()

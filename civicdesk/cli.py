@@ -47,9 +47,11 @@ def main() -> None:
     # shown only when CIVICDESK_LOG_LEVEL asks for them. `web`, `worker` and `beat` set their own level.
     logs.configure(level=None if "CIVICDESK_LOG_LEVEL" in os.environ else "WARNING")
     init_error_tracking("cli")
-    if click.get_current_context().invoked_subcommand != "check-profile":
+    command = click.get_current_context().invoked_subcommand
+    if command != "check-profile":
         city.city_profile()  # a wrong city profile stops every command here, naming its field (exit 2)
-    wiring.install()
+    if command not in ("check-profile", "run"):  # `run` installs once its engines are chosen (below)
+        wiring.install()
 
 
 @main.command("check-profile")
@@ -234,6 +236,8 @@ def run(host: str, port: int, no_demo: bool) -> None:
     with _stopped_by_signals():
         try:
             _export_engines(settings, address)
+            wiring.install()  # the Celery app reads the engines just exported: installed earlier, it would
+            # have started a Valkey of its own before the busy port was refused
             click.echo(f"database: {unquote(get_engine().url.render_as_string(hide_password=True))}")
             migrations.upgrade(get_engine())
             _seed(demo=not no_demo)

@@ -14,7 +14,7 @@ from civicdesk.timeutil import utcnow
 from routing.models import RoutingRule
 from routing.rules import route_of, save_rule
 from tickets import service
-from tickets.citizens import Contact
+from tickets.citizens import Contact, phone_is_valid
 from tickets.models import Channel, Status, Ticket
 from tickets.service import SYSTEM, Actor, NewTicket
 from tickets.staff import User, create_user
@@ -194,6 +194,8 @@ def _seed_demo_rules(session: Session) -> None:
 def _contact(rng: random.Random, channel: Channel) -> Contact:
     name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
     phone = f"09{rng.randrange(10**7, 10**8)}"
+    while not phone_is_valid(phone):  # not every 09… range is a mobile network's
+        phone = f"09{rng.randrange(10**7, 10**8)}"
     if channel in (Channel.PHONE, Channel.VOICEMAIL):
         return Contact(phone=phone, name=name)
     if channel == Channel.ZALO:

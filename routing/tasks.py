@@ -48,11 +48,16 @@ def retrain_category_model() -> dict[str, Any]:
         return asdict(learning.retrain(session))
 
 
-BEAT_SCHEDULE: dict[str, Any] = {
-    "triage-sweep": {"task": "routing.sweep_untriaged", "schedule": 60.0},
-    "retrain-category-model": {
-        "task": "routing.retrain_category_model",
-        "schedule": get_settings().nlp_retrain_seconds,
-        "options": {"expires": get_settings().nlp_retrain_seconds},  # a missed run is not queued twice
-    },
-}
+def beat_schedule() -> dict[str, Any]:
+    """Read when the beat is set up, not at import: the retrain interval is a setting, and importing the
+    tasks (as every CLI command does through the flows) must not read the settings before the command can
+    report a wrong one in a line (exit 2)."""
+    every = get_settings().nlp_retrain_seconds
+    return {
+        "triage-sweep": {"task": "routing.sweep_untriaged", "schedule": 60.0},
+        "retrain-category-model": {
+            "task": "routing.retrain_category_model",
+            "schedule": every,
+            "options": {"expires": every},  # a missed run is not queued twice
+        },
+    }

@@ -55,4 +55,6 @@ def test_ioc_pages_show_the_citys_time(engine: Engine, client: TestClient) -> No
     assert "monitoring" not in page.lower().split("<main", 1)[1]
     script = (Path(__file__).parents[1] / "web" / "static" / "ioc.js").read_text(encoding="utf-8")
     # the chart axes, alert times and the wall clock format in the city's zone, whatever the screen's
-    assert script.count("timeZone: zone") >= 2 and 'zone = "Asia/Ho_Chi_Minh"' in script
+    # (the zone the page names: the city profile's)
+    assert script.count("timeZone: zone") >= 2 and "root.dataset.timezone" in script
+    assert 'data-timezone="Asia/Ho_Chi_Minh"' in page

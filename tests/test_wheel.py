@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.wheel, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLICATION = (
-    "civicdesk tickets telephony channels notifications routing nlp web sla open311 ioc incidents geo"
+    "civicdesk tickets telephony channels notifications routing nlp web sla open311 ioc incidents geo flows"
 ).split()
 
 

@@ -39,6 +39,14 @@ def _parsed_phone(raw: str) -> phonenumbers.PhoneNumber:
     return number
 
 
+def phone_is_valid(raw: str) -> bool:
+    try:
+        _parsed_phone(raw)
+    except Invalid:
+        return False
+    return True
+
+
 def normalize_phone(raw: str) -> str:
     """A phone number in E.164, however written: '0912 345 678', '(+84) 912-345-678' → '+84912345678'."""
     return phonenumbers.format_number(_parsed_phone(raw), phonenumbers.PhoneNumberFormat.E164)
