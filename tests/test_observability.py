@@ -30,7 +30,8 @@ from civicdesk.observability import heartbeat, logs
 from civicdesk.observability import tasks as task_figures
 from civicdesk.observability.errors import init_error_tracking
 from civicdesk.observability.health import CheckResult, Readiness
-from civicdesk.observability.metrics import ami_link_up, queue_depth
+from civicdesk.observability.heartbeat import ami_link_up
+from civicdesk.observability.metrics import queue_depth
 from civicdesk.settings import Settings, get_settings
 from civicdesk.timeutil import utcnow
 from sla import service as sla_service

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from civicdesk.observability import heartbeat
-from civicdesk.observability.metrics import ami_link_up
 from civicdesk.settings import Settings
 
 CHECK_SECONDS = 5.0
@@ -97,7 +96,7 @@ class Readiness:
 
     def _ami(self) -> CheckResult:
         beats = self._heartbeats()
-        if ami_link_up(beats, self.settings):
+        if heartbeat.ami_link_up(beats, self.settings):
             return CheckResult(True, "link up")
         telephony = beats.get(heartbeat.TELEPHONY)
         if telephony is None:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from civicdesk.observability.models import ServiceHeartbeat
+from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 
 WORKER = "worker"
@@ -66,3 +67,9 @@ def read_all(session: Session, *, now: datetime | None = None) -> dict[str, Hear
         row.component: Heartbeat(row.component, (now - row.beat_at).total_seconds(), row.state, row.node)
         for row in session.exec(select(ServiceHeartbeat)).all()
     }
+
+
+def ami_link_up(beats: dict[str, Heartbeat], settings: Settings) -> int:
+    telephony = beats.get(TELEPHONY)
+    fresh_within = 3 * settings.ami_ping_seconds + 5
+    return int(telephony is not None and telephony.state == UP and telephony.age_seconds < fresh_within)

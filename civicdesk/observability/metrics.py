@@ -120,7 +120,7 @@ class StateCollector(Collector):
             yield _gauge(
                 "civicdesk_ami_link_up",
                 "1 when the telephony listener's link to Asterisk is up",
-                {(): ami_link_up(beats, self.settings)},
+                {(): heartbeat.ami_link_up(beats, self.settings)},
                 [],
             )
         yield self._task_histograms(session)
@@ -170,14 +170,6 @@ class StateCollector(Collector):
                 [histogram.task, histogram.outcome], histogram.cumulative(), histogram.seconds_sum
             )
         return family
-
-
-def ami_link_up(beats: dict[str, heartbeat.Heartbeat], settings: Settings) -> int:
-    telephony = beats.get(heartbeat.TELEPHONY)
-    fresh_within = 3 * settings.ami_ping_seconds + 5
-    return int(
-        telephony is not None and telephony.state == heartbeat.UP and telephony.age_seconds < fresh_within
-    )
 
 
 def _gauge(name: str, documentation: str, values: dict[tuple[str, ...], float], labels: list[str]) -> Metric:
