@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fakes import PAGE_ID, GraphState, ZaloState, build_app, serve
 
 from channels import simulated
 from channels.adapter import ChannelClient
+from channels.cli import simulate_group
 from channels.clients import Off, client_for, configured
 from channels.facebook import GraphClient
 from channels.zalo import ZaloClient
@@ -162,3 +164,14 @@ def test_the_registry_picks_the_simulator_or_nothing_by_mode(monkeypatch: pytest
         assert not result.ok and not result.retry
         with pytest.raises(ValueError, match="no client for channel viber"):
             client_for("viber", http)
+
+
+@pytest.mark.usefixtures("simulator_settings")
+def test_an_operator_reads_what_the_simulated_channel_sent() -> None:
+    runner = CliRunner()
+    assert runner.invoke(simulate_group, ["replies", "zalo"]).stdout == ""
+    with httpx.Client() as http:
+        assert client_for("zalo", http).send_text("zuser-5", "Đã nhận", last_inbound_at=NOW).ok
+    shown = runner.invoke(simulate_group, ["replies", "zalo"])
+    assert shown.exit_code == 0
+    assert shown.stdout == '{"recipient": {"user_id": "zuser-5"}, "message": {"text": "Đã nhận"}}\n'
