@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import click
 import httpx
 
-from channels import simulator
+from channels import simulated, simulator
 from civicdesk.clierrors import UsageProblem, domain_call
 from civicdesk.settings import get_settings
 
@@ -54,3 +55,15 @@ def facebook_command(text: str, user_id: str | None, name: str, url: str) -> Non
         lambda: simulator.facebook_comment(get_settings(), user_id=user, name=name, text=text)
     )
     _deliver(url, delivery)
+
+
+@simulate_group.command("replies")
+@click.argument("channel", type=click.Choice(["zalo", "facebook"]))
+def replies_command(channel: str) -> None:
+    """What the city sent on a simulated channel (CIVICDESK_ZALO_MODE / _FACEBOOK_MODE=simulator), oldest
+    first, one JSON request body a line, as the provider would have received it."""
+    sent = simulated.recorded(channel)
+    if not sent:
+        click.echo(f"Chưa gửi gì qua {channel} giả lập (nothing sent yet) — {simulated.folder()}", err=True)
+    for body in sent:
+        click.echo(json.dumps(body, ensure_ascii=False))

@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     facebook_page_id: str = ""
     facebook_page_token: str = ""
     facebook_graph_base: str = "https://graph.facebook.com/v21.0"
+    # which adapter sends on each chat channel (channels/clients.py): the provider's API, the simulator (same
+    # answers, recorded under var_dir/channel-simulator) or off. Unset: real with credentials, else the
+    # simulator in development and off in test and production
+    zalo_mode: Literal["off", "simulator", "real"] = "real"
+    facebook_mode: Literal["off", "simulator", "real"] = "real"
     channel_http_timeout: float = Field(10.0, gt=0, le=60)
     outbox_sending_timeout_seconds: int = Field(
         300,
@@ -250,6 +255,7 @@ class Settings(BaseSettings):
             )
         self._check_secret_key()
         self._no_simulators_in_production()
+        self._chat_channel_modes()
         return self
 
     def _no_simulators_in_production(self) -> None:
@@ -259,6 +265,28 @@ class Settings(BaseSettings):
         for name in ("zns_mode", "sms_mode", "email_mode"):
             if name not in self.model_fields_set:
                 setattr(self, name, "off")
+
+    def _chat_channel_modes(self) -> None:
+        """A channel with credentials talks to its provider; without, a development install simulates it
+        so a demo's replies go somewhere visible. Production refuses `real` without credentials."""
+        for channel, credentials, needed in (
+            ("zalo", self.zalo_credentials, "CIVICDESK_ZALO_APP_ID and CIVICDESK_ZALO_APP_SECRET"),
+            ("facebook", self.facebook_credentials, "CIVICDESK_FACEBOOK_PAGE_ID and _PAGE_TOKEN"),
+        ):
+            name = f"{channel}_mode"
+            if name not in self.model_fields_set:
+                fallback = "simulator" if self.environment == "development" else "off"
+                setattr(self, name, "real" if credentials else fallback)
+            elif getattr(self, name) == "real" and not credentials and self.environment == "production":
+                raise ValueError(f"CIVICDESK_{name.upper()}=real needs {needed}")
+
+    @property
+    def zalo_credentials(self) -> bool:
+        return bool(self.zalo_app_id and self.zalo_app_secret)
+
+    @property
+    def facebook_credentials(self) -> bool:
+        return bool(self.facebook_page_id and self.facebook_page_token)
 
     def _check_secret_key(self) -> None:
         make_one = " python -c 'import secrets; print(secrets.token_urlsafe(48))'"

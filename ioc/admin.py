@@ -12,12 +12,15 @@ import httpx
 from sqlmodel import Session, col, select
 
 from civicdesk.errors import DomainError, Invalid, NotFound
+from civicdesk.timeutil import utcnow
 from ioc import mapping, sources, vault
+from ioc.adapters import SOURCES, source_for
 from ioc.models import AlertRule, Connector
+from ioc.ports import Auth, SourceConfig
 from ioc.service import _known, describe_connector, metric_specs
 from tickets.reference import Category
 
-KINDS = ("simulated", "http_json", "http_csv", "push", "computed")
+KINDS = (*SOURCES, "computed")  # computed: the reports in our own database (ioc.service)
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,18 @@ def _check(config: ConnectorConfig) -> None:
         raise Invalid("this kind of sign-in needs a name (header, user or parameter)", field="auth_name")
 
 
-def auth_of(row: Connector) -> sources.Auth:
+def config_of(row: Connector) -> SourceConfig:
+    """What the source adapter needs to know of a connector, its credential unsealed."""
     secret = vault.unseal(row.auth_secret_sealed) if row.auth_secret_sealed else ""
-    return sources.Auth(kind=row.auth_kind, name=row.auth_name or "", secret=secret)
+    return SourceConfig(
+        code=row.code,
+        kind=row.kind,
+        known_metrics=frozenset(_known(row.code)),
+        metric_specs=metric_specs().get(row.code, []),
+        url=row.url,
+        auth=Auth(kind=row.auth_kind, name=row.auth_name or "", secret=secret),
+        mapping=row.mapping or [],
+    )
 
 
 def connectors(session: Session) -> list[Connector]:
@@ -89,9 +101,7 @@ def try_source(session: Session, code: str, http: httpx.Client) -> dict[str, Any
     if not row.kind.startswith("http") or not row.url:
         return {"ok": False, "error": "only an HTTP connector with a url can be tried", "path": None}
     try:
-        found = sources.fetch(
-            http, row.kind, row.url, _known(code), auth=auth_of(row), mapping=row.mapping or None
-        )
+        found = source_for(config_of(row), http).read(utcnow())
     except (httpx.HTTPError, DomainError) as exc:
         message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         path = exc.detail.get("path") if isinstance(exc, DomainError) else None

@@ -11,7 +11,7 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
 
 from civicdesk.errors import Invalid
-from ioc.sources import Reading
+from ioc.ports import Reading
 
 MAX_ENTRIES = 64
 

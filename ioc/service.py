@@ -19,7 +19,9 @@ from civicdesk.errors import DomainError, Forbidden, NotFound
 from civicdesk.timeutil import city_tz, utcnow
 from incidents import service as incidents
 from ioc import sources
+from ioc.adapters import source_for
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
+from ioc.ports import Reading
 from sla import service as sla
 from sla import state as sla_state
 from sla.boards import urgency_counts
@@ -75,7 +77,7 @@ def _known(code: str) -> set[str]:
     return {spec["name"] for spec in metric_specs().get(code, [])}
 
 
-def field_report_readings(session: Session, now: datetime) -> list[sources.Reading]:
+def field_report_readings(session: Session, now: datetime) -> list[Reading]:
     """This system itself: today's reports, backlog, SLA on-time rate over 30 days, satisfaction, hotline."""
     day_start = datetime.combine(now.astimezone(city_tz()).date(), datetime.min.time(), city_tz())
     today = session.exec(
@@ -88,32 +90,32 @@ def field_report_readings(session: Session, now: datetime) -> list[sources.Readi
     finished = sum(r.finished for r in rows)
     rating = session.exec(select(func.avg(Ticket.rating)).where(col(Ticket.rating).is_not(None))).one()
     readings = [
-        sources.Reading("reports_today", "", float(today)),
-        sources.Reading("open_backlog", "", float(backlog)),
+        Reading("reports_today", "", float(today)),
+        Reading("open_backlog", "", float(backlog)),
     ]
     open_on_time = sla_state.open_on_time_rate(urgency_counts(session, now=now))
     if open_on_time is not None:
-        readings.append(sources.Reading("sla_open_on_time_rate", "", open_on_time))
+        readings.append(Reading("sla_open_on_time_rate", "", open_on_time))
     if finished:
         readings.append(
-            sources.Reading("sla_on_time_rate", "", round(100 * sum(r.on_time for r in rows) / finished, 1))
+            Reading("sla_on_time_rate", "", round(100 * sum(r.on_time for r in rows) / finished, 1))
         )
     if rating is not None:
-        readings.append(sources.Reading("satisfaction", "", round(float(rating), 2)))
+        readings.append(Reading("satisfaction", "", round(float(rating), 2)))
     return readings + hotline_readings(session, now)
 
 
-def hotline_readings(session: Session, now: datetime) -> list[sources.Reading]:
+def hotline_readings(session: Session, now: datetime) -> list[Reading]:
     """Today's hotline figures from the call records (telephony/calls.py counts them)."""
     figures = calls.day_stats(session, now.astimezone(city_tz()).date())
-    readings = [sources.Reading("hotline_calls_today", "", float(figures["calls"]))]
+    readings = [Reading("hotline_calls_today", "", float(figures["calls"]))]
     for metric, key, scale in (
         ("hotline_service_level", "service_level", 100),
         ("hotline_abandonment", "abandonment_rate", 100),
         ("hotline_average_wait", "average_wait_seconds", 1),
     ):
         if figures[key] is not None:
-            readings.append(sources.Reading(metric, "", round(figures[key] * scale, 1)))
+            readings.append(Reading(metric, "", round(figures[key] * scale, 1)))
     return readings
 
 
@@ -132,28 +134,15 @@ def pull(session: Session, connector: Connector, http: httpx.Client | None, now:
 
 def _readings(
     session: Session, connector: Connector, http: httpx.Client | None, now: datetime
-) -> list[sources.Reading]:
+) -> list[Reading]:
     if connector.kind == "computed":
-        return field_report_readings(session, now)
-    if connector.kind == "simulated":
-        return sources.simulated(connector.code, metric_specs().get(connector.code, []), now)
-    if connector.kind in ("http_json", "http_csv"):
-        if not connector.url or http is None:
-            raise NotFound(f"connector {connector.code} has no URL to pull from")
-        from ioc.admin import auth_of
+        return field_report_readings(session, now)  # our own database, not an outside system
+    from ioc.admin import config_of
 
-        return sources.fetch(
-            http,
-            connector.kind,
-            connector.url,
-            _known(connector.code),
-            auth=auth_of(connector),
-            mapping=connector.mapping or None,
-        )
-    return []  # push connectors wait for their source
+    return source_for(config_of(connector), http).read(now)
 
 
-def store(session: Session, code: str, readings: list[sources.Reading], at: datetime) -> None:
+def store(session: Session, code: str, readings: list[Reading], at: datetime) -> None:
     for reading in readings:
         session.add(
             MetricPoint(
@@ -194,7 +183,7 @@ def _breaches(rule: AlertRule, value: float) -> bool:
     return value > rule.threshold if rule.op == ">" else value < rule.threshold
 
 
-def evaluate_alerts(session: Session, code: str, readings: list[sources.Reading], at: datetime) -> None:
+def evaluate_alerts(session: Session, code: str, readings: list[Reading], at: datetime) -> None:
     """One episode (and one ticket) from the first reading over the threshold until the next one under it."""
     rules = session.exec(
         select(AlertRule).where(AlertRule.subsystem == code, col(AlertRule.active).is_(True))
@@ -226,7 +215,7 @@ def evaluate_alerts(session: Session, code: str, readings: list[sources.Reading]
     session.flush()
 
 
-def _raise_ticket(session: Session, rule: AlertRule, reading: sources.Reading, at: datetime) -> int | None:
+def _raise_ticket(session: Session, rule: AlertRule, reading: Reading, at: datetime) -> int | None:
     place = f" ({reading.dimension})" if reading.dimension else ""
     text = (
         f"[IOC] {rule.text}{place}: {rule.metric} = {reading.value:g} (ngưỡng {rule.op} {rule.threshold:g})"

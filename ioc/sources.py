@@ -8,7 +8,6 @@ import csv
 import hashlib
 import io
 import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,15 +16,9 @@ import httpx
 from civicdesk.city import city_profile
 from civicdesk.errors import Invalid
 from civicdesk.timeutil import city_tz
+from ioc.ports import Auth, Reading
 
 LEVELS = {"%", "µg/m³", "/5", ""}  # units of levels; every other unit counts things, in whole numbers
-
-
-@dataclass(frozen=True)
-class Reading:
-    metric: str
-    dimension: str
-    value: float
 
 
 def _noise(*parts: object) -> float:
@@ -136,16 +129,6 @@ def from_payload(payload: Any, known_metrics: set[str]) -> list[Reading]:
             raise Invalid(f"metrics[{index}]: value must be finite")
         readings.append(Reading(item["metric"], str(item.get("dimension") or "")[:64], value))
     return readings
-
-
-@dataclass(frozen=True)
-class Auth:
-    """How a city's system wants to be asked: kind none, header (name: secret), bearer, basic
-    (name = user, secret = password) or query (?name=secret)."""
-
-    kind: str = "none"
-    name: str = ""
-    secret: str = ""
 
 
 AUTH_KINDS = ("none", "header", "bearer", "basic", "query")

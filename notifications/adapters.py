@@ -4,7 +4,6 @@ adapter has a simulator beside it (simulators.py), chosen by settings, so an emb
 
 from __future__ import annotations
 
-import json
 import smtplib
 import unicodedata
 from collections.abc import Callable
@@ -217,9 +216,3 @@ def notifier_for(route: str, http: httpx.Client, engine: Engine | None = None) -
             return SmtpNotifier()
         return MailFileNotifier(simulators.folder() / "mail")
     raise ValueError(f"no notifier for route {route}")
-
-
-def record_line(path: Path, entry: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as file:
-        file.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from channels.simulated import record_line
 from civicdesk.settings import get_settings
 
 BASE = "https://simulator.invalid"
@@ -26,8 +27,6 @@ def folder() -> Path:
 
 
 def _record(name: str, entry: dict[str, Any]) -> None:
-    from notifications.adapters import record_line
-
     record_line(folder() / f"{name}.jsonl", entry)
 
 

@@ -12,6 +12,8 @@ import boto3
 from moto.server import ThreadedMotoServer
 from mypy_boto3_s3 import S3Client
 
+from tickets.storage.s3 import S3FileStore
+
 REGION = "us-east-1"
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
@@ -46,3 +48,15 @@ def running_s3_server() -> Iterator[S3Server]:
         yield S3Server(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+def store_on(server: S3Server, bucket: str, prefix: str = "attachments/") -> S3FileStore:
+    """The real S3 adapter, pointed at this server."""
+    return S3FileStore(
+        bucket=bucket,
+        prefix=prefix,
+        endpoint_url=server.endpoint_url,
+        region=REGION,
+        access_key_id=ACCESS_KEY,
+        secret_access_key=SECRET_KEY,
+    )

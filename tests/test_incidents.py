@@ -22,7 +22,7 @@ from civicdesk.timeutil import utcnow
 from incidents import service
 from incidents.models import Incident, IncidentMember
 from ioc import service as ioc
-from ioc import sources
+from ioc.ports import Reading
 from tickets import service as tickets
 from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket
@@ -212,7 +212,7 @@ def test_an_ioc_alert_in_a_ward_opens_an_incident_that_reports_join(engine: Engi
     with unit_of_work(engine) as session:
         ioc.seed(session)
         at = utcnow() - timedelta(minutes=5)
-        ioc.store(session, "environment", [sources.Reading("pm25", "phan-rang", 95.0)], at)
+        ioc.store(session, "environment", [Reading("pm25", "phan-rang", 95.0)], at)
         incident = session.exec(select(Incident)).one()
         assert incident.source == "alert" and incident.category_code == "pollution"
         later = report(

@@ -25,6 +25,7 @@ from civicdesk.db import unit_of_work
 from civicdesk.timeutil import utcnow
 from ioc import service, sources
 from ioc.models import AlertEpisode, Connector, MetricPoint
+from ioc.ports import Reading
 from tickets.models import Ticket
 from web.app import create_app
 
@@ -140,7 +141,7 @@ def test_an_offline_camera_alerts_after_thirty_minutes(engine: Engine) -> None:
     start = utcnow()
     with unit_of_work(engine) as session:
         for minutes in (0, 10, 20, 31):
-            readings = [sources.Reading("cameras_online", "SEC-phan-rang-1", 0.0)]
+            readings = [Reading("cameras_online", "SEC-phan-rang-1", 0.0)]
             service.store(session, "security_cameras", readings, start + timedelta(minutes=minutes))
             tickets_now = len(session.exec(select(Ticket)).all())
             assert tickets_now == (1 if minutes >= 30 else 0)

@@ -27,6 +27,7 @@ from civicdesk.db import unit_of_work
 from civicdesk.timeutil import city_tz, utcnow
 from ioc import service, sources
 from ioc.models import Connector, MetricPoint
+from ioc.ports import Reading
 from tickets.models import Ticket
 
 TOKEN = "tram-quan-trac-7f3a9c"  # noqa: S105 - the fake source's own credential
@@ -229,7 +230,7 @@ def test_the_admin_page_lists_connectors_and_rules(
 # --- plausible simulated figures --------------------------------------------------------------------------
 
 
-def _day_of_readings(code: str, day: datetime) -> list[list[sources.Reading]]:
+def _day_of_readings(code: str, day: datetime) -> list[list[Reading]]:
     specs = service.metric_specs()[code]
     return [sources.simulated(code, specs, day + timedelta(minutes=m)) for m in range(0, 24 * 60, 20)]
 

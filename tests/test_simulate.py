@@ -13,6 +13,7 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -20,11 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from webserver import civicdesk_web, free_port
 
-from channels import service, simulator
-from channels.models import EventState, InboundEvent
+from channels import service, simulated, simulator
+from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.cli import main
 from civicdesk.db import unit_of_work
 from civicdesk.settings import Settings, get_settings
+from notifications.adapters import notifier_for
 from telephony.models import Call, Outcome, QueueMember
 from telephony.service import TelephonyService
 from tickets.models import Channel, Ticket
@@ -79,6 +81,34 @@ def test_a_simulated_zalo_message_and_facebook_comment_become_tickets(
     process_pending(engine)
     assert [t.description for t in tickets_of(engine, Channel.ZALO)] == ["Đèn đường hỏng ở Mỹ Hải"]
     assert [t.description for t in tickets_of(engine, Channel.FACEBOOK)] == ["Cống ở Đạo Long bị tắc"]
+
+
+@pytest.mark.usefixtures("configured")
+def test_without_an_oa_or_a_page_the_citys_replies_reach_the_simulated_channels(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A demo: the citizen's message comes in through the webhook, the receipt goes out through the real
+    client to the simulated provider (CIVICDESK_ZALO_MODE=simulator), where a trainer can read it."""
+    monkeypatch.setenv("CIVICDESK_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CIVICDESK_ZALO_MODE", "simulator")
+    get_settings.cache_clear()
+    settings = get_settings()
+    zalo = simulator.zalo_message(settings, user_id="8400000000000000002", text="Ổ gà trước chợ Phan Rang")
+    assert simulator.play(client, "", zalo).status_code == 200
+    process_pending(engine)
+    with unit_of_work(engine) as session:
+        queued = session.exec(select(OutboundMessage.id).where(OutboundMessage.channel == "zalo")).all()
+    assert queued
+    with httpx.Client() as http:
+        for outbound_id in queued:
+            service.send(lambda: unit_of_work(engine), outbound_id or 0, notifier_for("zalo", http, engine))
+    with unit_of_work(engine) as session:
+        states = session.exec(select(OutboundMessage.state).where(OutboundMessage.channel == "zalo")).all()
+    assert set(states) == {OutboxState.SENT}
+    [ticket] = tickets_of(engine, Channel.ZALO)
+    received = simulated.recorded("zalo")
+    assert [body["recipient"]["user_id"] for body in received] == ["8400000000000000002"] * len(queued)
+    assert ticket.code in received[0]["message"]["text"]
 
 
 @pytest.mark.usefixtures("configured")

@@ -1,5 +1,6 @@
-"""The attachment storage port: one contract, run against the local folder and against S3 (moto's
-server on loopback), then the web app configured with S3 taking a photo on a report and serving it."""
+"""The S3 adapter's own behaviour (its prefix, an unreachable server), then the web app configured with S3
+taking a photo on a report and serving it. The storage port's contract, run against the local folder and
+S3 alike, is tests/contracts/test_storage_port.py."""
 
 from __future__ import annotations
 
@@ -13,100 +14,28 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from pydantic import ValidationError
-from s3_fake import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from s3_fake import ACCESS_KEY, REGION, SECRET_KEY, S3Server, store_on
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from civicdesk.db import unit_of_work
-from civicdesk.errors import Invalid
-from civicdesk.settings import Settings, get_settings
+from civicdesk.settings import get_settings
 from nlp.speech import SpeechError, Transcript
 from telephony import voicemail
 from telephony.models import Call
 from tickets.models import Attachment, Ticket
 from tickets.storage import (
-    FileStore,
-    LocalFileStore,
-    MissingFile,
     StorageUnavailable,
     default_store,
-    store_for,
 )
-from tickets.storage.ports import CHUNK_BYTES
 from tickets.storage.s3 import S3FileStore
 
 KEY = "ab/ab12cd34"
 
 
-def s3_store(server: S3Server, bucket: str, prefix: str = "attachments/") -> S3FileStore:
-    return S3FileStore(
-        bucket=bucket,
-        prefix=prefix,
-        endpoint_url=server.endpoint_url,
-        region=REGION,
-        access_key_id=ACCESS_KEY,
-        secret_access_key=SECRET_KEY,
-    )
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> FileStore:
-    if request.param == "local":
-        return LocalFileStore(tmp_path / "attachments")
-    server: S3Server = request.getfixturevalue("s3_server")
-    return s3_store(server, server.new_bucket())
-
-
-def test_put_then_get_and_exists(store: FileStore) -> None:
-    assert not store.exists(KEY)
-    store.put(KEY, b"\xff\xd8 photo bytes")
-    assert store.exists(KEY)
-    assert store.get(KEY) == b"\xff\xd8 photo bytes"
-
-
-def test_put_replaces_what_was_there(store: FileStore) -> None:
-    store.put(KEY, b"first")
-    store.put(KEY, b"second")
-    assert store.get(KEY) == b"second"
-
-
-def test_open_streams_a_large_file_in_chunks(store: FileStore) -> None:
-    data = bytes(range(256)) * (3 * CHUNK_BYTES // 256 + 7)
-    store.put(KEY, data)
-    chunks = list(store.open(KEY))
-    assert len(chunks) >= 3
-    assert b"".join(chunks) == data
-
-
-def test_a_missing_file_is_said_at_once(store: FileStore) -> None:
-    with pytest.raises(MissingFile):
-        store.get("no/such-file")
-    with pytest.raises(MissingFile):
-        store.open("no/such-file")  # before the first chunk, so a page can still answer 404
-    assert not store.exists("no/such-file")
-
-
-def test_delete_removes_and_is_harmless_when_repeated(store: FileStore) -> None:
-    store.put(KEY, b"bytes")
-    store.delete(KEY)
-    assert not store.exists(KEY)
-    store.delete(KEY)
-    with pytest.raises(MissingFile):
-        store.get(KEY)
-
-
-@pytest.mark.parametrize("key", ["", "../escape", "/absolute", "a//b", "a/./b", "a\\b", "x" * 301])
-def test_bad_keys_are_refused_by_every_adapter(store: FileStore, key: str) -> None:
-    with pytest.raises(Invalid):
-        store.put(key, b"bytes")
-    with pytest.raises(Invalid):
-        store.exists(key)
-
-
 def test_s3_objects_live_under_the_prefix(s3_server: S3Server) -> None:
     bucket = s3_server.new_bucket()
-    s3_store(s3_server, bucket, prefix="city-pr").put(KEY, b"bytes")
+    store_on(s3_server, bucket, prefix="city-pr").put(KEY, b"bytes")
     listed = s3_server.client().list_objects_v2(Bucket=bucket)
     assert [item["Key"] for item in listed.get("Contents", [])] == [f"city-pr/{KEY}"]
 
@@ -120,15 +49,6 @@ def test_an_unreachable_s3_store_is_a_clear_error() -> None:
     )
     with pytest.raises(StorageUnavailable, match="S3"):
         store.put(KEY, b"bytes")
-
-
-def test_settings_choose_the_adapter(tmp_path: Path, s3_server: S3Server) -> None:
-    local = store_for(Settings(attachment_dir=tmp_path))
-    assert isinstance(local, LocalFileStore) and local.root == tmp_path
-    chosen = store_for(Settings(storage="s3", s3_bucket="photos", s3_endpoint_url=s3_server.endpoint_url))
-    assert isinstance(chosen, S3FileStore) and chosen.location == "s3://photos/attachments/"
-    with pytest.raises(ValidationError, match="CIVICDESK_S3_BUCKET"):
-        Settings(storage="s3")
 
 
 # --- the app on S3 ----------------------------------------------------------------------------------
