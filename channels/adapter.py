@@ -54,15 +54,18 @@ class SendResult:
     retry: bool = False  # a temporary failure: try again later
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A text for one citizen, on their own conversation."""
+
+    recipient: str  # Zalo user id, page-scoped id, or the comment id for a private reply
+    text: str
+    last_inbound_at: datetime | None = None  # the citizen's last message: the provider's reply window
+    to_comment: bool = False
+    human: bool = False  # typed by a person: Messenger's HUMAN_AGENT tag is allowed, never otherwise
+
+
 class ChannelClient(Protocol):
     channel: str
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,  # typed by a person: Messenger's HUMAN_AGENT tag is allowed, never otherwise
-    ) -> SendResult: ...
+    def send_text(self, reply: Reply) -> SendResult: ...

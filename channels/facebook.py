@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult
 from channels.zalo import parse_body
 from civicdesk.errors import Forbidden
 
@@ -204,21 +204,14 @@ class GraphClient:
             detail += " — the page token is invalid or expired: an administrator must re-authorise the page"
         return SendResult(False, error=detail, route=route, retry=code in TEMPORARY | RATE_LIMITS)
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,
-    ) -> SendResult:
-        if to_comment:
-            return self._private_reply(recipient, text)
-        window = _window(last_inbound_at, human=human)
+    def send_text(self, reply: Reply) -> SendResult:
+        if reply.to_comment:
+            return self._private_reply(reply.recipient, reply.text)
+        window = _window(reply.last_inbound_at, human=reply.human)
         if window is None:
             return SendResult(False, error=_OUTSIDE, route="none")
-        body: dict[str, Any] = {"recipient": {"id": recipient}, "message": {"text": text[:1999]}, **window}
+        message = {"text": reply.text[:1999]}
+        body: dict[str, Any] = {"recipient": {"id": reply.recipient}, "message": message, **window}
         return self._post(f"/{self.page_id}/messages", body, window.get("tag") or window["messaging_type"])
 
     def _private_reply(self, comment_id: str, text: str) -> SendResult:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult
 from civicdesk.errors import Forbidden, Malformed
 
 CHANNEL = "zalo"
@@ -189,16 +189,9 @@ class ZaloClient:
             detail += " (the citizen has not written to the OA in the last 7 days)"
         return SendResult(False, error=detail, retry=False)
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,
-    ) -> SendResult:
-        body = {"recipient": {"user_id": recipient}, "message": {"text": text[:2000]}}
+    def send_text(self, reply: Reply) -> SendResult:
+        """A customer-service message (Zalo has no private reply to comments nor a person's tag)."""
+        body = {"recipient": {"user_id": reply.recipient}, "message": {"text": reply.text[:2000]}}
         return self._result(self._post("/v3.0/oa/message/cs", json=body))
 
 

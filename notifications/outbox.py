@@ -16,12 +16,12 @@ import httpx
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from channels.adapter import ChannelClient, SendResult
+from channels.adapter import SendResult
 from channels.models import OutboundMessage, OutboxState
 from channels.service import REPLY_CHANNELS
 from civicdesk.errors import DomainError
 from civicdesk.timeutil import as_utc, utcnow
-from notifications.ports import Outgoing, Route
+from notifications.ports import Notifier, Outgoing, Route
 from notifications.service import cost_of, fall_back, last_inbound
 from tickets import service
 from tickets.models import Direction, Message, Ticket
@@ -76,29 +76,19 @@ def claim(session: Session, outbound_id: int) -> SendJob | None:
     )
 
 
-def send_with(client: Any, job: SendJob) -> SendResult:
-    """Through a notification route (notifications.ports.Notifier) or a bare channel client."""
-    if hasattr(client, "deliver"):
-        result: SendResult = client.deliver(
-            Outgoing(
-                route=Route(job.channel),
-                recipient=job.recipient,
-                text=job.text,
-                key=job.key,
-                human=job.human,
-                to_comment=job.to_comment,
-                last_inbound_at=job.last_inbound_at,
-                payload=job.payload or {},
-            )
+def send_with(notifier: Notifier, job: SendJob) -> SendResult:
+    """Through the message's notification route (notifications.adapters.notifier_for)."""
+    return notifier.deliver(
+        Outgoing(
+            route=Route(job.channel),
+            recipient=job.recipient,
+            text=job.text,
+            key=job.key,
+            human=job.human,
+            to_comment=job.to_comment,
+            last_inbound_at=job.last_inbound_at,
+            payload=job.payload or {},
         )
-        return result
-    channel_client: ChannelClient = client
-    return channel_client.send_text(
-        job.recipient,
-        job.text,
-        last_inbound_at=job.last_inbound_at,
-        to_comment=job.to_comment,
-        human=job.human,
     )
 
 
@@ -181,14 +171,14 @@ def due_for_sending(session: Session, *, lost_before: datetime, limit: int = 500
     return [outbound_id for outbound_id in session.exec(query).all() if outbound_id is not None]
 
 
-def send(session_factory: Any, outbound_id: int, client: Any) -> SendResult | None:
+def send(session_factory: Any, outbound_id: int, notifier: Notifier) -> SendResult | None:
     """Claim, send, record: three steps, two short transactions. None: nothing was due."""
     with session_factory() as session:
         job = claim(session, outbound_id)
     if job is None:
         return None
     try:
-        result = send_with(client, job)
+        result = send_with(notifier, job)
     except httpx.HTTPError as exc:  # the network or the provider is down: try again later
         result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
     except DomainError as exc:  # e.g. Zalo not authorised yet: a person must act, retrying will not help
