@@ -3,6 +3,7 @@ through the channel's client. Fakes and real providers are interchangeable behin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -69,3 +70,11 @@ class ChannelClient(Protocol):
     channel: str
 
     def send_text(self, reply: Reply) -> SendResult: ...
+
+
+def attachment_objects(items: list[Any]) -> Iterator[tuple[str, Any]]:
+    """The objects in a webhook's list of attachments, each as (its type, its payload or {}); anything
+    in the list that is not an object is passed over. What the payload holds is each provider's own."""
+    for item in items:
+        if isinstance(item, dict):
+            yield str(item.get("type")), item.get("payload") or {}

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
 from channels.zalo import parse_body
 from civicdesk.errors import Forbidden
 
@@ -116,24 +116,17 @@ def _shared_phone(message: dict[str, Any]) -> str | None:
 def _attachments(items: list[Any]) -> tuple[tuple[Attachment, ...], tuple[float, float] | None]:
     found: list[Attachment] = []
     location = None
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        payload = item.get("payload") or {}
+    for kind, payload in attachment_objects(items):
         coordinates = payload.get("coordinates") if isinstance(payload, dict) else None
-        if item.get("type") == "location" and isinstance(coordinates, dict):
+        if kind == "location" and isinstance(coordinates, dict):
             try:
                 location = (float(coordinates["lat"]), float(coordinates["long"]))
             except (KeyError, TypeError, ValueError):
                 location = None
-        elif (
-            item.get("type") == "fallback" and isinstance(payload, dict) and "maps" in str(payload.get("url"))
-        ):
+        elif kind == "fallback" and isinstance(payload, dict) and "maps" in str(payload.get("url")):
             found.append(Attachment("link", payload.get("url"), payload.get("title")))
         else:
-            found.append(
-                Attachment(str(item.get("type")), payload.get("url") if isinstance(payload, dict) else None)
-            )
+            found.append(Attachment(kind, payload.get("url") if isinstance(payload, dict) else None))
     return tuple(found), location
 
 

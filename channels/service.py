@@ -74,9 +74,15 @@ def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: 
     (stored once however often the provider repeats it), for an administrator to look at."""
     digest = hashlib.sha256(raw_body).hexdigest()
     payload = {"raw": raw_body.decode("utf-8", errors="replace")}
-    return _insert_once(
-        session, channel, f"unreadable:{digest}", UNREADABLE, payload, state=EventState.DEAD, error=reason
+    key = f"unreadable:{digest}"
+    statement = (
+        insert(InboundEvent)
+        .values(**_event_row(channel, key, UNREADABLE, payload, state=EventState.DEAD, error=reason))
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(col(InboundEvent.id))
     )
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id
 
 
 def _event_row(
@@ -99,26 +105,6 @@ def _event_row(
         "last_error": error[:4000] if error else None,
         "received_at": utcnow(),
     }
-
-
-def _insert_once(
-    session: Session,
-    channel: str,
-    key: str,
-    name: str,
-    payload: dict[str, Any],
-    *,
-    state: EventState = EventState.PENDING,
-    error: str | None = None,
-) -> int | None:
-    statement = (
-        insert(InboundEvent)
-        .values(**_event_row(channel, key, name, payload, state=state, error=error))
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(col(InboundEvent.id))
-    )
-    new_id: int | None = session.execute(statement).scalar_one_or_none()
-    return new_id
 
 
 def parse_stored(event: InboundEvent) -> InboundMessage:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
 from civicdesk.errors import Forbidden, Malformed
 
 CHANNEL = "zalo"
@@ -136,18 +136,15 @@ def parse(body: dict[str, Any]) -> list[InboundMessage]:
 def _attachments(items: list[Any]) -> tuple[tuple[Attachment, ...], tuple[float, float] | None]:
     found: list[Attachment] = []
     location = None
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        payload = item.get("payload") or {}
-        if item.get("type") == "location":
+    for kind, payload in attachment_objects(items):
+        if kind == "location":
             coordinates = payload.get("coordinates") or {}
             try:
                 location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
             except (KeyError, TypeError, ValueError):
                 location = None
         else:
-            found.append(Attachment(str(item.get("type")), payload.get("url"), payload.get("name")))
+            found.append(Attachment(kind, payload.get("url"), payload.get("name")))
     return tuple(found), location
 
 
