@@ -6,14 +6,14 @@ Same rules as the pages: no phone, e-mail, Zalo or Facebook id or name; tracking
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, field
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic.dataclasses import dataclass as validated
 
 from sla import service as sla_service
 from tickets import public
@@ -43,47 +43,20 @@ class PinsOut(BaseModel):
     pins: list[PinOut]
 
 
-class PublicEventOut(BaseModel):
-    kind: str
-    at: datetime
-    status: str | None
-    note: str | None
-    rating: int | None
-    id: int | None
-    speaker: str
-    merged_into: str | None
-    photos: list[int]
-
-
 class PhotoOut(BaseModel):
     id: int
     purpose: str
 
 
-class PublicReportOut(BaseModel):
-    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name."""
+@validated
+class PublicReportOut(public.PublicReport):
+    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name. Its fields
+    are tickets.public.PublicReport's (written there once); only a photo is an object here."""
 
-    code: str
-    status: str
-    category_code: str | None
-    category_vi: str | None
-    category_en: str | None
-    ward_code: str | None
-    ward_name: str | None
-    text: str
-    address: str | None
-    latitude: float | None
-    longitude: float | None
-    created_at: datetime
-    resolved_at: datetime | None
-    due_at: datetime | None
-    rating: int | None
-    events: list[PublicEventOut]
-    photos: list[PhotoOut]
-    can_rate: bool
-    can_reopen: bool
-    can_reply: bool
-    question: str | None
+    photos: list[PhotoOut] = field(default_factory=list)  # type: ignore[assignment]
+
+
+REPORT_JSON = TypeAdapter(PublicReportOut)
 
 
 @router.get("/reports", response_model=list[dict[str, Any]])
@@ -145,7 +118,7 @@ def report_by_token(request: Request, token: str, session: SessionDep) -> Respon
         view.due_at = sla_service.deadline_of(session, ticket)
         report = asdict(view)
         report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-        body = PublicReportOut.model_validate(report).model_dump_json().encode()
+        body = REPORT_JSON.dump_json(REPORT_JSON.validate_python(report))
         status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 
