@@ -25,22 +25,11 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
 
 
-class PinOut(BaseModel):
-    code: str
-    status: str
-    category_code: str | None
-    category_vi: str | None
-    category_en: str | None
-    ward_name: str | None
-    latitude: float  # rounded to about 100 m
-    longitude: float
-
-
 class PinsOut(BaseModel):
     total: int  # the listed reports with a location under these filters, counted up to 10,000 (then 10,001)
     offset: int
     limit: int
-    pins: list[PinOut]
+    pins: list[public.PublicPin]  # each rounded to about 100 m (tickets.public.PIN_DECIMALS)
 
 
 class PhotoOut(BaseModel):
@@ -97,7 +86,7 @@ def map_pins(
         total=total,
         offset=offset,
         limit=limit,
-        pins=[PinOut.model_validate(pin, from_attributes=True) for pin in pins],
+        pins=pins,
     )
 
 
