@@ -1,5 +1,5 @@
 """The outbox's sending: a queued message is claimed, handed to its route's adapter (a
-notifications.ports.Notifier, or a bare channel client) and its outcome recorded on the row and the
+notifications.ports.Notifier, from adapters.notifier_for) and its outcome recorded on the row and the
 ticket's timeline; a route that fails for good hands the event to the next route (``service.fall_back``).
 What is queued, and on which route, is decided in notifications/service.py; the rows are channels'
 (``channels.models.OutboundMessage``), which sits below. Tasks call ``send``; the sweep calls
