@@ -3,6 +3,7 @@ through the channel's client. Fakes and real providers are interchangeable behin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -54,15 +55,26 @@ class SendResult:
     retry: bool = False  # a temporary failure: try again later
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A text for one citizen, on their own conversation."""
+
+    recipient: str  # Zalo user id, page-scoped id, or the comment id for a private reply
+    text: str
+    last_inbound_at: datetime | None = None  # the citizen's last message: the provider's reply window
+    to_comment: bool = False
+    human: bool = False  # typed by a person: Messenger's HUMAN_AGENT tag is allowed, never otherwise
+
+
 class ChannelClient(Protocol):
     channel: str
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,  # typed by a person: Messenger's HUMAN_AGENT tag is allowed, never otherwise
-    ) -> SendResult: ...
+    def send_text(self, reply: Reply) -> SendResult: ...
+
+
+def attachment_objects(items: list[Any]) -> Iterator[tuple[str, Any]]:
+    """The objects in a webhook's list of attachments, each as (its type, its payload or {}); anything
+    in the list that is not an object is passed over. What the payload holds is each provider's own."""
+    for item in items:
+        if isinstance(item, dict):
+            yield str(item.get("type")), item.get("payload") or {}

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
 from channels.zalo import parse_body
 from civicdesk.errors import Forbidden
 
@@ -116,24 +116,17 @@ def _shared_phone(message: dict[str, Any]) -> str | None:
 def _attachments(items: list[Any]) -> tuple[tuple[Attachment, ...], tuple[float, float] | None]:
     found: list[Attachment] = []
     location = None
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        payload = item.get("payload") or {}
+    for kind, payload in attachment_objects(items):
         coordinates = payload.get("coordinates") if isinstance(payload, dict) else None
-        if item.get("type") == "location" and isinstance(coordinates, dict):
+        if kind == "location" and isinstance(coordinates, dict):
             try:
                 location = (float(coordinates["lat"]), float(coordinates["long"]))
             except (KeyError, TypeError, ValueError):
                 location = None
-        elif (
-            item.get("type") == "fallback" and isinstance(payload, dict) and "maps" in str(payload.get("url"))
-        ):
+        elif kind == "fallback" and isinstance(payload, dict) and "maps" in str(payload.get("url")):
             found.append(Attachment("link", payload.get("url"), payload.get("title")))
         else:
-            found.append(
-                Attachment(str(item.get("type")), payload.get("url") if isinstance(payload, dict) else None)
-            )
+            found.append(Attachment(kind, payload.get("url") if isinstance(payload, dict) else None))
     return tuple(found), location
 
 
@@ -204,21 +197,14 @@ class GraphClient:
             detail += " — the page token is invalid or expired: an administrator must re-authorise the page"
         return SendResult(False, error=detail, route=route, retry=code in TEMPORARY | RATE_LIMITS)
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,
-    ) -> SendResult:
-        if to_comment:
-            return self._private_reply(recipient, text)
-        window = _window(last_inbound_at, human=human)
+    def send_text(self, reply: Reply) -> SendResult:
+        if reply.to_comment:
+            return self._private_reply(reply.recipient, reply.text)
+        window = _window(reply.last_inbound_at, human=reply.human)
         if window is None:
             return SendResult(False, error=_OUTSIDE, route="none")
-        body: dict[str, Any] = {"recipient": {"id": recipient}, "message": {"text": text[:1999]}, **window}
+        message = {"text": reply.text[:1999]}
+        body: dict[str, Any] = {"recipient": {"id": reply.recipient}, "message": message, **window}
         return self._post(f"/{self.page_id}/messages", body, window.get("tag") or window["messaging_type"])
 
     def _private_reply(self, comment_id: str, text: str) -> SendResult:

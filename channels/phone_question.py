@@ -1,7 +1,8 @@
 """Asking a Messenger or Zalo user for their phone, and recognising the answer: a message that is only
 a phone number, from the person we asked, before they wrote anything else on that ticket, counts as
 given through the channel (like Messenger's phone quick reply) and links them to whoever verifiably
-holds that number — a caller, say."""
+holds that number — a caller, say. Asking is notifications' (notifications/phone_question.py): the
+question goes through the outbox like every message."""
 
 from __future__ import annotations
 
@@ -11,36 +12,12 @@ from sqlmodel import Session, col, select
 
 from channels.adapter import InboundMessage
 from channels.models import OutboundMessage
-from civicdesk.errors import Invalid
 from civicdesk.timeutil import as_utc, utcnow
-from notifications.service import Notice, notify
-from tickets import service as tickets
-from tickets.models import Direction, EventKind, Message, Ticket
-from tickets.service import SYSTEM
+from tickets.models import Direction, Message, Ticket
 
 PURPOSE = "ask_phone"
 ANSWER_WITHIN = timedelta(days=7)
 PHONE_CHARACTERS = set("+0123456789 ()-.")
-
-
-def ask(session: Session, ticket: Ticket) -> OutboundMessage:
-    """Queue the question on the ticket's own channel (through the outbox, like every message)."""
-    from channels import service
-
-    if ticket.origin_channel not in service.REPLY_CHANNELS:
-        raise Invalid(
-            f"Phản ánh {ticket.code} đến qua kênh {ticket.origin_channel}: chỉ hỏi số điện thoại"
-            " qua Zalo hoặc Messenger.",
-        )
-    asked = tickets.record_event(
-        session, ticket, EventKind.COMMENT, actor=SYSTEM, note="Đã hỏi số điện thoại của người dân"
-    )
-    session.flush()
-    # a person pressed the button: the message may go as a person's reply on the citizen's channel
-    queued = notify(session, ticket, Notice(asked.id or 0, PURPOSE, human=True))
-    if queued is None or queued.channel not in service.REPLY_CHANNELS:
-        raise Invalid(f"Không gửi được câu hỏi cho người dân của phản ánh {ticket.code} trên kênh này.")
-    return queued
 
 
 def looks_like_phone(text: str) -> bool:

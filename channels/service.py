@@ -1,24 +1,24 @@
-"""Inbound events are stored once and processed into the ticket core; outbound messages go through an
-outbox. Webhooks call `accept` (store, then enqueue after commit); tasks call `process` and `send`."""
+"""Inbound events are stored once and processed into the ticket core. Webhooks call `accept` (store, then
+enqueue after commit); tasks call `process`. Outbound messages go through an outbox whose rows are ours
+(`outbox` lists them) and whose sending is notifications' (notifications/outbox.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-from sqlalchemy import func, or_, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from channels import phone_question, threads
-from channels.adapter import ChannelClient, EventKind, InboundMessage, SendResult
-from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
-from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
+from channels.adapter import EventKind, InboundMessage
+from channels.models import EventState, InboundEvent, OutboundMessage
+from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
 from civicdesk.text import clean_text
@@ -74,9 +74,15 @@ def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: 
     (stored once however often the provider repeats it), for an administrator to look at."""
     digest = hashlib.sha256(raw_body).hexdigest()
     payload = {"raw": raw_body.decode("utf-8", errors="replace")}
-    return _insert_once(
-        session, channel, f"unreadable:{digest}", UNREADABLE, payload, state=EventState.DEAD, error=reason
+    key = f"unreadable:{digest}"
+    statement = (
+        insert(InboundEvent)
+        .values(**_event_row(channel, key, UNREADABLE, payload, state=EventState.DEAD, error=reason))
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(col(InboundEvent.id))
     )
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id
 
 
 def _event_row(
@@ -99,26 +105,6 @@ def _event_row(
         "last_error": error[:4000] if error else None,
         "received_at": utcnow(),
     }
-
-
-def _insert_once(
-    session: Session,
-    channel: str,
-    key: str,
-    name: str,
-    payload: dict[str, Any],
-    *,
-    state: EventState = EventState.PENDING,
-    error: str | None = None,
-) -> int | None:
-    statement = (
-        insert(InboundEvent)
-        .values(**_event_row(channel, key, name, payload, state=state, error=error))
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(col(InboundEvent.id))
-    )
-    new_id: int | None = session.execute(statement).scalar_one_or_none()
-    return new_id
 
 
 def parse_stored(event: InboundEvent) -> InboundMessage:
@@ -437,228 +423,3 @@ def replay(session: Session, event_id: int) -> InboundEvent:
         )
     event.state, event.attempts = EventState.PENDING, 0
     return event
-
-
-# --- outbound ---------------------------------------------------------------------------------------
-# What is queued, and on which route, is decided in notifications/service.py; here a queued message is
-# claimed, handed to its route's adapter and its outcome recorded (a route that fails for good hands the
-# event to the next route).
-
-
-def _last_inbound_at(session: Session, outbound: OutboundMessage) -> datetime | None:
-    from notifications.service import last_inbound
-
-    if outbound.channel not in REPLY_CHANNELS or outbound.ticket_id is None:
-        return None
-    ticket = session.get(Ticket, outbound.ticket_id)
-    if ticket is None:
-        return None
-    return last_inbound(session, ticket.citizen_id, outbound.channel, messenger_only=True)
-
-
-@dataclass(frozen=True)
-class SendJob:
-    outbound_id: int
-    channel: str
-    recipient: str
-    text: str
-    to_comment: bool
-    last_inbound_at: datetime | None
-    key: str = ""
-    human: bool = False
-    payload: dict[str, Any] | None = None
-
-
-def claim(session: Session, outbound_id: int) -> SendJob | None:
-    """Take a queued message for sending (no transaction stays open during the HTTP call); one that
-    waits for the end of quiet hours stays queued."""
-    outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
-    if outbound is None or outbound.state != OutboxState.QUEUED:
-        return None
-    if outbound.not_before is not None and as_utc(outbound.not_before) > utcnow():
-        return None
-    outbound.state, outbound.claimed_at = OutboxState.SENDING, utcnow()
-    outbound.attempts += 1
-    return SendJob(
-        outbound_id,
-        outbound.channel,
-        outbound.recipient,
-        outbound.text,
-        outbound.reply_to_comment,
-        _last_inbound_at(session, outbound),
-        key=outbound.event_key or f"outbound-{outbound_id}",
-        human=bool(outbound.payload.get("human")) or outbound.purpose == "reply",
-        payload=dict(outbound.payload),
-    )
-
-
-def send_with(client: Any, job: SendJob) -> SendResult:
-    """Through a notification route (notifications.ports.Notifier) or a bare channel client."""
-    from notifications.ports import Outgoing, Route
-
-    if hasattr(client, "deliver"):
-        result: SendResult = client.deliver(
-            Outgoing(
-                route=Route(job.channel),
-                recipient=job.recipient,
-                text=job.text,
-                key=job.key,
-                human=job.human,
-                to_comment=job.to_comment,
-                last_inbound_at=job.last_inbound_at,
-                payload=job.payload or {},
-            )
-        )
-        return result
-    channel_client: ChannelClient = client
-    return channel_client.send_text(
-        job.recipient,
-        job.text,
-        last_inbound_at=job.last_inbound_at,
-        to_comment=job.to_comment,
-        human=job.human,
-    )
-
-
-def record_result(session: Session, outbound_id: int, result: SendResult) -> None:
-    """The outcome goes on the row and on the ticket's timeline (private: the route used, the cost, the
-    provider's reason); a temporary failure waits for a retry, a lasting one tries the next route."""
-    from notifications.service import cost_of, fall_back
-
-    outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
-    if outbound is None or outbound.state != OutboxState.SENDING:
-        return
-    outbound.route = result.route
-    ticket = session.get(Ticket, outbound.ticket_id) if outbound.ticket_id else None
-    if result.ok:
-        outbound.state, outbound.sent_at = OutboxState.SENT, utcnow()
-        outbound.provider_message_id = result.provider_message_id
-        outbound.cost, outbound.error = cost_of(outbound), None
-        if ticket is not None:
-            service.record_message(
-                session,
-                Message(
-                    ticket_id=ticket.id,
-                    citizen_id=ticket.citizen_id,
-                    channel=outbound.channel,
-                    direction=Direction.OUTBOUND,
-                    provider_message_id=result.provider_message_id or None,
-                    text=outbound.text,
-                ),
-            )
-            service.record_event(
-                session,
-                ticket,
-                TicketEventKind.REPLY_SENT,
-                actor=SYSTEM,
-                note=_sent_note(outbound),
-                channel=outbound.channel,
-                route=result.route,
-                purpose=outbound.purpose,
-                outbound_id=outbound.id,
-                cost=outbound.cost,
-            )
-    elif result.retry:
-        outbound.state, outbound.error = OutboxState.QUEUED, result.error
-    else:
-        outbound.state, outbound.error = OutboxState.FAILED, result.error
-        if ticket is not None:
-            service.record_event(
-                session,
-                ticket,
-                TicketEventKind.REPLY_FAILED,
-                actor=SYSTEM,
-                note=result.error,
-                channel=outbound.channel,
-                purpose=outbound.purpose,
-                outbound_id=outbound.id,
-            )
-        fall_back(session, outbound)
-
-
-def _sent_note(outbound: OutboundMessage) -> str:
-    """The route used, for staff reading the timeline (the recipient stays on the outbox row)."""
-    cost = f", {outbound.cost:,} đ" if outbound.cost else ""
-    return f"{outbound.purpose} → {outbound.channel} ({outbound.route or '—'}{cost})"
-
-
-def due_for_sending(session: Session, *, lost_before: datetime, limit: int = 500) -> list[int]:
-    """Queued messages never tried whose task was lost after commit, and SMS held back by quiet hours
-    whose morning has come."""
-    query = (
-        select(OutboundMessage.id)
-        .where(
-            OutboundMessage.state == OutboxState.QUEUED,
-            OutboundMessage.attempts == 0,
-            or_(
-                col(OutboundMessage.not_before).is_(None) & (col(OutboundMessage.created_at) < lost_before),
-                col(OutboundMessage.not_before) <= utcnow(),
-            ),
-        )
-        .order_by(col(OutboundMessage.id))
-        .limit(limit)
-    )
-    return [outbound_id for outbound_id in session.exec(query).all() if outbound_id is not None]
-
-
-def send(session_factory: Any, outbound_id: int, client: Any) -> SendResult | None:
-    """Claim, send, record: three steps, two short transactions. None: nothing was due."""
-    with session_factory() as session:
-        job = claim(session, outbound_id)
-    if job is None:
-        return None
-    try:
-        result = send_with(client, job)
-    except httpx.HTTPError as exc:  # the network or the provider is down: try again later
-        result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
-    except DomainError as exc:  # e.g. Zalo not authorised yet: a person must act, retrying will not help
-        result = SendResult(False, error=exc.message, retry=False)
-    with session_factory() as session:
-        record_result(session, outbound_id, result)
-    log.log(
-        logging.INFO if result.ok else logging.WARNING,
-        "outbound message",
-        extra={"outbound_id": outbound_id, "ok": result.ok, "retry": result.retry, "error": result.error},
-    )
-    return result
-
-
-def fail_for_good(session: Session, outbound_id: int, error: str) -> None:
-    from notifications.service import fall_back
-
-    outbound = session.get(OutboundMessage, outbound_id)
-    if outbound is None or outbound.state != OutboxState.QUEUED:
-        return
-    outbound.state, outbound.error = OutboxState.FAILED, error
-    ticket = session.get(Ticket, outbound.ticket_id) if outbound.ticket_id else None
-    if ticket is not None:
-        service.record_event(
-            session, ticket, TicketEventKind.REPLY_FAILED, actor=SYSTEM, note=error, outbound_id=outbound.id
-        )
-    fall_back(session, outbound)
-
-
-def reclaim_stuck(session: Session, *, older_than: timedelta, max_attempts: int) -> list[int]:
-    """Messages left `sending` by a worker that died between claim and record go back to the queue (or
-    fail for good once they have had their tries); the ids to send again. The provider may have got the
-    first try: a citizen told twice is better than a receipt stuck forever."""
-    cutoff = utcnow() - older_than
-    stuck = session.exec(
-        select(OutboundMessage)
-        .where(
-            OutboundMessage.state == OutboxState.SENDING,
-            func.coalesce(OutboundMessage.claimed_at, OutboundMessage.created_at) < cutoff,
-        )
-        .order_by(col(OutboundMessage.id))
-        .limit(500)
-        .with_for_update(skip_locked=True)
-    ).all()
-    again: list[int] = []
-    for outbound in stuck:
-        note = f"reclaimed: still sending {int(older_than.total_seconds())} s after try {outbound.attempts}"
-        outbound.state, outbound.error = OutboxState.QUEUED, note
-        if outbound.attempts >= max_attempts:
-            fail_for_good(session, outbound.id or 0, f"gave up after {outbound.attempts} tries; {note}")
-        else:
-            again.append(outbound.id or 0)
-    return again

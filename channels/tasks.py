@@ -1,4 +1,5 @@
-"""Processing and sending in the background, with retries and backoff; what keeps failing is parked."""
+"""Processing inbound events in the background, with retries and backoff; what keeps failing is parked.
+Sending the outbox is notifications' (notifications/tasks.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ from celery import Task, shared_task
 from sqlmodel import col, select
 
 from channels import service
-from channels.clients import http_client
-from channels.models import EventState, InboundEvent, OutboundMessage
+from channels.models import EventState, InboundEvent
 from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
-from notifications.adapters import notifier_for
 
 MAX_ATTEMPTS = 6
 
@@ -48,32 +46,11 @@ def publish_inbound(event_ids: list[int]) -> None:
     process_inbound_many.delay(event_ids)
 
 
-@shared_task(name="channels.send_outbound", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)  # type: ignore[untyped-decorator]
-def send_outbound(self: Task, outbound_id: int) -> str | None:
-    with unit_of_work() as session:
-        row = session.get(OutboundMessage, outbound_id)
-        channel = row.channel if row else None
-    if channel is None:
-        return None
-    with http_client() as http:
-        result = service.send(unit_of_work, outbound_id, notifier_for(channel, http))
-    if result is None or result.ok or not result.retry:
-        return "sent" if result and result.ok else "failed" if result else None
-    if self.request.retries >= MAX_ATTEMPTS:
-        with unit_of_work() as session:
-            service.fail_for_good(session, outbound_id, f"gave up after {MAX_ATTEMPTS} tries: {result.error}")
-        return "failed"
-    raise self.retry(countdown=min(2**self.request.retries * 10, 900))
-
-
 @shared_task(name="channels.sweep", ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep() -> int:
-    """Events and messages whose task was lost after commit: older than two minutes and still waiting;
-    messages whose worker died while sending them; SMS held back by quiet hours, once morning comes."""
+    """Inbound events whose task was lost after commit: older than two minutes and still waiting (the
+    outbox has its own sweep, notifications.sweep_outbox)."""
     cutoff = utcnow() - timedelta(minutes=2)
-    timeout = timedelta(seconds=get_settings().outbox_sending_timeout_seconds)
-    with unit_of_work() as session:
-        reclaimed = service.reclaim_stuck(session, older_than=timeout, max_attempts=MAX_ATTEMPTS)
     with unit_of_work() as session:
         events = session.exec(
             select(InboundEvent.id)
@@ -84,12 +61,9 @@ def sweep() -> int:
             )
             .limit(500)
         ).all()
-        outbound = service.due_for_sending(session, lost_before=cutoff)
     for event_id in events:
         process_inbound.delay(event_id)
-    for outbound_id in [*outbound, *reclaimed]:
-        send_outbound.delay(outbound_id)
-    return len(events) + len(outbound) + len(reclaimed)
+    return len(events)
 
 
 BEAT_SCHEDULE: dict[str, Any] = {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}

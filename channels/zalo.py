@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from channels.adapter import Attachment, EventKind, InboundMessage, SendResult
+from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
 from civicdesk.errors import Forbidden, Malformed
 
 CHANNEL = "zalo"
@@ -136,18 +136,15 @@ def parse(body: dict[str, Any]) -> list[InboundMessage]:
 def _attachments(items: list[Any]) -> tuple[tuple[Attachment, ...], tuple[float, float] | None]:
     found: list[Attachment] = []
     location = None
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        payload = item.get("payload") or {}
-        if item.get("type") == "location":
+    for kind, payload in attachment_objects(items):
+        if kind == "location":
             coordinates = payload.get("coordinates") or {}
             try:
                 location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
             except (KeyError, TypeError, ValueError):
                 location = None
         else:
-            found.append(Attachment(str(item.get("type")), payload.get("url"), payload.get("name")))
+            found.append(Attachment(kind, payload.get("url"), payload.get("name")))
     return tuple(found), location
 
 
@@ -189,16 +186,9 @@ class ZaloClient:
             detail += " (the citizen has not written to the OA in the last 7 days)"
         return SendResult(False, error=detail, retry=False)
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,
-    ) -> SendResult:
-        body = {"recipient": {"user_id": recipient}, "message": {"text": text[:2000]}}
+    def send_text(self, reply: Reply) -> SendResult:
+        """A customer-service message (Zalo has no private reply to comments nor a person's tag)."""
+        body = {"recipient": {"user_id": reply.recipient}, "message": {"text": reply.text[:2000]}}
         return self._result(self._post("/v3.0/oa/message/cs", json=body))
 
 

@@ -19,6 +19,7 @@ TASK_MODULES = [
     "sla.tasks",
     "routing.tasks",
     "channels.tasks",
+    "notifications.tasks",
     "ioc.tasks",
     "incidents.tasks",
     "telephony.tasks",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from civicdesk.city import city_profile
-from tickets.public import ward_and_predecessors
+from tickets.refcache import reference
 
 # Approximate centres (latitude, longitude) of the pre-2024 units of Phan Rang – Tháp Chàm.
 OLD_UNIT_CENTRES: dict[str, tuple[float, float]] = {
@@ -56,7 +56,7 @@ def centre_of(codes: list[str]) -> tuple[float, float]:
 def ward_centre(session: Session, code: str) -> tuple[float, float] | None:
     """Where a ward is placed when a report has no pin: the middle of the centres of the old units it
     is (itself, or the units merged into it, however many steps back); None for a ward with none."""
-    return centre_of_units(ward_and_predecessors(session, code))
+    return centre_of_units(reference(session).ward_and_predecessors(code))
 
 
 def centre_of_units(codes: Iterable[str]) -> tuple[float, float] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo.distance import metres_between
+from civicdesk.distance import metres_between
 
 Point = tuple[float, float]  # (longitude, latitude), GeoJSON's order
 Ring = list[Point]
@@ -37,7 +37,7 @@ def contains(shape: MultiPolygon, point: Point) -> bool:
 
 
 def metres(first: Point, second: Point) -> float:
-    """Distance in metres between two (longitude, latitude) points: geo.distance's, in GeoJSON's order."""
+    """Distance in metres between two (longitude, latitude) points: the kernel's, in GeoJSON's order."""
     (lon1, lat1), (lon2, lat2) = first, second
     return metres_between((lat1, lon1), (lat2, lon2))
 

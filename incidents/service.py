@@ -16,11 +16,11 @@ from pathlib import Path
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from civicdesk.distance import Point, metres_between, within_sql
 from civicdesk.errors import Conflict, Invalid, NotFound
 from civicdesk.i18n import _
 from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import ward_centre
-from geo.distance import Point, metres_between, within_sql
 from incidents.models import Incident, IncidentMember, IncidentStatus
 from notifications.service import Notice, notify
 from tickets import service as tickets

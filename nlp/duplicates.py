@@ -19,7 +19,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from civicdesk.city import Duplicates, city_profile
-from geo.shapes import metres
+from civicdesk.distance import metres_between
 from nlp.location import Address, find_address, find_ward
 from nlp.normalise import normalise, tokens
 
@@ -94,9 +94,10 @@ class Report:
 
     @property
     def point(self) -> tuple[float, float] | None:
+        """(latitude, longitude), the order of civicdesk.distance."""
         if self.latitude is None or self.longitude is None:
             return None
-        return self.longitude, self.latitude
+        return self.latitude, self.longitude
 
     @property
     def address(self) -> Address:
@@ -151,7 +152,7 @@ def compare(first: Report, second: Report) -> Comparison | None:
         return None
     if first.named_ward and second.named_ward and first.named_ward != second.named_ward:
         return None  # Mỹ Đông and Đông Hải are one ward today, but the texts name two places
-    distance = metres(first.point, second.point) if first.point and second.point else None
+    distance = metres_between(first.point, second.point) if first.point and second.point else None
     limit = limits()
     if distance is not None and distance > limit.near_metres:
         return None

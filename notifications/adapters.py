@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from channels import tokens
-from channels.adapter import ChannelClient, SendResult
+from channels.adapter import ChannelClient, Reply, SendResult
 from channels.clients import client_for
 from civicdesk.settings import get_settings
 from notifications import simulators
@@ -37,11 +37,13 @@ class ChannelNotifier:
 
     def deliver(self, message: Outgoing) -> SendResult:
         return self.client.send_text(
-            message.recipient,
-            message.text,
-            last_inbound_at=message.last_inbound_at,
-            to_comment=message.to_comment,
-            human=message.human,
+            Reply(
+                message.recipient,
+                message.text,
+                last_inbound_at=message.last_inbound_at,
+                to_comment=message.to_comment,
+                human=message.human,
+            )
         )
 
 

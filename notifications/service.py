@@ -287,7 +287,7 @@ def queue(
     session.add(outbound)
     session.flush()
     if not_before is None:
-        from channels.tasks import send_outbound
+        from notifications.tasks import send_outbound
 
         send_task_after_commit(session, send_outbound, outbound.id)
     return outbound

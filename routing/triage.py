@@ -14,9 +14,9 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from civicdesk import city
+from civicdesk.distance import within_sql
 from civicdesk.i18n import Text, _, from_data
 from civicdesk.timeutil import as_utc, local_date, utcnow
-from geo.distance import within_sql
 from geo.locate import Method, locate_pin
 from nlp import classifier, duplicates, location
 from routing import flows

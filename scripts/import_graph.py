@@ -1,7 +1,9 @@
 """Draw docs/architecture.svg: the imports between CivicDesk's top-level packages, one row per layer of
 .importlinter's layers contract (the highest on top), so that an arrow pointing up is an import against the
-layering. `civicdesk/` is drawn twice: its kernel (modules that import no domain) at the bottom and its
-entry points (the modules that assemble the domains: CLI, Celery app, table registry, demo…) at the top.
+layering. `civicdesk/` is drawn three times: its kernel (modules that import no domain) at the bottom, its
+entry points (the modules that assemble the domains: CLI, Celery app, table registry, demo…, with web's
+own composition root, web.app and web.main) at the top, and the observability modules that read the
+domains (metrics, health) just below web, which serves them.
 
     .venv/bin/python scripts/import_graph.py            # writes docs/architecture.svg
     .venv/bin/python scripts/import_graph.py --text     # the arrows as text, upward ones marked
@@ -31,14 +33,29 @@ def layers_and_packages() -> tuple[list[list[str]], list[str]]:
     packages = config["importlinter"]["root_packages"].split()
     raw = config["importlinter:contract:domain-layers"]["layers"]
     rows = [[part.strip() for part in line.replace(":", "|").split("|")] for line in raw.split("\n") if line]
+    below_web = rows.index(["web"]) + 1
+    rows.insert(below_web, [OBSERVABILITY])
     return [[ENTRY], *rows, [KERNEL]], packages
+
+
+# the observability modules that read domains' tables (metrics, health, the request middleware, error
+# reports that scrub with tickets.privacy): below the web app that serves them, above the domains; its
+# other modules (logs, heartbeats, task figures) import no domain and are drawn with the kernel
+OBSERVABILITY = "civicdesk.observability"
+# web's own composition root (the ASGI app and its module): drawn with the other entry points, as the
+# entry-points contract in .importlinter treats it
+WEB_ROOT = ("web.app", "web.main")
 
 
 def group_of(module: str, graph: grimp.ImportGraph, assembly: set[str]) -> str:
     top = module.split(".")[0]
+    if module in WEB_ROOT:
+        return ENTRY
     if top != "civicdesk":
         return top
-    return ENTRY if module in assembly else KERNEL
+    if module not in assembly:
+        return KERNEL
+    return OBSERVABILITY if module.startswith(OBSERVABILITY + ".") else ENTRY
 
 
 def edges(graph: grimp.ImportGraph, packages: list[str]) -> Counter[tuple[str, str]]:

@@ -25,6 +25,7 @@ from channels.models import EventState, InboundEvent, OutboundMessage, OutboxSta
 from civicdesk.db import make_engine, unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
+from notifications import outbox
 from notifications.adapters import notifier_for
 from tickets import service as tickets
 from tickets.models import Direction, EventKind, Message, Status, Ticket, TicketEvent
@@ -131,7 +132,7 @@ def send_all(engine: Engine) -> list[OutboundMessage]:
         channels = {row.id: row.channel for row in session.exec(select(OutboundMessage)).all()}
     with httpx.Client(timeout=10) as http:
         for outbound_id in ids:
-            service.send(
+            outbox.send(
                 lambda: unit_of_work(engine),
                 outbound_id or 0,
                 notifier_for(channels[outbound_id], http, engine),

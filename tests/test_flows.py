@@ -94,7 +94,7 @@ def test_importing_a_domains_tasks_installs_nothing() -> None:
         import sys
         from tickets.life import Unfollowed, follower
         import channels.tasks, incidents.tasks, ioc.tasks, routing.tasks, sla.tasks, telephony.tasks
-        import tickets.tasks
+        import notifications.tasks, tickets.tasks
         print("civicdesk.celery_app" in sys.modules)
         try:
             follower()

@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from test_channels import authorise_zalo, events_of, fb_post, providers  # noqa: F401 - a fixture
 
-from channels import service as outbox
 from channels.models import OutboundMessage, OutboxState
 from civicdesk.db import unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import city_tz, utcnow
+from notifications import outbox
 from notifications import service as notifications
 from notifications.adapters import notifier_for
 from sla.models import ClockState, SlaClock

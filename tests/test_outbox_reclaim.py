@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from test_channels import authorise_zalo, events_of, process_all, providers, send_all, zalo_event, zalo_post
 
-from channels import service
 from channels.models import OutboundMessage, OutboxState
-from channels.tasks import MAX_ATTEMPTS, sweep
 from civicdesk.db import engine_for, unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
+from notifications import outbox
+from notifications.tasks import MAX_ATTEMPTS, sweep_outbox
 from tickets.models import EventKind
 
 __all__ = ["providers"]  # the fixture, shared with test_channels
@@ -34,7 +34,7 @@ def _receipt_claimed_by_a_worker_that_died(client: TestClient, engine: Engine, m
     process_all(engine)
     with unit_of_work(engine) as session:
         outbound = session.exec(select(OutboundMessage)).one()
-        assert service.claim(session, outbound.id or 0) is not None  # … and the process is killed here
+        assert outbox.claim(session, outbound.id or 0) is not None  # … and the process is killed here
         outbound_id = outbound.id or 0
     with unit_of_work(engine) as session:
         moved = utcnow() - timedelta(minutes=minutes_ago)
@@ -68,11 +68,11 @@ def test_a_message_stuck_in_sending_is_reclaimed_by_the_sweep_and_sent(
 ) -> None:
     zalo, _ = providers
     outbound_id = _receipt_claimed_by_a_worker_that_died(client, engine, minutes_ago=1)
-    sweep()
+    sweep_outbox()
     assert _row(engine, outbound_id).state == OutboxState.SENDING  # younger than the timeout: left alone
     with unit_of_work(engine) as session:
         session.execute(update(OutboundMessage).values(claimed_at=utcnow() - timedelta(minutes=6)))
-    assert sweep() >= 1
+    assert sweep_outbox() >= 1
     reclaimed = _row(engine, outbound_id)
     assert reclaimed.state == OutboxState.QUEUED and "reclaimed" in (reclaimed.error or "")
     send_all(engine)
@@ -88,7 +88,7 @@ def test_a_message_stuck_after_its_last_try_fails_for_good_on_the_timeline(
     with unit_of_work(engine) as session:
         session.execute(update(OutboundMessage).values(attempts=MAX_ATTEMPTS))
     with unit_of_work(engine) as session:
-        again = service.reclaim_stuck(session, older_than=timedelta(minutes=5), max_attempts=MAX_ATTEMPTS)
+        again = outbox.reclaim_stuck(session, older_than=timedelta(minutes=5), max_attempts=MAX_ATTEMPTS)
     assert again == []
     failed = _row(engine, outbound_id)
     assert failed.state == OutboxState.FAILED and "gave up" in (failed.error or "")

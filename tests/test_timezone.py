@@ -17,8 +17,8 @@ from civicdesk import i18n
 from civicdesk.settings import Settings, get_settings
 from civicdesk.timeutil import city_tz, local_date
 from notifications import service as notifications
+from sla import exports
 from sla.calendar import WorkingCalendar
-from tickets import exports
 
 NEW_YORK = ZoneInfo("America/New_York")
 

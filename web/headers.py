@@ -11,8 +11,9 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from civicdesk.middleware import HttpMiddleware
 from civicdesk.settings import get_settings
 
 
@@ -97,14 +98,8 @@ def secure(headers: MutableHeaders, *, path: str, https: bool) -> None:
         headers.setdefault("Cache-Control", "no-store")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, https = str(scope.get("path", "")), scope.get("scheme") == "https"
 
         async def send_secured(message: Message) -> None:

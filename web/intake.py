@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from civicdesk.errors import Malformed
+from civicdesk.middleware import HttpMiddleware
 from civicdesk.settings import Settings, get_settings
 from civicdesk.text import has_control_characters
 
@@ -48,18 +49,12 @@ class _Counter:
     received: int = 0
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Refuses a body over its route's limit with 413: at once when Content-Length says so, else as soon
     as the streamed bytes pass it. The refusal is raised where the route reads, so each surface (JSON,
     HTML page, Open311) answers in its own form; nothing beyond the limit is ever held in memory."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         counter = _Counter(body_limit(scope["path"], get_settings()))
         declared = _content_length(scope)
 

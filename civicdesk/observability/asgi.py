@@ -9,8 +9,9 @@ import uuid
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from civicdesk.middleware import HttpMiddleware
 from civicdesk.observability.logs import get_logger
 from civicdesk.observability.metrics import HTTP_LATENCY
 
@@ -38,14 +39,8 @@ def route_template(scope: Scope, root_path_before: str) -> str:
     return f"{mounted}/{{path}}" if mounted else UNMATCHED
 
 
-class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class ObservabilityMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = request_id_from(scope)
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         root_path = scope.get("root_path", "")

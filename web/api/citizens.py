@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from channels import phone_question
 from civicdesk.errors import Invalid
 from civicdesk.text import RowId
+from notifications import phone_question
 from tickets import audit, merges, permissions, service
 from tickets.citizens import get_citizen, identities_of, link_identity, tickets_of
 from tickets.models import ChannelIdentity, CitizenMerge

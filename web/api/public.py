@@ -6,14 +6,14 @@ Same rules as the pages: no phone, e-mail, Zalo or Facebook id or name; tracking
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, field
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic.dataclasses import dataclass as validated
 
 from sla import service as sla_service
 from tickets import public
@@ -25,34 +25,11 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
 
 
-class PinOut(BaseModel):
-    code: str
-    status: str
-    category_code: str | None
-    category_vi: str | None
-    category_en: str | None
-    ward_name: str | None
-    latitude: float  # rounded to about 100 m
-    longitude: float
-
-
 class PinsOut(BaseModel):
     total: int  # the listed reports with a location under these filters, counted up to 10,000 (then 10,001)
     offset: int
     limit: int
-    pins: list[PinOut]
-
-
-class PublicEventOut(BaseModel):
-    kind: str
-    at: datetime
-    status: str | None
-    note: str | None
-    rating: int | None
-    id: int | None
-    speaker: str
-    merged_into: str | None
-    photos: list[int]
+    pins: list[public.PublicPin]  # each rounded to about 100 m (tickets.public.PIN_DECIMALS)
 
 
 class PhotoOut(BaseModel):
@@ -60,30 +37,15 @@ class PhotoOut(BaseModel):
     purpose: str
 
 
-class PublicReportOut(BaseModel):
-    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name."""
+@validated
+class PublicReportOut(public.PublicReport):
+    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name. Its fields
+    are tickets.public.PublicReport's (written there once); only a photo is an object here."""
 
-    code: str
-    status: str
-    category_code: str | None
-    category_vi: str | None
-    category_en: str | None
-    ward_code: str | None
-    ward_name: str | None
-    text: str
-    address: str | None
-    latitude: float | None
-    longitude: float | None
-    created_at: datetime
-    resolved_at: datetime | None
-    due_at: datetime | None
-    rating: int | None
-    events: list[PublicEventOut]
-    photos: list[PhotoOut]
-    can_rate: bool
-    can_reopen: bool
-    can_reply: bool
-    question: str | None
+    photos: list[PhotoOut] = field(default_factory=list)  # type: ignore[assignment]
+
+
+REPORT_JSON = TypeAdapter(PublicReportOut)
 
 
 @router.get("/reports", response_model=list[dict[str, Any]])
@@ -124,7 +86,7 @@ def map_pins(
         total=total,
         offset=offset,
         limit=limit,
-        pins=[PinOut.model_validate(pin, from_attributes=True) for pin in pins],
+        pins=pins,
     )
 
 
@@ -145,7 +107,7 @@ def report_by_token(request: Request, token: str, session: SessionDep) -> Respon
         view.due_at = sla_service.deadline_of(session, ticket)
         report = asdict(view)
         report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-        body = PublicReportOut.model_validate(report).model_dump_json().encode()
+        body = REPORT_JSON.dump_json(REPORT_JSON.validate_python(report))
         status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 

@@ -20,10 +20,10 @@ from civicdesk.timeutil import city_tz
 from routing import flows
 from sla import service as sla_service
 from sla import state as sla_state
+from sla.exports import export_csv, export_xlsx
 from sla.lists import SORTS, URGENCY_RANK, ListPage, staff_list
 from tickets import permissions, service
 from tickets.citizens import identities_of, tickets_of
-from tickets.exports import export_csv, export_xlsx
 from tickets.lifecycle import allowed_next
 from tickets.merges import merges_of
 from tickets.models import OPEN_STATUSES, Channel, Citizen, Status, Ticket, TicketEvent

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -101,40 +101,32 @@ def _row(item: WorkItem, names: Names, t: Translate) -> list[Any]:
     return [_cell(v) for v in values]
 
 
+class ListOrder(TypedDict, total=False):
+    """How the list was shown: the page's language (for names), its sort and its urgency filter."""
+
+    language: str  # "vi" when not given
+    sort: str  # sla.lists.DEFAULT_SORT when not given
+    urgency: str | None
+
+
 def rows(
-    session: Session,
-    filters: TicketFilter,
-    viewer: User,
-    t: Translate,
-    *,
-    language: str,
-    sort: str,
-    urgency: str | None = None,
+    session: Session, filters: TicketFilter, viewer: User, t: Translate, **order: Unpack[ListOrder]
 ) -> Iterator[list[Any]]:
-    names = Names(session, language)
+    """The headings, then one row a ticket, in the list's order (at most MAX_ROWS)."""
+    yield [t(f"col_{c}") for c in COLUMNS]
+    names = Names(session, order.get("language", "vi"))
+    sort, urgency = order.get("sort", DEFAULT_SORT), order.get("urgency")
     for item in every_item(session, filters, viewer=viewer, sort=sort, urgency=urgency, limit=MAX_ROWS):
         yield _row(item, names, t)
 
 
-def _headings(t: Translate) -> list[str]:
-    return [t(f"col_{c}") for c in COLUMNS]
-
-
 def export_csv(
-    session: Session,
-    filters: TicketFilter,
-    viewer: User,
-    t: Translate,
-    *,
-    language: str = "vi",
-    sort: str = DEFAULT_SORT,
-    urgency: str | None = None,
+    session: Session, filters: TicketFilter, viewer: User, t: Translate, **order: Unpack[ListOrder]
 ) -> bytes:
     """Dates as ISO 8601 in the city's time (2026-11-28T15:30+07:00): unambiguous for any program."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_headings(t))
-    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
+    for row in rows(session, filters, viewer, t, **order):
         writer.writerow([_iso(v) if isinstance(v, datetime) else v for v in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read Vietnamese as UTF-8
 
@@ -144,20 +136,12 @@ def _iso(local: datetime) -> str:
 
 
 def export_xlsx(
-    session: Session,
-    filters: TicketFilter,
-    viewer: User,
-    t: Translate,
-    *,
-    language: str = "vi",
-    sort: str = DEFAULT_SORT,
-    urgency: str | None = None,
+    session: Session, filters: TicketFilter, viewer: User, t: Translate, **order: Unpack[ListOrder]
 ) -> bytes:
     """Dates as real date cells (the city's time), so they sort and filter as dates."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Phản ánh")
-    sheet.append(_headings(t))
-    for row in rows(session, filters, viewer, t, language=language, sort=sort, urgency=urgency):
+    for row in rows(session, filters, viewer, t, **order):
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)

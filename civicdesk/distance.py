@@ -1,5 +1,8 @@
 """Distances on the ground, written once: how far apart two points are, and the latitude/longitude box
-around a point that lets the database's indexes find what is near before the exact distance is measured."""
+around a point that lets the database's indexes find what is near before the exact distance is measured.
+
+Part of the kernel (it imports no domain), so that every layer may measure: nlp's duplicate finder, geo's
+locator, routing's triage and incidents' surges."""
 
 from __future__ import annotations
 
