@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import httpx
 from sqlalchemy.engine import Engine
 
 from channels import simulated, tokens
-from channels.adapter import ChannelClient, SendResult
+from channels.adapter import ChannelClient, Reply, SendResult
 from channels.facebook import GraphClient
 from channels.zalo import ZaloClient
 from civicdesk.settings import Settings, get_settings
@@ -41,15 +40,7 @@ class Off:
     def __init__(self, channel: str) -> None:
         self.channel = channel
 
-    def send_text(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        last_inbound_at: datetime | None,
-        to_comment: bool = False,
-        human: bool = False,
-    ) -> SendResult:
+    def send_text(self, reply: Reply) -> SendResult:
         return SendResult(
             False, error=f"the {self.channel} channel is off (CIVICDESK_{self.channel.upper()}_MODE)"
         )

@@ -26,6 +26,7 @@ from channels.models import EventState, InboundEvent, OutboundMessage, OutboxSta
 from civicdesk.cli import main
 from civicdesk.db import unit_of_work
 from civicdesk.settings import Settings, get_settings
+from notifications import outbox
 from notifications.adapters import notifier_for
 from telephony.models import Call, Outcome, QueueMember
 from telephony.service import TelephonyService
@@ -101,7 +102,7 @@ def test_without_an_oa_or_a_page_the_citys_replies_reach_the_simulated_channels(
     assert queued
     with httpx.Client() as http:
         for outbound_id in queued:
-            service.send(lambda: unit_of_work(engine), outbound_id or 0, notifier_for("zalo", http, engine))
+            outbox.send(lambda: unit_of_work(engine), outbound_id or 0, notifier_for("zalo", http, engine))
     with unit_of_work(engine) as session:
         states = session.exec(select(OutboundMessage.state).where(OutboundMessage.channel == "zalo")).all()
     assert set(states) == {OutboxState.SENT}

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from fakes import PAGE_ID, GraphState, ZaloState, build_app, serve
 
 from channels import simulated
-from channels.adapter import ChannelClient
+from channels.adapter import ChannelClient, Reply
 from channels.cli import simulate_group
 from channels.clients import Off, client_for, configured
 from channels.facebook import GraphClient
@@ -86,7 +86,7 @@ def graph_provider(
 
 def test_zalo_a_customer_service_message_is_accepted_with_the_providers_id(zalo_provider: Provider) -> None:
     result = zalo_provider.client.send_text(
-        "zuser-1", "Phản ánh của bạn đã được tiếp nhận", last_inbound_at=NOW
+        Reply("zuser-1", "Phản ánh của bạn đã được tiếp nhận", last_inbound_at=NOW)
     )
     assert result.ok and result.provider_message_id and result.route == "cs"
     assert zalo_provider.accepted() == [
@@ -95,18 +95,18 @@ def test_zalo_a_customer_service_message_is_accepted_with_the_providers_id(zalo_
 
 
 def test_zalo_a_long_text_is_cut_to_what_zalo_takes(zalo_provider: Provider) -> None:
-    assert zalo_provider.client.send_text("zuser-2", "x" * 3000, last_inbound_at=NOW).ok
+    assert zalo_provider.client.send_text(Reply("zuser-2", "x" * 3000, last_inbound_at=NOW)).ok
     assert [len(body["message"]["text"]) for body in zalo_provider.accepted()] == [2000]
 
 
 def test_zalo_an_empty_message_is_refused_for_good(zalo_provider: Provider) -> None:
-    result = zalo_provider.client.send_text("zuser-3", "", last_inbound_at=NOW)
+    result = zalo_provider.client.send_text(Reply("zuser-3", "", last_inbound_at=NOW))
     assert not result.ok and not result.retry and "-201" in (result.error or "")
     assert zalo_provider.accepted() == []
 
 
 def test_messenger_within_a_day_is_a_response(graph_provider: Provider) -> None:
-    result = graph_provider.client.send_text("psid-1", "Đã chuyển phường xử lý", last_inbound_at=NOW)
+    result = graph_provider.client.send_text(Reply("psid-1", "Đã chuyển phường xử lý", last_inbound_at=NOW))
     assert result.ok and result.provider_message_id and result.route == "RESPONSE"
     [body] = graph_provider.accepted()
     assert body["recipient"] == {"id": "psid-1"} and body["messaging_type"] == "RESPONSE"
@@ -114,9 +114,11 @@ def test_messenger_within_a_day_is_a_response(graph_provider: Provider) -> None:
 
 def test_messenger_after_a_day_only_a_persons_reply_goes_with_human_agent(graph_provider: Provider) -> None:
     three_days_ago = NOW - timedelta(days=3)
-    automatic = graph_provider.client.send_text("psid-2", "Cập nhật", last_inbound_at=three_days_ago)
+    automatic = graph_provider.client.send_text(Reply("psid-2", "Cập nhật", last_inbound_at=three_days_ago))
     assert not automatic.ok and not automatic.retry
-    typed = graph_provider.client.send_text("psid-2", "Chào anh", last_inbound_at=three_days_ago, human=True)
+    typed = graph_provider.client.send_text(
+        Reply("psid-2", "Chào anh", last_inbound_at=three_days_ago, human=True)
+    )
     assert typed.ok and typed.route == "HUMAN_AGENT"
     [body] = graph_provider.accepted()
     assert (body["messaging_type"], body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
@@ -124,14 +126,14 @@ def test_messenger_after_a_day_only_a_persons_reply_goes_with_human_agent(graph_
 
 def test_a_comment_gets_one_private_reply(graph_provider: Provider) -> None:
     result = graph_provider.client.send_text(
-        "1234_5678", "Xem tiến độ", last_inbound_at=None, to_comment=True
+        Reply("1234_5678", "Xem tiến độ", last_inbound_at=None, to_comment=True)
     )
     assert result.ok and result.route == "private_reply"
     assert [body["recipient"] for body in graph_provider.accepted()] == [{"comment_id": "1234_5678"}]
 
 
 def test_messenger_a_long_text_is_cut_below_the_graph_limit(graph_provider: Provider) -> None:
-    assert graph_provider.client.send_text("psid-3", "y" * 2500, last_inbound_at=NOW).ok
+    assert graph_provider.client.send_text(Reply("psid-3", "y" * 2500, last_inbound_at=NOW)).ok
     assert [len(body["message"]["text"]) for body in graph_provider.accepted()] == [1999]
 
 
@@ -160,7 +162,7 @@ def test_the_registry_picks_the_simulator_or_nothing_by_mode(monkeypatch: pytest
     with httpx.Client() as http:
         off = client_for("zalo", http)
         assert isinstance(off, Off) and not configured("zalo")
-        result = off.send_text("zuser-4", "không đi", last_inbound_at=NOW)
+        result = off.send_text(Reply("zuser-4", "không đi", last_inbound_at=NOW))
         assert not result.ok and not result.retry
         with pytest.raises(ValueError, match="no client for channel viber"):
             client_for("viber", http)
@@ -171,7 +173,7 @@ def test_an_operator_reads_what_the_simulated_channel_sent() -> None:
     runner = CliRunner()
     assert runner.invoke(simulate_group, ["replies", "zalo"]).stdout == ""
     with httpx.Client() as http:
-        assert client_for("zalo", http).send_text("zuser-5", "Đã nhận", last_inbound_at=NOW).ok
+        assert client_for("zalo", http).send_text(Reply("zuser-5", "Đã nhận", last_inbound_at=NOW)).ok
     shown = runner.invoke(simulate_group, ["replies", "zalo"])
     assert shown.exit_code == 0
     assert shown.stdout == '{"recipient": {"user_id": "zuser-5"}, "message": {"text": "Đã nhận"}}\n'
