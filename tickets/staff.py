@@ -133,6 +133,15 @@ def signed_in(session: Session, secret: str) -> LiveSignIn | None:
     return LiveSignIn(sign_in.id, sign_in.user_id, user.token_version if user else -1)
 
 
+def signed_in_user(session: Session, user_id: int, version: int) -> User | None:
+    """The active user a token or a cookie of this version signs in, or None: the user is gone or
+    deactivated, or signed out everywhere since (``token_version`` moved on)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.token_version != version:
+        return None
+    return user
+
+
 def end_sign_in(session: Session, session_id: str) -> None:
     session.execute(
         update(SignIn)

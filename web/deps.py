@@ -14,7 +14,7 @@ from sqlmodel import Session as Session  # re-exported: no other web module impo
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized
 from civicdesk.i18n import _
-from tickets.staff import User, signed_in
+from tickets.staff import User, signed_in, signed_in_user
 from tickets.storage import FileStore, default_store
 from web.security import read_token
 from web.sessions import StaffSession, check_csrf, read_cookie
@@ -66,8 +66,8 @@ async def get_credentials(
 def get_current_user(
     request: Request, session: SessionDep, credentials: Annotated[Credentials, Depends(get_credentials)]
 ) -> User:
-    user = session.get(User, credentials.user_id)
-    if user is None or not user.active or user.token_version != credentials.version:
+    user = signed_in_user(session, credentials.user_id, credentials.version)
+    if user is None:
         raise Unauthorized(_("Phiên đăng nhập không còn hiệu lực; hãy đăng nhập lại."))
     request.state.staff = (user.id, user.username)
     return user
