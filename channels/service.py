@@ -400,6 +400,12 @@ def outbox(session: Session, state: str | None = None, limit: int = 200) -> list
     return list(session.exec(query).all())
 
 
+def outbox_counts(session: Session) -> dict[str, int]:
+    """How many outbound messages are in each state; a state with none is absent."""
+    query = select(OutboundMessage.state, func.count()).group_by(col(OutboundMessage.state))
+    return dict(session.exec(query).all())
+
+
 def replay(session: Session, event_id: int) -> InboundEvent:
     event = session.get(InboundEvent, event_id)
     if event is None:

@@ -42,6 +42,11 @@ def connector(session: Session, code: str) -> Connector:
     return found
 
 
+def find_connector(session: Session, code: str) -> Connector | None:
+    """The connector feeding one subsystem, or None for a code no connector has."""
+    return session.get(Connector, code)
+
+
 def configure(session: Session, code: str, config: ConnectorConfig) -> tuple[Connector, str | None]:
     """Save a connector's settings; a push connector gets a new key, returned once."""
     row = connector(session, code)

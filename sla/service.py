@@ -450,6 +450,11 @@ def mark_read(session: Session, user: User, notification_ids: list[int]) -> int:
 # --- calendar administration ------------------------------------------------------------------------
 
 
+def calendar_exceptions(session: Session) -> list[CalendarException]:
+    """Every day the administrators made a holiday or a working day, by date."""
+    return list(session.exec(select(CalendarException).order_by(col(CalendarException.day))).all())
+
+
 def add_exception(session: Session, day: date, kind: str, note: str = "") -> CalendarException:
     if kind not in {k.value for k in ExceptionKind}:
         raise Invalid(

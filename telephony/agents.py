@@ -38,3 +38,8 @@ def link_agent(session: Session, *, interface: str, username: str, extension: st
 def queue_members(session: Session) -> list[QueueMember]:
     """Every queue member the PBX reported, by interface, with the staff member linked to it."""
     return list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())
+
+
+def member_of(session: Session, user_id: int | None) -> QueueMember | None:
+    """The queue interface a staff member sits at, if they are linked to one."""
+    return session.exec(select(QueueMember).where(QueueMember.user_id == user_id)).first()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
+from pydantic import TypeAdapter
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -18,6 +19,7 @@ from civicdesk.db import unit_of_work
 from tickets import service
 from tickets.models import Attachment, Status, Ticket
 from tickets.service import SYSTEM, NewTicket
+from web.api.public import PublicReportOut, PublicSummaryOut
 
 Headers = Callable[..., dict[str, str]]
 
@@ -286,6 +288,24 @@ def test_public_api_never_returns_personal_data(client: TestClient, engine: Engi
         for secret in PERSONAL:
             assert secret not in body
     assert client.get("/api/v1/public/reports/not-a-token").status_code == 404
+
+
+def test_public_api_answers_the_documented_shapes(client: TestClient, engine: Engine) -> None:
+    """The list and the status JSON are sent pre-encoded (cached bodies, not through the response model):
+    what goes on the wire is exactly what the OpenAPI document describes, field for field."""
+    token = file_report(client, "Đèn đường trước chợ Phan Rang tắt cả tuần nay.")
+    ticket = ticket_by_token(engine, token)
+    with unit_of_work(engine) as session:
+        service.update_ticket(session, ticket.id or 0, {"category_code": "street_lighting"}, actor=SYSTEM)
+    one = client.get(f"/api/v1/public/reports/{token}")
+    listed = client.get("/api/v1/public/reports")
+    assert one.status_code == 200 and listed.status_code == 200
+    assert list(one.json()) == list(PublicReportOut.model_fields)
+    PublicReportOut.model_validate_json(one.text)
+    assert ticket.code in listed.text
+    for item in listed.json():
+        assert list(item) == list(PublicSummaryOut.model_fields)
+    TypeAdapter(list[PublicSummaryOut]).validate_json(listed.text)
 
 
 def test_a_form_sent_twice_makes_one_report(client: TestClient, engine: Engine) -> None:

@@ -234,6 +234,11 @@ def identities_of(session: Session, citizen_id: int) -> list[ChannelIdentity]:
     )
 
 
+def find_citizen_by_id(session: Session, citizen_id: int | None) -> Citizen | None:
+    """The citizen with this id, or None (no id, or no such row)."""
+    return session.get(Citizen, citizen_id) if citizen_id else None
+
+
 def get_citizen(session: Session, citizen_id: int) -> Citizen:
     citizen = session.get(Citizen, citizen_id)
     if citizen is None:

@@ -21,17 +21,19 @@ from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from tickets import service
 from tickets.conversation import is_status_page_message
+from tickets.merges import first_owner_of, own_identities
 from tickets.models import (
     OPEN_STATUSES,
     ActorType,
     Attachment,
     Citizen,
     EventKind,
+    IdentityKind,
     Status,
     Ticket,
     TicketEvent,
 )
-from tickets.privacy import mask_personal_data
+from tickets.privacy import last_digits, mask_personal_data
 from tickets.refcache import Reference, reference
 from tickets.reference import Category
 from tickets.staff import User
@@ -452,3 +454,18 @@ def public_pins(
             )
         )
     return total, pins
+
+
+def lookup_token(session: Session, code: str, phone_last4: str) -> str | None:
+    """The secret link of the report a citizen names by its code and the last four digits of their phone,
+    or None (a wrong code and wrong digits look the same). Only the reporter's own numbers open their
+    report: a merge does not lend them another's."""
+    ticket = session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()
+    owner = first_owner_of(session, ticket) if ticket else None
+    if ticket is None or owner is None:
+        return None
+    own_phone = any(
+        identity.kind == IdentityKind.PHONE and last_digits(identity.value) == phone_last4
+        for identity in own_identities(session, owner)
+    )
+    return ticket.tracking_token if own_phone else None

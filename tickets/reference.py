@@ -6,6 +6,7 @@ They are data, editable by administrators: the CSV files in ``civicdesk/data`` o
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -137,3 +138,21 @@ def wards(session: Session) -> list[Ward]:
 
 def ward(session: Session, code: str) -> Ward | None:
     return session.get(Ward, code)
+
+
+@dataclass(frozen=True)
+class ByName:
+    """The reference tables as people pick from them: each by its Vietnamese name, old units included."""
+
+    categories: list[Category]
+    departments: list[Department]
+    wards: list[Ward]
+
+
+def by_name(session: Session) -> ByName:
+    """Every category, department and administrative unit (old and in force), by Vietnamese name."""
+    return ByName(
+        categories=list(session.exec(select(Category).order_by(Category.name_vi)).all()),
+        departments=list(session.exec(select(Department).order_by(Department.name_vi)).all()),
+        wards=list(session.exec(select(Ward).order_by(Ward.name_vi)).all()),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -41,6 +42,7 @@ class User(SQLModel, table=True):
     # bumped by "sign out everywhere": tokens carry the version they were issued under
     token_version: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -110,6 +112,34 @@ def live_sign_in(session: Session, secret: str) -> SignIn | None:
     if sign_in is None or sign_in.ended_at is not None or sign_in.expires_at <= utcnow():
         return None
     return sign_in
+
+
+@dataclass(frozen=True)
+class LiveSignIn:
+    """A sign-in still in force, with the token version its user has now (-1 when the user is gone), so
+    that a cookie issued before "sign out everywhere" is refused like a bearer token."""
+
+    session_id: str
+    user_id: int
+    token_version: int
+
+
+def signed_in(session: Session, secret: str) -> LiveSignIn | None:
+    """The live sign-in a cookie's secret names, or None when it ended, expired or never was."""
+    sign_in = live_sign_in(session, secret)
+    if sign_in is None:
+        return None
+    user = session.get(User, sign_in.user_id)
+    return LiveSignIn(sign_in.id, sign_in.user_id, user.token_version if user else -1)
+
+
+def signed_in_user(session: Session, user_id: int, version: int) -> User | None:
+    """The active user a token or a cookie of this version signs in, or None: the user is gone or
+    deactivated, or signed out everywhere since (``token_version`` moved on)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.token_version != version:
+        return None
+    return user
 
 
 def end_sign_in(session: Session, session_id: str) -> None:
@@ -233,3 +263,16 @@ def set_head(session: Session, user_id: int, is_head: bool, *, by: User) -> User
         replaced=[other.username for other in previous] if is_head else [],
     )
     return user
+
+
+def users_by_name(session: Session) -> list[User]:
+    """Every account, active or not, by user name (the administrators' list)."""
+    return list(session.exec(select(User).order_by(User.username)).all())
+
+
+def ward_officers(session: Session, ward_code: str) -> list[User]:
+    """The active ward officers of one ward, by user name: whom a ward-level ticket may be handed to."""
+    query = select(User).where(
+        User.role == Role.WARD_OFFICER, User.ward_code == ward_code, col(User.active).is_(True)
+    )
+    return list(session.exec(query.order_by(col(User.username))).all())

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicdesk.db import unit_of_work
 from tickets import audit
+from web.deps import Engine
 from web.public_access import client_address
 from web.sessions import SAFE_METHODS
 

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.engine import Engine
-from sqlmodel import Session as Session  # re-exported: web/api types sessions from here, not sqlmodel
+from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
+from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
 from civicdesk.db import unit_of_work
 from civicdesk.errors import Unauthorized
 from civicdesk.i18n import _
-from tickets.staff import User
+from tickets.staff import User, signed_in, signed_in_user
 from tickets.storage import FileStore, default_store
 from web.security import read_token
 from web.sessions import StaffSession, check_csrf, read_cookie
@@ -46,7 +46,7 @@ BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 def get_cookie_session(request: Request, session: SessionDep, token: BearerToken) -> StaffSession | None:
     """The staff cookie's sign-in, looked up in the database (ended sign-ins refused); not consulted when
     a bearer token is given."""
-    return None if token else read_cookie(request, session)
+    return None if token else read_cookie(request, lambda secret: signed_in(session, secret))
 
 
 async def get_credentials(
@@ -66,8 +66,8 @@ async def get_credentials(
 def get_current_user(
     request: Request, session: SessionDep, credentials: Annotated[Credentials, Depends(get_credentials)]
 ) -> User:
-    user = session.get(User, credentials.user_id)
-    if user is None or not user.active or user.token_version != credentials.version:
+    user = signed_in_user(session, credentials.user_id, credentials.version)
+    if user is None:
         raise Unauthorized(_("Phiên đăng nhập không còn hiệu lực; hãy đăng nhập lại."))
     request.state.staff = (user.id, user.username)
     return user

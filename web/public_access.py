@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlmodel import Session
 
 from civicdesk import ratelimit
 from civicdesk.errors import NotFound
 from civicdesk.i18n import _
 from tickets import service
 from tickets.models import Ticket
+from web.deps import Session
 
 
 @dataclass(frozen=True)

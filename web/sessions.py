@@ -13,16 +13,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlmodel import Session
 
 from civicdesk.errors import Forbidden, Unauthorized
 from civicdesk.i18n import _
 from civicdesk.settings import get_settings
-from tickets.staff import User, live_sign_in, start_sign_in
+from tickets.staff import LiveSignIn
 
 COOKIE = "civicdesk_staff"
 LOGIN_COOKIE = "civicdesk_login"
@@ -49,10 +49,14 @@ def _mac(purpose: str, value: str) -> str:
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_cookie(response: Response, request: Request, session: Session, user: User, address: str) -> None:
-    lifetime = timedelta(hours=get_settings().session_hours)
-    secret = start_sign_in(session, user, lifetime=lifetime, address=address)
-    _set(response, request, COOKIE, secret, lifetime)
+def lifetime() -> timedelta:
+    """How long a staff sign-in lasts (CIVICDESK_SESSION_HOURS): the cookie's age and the stored row's."""
+    return timedelta(hours=get_settings().session_hours)
+
+
+def issue_cookie(response: Response, request: Request, secret: str) -> None:
+    """Give the browser the secret of a sign-in just started (``tickets.staff.start_sign_in``)."""
+    _set(response, request, COOKIE, secret, lifetime())
     response.delete_cookie(LOGIN_COOKIE, path="/staff/login", httponly=True, samesite="lax")
 
 
@@ -79,15 +83,16 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-def read_cookie(request: Request, session: Session) -> StaffSession | None:
+def read_cookie(request: Request, find: Callable[[str], LiveSignIn | None]) -> StaffSession | None:
+    """The sign-in the cookie names, looked up by ``find`` (``tickets.staff.signed_in``); None without a
+    cookie, 401 when the sign-in it names has ended."""
     secret = request.cookies.get(COOKIE)
     if not secret:
         return None
-    sign_in = live_sign_in(session, secret)
+    sign_in = find(secret)
     if sign_in is None:
         raise Unauthorized(_("Phiên đăng nhập đã kết thúc; hãy đăng nhập lại."))
-    user = session.get(User, sign_in.user_id)
-    return StaffSession(sign_in.user_id, user.token_version if user else -1, sign_in.id)
+    return StaffSession(sign_in.user_id, sign_in.token_version, sign_in.session_id)
 
 
 async def check_csrf(request: Request, staff: StaffSession) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Request
-from sqlmodel import Session
 
 from civicdesk import ratelimit
 from civicdesk.errors import DomainError
 from civicdesk.i18n import _
 from tickets import audit
 from tickets.staff import User, authenticate
+from web.deps import Session
 from web.public_access import client_address
 
 WRONG_PASSWORDS = ratelimit.BackoffPolicy(

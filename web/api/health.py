@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicdesk.observability.health import CheckResult, Readiness
@@ -19,18 +19,28 @@ probes = APIRouter(prefix="/health", tags=["health"])
 
 
 class Liveness(BaseModel):
-    status: Literal["ok"] = "ok"
+    """The process answers."""
+
+    status: Literal["ok"] = Field(default="ok", description="always ok: a process that answers is alive")
 
 
 class CheckOut(BaseModel):
-    ok: bool
-    detail: str
+    """One dependency's last check (cached for a few seconds)."""
+
+    ok: bool = Field(description="whether the dependency works", examples=[True])
+    detail: str = Field(description="what the check found: ok, or the error's first words", examples=["ok"])
 
 
 class ReadinessOut(BaseModel):
-    status: Literal["ready", "not_ready"]
-    failing: list[str]
-    checks: dict[str, CheckOut]
+    """Whether this process can do its work, and which dependency fails if not."""
+
+    status: Literal["ready", "not_ready"] = Field(
+        description="ready when every check passes (200), not_ready otherwise (503)", examples=["ready"]
+    )
+    failing: list[str] = Field(description="the names of the failing checks", examples=[[]])
+    checks: dict[str, CheckOut] = Field(
+        description="each check by name: database, broker, worker, beat, and ami when telephony is on"
+    )
 
 
 LIVE = Liveness()
@@ -90,9 +100,13 @@ def ready(request: Request, response: Response) -> ReadinessOut:
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
-    database: str
-    broker: str
+    """The older health answer: the database and the broker only."""
+
+    status: Literal["ok", "degraded"] = Field(
+        description="ok when both work (200), degraded otherwise (503)", examples=["ok"]
+    )
+    database: str = Field(description="ok, or error: and the error's kind", examples=["ok"])
+    broker: str = Field(description="ok, or error: and the error's kind", examples=["ok"])
 
 
 def _state(result: CheckResult) -> str:

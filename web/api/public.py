@@ -6,18 +6,17 @@ Same rules as the pages: no phone, e-mail, Zalo or Facebook id or name; tracking
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, field
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, TypeAdapter
-from pydantic.dataclasses import dataclass as validated
+from pydantic import BaseModel, Field
 
 from sla import service as sla_service
-from tickets import public
-from tickets.models import Ticket
+from tickets import public, service
 from web import list_cache, status_cache
 from web.deps import SessionDep
 
@@ -25,30 +24,113 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
 
 
+class PinOut(BaseModel):
+    """One report on the public map: a rounded point, never an address or a person."""
+
+    code: str = Field(description="the report's public code", examples=["PR-2026-000123"])
+    status: str = Field(description="the report's status", examples=["in_progress"])
+    category_code: str | None = Field(description="the category's code", examples=["street_lighting"])
+    category_vi: str | None = Field(
+        description="the category's name in Vietnamese", examples=["Chiếu sáng công cộng"]
+    )
+    category_en: str | None = Field(
+        description="the category's name in English", examples=["Street lighting"]
+    )
+    ward_name: str | None = Field(description="the ward's name", examples=["Phan Rang"])
+    latitude: float = Field(description="WGS84, rounded to about 100 m", examples=[11.565])
+    longitude: float = Field(description="WGS84, rounded to about 100 m", examples=[108.988])
+
+
 class PinsOut(BaseModel):
-    total: int  # the listed reports with a location under these filters, counted up to 10,000 (then 10,001)
-    offset: int
-    limit: int
-    pins: list[public.PublicPin]  # each rounded to about 100 m (tickets.public.PIN_DECIMALS)
+    """One page of the public map's pins, newest first."""
+
+    total: int = Field(
+        description="the listed reports with a location under these filters, up to 10,000 (then 10,001)",
+        examples=[312],
+    )
+    offset: int = Field(description="how many pins this page skips", examples=[0])
+    limit: int = Field(description="the most pins this page holds", examples=[200])
+    pins: list[PinOut] = Field(description="the pins, newest report first")
+
+
+class PublicEventOut(BaseModel):
+    """One step of a report's public timeline: a status change, a public note or a message."""
+
+    kind: str = Field(
+        description="what happened (status_changed, note, message, ...)", examples=["status_changed"]
+    )
+    at: datetime = Field(description="when (UTC)")
+    status: str | None = Field(description="the new status, for a status change", examples=["resolved"])
+    note: str | None = Field(description="the public note or message, personal data masked")
+    rating: int | None = Field(description="the citizen's rating (1-5), for a rating", examples=[5])
+    id: int | None = Field(description="the event's id, for a message the status page can point at")
+    speaker: str = Field(
+        description="who wrote the note: city or citizen (never which person)", examples=["city"]
+    )
+    merged_into: str | None = Field(description="the code of the report this one was merged into")
+    photos: list[int] = Field(description="the ids of the photos sent with this message")
 
 
 class PhotoOut(BaseModel):
-    id: int
-    purpose: str
+    """A public photo of the report (GET /t/{token}/photos/{id} serves it)."""
+
+    id: int = Field(description="the attachment's id", examples=[42])
+    purpose: str = Field(description="evidence, before or after", examples=["after"])
 
 
-@validated
-class PublicReportOut(public.PublicReport):
-    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name. Its fields
-    are tickets.public.PublicReport's (written there once); only a photo is an object here."""
+class PublicSummaryOut(BaseModel):
+    """One report of the public list: what anyone may see, never a phone, an e-mail, a channel id, a
+    name or the report's tracking token."""
 
-    photos: list[PhotoOut] = field(default_factory=list)  # type: ignore[assignment]
+    code: str = Field(description="the report's public code", examples=["PR-2026-000123"])
+    status: str = Field(description="the report's status", examples=["in_progress"])
+    category_code: str | None = Field(description="the category's code", examples=["street_lighting"])
+    category_vi: str | None = Field(
+        description="the category's name in Vietnamese", examples=["Chiếu sáng công cộng"]
+    )
+    category_en: str | None = Field(
+        description="the category's name in English", examples=["Street lighting"]
+    )
+    ward_code: str | None = Field(description="the ward's code")
+    ward_name: str | None = Field(description="the ward's name", examples=["Phan Rang"])
+    text: str = Field(description="the report's public wording (or title), personal data masked")
+    latitude: float | None = Field(description="where, WGS84", examples=[11.5648])
+    longitude: float | None = Field(description="where, WGS84", examples=[108.9886])
+    created_at: datetime = Field(description="when the report arrived (UTC)")
+    resolved_at: datetime | None = Field(description="when it was resolved (UTC), if it was")
+    can_reply: bool = Field(description="whether the report is open to the citizen's answers")
+    question: str | None = Field(description="what the city asked, while it waits for the citizen's answer")
 
 
-REPORT_JSON = TypeAdapter(PublicReportOut)
+class PublicReportOut(BaseModel):
+    """What the status page shows, as JSON: never a phone, an e-mail, a channel id or a name."""
+
+    code: str = Field(description="the report's public code", examples=["PR-2026-000123"])
+    status: str = Field(description="the report's status", examples=["in_progress"])
+    category_code: str | None = Field(description="the category's code", examples=["street_lighting"])
+    category_vi: str | None = Field(description="the category's name in Vietnamese")
+    category_en: str | None = Field(description="the category's name in English")
+    ward_code: str | None = Field(description="the ward's code", examples=["phan-rang"])
+    ward_name: str | None = Field(description="the ward's name", examples=["Phan Rang"])
+    text: str = Field(description="the report's public wording, personal data masked")
+    address: str | None = Field(description="where, in words, personal data masked")
+    latitude: float | None = Field(description="where, WGS84", examples=[11.5648])
+    longitude: float | None = Field(description="where, WGS84", examples=[108.9886])
+    created_at: datetime = Field(description="when the report arrived (UTC)")
+    resolved_at: datetime | None = Field(description="when it was resolved (UTC), if it was")
+    due_at: datetime | None = Field(description="when the city promises an answer (UTC), while open")
+    rating: int | None = Field(description="the citizen's rating (1-5), once rated", examples=[4])
+    events: list[PublicEventOut] = Field(description="the public timeline, oldest first")
+    photos: list[PhotoOut] = Field(description="the public photos not sent with a message")
+    can_rate: bool = Field(description="whether the citizen may rate the answer now")
+    can_reopen: bool = Field(description="whether the citizen may still reopen the report")
+    can_reply: bool = Field(
+        description="whether the citizen may answer or add information (the report is open)"
+    )
+    question: str | None = Field(description="what the city asked, while it waits for the citizen's answer")
 
 
-@router.get("/reports", response_model=list[dict[str, Any]])
+@router.get("/reports", response_model=list[PublicSummaryOut])
 def list_reports(
     session: SessionDep,
     category: str | None = Query(default=None, max_length=48),
@@ -86,11 +168,15 @@ def map_pins(
         total=total,
         offset=offset,
         limit=limit,
-        pins=pins,
+        pins=[PinOut.model_validate(pin, from_attributes=True) for pin in pins],
     )
 
 
-@router.get("/reports/{token}", response_model=PublicReportOut)
+@router.get(
+    "/reports/{token}",
+    response_model=PublicReportOut,
+    responses={304: {"description": "the caller's copy (If-None-Match / If-Modified-Since) is current"}},
+)
 def report_by_token(request: Request, token: str, session: SessionDep) -> Response:
     """The status page's data, rendered once per version of the ticket (``web.status_cache``), with
     ETag/Last-Modified and 304 when the caller's copy is current."""
@@ -101,13 +187,12 @@ def report_by_token(request: Request, token: str, session: SessionDep) -> Respon
     key = status_cache.PAGES.key(token, version, "json")
     body = status_cache.PAGES.get(key)
     if body is None:
-        ticket = session.get(Ticket, version.ticket_id)
-        assert ticket is not None
+        ticket = service.get_ticket(session, version.ticket_id)
         view = public.public_report(session, ticket)
         view.due_at = sla_service.deadline_of(session, ticket)
         report = asdict(view)
         report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-        body = REPORT_JSON.dump_json(REPORT_JSON.validate_python(report))
+        body = PublicReportOut.model_validate(report).model_dump_json().encode()
         status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session
 
 from civicdesk.i18n import _
 from incidents.service import open_incidents
-from ioc import service
-from ioc.models import Connector
+from ioc import admin, service
 from tickets import public
 from tickets.refcache import reference
 from web.api.ioc import WallAccess
-from web.deps import SessionDep
+from web.deps import Session, SessionDep
 from web.pages.common import render
 from web.pages.public import ward_map
 
@@ -51,7 +49,7 @@ def overview(request: Request, session: SessionDep, _: WallAccess) -> HTMLRespon
 @router.get("/{code}", response_class=HTMLResponse)
 def subsystem(code: str, request: Request, session: SessionDep, _: WallAccess) -> HTMLResponse:
     detail = service.subsystem_detail(session, code, 1)
-    connector = session.get(Connector, code)
+    connector = admin.find_connector(session, code)
     page = render(
         request,
         "ioc/subsystem.html",

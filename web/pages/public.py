@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlmodel import Session, select
 
 from channels import web as web_channel
 from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
@@ -29,14 +28,12 @@ from incidents.models import Incident
 from sla import service as sla_service
 from tickets import confirmation, conversation, public, service
 from tickets.links import tracking_url
-from tickets.merges import first_owner_of, own_identities
-from tickets.models import IdentityKind, Status, Ticket
-from tickets.privacy import last_digits
+from tickets.models import Status, Ticket
 from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
 from web import list_cache, status_cache
-from web.deps import SessionDep, StoreDep
+from web.deps import Session, SessionDep, StoreDep
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
@@ -189,8 +186,7 @@ def status_page(request: Request, token: str, session: SessionDep) -> Response:
         if request.query_params.get("lang") == language_of(request):
             page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
         return page
-    ticket = session.get(Ticket, version.ticket_id)
-    assert ticket is not None
+    ticket = service.get_ticket(session, version.ticket_id)
     page = _status_page(request, session, ticket, token, submission_id=FORM_ID if plain else None)
     if plain:
         status_cache.PAGES.put(key, bytes(page.body))
@@ -367,18 +363,10 @@ def lookup(
     phone_last4: Annotated[CleanStr, Form(pattern=r"^\d{4}$")],
 ) -> Response:
     count_attempt(session, request, LOOKUPS)
-    ticket = session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()
-    if ticket and _phone_ends_with(session, first_owner_of(session, ticket), phone_last4):
-        return RedirectResponse(f"/t/{ticket.tracking_token}", status_code=303)
+    tracking_token = public.lookup_token(session, code, phone_last4)
+    if tracking_token:
+        return RedirectResponse(f"/t/{tracking_token}", status_code=303)
     return render(request, "public/lookup.html", status_code=404, failed=True)
-
-
-def _phone_ends_with(session: Session, citizen_id: int | None, digits: str) -> bool:
-    """Only the reporter's own numbers open their report: a merge does not lend them another's."""
-    return citizen_id is not None and any(
-        identity.kind == IdentityKind.PHONE and last_digits(identity.value) == digits
-        for identity in own_identities(session, citizen_id)
-    )
 
 
 @router.get("/reports", response_class=HTMLResponse)

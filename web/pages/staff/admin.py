@@ -7,18 +7,16 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from channels import service as channel_service
 from channels import templates
-from channels.models import OutboundMessage
 from civicdesk.timeutil import utcnow
 from notifications import service as notifications
-from routing.models import RoutingRule
-from sla.models import CalendarException, SlaPolicy
+from routing import rules as routing_rules
+from sla import policies
+from sla import service as sla_service
 from tickets import audit
-from tickets.staff import Role, User
+from tickets.staff import Role, users_by_name
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
 from web.pages.staff.common import AdminUser, render_staff
@@ -31,25 +29,22 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 def admin(
     request: Request, user: AdminUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
-    outbox = dict(
-        session.exec(select(OutboundMessage.state, func.count()).group_by(col(OutboundMessage.state))).all()
-    )
     return render_staff(
         request,
         "staff/admin.html",
         user,
         credentials,
-        users=list(session.exec(select(User).order_by(User.username)).all()),
+        users=users_by_name(session),
         roles=[r.value for r in Role],
-        rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.position))).all()),
-        policies=list(session.exec(select(SlaPolicy).order_by(SlaPolicy.scope, SlaPolicy.code)).all()),
-        exceptions=list(session.exec(select(CalendarException).order_by(col(CalendarException.day))).all()),
+        rules=routing_rules.all_rules(session),
+        policies=policies.overrides(session),
+        exceptions=sla_service.calendar_exceptions(session),
         reply_templates=templates.previews(session),
         reply_templates_en=templates.previews(session, language="en"),
         fallback_order=",".join(notifications.fallback_order(session)),
         notify_costs=notifications.costs(session, since=utcnow() - timedelta(days=30), until=utcnow()),
         dead_letters=channel_service.dead_letters(session, limit=100),
-        outbox=outbox,
+        outbox=channel_service.outbox_counts(session),
         audit_entries=audit.recent(session, limit=100),
         **reference_lists(session, language_of(request)),
     )

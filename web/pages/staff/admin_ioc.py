@@ -7,10 +7,8 @@ import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
 from ioc import admin, service
-from ioc.models import Connector
 from ioc.sources import AUTH_KINDS
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
@@ -24,9 +22,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 def ioc_admin(
     request: Request, user: AdminUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
-    connectors = [
-        admin.describe(row) for row in session.exec(select(Connector).order_by(Connector.code)).all()
-    ]
+    connectors = [admin.describe(row) for row in admin.connectors(session)]
     for shown in connectors:
         shown["mapping_json"] = json.dumps(shown["mapping"], ensure_ascii=False) if shown["mapping"] else ""
     return render_staff(

@@ -11,12 +11,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from civicdesk.errors import DomainError, TooManyRequests
 from civicdesk.i18n import localize
 from tickets import audit, permissions
-from tickets.staff import Role, end_sign_in, sign_out_everywhere
+from tickets.staff import Role, end_sign_in, sign_out_everywhere, start_sign_in
 from web.deps import CredentialsDep, CurrentUser, SessionDep
 from web.i18n import language_of
 from web.pages.common import render
 from web.public_access import client_address
-from web.sessions import check_login_form, clear_cookie, issue_cookie, keep_login_nonce, new_login_form
+from web.sessions import (
+    check_login_form,
+    clear_cookie,
+    issue_cookie,
+    keep_login_nonce,
+    lifetime,
+    new_login_form,
+)
 from web.signin import sign_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -70,7 +77,8 @@ def login(
             page.headers["Retry-After"] = str(refusal.detail["retry_after"])
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
-    issue_cookie(response, request, session, user, client_address(request))
+    secret = start_sign_in(session, user, lifetime=lifetime(), address=client_address(request))
+    issue_cookie(response, request, secret)
     return response
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
 from incidents.service import open_incidents
 from sla import boards
-from telephony import calls
-from telephony.models import QueueMember
+from telephony import agents, calls
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
 from web.pages.public import ward_map
@@ -24,14 +22,13 @@ def supervisor_boards(
     request: Request, user: BoardsUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
     incidents = open_incidents(session)
-    members = list(session.exec(select(QueueMember).order_by(QueueMember.interface)).all())
     return render_staff(
         request,
         "staff/boards.html",
         user,
         credentials,
         queue=calls.queue_snapshot(session),
-        members=members,
+        members=agents.queue_members(session),
         board=boards.board(session, user),
         incidents=incidents,
         incident_map=ward_map(session, [], incidents),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
 from channels.inbox import inbox
 from routing import flows
-from telephony.models import QueueMember
+from telephony.agents import member_of
 from tickets.models import Priority
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
@@ -23,13 +22,12 @@ def console(
     request: Request, user: ConsoleUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
     names = reference_lists(session, language_of(request))
-    member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
     return render_staff(
         request,
         "staff/console.html",
         user,
         credentials,
-        member=member,
+        member=member_of(session, user.id),
         conversations=inbox(session, user, limit=50),
         triage_queue=flows.queue(session, limit=50),
         priorities=[p.value for p in Priority],

@@ -12,14 +12,13 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.engine import Engine
 
 from civicdesk import live, live_listener
 from civicdesk.live_listener import Listener
 from tickets import permissions
 from tickets.live_updates import TICKETS_TOPIC
 from tickets.staff import User
-from web.deps import CurrentUser
+from web.deps import CurrentUser, Engine
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 

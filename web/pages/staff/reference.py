@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, select
-
+from tickets import reference
 from tickets.reference import Category, Department, Ward
+from web.deps import Session
 
 Named = Category | Department | Ward
 
 
 def reference_lists(session: Session, language: str) -> dict[str, Any]:
-    categories = list(session.exec(select(Category).order_by(Category.name_vi)).all())
-    departments = list(session.exec(select(Department).order_by(Department.name_vi)).all())
-    all_wards = list(session.exec(select(Ward).order_by(Ward.name_vi)).all())
+    listed = reference.by_name(session)
+    categories, departments, all_wards = listed.categories, listed.departments, listed.wards
     by_kind: dict[str, dict[str, Named]] = {
         "category": {c.code: c for c in categories},
         "department": {d.code: d for d in departments},

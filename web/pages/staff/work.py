@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
 
 from channels.templates import canned_replies
 from civicdesk.errors import Invalid, NotFound
@@ -23,12 +22,12 @@ from sla import state as sla_state
 from sla.exports import export_csv, export_xlsx
 from sla.lists import SORTS, URGENCY_RANK, ListPage, staff_list
 from tickets import permissions, service
-from tickets.citizens import identities_of, tickets_of
+from tickets.citizens import find_citizen_by_id, identities_of, tickets_of
 from tickets.lifecycle import allowed_next
 from tickets.merges import merges_of
-from tickets.models import OPEN_STATUSES, Channel, Citizen, Status, Ticket, TicketEvent
-from tickets.staff import Role, User
-from web.deps import CredentialsDep, CurrentUser, SessionDep
+from tickets.models import OPEN_STATUSES, Channel, Status, Ticket, TicketEvent
+from tickets.staff import Role, User, ward_officers
+from web.deps import CredentialsDep, CurrentUser, Session, SessionDep
 from web.i18n import language_of, translator
 from web.pages.staff.common import TasksUser, render_staff
 from web.pages.staff.listform import ListForm, read_list_form
@@ -157,10 +156,7 @@ def _ward_officers(session: Session, user: User, ticket: Ticket) -> list[User]:
     """Whom a ward officer may hand a ward-level ticket to: the other active officers of the ward."""
     if user.role != Role.WARD_OFFICER or not permissions.works_on(user, ticket) or ticket.ward_code is None:
         return []
-    query = select(User).where(
-        User.role == Role.WARD_OFFICER, User.ward_code == ticket.ward_code, col(User.active).is_(True)
-    )
-    return list(session.exec(query.order_by(col(User.username))).all())
+    return ward_officers(session, ticket.ward_code)
 
 
 def _routed_by(timeline: list[TicketEvent]) -> str | None:
@@ -173,7 +169,7 @@ def ticket_page(
     ticket_id: RowId, request: Request, user: CurrentUser, credentials: CredentialsDep, session: SessionDep
 ) -> HTMLResponse:
     ticket = service.get_ticket(session, ticket_id, viewer=user)
-    citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
+    citizen = find_citizen_by_id(session, ticket.citizen_id)
     identities = identities_of(session, ticket.citizen_id) if ticket.citizen_id else []
     person_desk = ticket.citizen_id is not None and Role(user.role) in permissions.CITIZEN_DESK
     timeline = service.timeline(session, ticket_id)
