@@ -26,6 +26,12 @@ def telephony_group(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = get_settings()
+    if settings.pbx_mode == "simulator":
+        raise click.UsageError(
+            "CIVICDESK_PBX_MODE=simulator runs the simulated PBX inside the process that uses it (tests,"
+            " demos in code); to watch the listener follow simulated calls, keep CIVICDESK_PBX_MODE=ami,"
+            " point CIVICDESK_AMI_HOST at this machine and run `civicdesk simulate call`"
+        )
     if not settings.ami_configured:
         raise click.UsageError("set CIVICDESK_AMI_HOST and CIVICDESK_AMI_USERNAME (and _SECRET) first")
     preflight.check_database(get_engine())
