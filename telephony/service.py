@@ -1,10 +1,10 @@
 """`civicdesk telephony`: the long-running AMI listener.
 
-It logs in to the PBX through the PBX port (`telephony/ports.py`: Asterisk over AMI, or the simulated PBX in
-process, as CIVICDESK_PBX_MODE says), feeds every event to the tracker, writes what changed every 100 ms in one
-transaction (so 5,000 events a second cost ten transactions, not five thousand), resynchronises after
-every (re)connect, checks the link itself with Ping (a half-open link would otherwise go unnoticed),
-reconnects with a growing delay, and sends the actions staff asked for.
+It logs in to the PBX through the PBX port (`telephony/ports.py`: Asterisk over AMI, or the simulated PBX
+in process, as CIVICDESK_PBX_MODE says), feeds every event to the tracker, writes what changed every
+100 ms in one transaction (so 5,000 events a second cost ten transactions, not five thousand),
+resynchronises after every (re)connect, checks the link itself with Ping (a half-open link would
+otherwise go unnoticed), reconnects with a growing delay, and sends the actions staff asked for.
 """
 
 from __future__ import annotations

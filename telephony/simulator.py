@@ -4,12 +4,13 @@ in: `AmiPeer`, an asyncio TCP server speaking the Asterisk Manager Interface (th
 adapter logs in to it: `civicdesk simulate call`, the AMI tests), and the in-process adapter
 `telephony.adapters.simulated.SimulatedPbx` behind the same PBX port, with no socket at all.
 
-Wire behaviour (the TCP peer; the model's answers are the same in process): banner `Asterisk Call Manager/9.0.0`, Login (FullyBooted on success, `Authentication
-failed` after 1 s on failure), `Permission denied` before login, unknown actions, Ping/Pong, Logoff,
-list actions answered with `EventList: start` … items with the ActionID … `…Complete` with `ListItems`,
-QueuePause (emits QueueMemberPause), Originate with Async (`Originate successfully queued`, then an
-`OriginateResponse` carrying the ActionID). Events carry `Timestamp` (timestampevents=yes) and are written
-in small chunks so that multi-byte UTF-8 characters are split across TCP reads.
+Wire behaviour (the TCP peer; the model's answers are the same in process): banner `Asterisk Call
+Manager/9.0.0`, Login (FullyBooted on success, `Authentication failed` after 1 s on failure), `Permission
+denied` before login, unknown actions, Ping/Pong, Logoff, list actions answered with `EventList: start` …
+items with the ActionID … `…Complete` with `ListItems`, QueuePause (emits QueueMemberPause), Originate with
+Async (`Originate successfully queued`, then an `OriginateResponse` carrying the ActionID). Events carry
+`Timestamp` (timestampevents=yes) and are written in small chunks so that multi-byte UTF-8 characters are
+split across TCP reads.
 
 The PBX keeps its own state (live channels, waiting callers, members), so QueueStatus and
 CoreShowChannels after a dropped link tell the truth about calls that moved while no one listened.

@@ -189,7 +189,11 @@ async def test_a_list_action_returns_its_items_up_to_complete(pbx: Link) -> None
         "QueueEntry",
         "QueueStatusComplete",
     ]
-    assert (answer[2]["Interface"], answer[3]["Uniqueid"], answer[3]["Wait"]) == ("PJSIP/agent101", caller, "12")
+    assert (answer[2]["Interface"], answer[3]["Uniqueid"], answer[3]["Wait"]) == (
+        "PJSIP/agent101",
+        caller,
+        "12",
+    )
     assert answer[-1]["ListItems"] == "3"
     channels = await asyncio.wait_for(pbx.pbx.send({"Action": "CoreShowChannels"}), SAFETY)
     assert [e.get("Event") for e in channels[1:]] == ["CoreShowChannel", "CoreShowChannelsComplete"]
@@ -251,7 +255,7 @@ async def test_after_close_it_stays_down(pbx: Link) -> None:
             break
         await asyncio.sleep(0.01)
     assert not pbx.pbx.connected and pbx.disconnects == []
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionError):
         await pbx.pbx.send({"Action": "Ping"})
     assert pbx.model.logins == 1
 
