@@ -24,7 +24,8 @@ class Pbx(Protocol):
 
     def connect(self, on_login: Callable[[], None], on_disconnect: Callable[[object], None]) -> None:
         """Start connecting from the running event loop; ``on_login`` after every successful login,
-        ``on_disconnect(reason)`` after every lost link (not after `close`)."""
+        ``on_disconnect(reason)`` after every lost link (not after `close`). A refused login closes the
+        link: ``on_disconnect`` again, and another try after ``reconnect_delay``."""
 
     @property
     def connected(self) -> bool:

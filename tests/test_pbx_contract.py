@@ -260,6 +260,30 @@ async def test_after_close_it_stays_down(pbx: Link) -> None:
     assert pbx.model.logins == 1
 
 
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_a_refused_login_closes_the_link_and_is_tried_again(kind: str) -> None:
+    async def main() -> None:
+        async with simulated_pbx(kind) as (model, settings, close_pbx):
+            pbx = pbx_for(settings.model_copy(update={"ami_secret": "wrong"}), model)
+            logins: list[None] = []
+            disconnects: list[object] = []
+            pbx.reconnect_delay = 0.1
+            pbx.connect(lambda: logins.append(None), disconnects.append)
+            try:
+                for _ in range(SAFETY * 100):
+                    if len(disconnects) >= 2:
+                        break
+                    await asyncio.sleep(0.01)
+            finally:
+                pbx.close()
+                await close_pbx()
+            tries = [a for a in model.actions_seen if a.get("Action") == "Login"]
+            assert len(disconnects) >= 2 and len(tries) >= 2
+            assert logins == [] and model.logins == 0 and not pbx.connected
+
+    asyncio.run(main())
+
+
 # -- the listener on either adapter ---------------------------------------------------------------------
 
 

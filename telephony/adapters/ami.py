@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from telephony.ports import Event, EventHandler
+
+log = logging.getLogger(__name__)
 
 EOL = "\r\n"
 BANNER = "Asterisk Call Manager/"
@@ -45,13 +48,25 @@ class Utf8AMIProtocol(AMIProtocol):  # type: ignore[misc]
                 self.handle_message(message)
 
 
+class RefusingManager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager, except that a refused login closes the link, so that it is reported and tried
+    again later like any lost link (panoramisk would keep the useless link open, silently)."""
+
+    def login(self, future: Any) -> bool:
+        authenticated = bool(super().login(future))
+        if not authenticated and self.protocol is not None:
+            log.error("AMI: login refused; check CIVICDESK_AMI_USERNAME and CIVICDESK_AMI_SECRET")
+            self.protocol.transport.close()
+        return authenticated
+
+
 class AmiPbx:
     """The PBX port over Asterisk's Manager Interface, with panoramisk. panoramisk's own ping is
     switched off: its answer is ignored, so the listener pings itself and calls `drop` on silence."""
 
     def __init__(self, host: str, port: int, username: str, secret: str) -> None:
         self.host, self.port, self.username, self.secret = host, port, username, secret
-        self.manager: Manager | None = None
+        self.manager: RefusingManager | None = None
         self._handlers: list[EventHandler] = []
         self._reconnect_delay = 1.0
 
@@ -69,7 +84,7 @@ class AmiPbx:
         self._handlers.append(handler)
 
     def connect(self, on_login: Callable[[], None], on_disconnect: Callable[[object], None]) -> None:
-        self.manager = Manager(
+        self.manager = RefusingManager(
             host=self.host,
             port=self.port,
             username=self.username,

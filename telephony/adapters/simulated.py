@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from telephony.ports import Event, EventHandler
 from telephony.simulator import Packet, PbxModel
+
+log = logging.getLogger(__name__)
 
 FINAL_RESPONSES = {"Success", "Error", "Fail", "Failure"}
 
@@ -112,7 +115,8 @@ class SimulatedPbx:
             return
         if answer[0].get("Response") == "Success":
             self._on_login()
-        else:  # as a refused login to Asterisk: the link closes and the next attempt comes later
+        else:  # as the AMI adapter does with a refused login: the link closes, the next try comes later
+            log.error("simulated PBX: login refused; check CIVICDESK_AMI_USERNAME and CIVICDESK_AMI_SECRET")
             self.model.clients.remove(link)
             link.abort()
 
