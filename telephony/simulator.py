@@ -130,7 +130,7 @@ class PbxModel:
         self.answer_pings = True
 
     def drop_link(self) -> None:
-        for client in self.clients:
+        for client in list(self.clients):  # an in-process client leaves the list as it is aborted
             client.abort()
         self.clients.clear()
 

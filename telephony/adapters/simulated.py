@@ -80,6 +80,8 @@ class _Link:
 
 
 class SimulatedPbx:
+    """The PBX port on a `PbxModel` in this process: log in, hear its events, send it actions."""
+
     def __init__(self, model: PbxModel, username: str = "civicdesk", secret: str = "s3cret") -> None:  # noqa: S107
         self.model, self.username, self.secret = model, username, secret
         self.reconnect_delay = 1.0
