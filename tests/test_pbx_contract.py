@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from civicdesk.cli import main
 from civicdesk.db import unit_of_work
-from civicdesk.settings import Settings
+from civicdesk.settings import Settings, get_settings
 from telephony.adapters import pbx_for
 from telephony.adapters.ami import AmiPbx
 from telephony.adapters.simulated import SimulatedPbx
@@ -341,3 +343,17 @@ async def until_written(engine: Engine, uniqueid: str, service: TelephonyService
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"the call {uniqueid} was never written as ended")
+
+
+def test_the_listener_command_refuses_a_pbx_only_a_process_of_its_own_could_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIVICDESK_PBX_MODE", "simulator")
+    monkeypatch.setenv("CIVICDESK_AMI_HOST", "127.0.0.1")
+    monkeypatch.setenv("CIVICDESK_AMI_USERNAME", "civicdesk")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["telephony"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "civicdesk simulate call" in result.output
