@@ -1,7 +1,8 @@
 """AMI events per second through the telephony service, end to end on one core: the AMI protocol peer
 plays whole app_queue calls over TCP (answered, abandoned, ring-no-answer), the real service reads them
 with panoramisk and our UTF-8 protocol, tracks them and writes the call records; the clock stops when the
-last call's record is in the database. Also the tracker alone, and (when CIVICDESK_VOSK_MODEL is set and
+last call's record is in the database. The same through the PBX port's in-process simulated adapter (the
+same PBX model, no socket, no panoramisk), the tracker alone, and (when CIVICDESK_VOSK_MODEL is set and
 espeak-ng/sox are installed) the Vosk real-time factor.
 
     .venv/bin/python bench/ami_events.py [--calls 2000] [--server postgresql+psycopg://…/postgres]
@@ -32,14 +33,15 @@ from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import embedded, wiring  # noqa: E402
 from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.settings import Settings, get_settings  # noqa: E402
+from telephony.adapters.simulated import SimulatedPbx  # noqa: E402
 from telephony.models import Call, Outcome  # noqa: E402
 from telephony.service import TelephonyService, new_tracker  # noqa: E402
-from telephony.simulator import AmiPeer  # noqa: E402
+from telephony.simulator import AmiPeer, PbxModel  # noqa: E402
 
 AGENTS = [f"PJSIP/agent{n}" for n in range(101, 111)]
 
 
-def play_calls(peer: AmiPeer, count: int) -> None:
+def play_calls(peer: PbxModel, count: int) -> None:
     for n in range(count):
         uniqueid = peer.incoming(f"09{n:08d}", "Nguyễn Văn A")
         peer.join(uniqueid)
@@ -68,18 +70,20 @@ class CountingPeer(AmiPeer):
         super().emit(name, headers, privilege)
 
 
-async def through_service(engine: Engine, calls: int) -> tuple[int, float]:
+async def through_service(engine: Engine, calls: int, *, in_process: bool = False) -> tuple[int, float]:
     peer = CountingPeer()
-    await peer.start()
+    if not in_process:
+        await peer.start()
     for agent in AGENTS:
         peer.add_member(agent, agent)
     settings = Settings(
+        pbx_mode="simulator" if in_process else "ami",
         ami_host="127.0.0.1",
         ami_port=peer.port,
         ami_username="civicdesk",
         ami_secret="s3cret",  # noqa: S106
     )
-    service = TelephonyService(engine, settings)
+    service = TelephonyService(engine, settings, pbx=SimulatedPbx(peer) if in_process else None)
     task = asyncio.ensure_future(service.run())
     await asyncio.wait_for(service.ready.wait(), 10)
     before = peer.emitted
@@ -165,6 +169,12 @@ def main() -> None:
     with scratch_database(server) as engine:
         events, seconds = asyncio.run(through_service(engine, args.calls))
     rows = [f"| service, PostgreSQL | {events:,} | {seconds:.2f} s | **{events / seconds:,.0f}** |"]
+    with scratch_database(server) as engine:
+        events, seconds = asyncio.run(through_service(engine, args.calls, in_process=True))
+    rows.append(
+        f"| service, PostgreSQL, in-process simulated PBX (no socket, no panoramisk) | {events:,} "
+        f"| {seconds:.2f} s | {events / seconds:,.0f} |"
+    )
     events, seconds = tracker_alone(args.calls)
     rows.append(
         f"| tracker alone (no socket, no database) | {events:,} | {seconds:.3f} s | {events / seconds:,.0f} |"

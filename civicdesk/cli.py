@@ -336,7 +336,7 @@ def _start_children(settings: Settings, host: str, port: int) -> dict[str, subpr
         # beat on its own: embedded in the worker (-B) it finishes its sleep before it stops, up to 15 s
         "beat": _celery_argv("beat", "-l", "warning"),
     }
-    if settings.ami_configured:
+    if settings.ami_configured and settings.pbx_mode == "ami":  # a simulated PBX has no listener of its own
         argvs["telephony"] = [sys.executable, "-m", "civicdesk.cli", "telephony"]
     return {name: subprocess.Popen(argv) for name, argv in argvs.items()}  # noqa: S603 - our own modules
 

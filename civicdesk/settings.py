@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     description_max_chars: int = 5000
     reopen_days: int = 7
 
+    # the PBX behind the telephony listener: Asterisk over AMI (CIVICDESK_AMI_*), or the simulated PBX in
+    # the listener's own process (telephony/adapters/simulated.py; for demos and tests, never in production)
+    pbx_mode: Literal["ami", "simulator"] = "ami"
     ami_host: str = ""
     ami_port: int = 5038
     ami_username: str = ""
@@ -110,6 +113,9 @@ class Settings(BaseSettings):
     service_level_seconds: int = Field(20, gt=0, description="answered within this many seconds of joining")
     short_abandon_seconds: int = Field(5, ge=0, description="abandons quicker than this are reported apart")
     transcribe_recordings: bool = False  # also transcribe recorded conversations (kept on the call)
+    # who turns voicemail into words: Vosk (CIVICDESK_VOSK_MODEL) or the simulated recogniser, which reads
+    # the transcript from a sidecar file next to the audio (nlp/speech.py; never in production)
+    speech_mode: Literal["vosk", "simulator"] = "vosk"
     vosk_model: Path | None = None  # a Vosk model directory, e.g. vosk-model-small-vn-0.4
     voicemail_dir: Path = Path("/var/spool/asterisk/voicemail")  # where relative voicemail files live
     # a voicemail's transcript is filed like any report only when Vosk is this sure of its words (the
@@ -259,12 +265,19 @@ class Settings(BaseSettings):
         return self
 
     def _no_simulators_in_production(self) -> None:
-        """A simulator tells no citizen anything: in production a route is off unless it is set."""
+        """A simulator tells no citizen anything: in production a route is off unless it is set, and the
+        PBX and speech are never simulated."""
         if self.environment != "production":
             return
         for name in ("zns_mode", "sms_mode", "email_mode"):
             if name not in self.model_fields_set:
                 setattr(self, name, "off")
+        for name, variable in (("pbx_mode", "CIVICDESK_PBX_MODE"), ("speech_mode", "CIVICDESK_SPEECH_MODE")):
+            if getattr(self, name) == "simulator":
+                raise ValueError(
+                    f"{variable}=simulator không dùng được khi chạy production"
+                    " (a simulated PBX or recogniser hears no real caller)"
+                )
 
     def _chat_channel_modes(self) -> None:
         """A channel with credentials talks to its provider; without, a development install simulates it

@@ -1,8 +1,17 @@
-"""Offline speech recognition behind a small port.
+"""Offline speech recognition behind a small port (`Recogniser`), with a real and a simulated adapter,
+chosen by CIVICDESK_SPEECH_MODE (`recogniser_for`).
 
 `VoskRecogniser` runs a Vosk model from a directory the operator downloaded (CIVICDESK_VOSK_MODEL, e.g.
 vosk-model-small-vn-0.4); it never downloads anything. Telephone audio is 8 kHz and the Vietnamese
 models are 16 kHz and refuse to upsample, so audio is resampled to the model's rate first.
+
+`SimulatedRecogniser` hears what the WAV file says it holds: the text of its comment (the RIFF
+``LIST``/``INFO``/``ICMT`` chunk, as `ffmpeg -metadata comment=…` or `add_transcript` write it), with a
+fixed confidence (0.9 unless told otherwise); a file without a comment is heard as silence (no words, no
+confidence), as Vosk hears silence. The comment travels with the audio when the listener stages it for
+the workers, which a file beside it would not. It reads the audio as Vosk does, so a missing or unreadable
+file fails the same way and ``audio_seconds`` is the audio's real length. For demos and tests without a
+model (`civicdesk simulate voicemail --say`); never in production.
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from civicdesk.settings import Settings
+
 MODEL_RATE = 16_000
 CHUNK_FRAMES = 4000
+SIMULATED_CONFIDENCE = 0.9
 
 
 class SpeechError(Exception):
@@ -105,3 +117,56 @@ class VoskRecogniser:
         text = " ".join(part.get("text", "") for part in parts if part.get("text")).strip()
         confidence = sum(w["conf"] for w in words) / len(words) if words else None
         return Transcript(text=text, confidence=confidence, audio_seconds=seconds)
+
+
+def recogniser_for(settings: Settings) -> Recogniser:
+    """The recogniser CIVICDESK_SPEECH_MODE names."""
+    if settings.speech_mode == "simulator":
+        return SimulatedRecogniser()
+    return VoskRecogniser(settings.vosk_model)
+
+
+class SimulatedRecogniser:
+    def __init__(self, confidence: float = SIMULATED_CONFIDENCE) -> None:
+        self.confidence = confidence
+
+    def transcribe(self, audio: Path) -> Transcript:
+        _pcm, seconds = read_pcm(audio)
+        text = " ".join((wav_comment(audio) or "").split())
+        return Transcript(text=text, confidence=self.confidence if text else None, audio_seconds=seconds)
+
+
+def _chunks(data: bytes, start: int) -> list[tuple[bytes, bytes]]:
+    """The RIFF chunks (id, body) from ``start``; each body is padded to an even length."""
+    chunks, position = [], start
+    while position + 8 <= len(data):
+        size = int.from_bytes(data[position + 4 : position + 8], "little")
+        chunks.append((data[position : position + 4], data[position + 8 : position + 8 + size]))
+        position += 8 + size + (size & 1)
+    return chunks
+
+
+def wav_comment(audio: Path) -> str | None:
+    """The comment (``LIST``/``INFO``/``ICMT``) of a WAV file, if it has one."""
+    data = audio.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    for chunk_id, body in _chunks(data, 12):
+        if chunk_id == b"LIST" and body[:4] == b"INFO":
+            for info_id, value in _chunks(body, 4):
+                if info_id == b"ICMT":
+                    return value.rstrip(b"\0").decode("utf-8", "replace")
+    return None
+
+
+def add_transcript(audio: Path, text: str) -> Path:
+    """Write ``text`` into the WAV file's comment, for `SimulatedRecogniser` to hear."""
+    data = bytearray(audio.read_bytes())
+    data += b"\0" * (len(data) & 1)  # chunks start on an even byte
+    comment = text.encode("utf-8") + b"\0"
+    comment += b"\0" * (len(comment) & 1)
+    info = b"INFO" + b"ICMT" + len(comment).to_bytes(4, "little") + comment
+    data += b"LIST" + len(info).to_bytes(4, "little") + info
+    data[4:8] = (len(data) - 8).to_bytes(4, "little")
+    audio.write_bytes(bytes(data))
+    return audio

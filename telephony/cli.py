@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from civicdesk import preflight
 from civicdesk.clierrors import UsageProblem
 from civicdesk.db import get_engine, unit_of_work
 from civicdesk.settings import get_settings
-from nlp.speech import SpeechError, VoskRecogniser
+from nlp.speech import SpeechError, VoskRecogniser, add_transcript
 from telephony import agents, service
 from telephony.simulator import AmiPeer, play_call, play_voicemail, wait_for_listener
 
@@ -26,6 +27,12 @@ def telephony_group(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = get_settings()
+    if settings.pbx_mode == "simulator":
+        raise click.UsageError(
+            "CIVICDESK_PBX_MODE=simulator runs the simulated PBX inside the process that uses it (tests,"
+            " demos in code); to watch the listener follow simulated calls, keep CIVICDESK_PBX_MODE=ami,"
+            " point CIVICDESK_AMI_HOST at this machine and run `civicdesk simulate call`"
+        )
     if not settings.ami_configured:
         raise click.UsageError("set CIVICDESK_AMI_HOST and CIVICDESK_AMI_USERNAME (and _SECRET) first")
     preflight.check_database(get_engine())
@@ -137,17 +144,46 @@ def simulate_call_command(
 
 
 @click.command("voicemail")
-@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("audio", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--say",
+    default=None,
+    help="The caller's words, written into the message's WAV comment (a copy under CIVICDESK_VAR_DIR), which"
+    " the simulated recogniser hears (CIVICDESK_SPEECH_MODE=simulator); without AUDIO, over 3 s of silence.",
+)
 @click.option("--number", default="0905123456", show_default=True, help="The caller's number.")
 @click.option("--name", default="Nguyễn Văn A", show_default=True, help="The caller's name (CallerIDName).")
 @click.option("--port", type=int, default=None, help="Where to listen (default: CIVICDESK_AMI_PORT).")
 @click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the listener to log in.")
-def simulate_voicemail_command(audio: Path, number: str, name: str, port: int | None, wait: float) -> None:
+def simulate_voicemail_command(
+    audio: Path | None, say: str | None, number: str, name: str, port: int | None, wait: float
+) -> None:
     """A caller after hours leaves a voicemail: the simulated PBX tells the listener the message is in
     AUDIO (a WAV file the listener can read), as Asterisk's voicemail does."""
+    if say is not None:
+        audio = _spoken_message(audio, say, get_settings().var_dir / "simulated-voicemail")
+    if audio is None:
+        raise UsageProblem("Cần tệp AUDIO hoặc --say (give a WAV file or the words with --say)")
+    message = audio
 
     async def scenario(peer: AmiPeer) -> str:
-        return await play_voicemail(peer, number=number, name=name, file=str(audio.resolve()))
+        return await play_voicemail(peer, number=number, name=name, file=str(message.resolve()))
 
     uniqueid = _on_simulated_pbx(port, wait, "PJSIP/agent101", scenario)
-    click.echo(f"thư thoại {uniqueid}: {number}, {audio.resolve()}")
+    click.echo(f"thư thoại {uniqueid}: {number}, {message.resolve()}")
+
+
+def _spoken_message(audio: Path | None, words: str, folder: Path) -> Path:
+    """A new WAV file in ``folder`` (AUDIO's sound, or 3 s of telephone silence) whose comment holds
+    ``words``: what `SimulatedRecogniser` hears."""
+    folder.mkdir(parents=True, exist_ok=True)
+    message = folder / f"{time.time_ns()}.wav"
+    if audio is not None:
+        message.write_bytes(audio.read_bytes())
+    else:
+        with wave.open(str(message), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(8000)
+            wav.writeframes(bytes(2 * 8000 * 3))
+    return add_transcript(message, words)

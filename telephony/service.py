@@ -1,20 +1,19 @@
 """`civicdesk telephony`: the long-running AMI listener.
 
-It logs in with panoramisk, feeds every event to the tracker, writes what changed every 100 ms in one
-transaction (so 5,000 events a second cost ten transactions, not five thousand), resynchronises after
-every (re)connect, checks the link itself with Ping (panoramisk's ping ignores the answer, so a half-open
-link would go unnoticed), reconnects with a growing delay, and sends the actions staff asked for.
+It logs in to the PBX through the PBX port (`telephony/ports.py`: Asterisk over AMI, or the simulated PBX
+in process, as CIVICDESK_PBX_MODE says), feeds every event to the tracker, writes what changed every
+100 ms in one transaction (so 5,000 events a second cost ten transactions, not five thousand),
+resynchronises after every (re)connect, checks the link itself with Ping (a half-open link would
+otherwise go unnoticed), reconnects with a growing delay, and sends the actions staff asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from panoramisk import Manager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -24,7 +23,8 @@ from civicdesk.observability import heartbeat
 from civicdesk.settings import Settings
 from civicdesk.timeutil import utcnow
 from telephony import actions, store
-from telephony.ami import Utf8AMIProtocol
+from telephony.adapters import pbx_for
+from telephony.ports import Event, Pbx
 from telephony.resync import resync
 from telephony.tracker import Tracker, event_time
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.1
 ACTION_POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30
-NEVER = 10**9  # panoramisk's own ping is replaced by ours
 
 
 def new_tracker(settings: Settings) -> Tracker:
@@ -52,14 +51,16 @@ class TelephonyService:
         settings: Settings,
         on_voicemail: Callable[[Session, int], None] | None = None,
         on_recording: Callable[[Session, int], None] | None = None,
+        pbx: Pbx | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.on_voicemail = on_voicemail
         self.on_recording = on_recording if settings.transcribe_recordings else None
         self.tracker = new_tracker(settings)
-        self.pending: list[tuple[Any, datetime]] = []
-        self.manager: Manager | None = None
+        self.pending: list[tuple[Event, datetime]] = []
+        self.pbx = pbx if pbx is not None else pbx_for(settings)
+        self.pbx.subscribe(self._on_event)
         self.backoff = 1
         self.logins = 0
         self.resyncs = 0
@@ -71,29 +72,13 @@ class TelephonyService:
 
     async def run(self) -> None:
         await asyncio.to_thread(self._load)
-        self.manager = Manager(
-            host=self.settings.ami_host,
-            port=self.settings.ami_port,
-            username=self.settings.ami_username,
-            secret=self.settings.ami_secret,
-            events="on",
-            ping_delay=NEVER,
-            ping_interval=NEVER,
-            reconnect_timeout=self.backoff,
-            protocol_factory=Utf8AMIProtocol,
-            on_login=self._on_login,
-            on_disconnect=self._on_disconnect,
-            loop=asyncio.get_running_loop(),
-        )
-        self.manager.register_event("*", self._on_event)
-        self.manager.connect()
+        self.pbx.reconnect_delay = self.backoff
+        self.pbx.connect(self._on_login, self._on_disconnect)
         await asyncio.gather(self._flush_loop(), self._action_loop(), self._liveness_loop())
 
     def stop(self) -> None:
         self._stopping = True
-        if self.manager is not None:
-            self.manager.reconnect_timeout = NEVER
-            self.manager.close()
+        self.pbx.close()
 
     def _load(self) -> None:
         with unit_of_work(self.engine) as session:
@@ -104,8 +89,8 @@ class TelephonyService:
 
     # -- events --------------------------------------------------------------------------------------
 
-    def _on_event(self, _manager: Manager, message: Any) -> None:
-        self.pending.append((message, utcnow()))
+    def _on_event(self, event: Event) -> None:
+        self.pending.append((event, utcnow()))
 
     def _feed_pending(self) -> None:
         batch, self.pending = self.pending, []
@@ -135,33 +120,38 @@ class TelephonyService:
 
     # -- connection ----------------------------------------------------------------------------------
 
-    def _on_login(self, manager: Manager) -> None:
+    def _on_login(self) -> None:
         self.logins += 1
         self.backoff = 1
-        manager.reconnect_timeout = self.backoff
-        log.info("AMI: logged in to %s:%s", self.settings.ami_host, self.settings.ami_port)
-        asyncio.ensure_future(self._resync(manager))
+        self.pbx.reconnect_delay = self.backoff
+        log.info("PBX: logged in (%s)", self._where())
+        asyncio.ensure_future(self._resync())
 
-    def _on_disconnect(self, manager: Manager, exc: Any) -> None:
+    def _where(self) -> str:
+        if self.settings.pbx_mode == "simulator":
+            return "the simulated PBX in this process"
+        return f"AMI at {self.settings.ami_host}:{self.settings.ami_port}"
+
+    def _on_disconnect(self, exc: object) -> None:
         self.ready.clear()
         asyncio.ensure_future(self._report_link(heartbeat.DOWN))
         if self._stopping:
             return
         self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
-        manager.reconnect_timeout = self.backoff
-        log.warning("AMI: link lost (%s); reconnecting in %s s", exc, self.backoff)
+        self.pbx.reconnect_delay = self.backoff
+        log.warning("PBX: link lost (%s); reconnecting in %s s", exc, self.backoff)
 
-    async def _resync(self, manager: Manager) -> None:
+    async def _resync(self) -> None:
         try:
-            queue_status = await asyncio.wait_for(manager.send_action({"Action": "QueueStatus"}), 30)
-            channels = await asyncio.wait_for(manager.send_action({"Action": "CoreShowChannels"}), 30)
-            pong = await asyncio.wait_for(manager.send_action({"Action": "Ping"}), 10)
+            queue_status = await asyncio.wait_for(self.pbx.send({"Action": "QueueStatus"}), 30)
+            channels = await asyncio.wait_for(self.pbx.send({"Action": "CoreShowChannels"}), 30)
+            pong = await asyncio.wait_for(self.pbx.send({"Action": "Ping"}), 10)
         except (TimeoutError, asyncio.CancelledError, OSError):
-            log.warning("AMI: resynchronisation did not complete; it will run again at the next login")
+            log.warning("PBX: resynchronisation did not complete; it will run again at the next login")
             return
         async with self._write_lock:
             self._feed_pending()
-            resync(self.tracker, _as_list(queue_status), _as_list(channels), pbx_time(pong))
+            resync(self.tracker, queue_status, channels, pbx_time(pong[0]))
         await self.flush()
         self.resyncs += 1
         self.ready.set()
@@ -170,14 +160,13 @@ class TelephonyService:
     async def _liveness_loop(self) -> None:
         while not self._stopping:
             await asyncio.sleep(self.settings.ami_ping_seconds)
-            manager = self.manager
-            if manager is None or manager.protocol is None or manager.protocol.closed:
+            if not self.pbx.connected:
                 continue
             try:
-                await asyncio.wait_for(manager.send_action({"Action": "Ping"}), 5)
+                await asyncio.wait_for(self.pbx.send({"Action": "Ping"}), 5)
             except (TimeoutError, OSError):
-                log.warning("AMI: no answer to Ping; dropping the link to reconnect")
-                manager.protocol.transport.abort()
+                log.warning("PBX: no answer to Ping; dropping the link to reconnect")
+                self.pbx.drop()
                 continue
             if self.ready.is_set():
                 await self._report_link(heartbeat.UP)
@@ -194,7 +183,7 @@ class TelephonyService:
     async def _action_loop(self) -> None:
         while not self._stopping:
             await asyncio.sleep(ACTION_POLL_SECONDS)
-            if not self.ready.is_set() or self.manager is None:
+            if not self.ready.is_set():
                 continue
             try:
                 await self.send_pending_actions()
@@ -202,7 +191,6 @@ class TelephonyService:
                 log.exception("could not send PBX actions; retrying")
 
     async def send_pending_actions(self) -> None:
-        assert self.manager is not None
         requests = await asyncio.to_thread(self._claim_actions)
         for action_id, ami_action, timeout in requests:
             asyncio.ensure_future(self._send_one(action_id, ami_action, timeout))
@@ -212,11 +200,10 @@ class TelephonyService:
             return actions.claim_pending(session, self.settings)
 
     async def _send_one(self, action_id: int, ami_action: dict[str, str], timeout: float) -> None:
-        assert self.manager is not None
         try:
-            answer = await asyncio.wait_for(self.manager.send_action(ami_action), timeout)
-            result = actions.describe_answer(_as_list(answer))
-        except TimeoutError:
+            answer = await asyncio.wait_for(self.pbx.send(ami_action), timeout)
+            result = actions.describe_answer(answer)
+        except (TimeoutError, OSError):
             result = actions.Result(ok=False, text="no answer from the PBX")
         await asyncio.to_thread(self._finish_action, action_id, result)
 
@@ -225,13 +212,9 @@ class TelephonyService:
             actions.finish(session, action_id, result)
 
 
-def pbx_time(pong: Any) -> datetime:
+def pbx_time(pong: Event) -> datetime:
     """Asterisk's clock from a Ping answer: durations in the lists are counted on it, not on ours."""
-    return event_time(pong if isinstance(pong, Mapping) else {}, utcnow())
-
-
-def _as_list(answer: Any) -> list[Any]:
-    return list(answer) if isinstance(answer, list) else [answer]
+    return event_time(pong, utcnow())
 
 
 def run_forever(

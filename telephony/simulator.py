@@ -1,13 +1,16 @@
-"""An AMI protocol peer — the PBX simulator beside the real listener: an asyncio TCP server that speaks the
-Asterisk Manager Interface as Asterisk 20 does (../shared/contracts/asterisk-ami.md) and a small PBX model
-that plays realistic app_queue event sequences on a virtual clock.
+"""The simulated PBX: a small PBX model (`PbxModel`) that plays realistic app_queue event sequences on a
+virtual clock and answers actions as Asterisk 20 does (../shared/contracts/asterisk-ami.md), with two ways
+in: `AmiPeer`, an asyncio TCP server speaking the Asterisk Manager Interface (the real listener's AMI
+adapter logs in to it: `civicdesk simulate call`, the AMI tests), and the in-process adapter
+`telephony.adapters.simulated.SimulatedPbx` behind the same PBX port, with no socket at all.
 
-Wire behaviour: banner `Asterisk Call Manager/9.0.0`, Login (FullyBooted on success, `Authentication
-failed` after 1 s on failure), `Permission denied` before login, unknown actions, Ping/Pong, Logoff,
-list actions answered with `EventList: start` … items with the ActionID … `…Complete` with `ListItems`,
-QueuePause (emits QueueMemberPause), Originate with Async (`Originate successfully queued`, then an
-`OriginateResponse` carrying the ActionID). Events carry `Timestamp` (timestampevents=yes) and are written
-in small chunks so that multi-byte UTF-8 characters are split across TCP reads.
+Wire behaviour (the TCP peer; the model's answers are the same in process): banner `Asterisk Call
+Manager/9.0.0`, Login (FullyBooted on success, `Authentication failed` after 1 s on failure), `Permission
+denied` before login, unknown actions, Ping/Pong, Logoff, list actions answered with `EventList: start` …
+items with the ActionID … `…Complete` with `ListItems`, QueuePause (emits QueueMemberPause), Originate with
+Async (`Originate successfully queued`, then an `OriginateResponse` carrying the ActionID). Events carry
+`Timestamp` (timestampevents=yes) and are written in small chunks so that multi-byte UTF-8 characters are
+split across TCP reads.
 
 The PBX keeps its own state (live channels, waiting callers, members), so QueueStatus and
 CoreShowChannels after a dropped link tell the truth about calls that moved while no one listened.
@@ -20,6 +23,7 @@ import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 BANNER = "Asterisk Call Manager/9.0.0\r\n"
 START = 1_795_000_000.0  # 2026-11-19 in epoch seconds
@@ -72,20 +76,50 @@ class PeerCall:
     answered_at: float = 0.0
 
 
-class Client:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
+class Client(Protocol):
+    """Whoever the PBX talks to: a TCP connection (`AmiPeer`) or an in-process listener
+    (`telephony.adapters.simulated.SimulatedPbx`)."""
+
+    logged_in: bool
+
+    def deliver(self, packet: Packet) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def hang_up(self) -> None: ...
+
+
+class TcpClient:
+    def __init__(self, writer: asyncio.StreamWriter, chunk: int) -> None:
+        self.writer, self.chunk = writer, chunk
         self.logged_in = False
 
+    def deliver(self, packet: Packet) -> None:
+        data = encode(packet)
+        for start in range(0, len(data), self.chunk):
+            self.writer.write(data[start : start + self.chunk])
 
-class AmiPeer:
-    def __init__(self, username: str = "civicdesk", secret: str = "s3cret", chunk: int = 7) -> None:  # noqa: S107
-        self.username, self.secret, self.chunk = username, secret, chunk
+    async def drain(self) -> None:
+        await self.writer.drain()
+
+    def abort(self) -> None:
+        self.writer.transport.abort()
+
+    def hang_up(self) -> None:
+        self.writer.close()
+
+
+class PbxModel:
+    """The simulated PBX itself: its state, the app_queue event sequences it plays and the answers it
+    gives to actions, for any kind of client."""
+
+    def __init__(self, username: str = "civicdesk", secret: str = "s3cret") -> None:  # noqa: S107
+        self.username, self.secret = username, secret
         self.clock = START
         self.origin = int(START)  # the first part of every uniqueid; a live run starts it at the present
         self.clients: list[Client] = []
-        self.server: asyncio.Server | None = None
-        self.port = 0
         self.ids = itertools.count(1)
         self.legs: dict[str, Leg] = {}
         self.calls: dict[str, PeerCall] = {}
@@ -95,59 +129,21 @@ class AmiPeer:
         self.originate_reason = "4"
         self.answer_pings = True
 
-    # -- server --------------------------------------------------------------------------------------
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = await asyncio.start_server(self._serve, host, port)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        self.drop_link()
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
     def drop_link(self) -> None:
-        for client in self.clients:
-            client.writer.transport.abort()
+        for client in list(self.clients):  # an in-process client leaves the list as it is aborted
+            client.abort()
         self.clients.clear()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        client = Client(writer)
-        self.clients.append(client)
-        writer.write(BANNER.encode())
-        try:
-            while True:
-                raw = await reader.readuntil(b"\r\n\r\n")
-                action = self._parse(raw.decode("utf-8"))
-                self.actions_seen.append(action)
-                await self._answer(client, action)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            if client in self.clients:
-                self.clients.remove(client)
-            writer.close()
-
-    @staticmethod
-    def _parse(text: str) -> dict[str, str]:
-        action: dict[str, str] = {}
-        for line in text.split("\r\n"):
-            if ": " in line:
-                key, value = line.split(": ", 1)
-                action[key] = value
-        return action
-
     async def _send(self, client: Client, packet: Packet) -> None:
-        data = encode(packet)
-        for start in range(0, len(data), self.chunk):
-            client.writer.write(data[start : start + self.chunk])
-        await client.writer.drain()
+        client.deliver(packet)
+        await client.drain()
 
     def _response(self, action_id: str, status: str, message: str, *extra: tuple[str, str]) -> Packet:
         return [("Response", status), ("ActionID", action_id), ("Message", message), *extra]
 
-    async def _answer(self, client: Client, action: dict[str, str]) -> None:
+    async def respond(self, client: Client, action: dict[str, str]) -> None:
+        """Answer one action from ``client`` as Asterisk 20 does."""
+        self.actions_seen.append(action)
         name, action_id = action.get("Action", ""), action.get("ActionID", "")
         if name == "Login":
             if action.get("Username") == self.username and action.get("Secret") == self.secret:
@@ -180,7 +176,7 @@ class AmiPeer:
                 client,
                 [("Response", "Goodbye"), ("ActionID", action_id), ("Message", "Thanks for all the fish.")],
             )
-            client.writer.close()
+            client.hang_up()
         elif name in LIST_ACTIONS:
             items = self._queue_status() if name == "QueueStatus" else self._core_channels()
             message = "Queue status will follow" if name == "QueueStatus" else "Channels will follow"
@@ -242,14 +238,12 @@ class AmiPeer:
         packet = self._event(name, headers, privilege)
         for client in list(self.clients):
             if client.logged_in:
-                data = encode(packet)
-                for start in range(0, len(data), self.chunk):
-                    client.writer.write(data[start : start + self.chunk])
+                client.deliver(packet)
 
     async def drain(self) -> None:
         for client in list(self.clients):
             try:
-                await client.writer.drain()
+                await client.drain()
             except ConnectionError:
                 pass
 
@@ -660,10 +654,54 @@ class AmiPeer:
         return iter(self.legs)
 
 
+class AmiPeer(PbxModel):
+    """The PBX model served over TCP as an AMI protocol peer: the real listener (panoramisk) logs in to it."""
+
+    def __init__(self, username: str = "civicdesk", secret: str = "s3cret", chunk: int = 7) -> None:  # noqa: S107
+        super().__init__(username, secret)
+        self.chunk = chunk
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = await asyncio.start_server(self._serve, host, port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        self.drop_link()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = TcpClient(writer, self.chunk)
+        self.clients.append(client)
+        writer.write(BANNER.encode())
+        try:
+            while True:
+                raw = await reader.readuntil(b"\r\n\r\n")
+                await self.respond(client, parse(raw.decode("utf-8")))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            if client in self.clients:
+                self.clients.remove(client)
+            writer.close()
+
+
+def parse(text: str) -> dict[str, str]:
+    action: dict[str, str] = {}
+    for line in text.split("\r\n"):
+        if ": " in line:
+            key, value = line.split(": ", 1)
+            action[key] = value
+    return action
+
+
 # -- a live run: `civicdesk simulate call` ---------------------------------------------------------------
 
 
-async def wait_for_listener(peer: AmiPeer, seconds: float) -> bool:
+async def wait_for_listener(peer: PbxModel, seconds: float) -> bool:
     """True once a client (the telephony listener) has logged in and asked for the queue status."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -677,7 +715,7 @@ async def wait_for_listener(peer: AmiPeer, seconds: float) -> bool:
 
 
 async def play_call(
-    peer: AmiPeer,
+    peer: PbxModel,
     *,
     number: str,
     name: str,
@@ -708,7 +746,7 @@ async def play_call(
     return uniqueid
 
 
-async def play_voicemail(peer: AmiPeer, *, number: str, name: str, file: str) -> str:
+async def play_voicemail(peer: PbxModel, *, number: str, name: str, file: str) -> str:
     """An after-hours caller leaves a message in ``file``: the dialplan's CivicDeskAfterHours and
     CivicDeskVoicemail user events, then the hang-up. Returns the call's uniqueid."""
     peer.clock = time.time()

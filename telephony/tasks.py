@@ -7,21 +7,21 @@ from sqlmodel import Session
 
 from civicdesk.db import send_task_after_commit, unit_of_work
 from civicdesk.settings import get_settings
-from nlp.speech import VoskRecogniser
+from nlp.speech import recogniser_for
 from telephony import voicemail
 
 
 @shared_task(name="telephony.transcribe_voicemail", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_voicemail(call_id: int) -> str:
     with unit_of_work() as session:
-        ticket = voicemail.transcribe_voicemail(session, call_id, VoskRecogniser(get_settings().vosk_model))
+        ticket = voicemail.transcribe_voicemail(session, call_id, recogniser_for(get_settings()))
         return ticket.code
 
 
 @shared_task(name="telephony.transcribe_recording", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_recording(call_id: int) -> str | None:
     with unit_of_work() as session:
-        call = voicemail.transcribe_recording(session, call_id, VoskRecogniser(get_settings().vosk_model))
+        call = voicemail.transcribe_recording(session, call_id, recogniser_for(get_settings()))
         return call.transcription_status
 
 

@@ -26,8 +26,10 @@ from channels.models import EventState, InboundEvent, OutboundMessage, OutboxSta
 from civicdesk.cli import main
 from civicdesk.db import unit_of_work
 from civicdesk.settings import Settings, get_settings
+from nlp.speech import recogniser_for
 from notifications import outbox
 from notifications.adapters import notifier_for
+from telephony import voicemail
 from telephony.models import Call, Outcome, QueueMember
 from telephony.service import TelephonyService
 from tickets.models import Channel, Ticket
@@ -225,3 +227,28 @@ def test_civicdesk_simulate_voicemail_leaves_a_message_the_listener_hands_on(
         call = session.exec(select(Call)).one()
         assert call.caller_number == "0912000111" and call.voicemail_file == str(audio.resolve())
         assert voicemails == [call.id]
+
+
+def test_civicdesk_simulate_voicemail_says_words_the_simulated_recogniser_hears(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """No audio, no model: `--say` puts the words in the message's WAV comment; a worker with
+    CIVICDESK_SPEECH_MODE=simulator files them as the voicemail's ticket."""
+    port = free_port()
+    command, env = simulate(
+        tmp_path, port, "voicemail", "--say", "Cống ở Đạo Long bị tắc", "--number", "0912000222"
+    )
+    voicemails: list[int] = []
+    log = tmp_path / "simulate.log"
+    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as pbx:  # noqa: S603
+        listen_while(pbx, engine, port, voicemails)
+    assert pbx.returncode == 0, log.read_text()
+    with unit_of_work(engine) as session:
+        call = session.exec(select(Call)).one()
+        assert voicemails == [call.id] and call.voicemail_file is not None
+        assert Path(call.voicemail_file).parent == tmp_path / "simulated-voicemail"
+        recogniser = recogniser_for(Settings(speech_mode="simulator"))
+        ticket = voicemail.transcribe_voicemail(session, call.id or 0, recogniser)
+        assert (ticket.description, ticket.origin_channel) == ("Cống ở Đạo Long bị tắc", Channel.VOICEMAIL)
+    missing = CliRunner().invoke(main, ["simulate", "voicemail"], env={"CIVICDESK_AMI_HOST": "127.0.0.1"})
+    assert missing.exit_code == 2 and "--say" in missing.output

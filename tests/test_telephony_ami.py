@@ -20,6 +20,7 @@ from civicdesk.settings import Settings
 from nlp.speech import SpeechError, Transcript
 from telephony import actions, calls, voicemail
 from telephony.models import Call, PbxAction, QueueMember
+from telephony.ports import Event
 from telephony.service import TelephonyService
 from telephony.simulator import START, AmiPeer
 from tickets.citizens import ZALO_FORM, Contact
@@ -114,12 +115,11 @@ async def settle(peer: AmiPeer, service: TelephonyService) -> None:
     marker = f"sync-{peer.clock}-{id(object())}"
     seen = asyncio.Event()
 
-    def watch(_manager: Any, message: Any) -> None:
-        if message.get("Mark") == marker:
+    def watch(event: Event) -> None:
+        if event.get("Mark") == marker:
             seen.set()
 
-    assert service.manager is not None
-    service.manager.register_event("UserEvent", watch)
+    service.pbx.subscribe(watch)
     peer.emit("UserEvent", [("UserEvent", "Sync"), ("Mark", marker)], "user,all")
     await peer.drain()
     await asyncio.wait_for(seen.wait(), 10)
