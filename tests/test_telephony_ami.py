@@ -479,10 +479,10 @@ def test_after_hours_voicemail_becomes_a_ticket(
     assert queued == [call.id]
     assert call_of(engine, ids["hung_up"]).outcome == "after_hours"
     words = {"msg0000.wav": "đèn đường hẻm 5 Ngô Gia Tự phường Thanh Sơn bị tắt cả tuần nay"}
+    ticket = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser(words), engine)
+    again = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser(words), engine)
+    assert again.id == ticket.id
     with unit_of_work(engine) as session:
-        ticket = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser(words))
-        again = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser(words))
-        assert again.id == ticket.id
         assert (ticket.description, ticket.origin_channel) == (words["msg0000.wav"], "voicemail")
         audio_rows = session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
         assert [(a.purpose, a.public, a.mime_type) for a in audio_rows] == [
@@ -499,9 +499,11 @@ def test_voicemail_that_cannot_be_transcribed_still_becomes_a_ticket(engine: Eng
         )
         call.voicemail_file = str(tmp_path / "missing.wav")
         session.add(call)
-        session.flush()
-        ticket = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser({}))
-        assert ticket.needs_review and ticket.description == voicemail.UNTRANSCRIBED
+    ticket = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser({}), engine)
+    assert ticket.needs_review and ticket.description == voicemail.UNTRANSCRIBED
+    with unit_of_work(engine) as session:
+        call = session.get(Call, call.id)
+        assert call is not None
         assert call.transcription_status == "failed" and "does not exist" in (call.transcription_error or "")
         notes = [
             e.note or "" for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
@@ -533,9 +535,7 @@ def test_recorded_calls_are_transcribed_only_when_enabled(
         assert queued == [] and call.transcription_status is None
         return
     assert queued == [call.id] and call.transcription_status == "pending"
+    done = voicemail.transcribe_recording(call.id or 0, ScriptedRecogniser({"hotline-7.wav": "alo"}), engine)
+    assert (done.transcript, done.transcription_status) == ("alo", "done")
     with unit_of_work(engine) as session:
-        done = voicemail.transcribe_recording(
-            session, call.id or 0, ScriptedRecogniser({"hotline-7.wav": "alo"})
-        )
-        assert (done.transcript, done.transcription_status) == ("alo", "done")
         assert session.exec(select(Ticket).where(Ticket.origin_channel == "voicemail")).all() == []
