@@ -139,7 +139,14 @@ class TelephonyService:
         self.logins += 1
         self.backoff = 1
         manager.reconnect_timeout = self.backoff
-        log.info("AMI: logged in to %s:%s", self.settings.ami_host, self.settings.ami_port)
+        log.info(
+            "AMI connected" if self.logins == 1 else "AMI reconnected",
+            extra={
+                "ami_host": self.settings.ami_host,
+                "ami_port": self.settings.ami_port,
+                "logins": self.logins,
+            },
+        )
         asyncio.ensure_future(self._resync(manager))
 
     def _on_disconnect(self, manager: Manager, exc: Any) -> None:
@@ -149,7 +156,14 @@ class TelephonyService:
             return
         self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
         manager.reconnect_timeout = self.backoff
-        log.warning("AMI: link lost (%s); reconnecting in %s s", exc, self.backoff)
+        log.warning(
+            "AMI link lost",
+            extra={
+                "ami_host": self.settings.ami_host,
+                "reason": f"{type(exc).__name__}: {exc}" if exc else None,
+                "reconnect_in_seconds": self.backoff,
+            },
+        )
 
     async def _resync(self, manager: Manager) -> None:
         try:
@@ -157,7 +171,9 @@ class TelephonyService:
             channels = await asyncio.wait_for(manager.send_action({"Action": "CoreShowChannels"}), 30)
             pong = await asyncio.wait_for(manager.send_action({"Action": "Ping"}), 10)
         except (TimeoutError, asyncio.CancelledError, OSError):
-            log.warning("AMI: resynchronisation did not complete; it will run again at the next login")
+            log.warning(
+                "AMI resync incomplete", extra={"ami_host": self.settings.ami_host, "retry": "next login"}
+            )
             return
         async with self._write_lock:
             self._feed_pending()
@@ -165,6 +181,7 @@ class TelephonyService:
         await self.flush()
         self.resyncs += 1
         self.ready.set()
+        log.info("AMI resynchronised", extra={"ami_host": self.settings.ami_host, "resyncs": self.resyncs})
         await self._report_link(heartbeat.UP)
 
     async def _liveness_loop(self) -> None:
@@ -176,7 +193,9 @@ class TelephonyService:
             try:
                 await asyncio.wait_for(manager.send_action({"Action": "Ping"}), 5)
             except (TimeoutError, OSError):
-                log.warning("AMI: no answer to Ping; dropping the link to reconnect")
+                log.warning(
+                    "AMI ping unanswered", extra={"ami_host": self.settings.ami_host, "action": "reconnect"}
+                )
                 manager.protocol.transport.abort()
                 continue
             if self.ready.is_set():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -548,3 +549,43 @@ def test_an_unconfigured_channel_is_said_on_the_timeline_not_retried(
         kinds = [e.kind for e in events_of(session, ticket.id or 0)]
         assert EventKind.REPLY_FAILED in kinds
         assert session.exec(select(OutboundMessage)).first() is None
+
+
+OUR_LOGGERS = ("channels", "tickets", "notifications", "routing", "sla", "telephony")
+
+
+def test_intake_and_outbound_log_their_decisions_and_no_personal_data(
+    client: TestClient,
+    engine: Engine,
+    providers: tuple[ZaloState, GraphState],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    authorise_zalo(engine)
+    user = "4100000000000000777"
+    words = "Đèn đường hẻm 12 Ngô Gia Tự phường Thanh Sơn tắt cả tuần, gọi tôi 0905123456"
+    body = zalo_event("msg-log-1", user, words)
+    with caplog.at_level(logging.INFO):
+        assert zalo_post(client, body).json() == {"received": 1, "stored": 1}
+        assert zalo_post(client, body).json() == {"received": 1, "stored": 0}
+        process_all(engine)
+        sent = send_all(engine)
+    with unit_of_work(engine) as session:
+        code = session.exec(select(Ticket.code)).one()
+
+    def fields(event: str, *names: str) -> list[tuple[Any, ...]]:
+        return [tuple(getattr(r, n) for n in names) for r in caplog.records if r.msg == event]
+
+    assert fields("intake events stored", "channel", "received", "stored", "duplicates") == [
+        ("zalo", 1, 1, 0),
+        ("zalo", 1, 0, 1),  # the provider's resend: a dedup hit
+    ]
+    assert fields("ticket created", "ticket", "channel", "citizen_known") == [(code, "zalo", True)]
+    assert fields("intake event processed", "channel", "outcome", "ticket") == [("zalo", "ticket", code)]
+    assert fields("outbound queued", "ticket", "route", "purpose") == [(code, "zalo", "receipt")]
+    assert fields("outbound sent", "outbound_id", "channel", "ok") == [(sent[0].id, "zalo", True)]
+    ours = [r for r in caplog.records if r.name.split(".")[0] in OUR_LOGGERS]
+    assert len(ours) >= 6
+    for record in ours:
+        rendered = record.getMessage() + json.dumps(vars(record), default=str, ensure_ascii=False)
+        for personal in (user, "0905123456", "84905123456", "Ngô Gia Tự", words):
+            assert personal not in rendered, (record.msg, personal)

@@ -91,7 +91,9 @@ def test_async_endpoints_do_their_database_work_in_the_thread_pool(engine: Engin
                 continue
             seen.add(function)
             checked += 1
-            found += [f"{function.__qualname__}: {line}" for line in session_uses_on_the_loop(function, names)]
+            found += [
+                f"{function.__qualname__}: {line}" for line in session_uses_on_the_loop(function, names)
+            ]
     assert checked >= 4  # the async endpoints taking a session today: report, reply, attach, push, open311
     assert found == []
 

@@ -152,8 +152,8 @@ def test_an_ioc_source_is_asked_with_no_connection_or_transaction_open(
         assert ioc.pull_connector("environment", http, utcnow(), engine) == 1
     assert openness.seen == [(0, 0)]
     with unit_of_work(engine) as session:
-        assert session.exec(select(MetricPoint.value).where(MetricPoint.subsystem == "environment")).all() == [
-            42
-        ]
+        assert session.exec(
+            select(MetricPoint.value).where(MetricPoint.subsystem == "environment")
+        ).all() == [42]
         connector = session.get(Connector, "environment")
         assert connector is not None and connector.last_success_at is not None

@@ -4,6 +4,7 @@ with its call records and queue figures checked field by field."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import wave
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -338,7 +339,9 @@ def test_interleaved_calls(engine: Engine, agents: dict[str, int]) -> None:
     assert (figures["asa_seconds"], figures["aht_seconds"], figures["service_level"]) == (4.0, 48.5, 0.6667)
 
 
-def test_link_dropped_mid_call_then_restored(engine: Engine, agents: dict[str, int]) -> None:
+def test_link_dropped_mid_call_then_restored(
+    engine: Engine, agents: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
     ids: dict[str, str] = {}
 
     async def scenario(peer: AmiPeer, service: TelephonyService) -> None:
@@ -367,7 +370,17 @@ def test_link_dropped_mid_call_then_restored(engine: Engine, agents: dict[str, i
         peer.advance(30)
         peer.hangup(second)
 
-    run(engine, scenario)
+    with caplog.at_level(logging.INFO, logger="telephony"):
+        run(engine, scenario)
+    link = [r for r in caplog.records if r.name == "telephony.service" and r.msg.startswith("AMI")]
+    said = [r.msg for r in link]
+    assert said[:3] == ["AMI connected", "AMI resynchronised", "AMI link lost"]
+    assert said.index("AMI reconnected") > said.index("AMI link lost")
+    assert said[said.index("AMI reconnected") + 1] == "AMI resynchronised"
+    lost = link[said.index("AMI link lost")]
+    assert lost.reconnect_in_seconds >= 1 and lost.ami_host  # type: ignore[attr-defined]
+    assert [r.logins for r in link if r.msg.startswith("AMI reconnected")][0] >= 2  # type: ignore[attr-defined]
+    assert not any("0905123456" in r.getMessage() + str(vars(r)) for r in caplog.records)
     first = call_of(engine, ids["first"])
     assert (first.outcome, first.agent_interface, first.recovered) == ("answered", "PJSIP/agent101", True)
     assert (first.answered_at, first.ended_at, first.talk_seconds, first.wait_seconds) == (
