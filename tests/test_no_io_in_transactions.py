@@ -7,12 +7,11 @@ from __future__ import annotations
 import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fakes import serve
-from sqlalchemy import event
+from openness import Openness
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from starlette.applications import Starlette
@@ -27,35 +26,6 @@ from ioc.models import Connector, MetricPoint
 from nlp.speech import Transcript
 from telephony import voicemail
 from telephony.models import Call, CallTicket
-
-
-class Openness:
-    """What the engine has open right now: connections out of the pool, transactions begun."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.connections = 0
-        self.transactions = 0
-        self.seen: list[tuple[int, int]] = []
-        event.listen(engine.pool, "checkout", self._checkout)
-        event.listen(engine.pool, "checkin", self._checkin)
-        event.listen(engine, "begin", self._begin)
-        event.listen(engine, "commit", self._end)
-        event.listen(engine, "rollback", self._end)
-
-    def _checkout(self, *_: Any) -> None:
-        self.connections += 1
-
-    def _checkin(self, *_: Any) -> None:
-        self.connections -= 1
-
-    def _begin(self, *_: Any) -> None:
-        self.transactions += 1
-
-    def _end(self, *_: Any) -> None:
-        self.transactions = max(0, self.transactions - 1)
-
-    def note(self) -> None:
-        self.seen.append((self.connections, self.transactions))
 
 
 @pytest.fixture

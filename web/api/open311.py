@@ -125,8 +125,13 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
         media_url=fields.get("media_url"),
         attributes=_attributes(form),
     )
-    # the media_url is fetched over the network: not on the event loop
-    ticket = await run_in_threadpool(service.create_request, session, client, new)
+    await run_in_threadpool(service.check_request, session, new)
+    if new.media_url:
+        # the key's use and its rate-limit hit stand whatever follows; then the photo is fetched over
+        # the network with no transaction open (and not on the event loop), the report filed in a new one
+        await run_in_threadpool(session.commit)
+    photo = await run_in_threadpool(service.fetch_media, new)
+    ticket = await run_in_threadpool(service.create_request, session, client, new, photo)
     notice = "Đã tiếp nhận; thời hạn xử lý theo quy định của thành phố."
     return reply(
         fmt,
