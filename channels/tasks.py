@@ -92,4 +92,5 @@ def sweep() -> int:
     return len(events) + len(outbound) + len(reclaimed)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}
+def beat_schedule() -> dict[str, Any]:
+    return {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}

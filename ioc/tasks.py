@@ -22,4 +22,5 @@ def pull_due() -> int:
         return sum(service.pull_connector(code, http, now) for code in codes)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {"ioc-pull": {"task": "ioc.pull_due", "schedule": 30.0}}
+def beat_schedule() -> dict[str, Any]:
+    return {"ioc-pull": {"task": "ioc.pull_due", "schedule": 30.0}}
