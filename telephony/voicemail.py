@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from civicdesk.db import unit_of_work
+from civicdesk.db import after_commit, unit_of_work
 from civicdesk.errors import DomainError, NotFound
 from civicdesk.i18n import Text, _, to_data
 from civicdesk.settings import get_settings
@@ -50,15 +50,25 @@ def staged_key(call: Call, audio: Path) -> str:
 
 def stage_audio(session: Session, call_id: int) -> None:
     """Run by the listener next to Asterisk: copy the call's audio into the shared store, so that a worker
-    on any host can transcribe and attach it. A copy that fails leaves the worker Asterisk's own file."""
+    on any host can transcribe and attach it. The copy is made once the call's rows are committed, with no
+    transaction open (the store may be across the network), and before the tasks queued after it are sent.
+    A copy that fails leaves the worker Asterisk's own file."""
     call = session.get(Call, call_id)
     if call is None:
         return
-    for audio in _audio_files(call):
+    copies = [(call.uniqueid, audio, staged_key(call, audio)) for audio in _audio_files(call)]
+    after_commit(session, lambda: _copy_to_store(copies))
+
+
+def _copy_to_store(copies: list[tuple[str, Path, str]]) -> None:
+    for uniqueid, audio, key in copies:
         try:
-            default_store().put(staged_key(call, audio), audio.read_bytes())
+            default_store().put(key, audio.read_bytes())
         except (OSError, DomainError) as exc:
-            log.warning("call %s: audio %s not copied to the store: %s", call.uniqueid, audio, exc)
+            log.warning(
+                "call audio not copied to the store",
+                extra={"call": uniqueid, "file": audio.name, "error": f"{type(exc).__name__}: {exc}"},
+            )
 
 
 @contextmanager
