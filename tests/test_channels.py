@@ -27,6 +27,7 @@ from civicdesk.db import make_engine, unit_of_work
 from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from notifications.adapters import notifier_for
+from routing import triage
 from tickets import service as tickets
 from tickets.models import Direction, EventKind, Message, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM
@@ -569,8 +570,9 @@ def test_intake_and_outbound_log_their_decisions_and_no_personal_data(
         assert zalo_post(client, body).json() == {"received": 1, "stored": 0}
         process_all(engine)
         sent = send_all(engine)
-    with unit_of_work(engine) as session:
-        code = session.exec(select(Ticket.code)).one()
+        with unit_of_work(engine) as session:
+            code, ticket_id = session.exec(select(Ticket.code, Ticket.id)).one()
+            triage.apply(session, ticket_id or 0)
 
     def fields(event: str, *names: str) -> list[tuple[Any, ...]]:
         return [tuple(getattr(r, n) for n in names) for r in caplog.records if r.msg == event]
@@ -581,8 +583,17 @@ def test_intake_and_outbound_log_their_decisions_and_no_personal_data(
     ]
     assert fields("ticket created", "ticket", "channel", "citizen_known") == [(code, "zalo", True)]
     assert fields("intake event processed", "channel", "outcome", "ticket") == [("zalo", "ticket", code)]
-    assert fields("outbound queued", "ticket", "route", "purpose") == [(code, "zalo", "receipt")]
+    assert fields("outbound queued", "ticket", "route", "purpose") == [
+        (code, "zalo", "receipt"),
+        (code, "zalo", "status_assigned"),  # queued by the routing; sent by a later task
+    ]
     assert fields("outbound sent", "outbound_id", "channel", "ok") == [(sent[0].id, "zalo", True)]
+    assert fields("triage decision", "ticket", "category", "ward", "outcome") == [
+        (code, "street_lighting", "phan-rang", "routed")  # Thanh Sơn is part of Phan Rang since 2025
+    ]
+    assert fields("routing rule applied", "ticket", "category", "department", "ward_level") == [
+        (code, "street_lighting", "qldt", False)
+    ]
     ours = [r for r in caplog.records if r.name.split(".")[0] in OUR_LOGGERS]
     assert len(ours) >= 6
     for record in ours:
