@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes import serve
+from fastapi.testclient import TestClient
 from openness import Openness
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -127,3 +128,18 @@ def test_an_ioc_source_is_asked_with_no_connection_or_transaction_open(
         ).all() == [42]
         connector = session.get(Connector, "environment")
         assert connector is not None and connector.last_success_at is not None
+
+
+def test_trying_an_ioc_source_from_the_admin_api_holds_no_transaction(
+    client: TestClient, engine: Engine, admin: dict[str, str], openness: Openness, listening_source: str
+) -> None:
+    with unit_of_work(engine) as session:
+        ioc.seed(session)
+        connector = session.get(Connector, "environment")
+        assert connector is not None
+        connector.kind, connector.url = "http_json", f"{listening_source}/air.json"
+    tried = client.post("/api/v1/ioc/connectors/environment/test", headers=admin).json()
+    assert tried["ok"] is True and tried["readings"] == [
+        {"metric": "pm25", "dimension": "phan-rang", "value": 42}
+    ]
+    assert openness.seen == [(0, 0)]
