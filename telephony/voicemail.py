@@ -256,15 +256,15 @@ def transcribe_recording(call_id: int, recogniser: Recogniser, engine: Engine | 
     except SpeechError as exc:
         text, status, error = None, TranscriptionStatus.FAILED, str(exc)
     with unit_of_work(engine) as session:
-        call = _recorded_call(session, call_id)
+        call = _recorded_call(session, call_id, lock=True)
         if call.transcription_status != TranscriptionStatus.DONE:  # another worker may have been first
             call.transcript, call.transcription_status, call.transcription_error = text, status, error
             session.add(call)
         return call
 
 
-def _recorded_call(session: Session, call_id: int) -> Call:
-    call = session.get(Call, call_id)
+def _recorded_call(session: Session, call_id: int, *, lock: bool = False) -> Call:
+    call = session.get(Call, call_id, with_for_update=lock)
     if call is None or not call.recording_file:
         raise NotFound(_("Cuộc gọi {number} không có bản ghi âm.", number=call_id))
     return call
