@@ -24,13 +24,14 @@ from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
 from civicdesk.db import unit_of_work  # noqa: E402
 from civicdesk.timeutil import utcnow  # noqa: E402
+from geo.centres import unit_centres  # noqa: E402
 from incidents import service  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from tickets import service as tickets  # noqa: E402
 from tickets.citizens import Contact  # noqa: E402
 from tickets.models import Channel  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
-from web.geo import OLD_UNIT_CENTRES, city_bounds  # noqa: E402
+from web.geo import city_bounds  # noqa: E402
 
 FLOODED = ["phu-ha", "my-huong", "thanh-son"]
 OTHER = [
@@ -47,7 +48,7 @@ OTHER = [
 def one_report(rng: random.Random, n: int, total: int) -> tuple[str, tuple[float, float], float]:
     minutes_ago = 60 - n * 60 / total
     if rng.random() < 1 / 3:
-        lat, lon = OLD_UNIT_CENTRES[rng.choice(FLOODED)]
+        lat, lon = unit_centres()[rng.choice(FLOODED)]
         return (
             "drainage_flooding",
             (lat + rng.uniform(-0.004, 0.004), lon + rng.uniform(-0.004, 0.004)),

@@ -66,7 +66,17 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
         .on_conflict_do_nothing(index_elements=["channel", "event_key"])
         .returning(col(InboundEvent.id))
     )
-    return list(session.execute(statement).scalars())
+    stored = list(session.execute(statement).scalars())
+    log.info(
+        "intake events stored",
+        extra={
+            "channel": ",".join(sorted({e.channel for e in events})),
+            "received": len(events),
+            "stored": len(stored),
+            "duplicates": len(events) - len(stored),  # the provider sent them again: kept once
+        },
+    )
+    return stored
 
 
 def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
@@ -125,6 +135,10 @@ def process(session: Session, event_id: int) -> InboundEvent:
     if event is None:
         raise NotFound(f"no inbound event {event_id}")
     if event.state in (EventState.DONE, EventState.IGNORED):
+        log.info(
+            "intake event already processed",
+            extra={"event_id": event_id, "channel": event.channel, "state": event.state},
+        )
         return event
     event.attempts += 1
     message, note = dated(_cleaned(parse_stored(event)), received_at=as_utc(event.received_at))
@@ -136,6 +150,18 @@ def process(session: Session, event_id: int) -> InboundEvent:
     event.ticket_id = handled.id if handled else None
     event.processed_at = utcnow()
     event.last_error = None
+    log.info(
+        "intake event processed",
+        extra={
+            "event_id": event_id,
+            "channel": event.channel,
+            "event_name": event.event_name,
+            "kind": message.kind,
+            "outcome": "ticket" if handled else "ignored",
+            "ticket": handled.code if handled else None,
+            "attempt": event.attempts,
+        },
+    )
     return event
 
 

@@ -66,4 +66,5 @@ def sweep() -> int:
     return len(events)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}
+def beat_schedule() -> dict[str, Any]:
+    return {"channels-sweep": {"task": "channels.sweep", "schedule": 60.0}}

@@ -3,6 +3,7 @@ one ticket however many times the browser sends it (a double click, a retry afte
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -16,6 +17,8 @@ from tickets.citizens import Contact
 from tickets.models import Channel, Ticket
 from tickets.photos import clean_photo
 from tickets.service import CITIZEN, NewTicket
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 
@@ -42,6 +45,7 @@ def file_report(session: Session, report: WebReport) -> Ticket:
     if stored is not None and stored.ticket_id is not None:
         ticket = session.get(Ticket, stored.ticket_id)
         assert ticket is not None
+        log.info("intake duplicate", extra={"channel": CHANNEL, "ticket": ticket.code, "dedup": "submission"})
         return ticket  # the same submission again: the report it already made
     cleaned = [(name, clean_photo(data)) for name, data in report.photos]
     latitude, longitude = report.latitude, report.longitude

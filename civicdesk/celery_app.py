@@ -13,7 +13,8 @@ from civicdesk.city import timezone_name
 from civicdesk.observability import worker as worker_observability
 from civicdesk.settings import get_settings
 
-# Each domain package with background work has a tasks module; its BEAT_SCHEDULE joins the beat.
+# Each domain package with background work has a tasks module; what its beat_schedule() returns joins
+# the beat (a function, called when the beat is set up: some intervals are settings, read then).
 TASK_MODULES = [
     "tickets.tasks",
     "sla.tasks",
@@ -50,8 +51,8 @@ def _beat_schedule() -> dict[str, Any]:
     schedule: dict[str, Any] = {}
     for name in TASK_MODULES:
         module = importlib.import_module(name)
-        read_later = getattr(module, "beat_schedule", None)  # a schedule that depends on the settings
-        schedule.update(read_later() if read_later else getattr(module, "BEAT_SCHEDULE", {}))
+        entries = getattr(module, "beat_schedule", None)
+        schedule.update(entries() if entries else {})
     return schedule
 
 

@@ -24,14 +24,10 @@ def beat_heartbeat() -> None:
     heartbeats.beat(get_engine(), heartbeats.BEAT)
 
 
-_HEARTBEAT_SECONDS = get_settings().beat_heartbeat_seconds
-
-BEAT_SCHEDULE: dict[str, Any] = {
-    "purge-live-events": {"task": "civicdesk.purge_live_events", "schedule": 600.0},
-    # expires: when no worker takes them, heartbeats must not pile up on the broker
-    "heartbeat": {
-        "task": "civicdesk.heartbeat",
-        "schedule": _HEARTBEAT_SECONDS,
-        "options": {"expires": _HEARTBEAT_SECONDS * 3},
-    },
-}
+def beat_schedule() -> dict[str, Any]:
+    every = get_settings().beat_heartbeat_seconds  # read when the beat is set up, not at import
+    return {
+        "purge-live-events": {"task": "civicdesk.purge_live_events", "schedule": 600.0},
+        # expires: when no worker takes them, heartbeats must not pile up on the broker
+        "heartbeat": {"task": "civicdesk.heartbeat", "schedule": every, "options": {"expires": every * 3}},
+    }

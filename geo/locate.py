@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from civicdesk.city import city_profile
 from civicdesk.i18n import Name, Text, _
 from geo import boundaries
-from geo.centres import OLD_UNIT_CENTRES, in_city_box
+from geo.centres import in_city_box, unit_centres
 from geo.shapes import contains, metres
 from tickets.reference import Ward
 
@@ -72,7 +72,7 @@ def locate_pin(session: Session, latitude: float, longitude: float, on: date) ->
     if not in_city_box(latitude, longitude):
         return PinWard(None, None, Method.OUTSIDE)
     nearest, distance = min(
-        ((code, metres(point, (lon, lat))) for code, (lat, lon) in OLD_UNIT_CENTRES.items()),
+        ((code, metres(point, (lon, lat))) for code, (lat, lon) in unit_centres().items()),
         key=lambda item: item[1],
     )
     return PinWard(in_force(_wards(session), nearest, on), nearest, Method.NEAREST_CENTRE, distance)
@@ -115,7 +115,7 @@ def centres_in_force(session: Session, on: date) -> list[UnitCentre]:
     the day: what an offline map draws when it has no outlines."""
     wards = _wards(session)
     centres = []
-    for code, (latitude, longitude) in OLD_UNIT_CENTRES.items():
+    for code, (latitude, longitude) in unit_centres().items():
         if code in wards:
             current = wards[in_force(wards, code, on)]
             centres.append(

@@ -16,4 +16,5 @@ def scan() -> int:
         return service.scan(session)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {"incidents-scan": {"task": "incidents.scan", "schedule": 120.0}}
+def beat_schedule() -> dict[str, Any]:
+    return {"incidents-scan": {"task": "incidents.scan", "schedule": 120.0}}

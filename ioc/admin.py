@@ -99,10 +99,10 @@ def describe(row: Connector) -> dict[str, Any]:
     return describe_connector(row)
 
 
-def try_source(session: Session, code: str, http: httpx.Client) -> dict[str, Any]:
+def try_source(row: Connector, http: httpx.Client) -> dict[str, Any]:
     """Pull once without storing anything: the readings the mapping finds, or the error and the path at
-    fault, for the "test this source" button."""
-    row = connector(session, code)
+    fault, for the "test this source" button. Needs no session: call it with no transaction open (the
+    source may take its whole timeout to answer)."""
     if not row.kind.startswith("http") or not row.url:
         return {"ok": False, "error": "only an HTTP connector with a url can be tried", "path": None}
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -13,15 +14,17 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from civicdesk.db import unit_of_work
 from civicdesk.errors import DomainError, Forbidden, NotFound
 from civicdesk.timeutil import city_tz, utcnow
 from incidents import service as incidents
 from ioc import sources
 from ioc.adapters import source_for
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
-from ioc.ports import Reading
+from ioc.ports import Reading, SourceConfig
 from sla import service as sla
 from sla import state as sla_state
 from sla.boards import urgency_counts
@@ -119,27 +122,70 @@ def hotline_readings(session: Session, now: datetime) -> list[Reading]:
     return readings
 
 
-def pull(session: Session, connector: Connector, http: httpx.Client | None, now: datetime) -> int:
-    """One connector, once. A failure is recorded on the connector and stops nothing else."""
+REMOTE_KINDS = ("http_json", "http_csv")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A remote source's answer, got with no database session open: its readings, or why there are none."""
+
+    readings: list[Reading]
+    error: str | None = None
+
+
+def pull(session: Session, connector: Connector, now: datetime, fetched: Fetched | None = None) -> int:
+    """One connector, once: a remote source's readings fetched beforehand (``fetch``), or the figures
+    computed here. A failure is recorded on the connector and stops nothing else."""
     connector.last_attempt_at = now
     try:
-        readings = _readings(session, connector, http, now)
-    except (httpx.HTTPError, DomainError, ValueError) as exc:
-        connector.last_error, connector.last_error_at = f"{type(exc).__name__}: {exc}"[:2000], now
+        readings = fetched.readings if fetched is not None else _local_readings(session, connector, now)
+        error = fetched.error if fetched is not None else None
+    except (DomainError, ValueError) as exc:
+        readings, error = [], f"{type(exc).__name__}: {exc}"
+    if error is not None:
+        connector.last_error, connector.last_error_at = error[:2000], now
         return 0
     store(session, connector.code, readings, now)
     connector.last_success_at = now
     return len(readings)
 
 
-def _readings(
-    session: Session, connector: Connector, http: httpx.Client | None, now: datetime
-) -> list[Reading]:
-    if connector.kind == "computed":
-        return field_report_readings(session, now)  # our own database, not an outside system
+def pull_connector(code: str, http: httpx.Client, now: datetime, engine: Engine | None = None) -> int:
+    """Pull one connector: a remote source is read between two short transactions, never inside one
+    (a slow source would hold a connection and the connector's row for its whole timeout)."""
     from ioc.admin import config_of
 
-    return source_for(config_of(connector), http).read(now)
+    with unit_of_work(engine) as session:
+        connector = session.get(Connector, code)
+        if connector is None:
+            return 0
+        if connector.kind not in REMOTE_KINDS:
+            return pull(session, connector, now)
+        config = config_of(connector)
+    fetched = fetch(config, http, now)
+    with unit_of_work(engine) as session:
+        connector = session.get(Connector, code, with_for_update=True)
+        return 0 if connector is None else pull(session, connector, now, fetched)
+
+
+def fetch(config: SourceConfig, http: httpx.Client, now: datetime) -> Fetched:
+    """A remote connector's readings through its source adapter; needs no session."""
+    try:
+        if not config.url:
+            raise NotFound(f"connector {config.code} has no URL to pull from")
+        return Fetched(source_for(config, http).read(now))
+    except (httpx.HTTPError, DomainError, ValueError) as exc:
+        return Fetched([], f"{type(exc).__name__}: {exc}")
+
+
+def _local_readings(session: Session, connector: Connector, now: datetime) -> list[Reading]:
+    if connector.kind == "computed":
+        return field_report_readings(session, now)  # our own database, not an outside system
+    if connector.kind in REMOTE_KINDS:
+        raise NotFound(f"connector {connector.code} is pulled over HTTP: use pull_connector")
+    from ioc.admin import config_of
+
+    return source_for(config_of(connector), None).read(now)
 
 
 def store(session: Session, code: str, readings: list[Reading], at: datetime) -> None:

@@ -1,4 +1,4 @@
-"""Beat pulls every due connector; each in its own transaction so one failing source stops no other."""
+"""Beat pulls every due connector; each in its own transactions so one failing source stops no other."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from celery import shared_task
 from civicdesk.db import unit_of_work
 from civicdesk.timeutil import utcnow
 from ioc import service
-from ioc.models import Connector
 
 
 @shared_task(name="ioc.pull_due", ignore_result=True)  # type: ignore[untyped-decorator]
@@ -19,14 +18,9 @@ def pull_due() -> int:
     with unit_of_work() as session:
         service.seed(session)
         codes = [c.code for c in service.due_connectors(session, now)]
-    pulled = 0
-    with httpx.Client(timeout=10) as http:
-        for code in codes:
-            with unit_of_work() as session:
-                connector = session.get(Connector, code)
-                if connector is not None:
-                    pulled += service.pull(session, connector, http, now)
-    return pulled
+    with httpx.Client(timeout=10) as http:  # each remote source is fetched with no transaction open
+        return sum(service.pull_connector(code, http, now) for code in codes)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {"ioc-pull": {"task": "ioc.pull_due", "schedule": 30.0}}
+def beat_schedule() -> dict[str, Any]:
+    return {"ioc-pull": {"task": "ioc.pull_due", "schedule": 30.0}}

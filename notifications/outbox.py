@@ -185,10 +185,18 @@ def send(session_factory: Any, outbound_id: int, notifier: Notifier) -> SendResu
         result = SendResult(False, error=exc.message, retry=False)
     with session_factory() as session:
         record_result(session, outbound_id, result)
-    log.log(
+    error = result.error.replace(job.recipient, "<recipient>")[:500] if result.error else None
+    log.log(  # the route and the outcome, never the recipient or the words
         logging.INFO if result.ok else logging.WARNING,
-        "outbound message",
-        extra={"outbound_id": outbound_id, "ok": result.ok, "retry": result.retry, "error": result.error},
+        "outbound sent" if result.ok else "outbound failed",
+        extra={
+            "outbound_id": outbound_id,
+            "channel": job.channel,
+            "route": result.route or job.channel,
+            "ok": result.ok,
+            "retry": result.retry,
+            "error": error,
+        },
     )
     return result
 

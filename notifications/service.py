@@ -9,6 +9,7 @@ A citizen who stopped updates gets none (a person's reply in their own conversat
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -41,6 +42,8 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+
+log = logging.getLogger(__name__)
 
 ZALO_WINDOW = timedelta(days=7)
 MESSENGER_WINDOW = timedelta(hours=24)
@@ -286,6 +289,17 @@ def queue(
     )
     session.add(outbound)
     session.flush()
+    log.info(  # the route and the purpose, never the recipient or the words
+        "outbound queued",
+        extra={
+            "outbound_id": outbound.id,
+            "ticket": ticket.code,
+            "route": planned.route,
+            "purpose": notice.purpose,
+            "held_until": not_before.isoformat() if not_before else None,
+            "fallbacks": outbound.fallbacks or None,
+        },
+    )
     if not_before is None:
         from notifications.tasks import send_outbound
 
@@ -352,7 +366,20 @@ def fall_back(session: Session, failed: OutboundMessage) -> OutboundMessage | No
     remaining = [Route(name) for name in failed.fallbacks.split(",")]
     for index, route in enumerate(remaining):
         if route in possible:
+            log.info(
+                "outbound falls back",
+                extra={
+                    "outbound_id": failed.id,
+                    "ticket": ticket.code,
+                    "failed_route": failed.channel,
+                    "route": route,
+                },
+            )
             return queue(session, ticket, notice, possible[route], remaining[index + 1 :])
+    log.warning(
+        "outbound has no route left",
+        extra={"outbound_id": failed.id, "ticket": ticket.code, "failed_route": failed.channel},
+    )
     return None
 
 

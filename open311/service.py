@@ -31,6 +31,7 @@ from tickets.attachments import store_attachment
 from tickets.citizens import Contact
 from tickets.conversation import is_status_page_message
 from tickets.models import ActorType, Attachment, Channel, EventKind, Status, Ticket, TicketEvent
+from tickets.photos import CleanPhoto
 from tickets.refcache import Reference, reference
 from tickets.reference import Category
 
@@ -208,7 +209,9 @@ def _check_attributes(service_code: str, given: dict[str, list[str]]) -> list[st
     return lines
 
 
-def create_request(session: Session, client: ApiClient, new: NewRequest) -> Ticket:
+def check_request(session: Session, new: NewRequest) -> tuple[float | None, float | None, list[str]]:
+    """Refuse a request that cannot be filed, before anything slow (the media_url) is done for it; the
+    coordinates and the attribute lines it will be filed with."""
     if not new.service_code:
         raise Invalid("service_code is required")
     _offered_category(session, new.service_code)
@@ -220,8 +223,23 @@ def create_request(session: Session, client: ApiClient, new: NewRequest) -> Tick
         raise Invalid("a location is required: lat and long, address_string or address_id")
     if new.description and len(new.description) > MAX_DESCRIPTION:
         raise Invalid(f"description is longer than {MAX_DESCRIPTION} characters")
-    extra = _check_attributes(new.service_code, new.attributes)
-    photo = media.fetch_photo(new.media_url) if new.media_url else None
+    return lat, long, _check_attributes(new.service_code, new.attributes)
+
+
+def fetch_media(new: NewRequest) -> CleanPhoto | None:
+    """The photo at the request's media_url (network: call it with no transaction open)."""
+    return media.fetch_photo(new.media_url) if new.media_url else None
+
+
+def create_request(
+    session: Session, client: ApiClient, new: NewRequest, photo: CleanPhoto | None = None
+) -> Ticket:
+    """File a checked request; ``photo`` is its media_url fetched beforehand (``fetch_media``), else it
+    is fetched here."""
+    lat, long, extra = check_request(session, new)
+    assert new.service_code is not None  # check_request refuses a request without one
+    if photo is None:
+        photo = fetch_media(new)
     text = "\n".join(filter(None, [new.description or "", *extra]))
     name = " ".join(filter(None, [new.first_name, new.last_name])) or None
     ticket = tickets.create_ticket(

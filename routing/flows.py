@@ -3,6 +3,7 @@ queue ("confirm as is"); and why each queue item waits for a person."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -17,6 +18,8 @@ from tickets.reference import Category, Department
 from tickets.service import SYSTEM, Actor
 from tickets.staff import User
 
+log = logging.getLogger(__name__)
+
 QUEUE_STATUSES = (Status.NEW, Status.TRIAGED)
 
 
@@ -27,6 +30,10 @@ def route_ticket(session: Session, ticket: Ticket, *, actor: Actor = SYSTEM) -> 
     ward_level = found.ward_officer and ticket.ward_code is not None
     department = None if ward_level else found.department
     if department is None and not ward_level:
+        log.info(
+            "routing found no holder",
+            extra={"ticket": ticket.code, "category": ticket.category_code, "ward": ticket.ward_code},
+        )
         return None
     assert ticket.id is not None
     service.record_event(
@@ -46,6 +53,19 @@ def route_ticket(session: Session, ticket: Ticket, *, actor: Actor = SYSTEM) -> 
     if holder_changes:
         service.assign(session, ticket.id, department=department, actor=actor, rule=found.label_vi)
     ticket.needs_review = False
+    log.info(
+        "routing rule applied",
+        extra={
+            "ticket": ticket.code,
+            "rule_id": found.rule_id,
+            "rule": found.label_vi,
+            "category": ticket.category_code,
+            "ward": ticket.ward_code,
+            "department": department,
+            "ward_level": ward_level,
+            "actor": actor.type,
+        },
+    )
     return found
 
 

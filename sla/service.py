@@ -351,6 +351,16 @@ def _warn(session: Session, clock: SlaClock) -> None:
     )
     recipients = [ticket.assignee_id] if ticket.assignee_id else _department_staff(session, ticket)
     _notify(session, recipients, ticket, "sla_warning", text)
+    log.info(
+        "sla warning",
+        extra={
+            "ticket": ticket.code,
+            "clock": clock.kind,
+            "department": ticket.department_code,
+            "due_at": _iso(clock.due_at),
+            "notified": len(set(recipients)),
+        },
+    )
 
 
 def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
@@ -362,7 +372,12 @@ def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
     record_event(session, ticket, EventKind.SLA_BREACH, clock=clock.kind, due_at=_iso(clock.due_at))
     log.warning(
         "sla breached",
-        extra={"ticket": ticket.code, "clock": clock.kind, "department": ticket.department_code},
+        extra={
+            "ticket": ticket.code,
+            "clock": clock.kind,
+            "department": ticket.department_code,
+            "due_at": _iso(clock.due_at),
+        },
     )
     old_priority = ticket.priority
     ticket.priority = escalated(Priority(ticket.priority))
@@ -384,7 +399,19 @@ def _breach(session: Session, clock: SlaClock, now: datetime) -> None:
         clock=label("clock_", clock.kind),
         due=_local(clock.due_at),
     )
-    _notify(session, _heads(session, ticket) + _supervisors(session), ticket, "sla_breach", text)
+    escalated_to = _heads(session, ticket) + _supervisors(session)
+    _notify(session, escalated_to, ticket, "sla_breach", text)
+    log.warning(
+        "sla escalated",
+        extra={
+            "ticket": ticket.code,
+            "clock": clock.kind,
+            "old_priority": old_priority,
+            "new_priority": ticket.priority,
+            "city_level": True,
+            "notified": len(set(escalated_to)),
+        },
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -24,10 +24,12 @@ def scan_due_clocks() -> dict[str, int]:
             return total
 
 
-BEAT_SCHEDULE: dict[str, Any] = {
-    "sla-scan": {
-        "task": "sla.scan",
-        "schedule": timedelta(seconds=get_settings().sla_scan_seconds),
-        "options": {"expires": get_settings().sla_scan_seconds * 2},
+def beat_schedule() -> dict[str, Any]:
+    every = get_settings().sla_scan_seconds  # read when the beat is set up, not at import
+    return {
+        "sla-scan": {
+            "task": "sla.scan",
+            "schedule": timedelta(seconds=every),
+            "options": {"expires": every * 2},
+        }
     }
-}

@@ -124,7 +124,15 @@ class TelephonyService:
         self.logins += 1
         self.backoff = 1
         self.pbx.reconnect_delay = self.backoff
-        log.info("PBX: logged in (%s)", self._where())
+        log.info(
+            "AMI connected" if self.logins == 1 else "AMI reconnected",
+            extra={
+                "pbx": self._where(),
+                "ami_host": self.settings.ami_host,
+                "ami_port": self.settings.ami_port,
+                "logins": self.logins,
+            },
+        )
         asyncio.ensure_future(self._resync())
 
     def _where(self) -> str:
@@ -139,7 +147,14 @@ class TelephonyService:
             return
         self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
         self.pbx.reconnect_delay = self.backoff
-        log.warning("PBX: link lost (%s); reconnecting in %s s", exc, self.backoff)
+        log.warning(
+            "AMI link lost",
+            extra={
+                "ami_host": self.settings.ami_host,
+                "reason": f"{type(exc).__name__}: {exc}" if exc else None,
+                "reconnect_in_seconds": self.backoff,
+            },
+        )
 
     async def _resync(self) -> None:
         try:
@@ -147,7 +162,9 @@ class TelephonyService:
             channels = await asyncio.wait_for(self.pbx.send({"Action": "CoreShowChannels"}), 30)
             pong = await asyncio.wait_for(self.pbx.send({"Action": "Ping"}), 10)
         except (TimeoutError, asyncio.CancelledError, OSError):
-            log.warning("PBX: resynchronisation did not complete; it will run again at the next login")
+            log.warning(
+                "AMI resync incomplete", extra={"ami_host": self.settings.ami_host, "retry": "next login"}
+            )
             return
         async with self._write_lock:
             self._feed_pending()
@@ -155,6 +172,7 @@ class TelephonyService:
         await self.flush()
         self.resyncs += 1
         self.ready.set()
+        log.info("AMI resynchronised", extra={"ami_host": self.settings.ami_host, "resyncs": self.resyncs})
         await self._report_link(heartbeat.UP)
 
     async def _liveness_loop(self) -> None:
@@ -165,7 +183,9 @@ class TelephonyService:
             try:
                 await asyncio.wait_for(self.pbx.send({"Action": "Ping"}), 5)
             except (TimeoutError, OSError):
-                log.warning("PBX: no answer to Ping; dropping the link to reconnect")
+                log.warning(
+                    "AMI ping unanswered", extra={"ami_host": self.settings.ami_host, "action": "reconnect"}
+                )
                 self.pbx.drop()
                 continue
             if self.ready.is_set():

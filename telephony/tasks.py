@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from sqlmodel import Session
 
-from civicdesk.db import send_task_after_commit, unit_of_work
+from civicdesk.db import send_task_after_commit
 from civicdesk.settings import get_settings
 from nlp.speech import recogniser_for
 from telephony import voicemail
@@ -13,16 +13,14 @@ from telephony import voicemail
 
 @shared_task(name="telephony.transcribe_voicemail", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_voicemail(call_id: int) -> str:
-    with unit_of_work() as session:
-        ticket = voicemail.transcribe_voicemail(session, call_id, recogniser_for(get_settings()))
-        return ticket.code
+    # no transaction is open while the recogniser runs: transcribe_voicemail opens its own, short ones
+    return voicemail.transcribe_voicemail(call_id, recogniser_for(get_settings())).code
 
 
 @shared_task(name="telephony.transcribe_recording", acks_late=True)  # type: ignore[untyped-decorator]
 def transcribe_recording(call_id: int) -> str | None:
-    with unit_of_work() as session:
-        call = voicemail.transcribe_recording(session, call_id, recogniser_for(get_settings()))
-        return call.transcription_status
+    call = voicemail.transcribe_recording(call_id, recogniser_for(get_settings()))
+    return call.transcription_status
 
 
 def enqueue_transcription(session: Session, call_id: int) -> None:

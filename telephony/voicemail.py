@@ -13,8 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from civicdesk.db import after_commit, unit_of_work
 from civicdesk.errors import DomainError, NotFound
 from civicdesk.i18n import Text, _, to_data
 from civicdesk.settings import get_settings
@@ -48,15 +50,25 @@ def staged_key(call: Call, audio: Path) -> str:
 
 def stage_audio(session: Session, call_id: int) -> None:
     """Run by the listener next to Asterisk: copy the call's audio into the shared store, so that a worker
-    on any host can transcribe and attach it. A copy that fails leaves the worker Asterisk's own file."""
+    on any host can transcribe and attach it. The copy is made once the call's rows are committed, with no
+    transaction open (the store may be across the network), and before the tasks queued after it are sent.
+    A copy that fails leaves the worker Asterisk's own file."""
     call = session.get(Call, call_id)
     if call is None:
         return
-    for audio in _audio_files(call):
+    copies = [(call.uniqueid, audio, staged_key(call, audio)) for audio in _audio_files(call)]
+    after_commit(session, lambda: _copy_to_store(copies))
+
+
+def _copy_to_store(copies: list[tuple[str, Path, str]]) -> None:
+    for uniqueid, audio, key in copies:
         try:
-            default_store().put(staged_key(call, audio), audio.read_bytes())
+            default_store().put(key, audio.read_bytes())
         except (OSError, DomainError) as exc:
-            log.warning("call %s: audio %s not copied to the store: %s", call.uniqueid, audio, exc)
+            log.warning(
+                "call audio not copied to the store",
+                extra={"call": uniqueid, "file": audio.name, "error": f"{type(exc).__name__}: {exc}"},
+            )
 
 
 @contextmanager
@@ -80,18 +92,59 @@ def _existing_ticket(session: Session, call: Call) -> Ticket | None:
     return session.get(Ticket, link.ticket_id) if link else None
 
 
-def transcribe_voicemail(session: Session, call_id: int, recogniser: Recogniser) -> Ticket:
-    """Safe to repeat: a call whose voicemail already made a ticket returns that ticket."""
-    call = session.get(Call, call_id)
+@dataclass(frozen=True)
+class Heard:
+    """What the recogniser made of one audio file, and the file's bytes, got with no database session
+    open: a transcription takes seconds to minutes of CPU, which no transaction should wait for."""
+
+    name: str
+    transcript: Transcript | None
+    speech_error: str | None
+    audio: bytes | None
+    audio_error: str | None
+
+
+def listen(call: Call, audio: Path, recogniser: Recogniser) -> Heard:
+    """The slow part, between transactions: fetch the staged audio, transcribe it, keep its bytes."""
+    transcript, speech_error, data, audio_error = None, None, None, None
+    with local_audio(call, audio) as path:
+        try:
+            transcript = recogniser.transcribe(path)
+        except SpeechError as exc:
+            speech_error = str(exc)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            audio_error = str(exc)
+    return Heard(audio.name, transcript, speech_error, data, audio_error)
+
+
+def transcribe_voicemail(call_id: int, recogniser: Recogniser, engine: Engine | None = None) -> Ticket:
+    """Three steps, two short transactions: read the call, transcribe with no session open, file the
+    ticket. Safe to repeat: a call whose voicemail already made a ticket returns that ticket (checked
+    again under a row lock before filing, so two workers never file the same voicemail twice)."""
+    with unit_of_work(engine) as session:
+        call = _voicemail_call(session, call_id)
+        existing = _existing_ticket(session, call)
+        if existing is not None:
+            return existing
+        session.expunge(call)
+    heard = listen(call, voicemail_path(call), recogniser)
+    with unit_of_work(engine) as session:
+        call = _voicemail_call(session, call_id, lock=True)
+        existing = _existing_ticket(session, call)
+        if existing is not None:
+            return existing
+        ticket = _file_voicemail(session, call, heard)
+        link_ticket_to_call(session, call.uniqueid, ticket.id or 0)
+        return ticket
+
+
+def _voicemail_call(session: Session, call_id: int, *, lock: bool = False) -> Call:
+    call = session.get(Call, call_id, with_for_update=lock)
     if call is None or not call.voicemail_file:
         raise NotFound(_("Cuộc gọi {number} không có thư thoại.", number=call_id))
-    existing = _existing_ticket(session, call)
-    if existing is not None:
-        return existing
-    with local_audio(call, voicemail_path(call)) as path:
-        ticket = _file_voicemail(session, call, recogniser, path)
-    link_ticket_to_call(session, call.uniqueid, ticket.id or 0)
-    return ticket
+    return call
 
 
 @dataclass(frozen=True)
@@ -128,13 +181,12 @@ def check_transcript(transcript: Transcript) -> SpeechCheck:
     return SpeechCheck(confidence, words, reason)
 
 
-def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: Path) -> Ticket:
-    transcript: Transcript | None = None
-    try:
-        transcript = recogniser.transcribe(path)
+def _file_voicemail(session: Session, call: Call, heard: Heard) -> Ticket:
+    transcript = heard.transcript
+    if transcript is not None:
         call.transcription_status, call.transcription_error = TranscriptionStatus.DONE, None
-    except SpeechError as exc:
-        call.transcription_status, call.transcription_error = TranscriptionStatus.FAILED, str(exc)
+    else:
+        call.transcription_status, call.transcription_error = TranscriptionStatus.FAILED, heard.speech_error
     text = transcript.text if transcript else ""
     call.transcript = text or None
     session.add(call)
@@ -149,7 +201,7 @@ def _file_voicemail(session: Session, call: Call, recogniser: Recogniser, path: 
         ),
     )
     _record_speech(session, ticket, call, transcript)
-    _attach_audio(session, ticket, path)
+    _attach_audio(session, ticket, heard)
     return ticket
 
 
@@ -189,20 +241,32 @@ def _record_speech(session: Session, ticket: Ticket, call: Call, transcript: Tra
     )
 
 
-def transcribe_recording(session: Session, call_id: int, recogniser: Recogniser) -> Call:
-    """A recorded conversation's words, kept on the call for the supervisor (no ticket is made)."""
-    call = session.get(Call, call_id)
+def transcribe_recording(call_id: int, recogniser: Recogniser, engine: Engine | None = None) -> Call:
+    """A recorded conversation's words, kept on the call for the supervisor (no ticket is made); the
+    recogniser runs between two short transactions, with no session open."""
+    with unit_of_work(engine) as session:
+        call = _recorded_call(session, call_id)
+        if call.transcription_status == TranscriptionStatus.DONE:
+            return call
+        session.expunge(call)
+    try:
+        with local_audio(call, Path(call.recording_file or "")) as path:
+            text: str | None = recogniser.transcribe(path).text or None
+        status, error = TranscriptionStatus.DONE, None
+    except SpeechError as exc:
+        text, status, error = None, TranscriptionStatus.FAILED, str(exc)
+    with unit_of_work(engine) as session:
+        call = _recorded_call(session, call_id, lock=True)
+        if call.transcription_status != TranscriptionStatus.DONE:  # another worker may have been first
+            call.transcript, call.transcription_status, call.transcription_error = text, status, error
+            session.add(call)
+        return call
+
+
+def _recorded_call(session: Session, call_id: int, *, lock: bool = False) -> Call:
+    call = session.get(Call, call_id, with_for_update=lock)
     if call is None or not call.recording_file:
         raise NotFound(_("Cuộc gọi {number} không có bản ghi âm.", number=call_id))
-    if call.transcription_status == TranscriptionStatus.DONE:
-        return call
-    try:
-        with local_audio(call, Path(call.recording_file)) as path:
-            call.transcript = recogniser.transcribe(path).text or None
-        call.transcription_status, call.transcription_error = TranscriptionStatus.DONE, None
-    except SpeechError as exc:
-        call.transcription_status, call.transcription_error = TranscriptionStatus.FAILED, str(exc)
-    session.add(call)
     return call
 
 
@@ -212,13 +276,14 @@ def _phone_or_none(number: str | None) -> str | None:
     return phone_of(number)
 
 
-def _attach_audio(session: Session, ticket: Ticket, path: Path) -> None:
+def _attach_audio(session: Session, ticket: Ticket, heard: Heard) -> None:
     try:
-        data = path.read_bytes()
+        if heard.audio is None:
+            raise OSError(heard.audio_error)
         store_attachment(
             session,
-            data=data,
-            original_name=path.name,
+            data=heard.audio,
+            original_name=heard.name,
             ticket_id=ticket.id,
             purpose="voicemail",
             public=False,

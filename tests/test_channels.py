@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -27,6 +28,7 @@ from civicdesk.settings import get_settings
 from civicdesk.timeutil import utcnow
 from notifications import outbox
 from notifications.adapters import notifier_for
+from routing import triage
 from tickets import service as tickets
 from tickets.models import Direction, EventKind, Message, Status, Ticket, TicketEvent
 from tickets.service import SYSTEM
@@ -549,3 +551,53 @@ def test_an_unconfigured_channel_is_said_on_the_timeline_not_retried(
         kinds = [e.kind for e in events_of(session, ticket.id or 0)]
         assert EventKind.REPLY_FAILED in kinds
         assert session.exec(select(OutboundMessage)).first() is None
+
+
+OUR_LOGGERS = ("channels", "tickets", "notifications", "routing", "sla", "telephony")
+
+
+def test_intake_and_outbound_log_their_decisions_and_no_personal_data(
+    client: TestClient,
+    engine: Engine,
+    providers: tuple[ZaloState, GraphState],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    authorise_zalo(engine)
+    user = "4100000000000000777"
+    words = "Đèn đường hẻm 12 Ngô Gia Tự phường Thanh Sơn tắt cả tuần, gọi tôi 0905123456"
+    body = zalo_event("msg-log-1", user, words)
+    with caplog.at_level(logging.INFO):
+        assert zalo_post(client, body).json() == {"received": 1, "stored": 1}
+        assert zalo_post(client, body).json() == {"received": 1, "stored": 0}
+        process_all(engine)
+        sent = send_all(engine)
+        with unit_of_work(engine) as session:
+            code, ticket_id = session.exec(select(Ticket.code, Ticket.id)).one()
+            triage.apply(session, ticket_id or 0)
+
+    def fields(event: str, *names: str) -> list[tuple[Any, ...]]:
+        return [tuple(getattr(r, n) for n in names) for r in caplog.records if r.msg == event]
+
+    assert fields("intake events stored", "channel", "received", "stored", "duplicates") == [
+        ("zalo", 1, 1, 0),
+        ("zalo", 1, 0, 1),  # the provider's resend: a dedup hit
+    ]
+    assert fields("ticket created", "ticket", "channel", "citizen_known") == [(code, "zalo", True)]
+    assert fields("intake event processed", "channel", "outcome", "ticket") == [("zalo", "ticket", code)]
+    assert fields("outbound queued", "ticket", "route", "purpose") == [
+        (code, "zalo", "receipt"),
+        (code, "zalo", "status_assigned"),  # queued by the routing; sent by a later task
+    ]
+    assert fields("outbound sent", "outbound_id", "channel", "ok") == [(sent[0].id, "zalo", True)]
+    assert fields("triage decision", "ticket", "category", "ward", "outcome") == [
+        (code, "street_lighting", "phan-rang", "routed")  # Thanh Sơn is part of Phan Rang since 2025
+    ]
+    assert fields("routing rule applied", "ticket", "category", "department", "ward_level") == [
+        (code, "street_lighting", "qldt", False)
+    ]
+    ours = [r for r in caplog.records if r.name.split(".")[0] in OUR_LOGGERS]
+    assert len(ours) >= 6
+    for record in ours:
+        rendered = record.getMessage() + json.dumps(vars(record), default=str, ensure_ascii=False)
+        for personal in (user, "0905123456", "84905123456", "Ngô Gia Tự", words):
+            assert personal not in rendered, (record.msg, personal)

@@ -236,3 +236,13 @@ def test_geo_status_names_the_source_licence_and_dated_gso_codes(cli_on: CliRunn
 def test_fetch_osm_without_internet_says_so(cli_on: CliRunner) -> None:
     result = cli_on.invoke(cli.main, ["geo", "fetch-osm", "--endpoint", "http://127.0.0.1:1/api/interpreter"])
     assert result.exit_code == 2 and "không kết nối được Overpass" in result.output
+
+
+def test_the_unit_centres_are_city_data_for_known_units_inside_the_city() -> None:
+    from geo.centres import in_city_box, unit_centres
+    from tickets.reference import read_csv
+
+    centres = unit_centres()
+    old_units = {row["code"] for row in read_csv("wards.csv") if row["valid_to"]}
+    assert len(centres) == 16 and set(centres) <= old_units
+    assert all(in_city_box(lat, lon) for lat, lon in centres.values())

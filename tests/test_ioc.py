@@ -64,12 +64,11 @@ def configure(engine: Engine, code: str, kind: str, url: str | None = None) -> N
 
 
 def pull(engine: Engine, code: str, at: Any = None) -> Connector:
-    with unit_of_work(engine) as session, httpx.Client(timeout=5) as http:
+    with httpx.Client(timeout=5) as http:
+        service.pull_connector(code, http, at or utcnow(), engine)
+    with unit_of_work(engine) as session:
         connector = session.get(Connector, code)
         assert connector is not None
-        service.pull(session, connector, http, at or utcnow())
-        session.flush()
-        session.expunge(connector)
         return connector
 
 
@@ -88,7 +87,7 @@ def test_every_subsystem_has_a_connector_and_figures(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         service.seed(session)
         for connector in session.exec(select(Connector)).all():
-            service.pull(session, connector, None, utcnow())
+            service.pull(session, connector, utcnow())
         overview = service.overview(session)
     assert len(overview["subsystems"]) == 14
     assert all(card["healthy"] and card["headline"] for card in overview["subsystems"]), overview[
@@ -211,7 +210,7 @@ def test_overview_renders_charts_with_data_in_a_browser(engine: Engine) -> None:
         service.seed(session)
         service.backfill(session, hours=6)
         for connector in session.exec(select(Connector)).all():
-            service.pull(session, connector, None, utcnow())
+            service.pull(session, connector, utcnow())
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with serve(create_app(engine)) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])

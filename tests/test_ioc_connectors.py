@@ -88,12 +88,11 @@ def connect(client: TestClient, admin: dict[str, str], url: str, **fields: Any) 
 def pull(engine: Engine, at: datetime | None = None) -> Connector:
     import httpx
 
-    with unit_of_work(engine) as session, httpx.Client(timeout=5) as http:
+    with httpx.Client(timeout=5) as http:
+        service.pull_connector("environment", http, at or utcnow(), engine)
+    with unit_of_work(engine) as session:
         connector = session.get(Connector, "environment")
         assert connector is not None
-        service.pull(session, connector, http, at or utcnow())
-        session.flush()
-        session.expunge(connector)
         return connector
 
 

@@ -30,7 +30,7 @@ def wall(engine: Engine) -> Iterator[Any]:
         service.seed(session)
         service.backfill(session, hours=2)
         for connector in session.exec(select(Connector)).all():
-            service.pull(session, connector, None, utcnow())
+            service.pull(session, connector, utcnow())
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with serve(create_app(engine)) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])

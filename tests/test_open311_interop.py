@@ -17,6 +17,7 @@ from fakes import serve
 from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.testclient import TestClient
+from openness import Openness
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -208,6 +209,24 @@ def test_media_url_is_fetched_stored_and_served(
     assert Image.open(io.BytesIO(photo.content)).size == (64, 48)
     listed = client.get("/open311/v2/requests.xml", params={"service_request_id": code})
     assert fms_read(listed)[0]["media_url"] == request["media_url"]
+
+
+def test_media_url_is_fetched_with_no_transaction_open(
+    client: TestClient, engine: Engine, api_key: str, settings_env: pytest.MonkeyPatch
+) -> None:
+    settings_env.setenv("CIVICDESK_OPEN311_MEDIA_ALLOW_PRIVATE", "true")
+    openness = Openness(engine)
+    host = photo_host()
+
+    @host.get("/watched.png")
+    def watched() -> Response:
+        openness.note()  # the request waits for this answer right now
+        return Response(png(), media_type="image/png")
+
+    with serve(host) as base:
+        code = code_of(post(client, api_key, media_url=f"{base}/watched.png"))
+    assert openness.seen == [(0, 0)]
+    assert client.get(f"/open311/v2/requests/{code}.json").json()[0]["media_url"]
 
 
 @pytest.mark.parametrize(

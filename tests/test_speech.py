@@ -293,9 +293,7 @@ def test_a_confident_transcript_is_routed_like_any_report_a_doubtful_one_waits(
 ) -> None:
     audio = write_wav(tmp_path / "4.wav", tone(8000, 1.0), 8000)
     call_id = left_voicemail(engine, audio)
-    with unit_of_work(engine) as session:
-        ticket = voicemail.transcribe_voicemail(session, call_id, KnownWords(text, confidence))
-        ticket_id = ticket.id or 0
+    ticket_id = voicemail.transcribe_voicemail(call_id, KnownWords(text, confidence), engine).id or 0
     with unit_of_work(engine) as session:
         decision = triage.apply(session, ticket_id)
         assert decision is not None
@@ -324,8 +322,7 @@ def test_staff_see_why_a_voicemail_waits(engine: Engine, client: TestClient, tmp
     call_id = left_voicemail(engine, write_wav(tmp_path / "5.wav", tone(8000, 1.0), 8000))
     with unit_of_work(engine) as session:
         create_user(session, username="dtv", password="secret-pass", role="agent")
-        ticket = voicemail.transcribe_voicemail(session, call_id, KnownWords(CLEAR_REPORT, 0.42))
-        ticket_id = ticket.id or 0
+    ticket_id = voicemail.transcribe_voicemail(call_id, KnownWords(CLEAR_REPORT, 0.42), engine).id or 0
     with unit_of_work(engine) as session:
         triage.apply(session, ticket_id)
     assert sign_in(client, "dtv", "secret-pass").status_code == 303

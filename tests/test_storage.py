@@ -170,8 +170,8 @@ def test_a_worker_that_cannot_see_asterisks_spool_files_voicemail_from_the_store
         voicemail.stage_audio(session, call_id)  # the listener, next to Asterisk, before queueing the task
     spool.unlink()  # the worker runs on another host
     words = WordsByFileName({"msg0007.wav": "cống hẻm 12 Thống Nhất bị tắc, nước tràn lên đường"})
+    ticket = voicemail.transcribe_voicemail(call_id, words, engine)
     with unit_of_work(engine) as session:
-        ticket = voicemail.transcribe_voicemail(session, call_id, words)
         attached = session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).one()
     assert ticket.description == words.words["msg0007.wav"]
     assert (attached.purpose, attached.original_name) == ("voicemail", "msg0007.wav")

@@ -4,6 +4,7 @@ with its call records and queue figures checked field by field."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import wave
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -338,7 +339,9 @@ def test_interleaved_calls(engine: Engine, agents: dict[str, int]) -> None:
     assert (figures["asa_seconds"], figures["aht_seconds"], figures["service_level"]) == (4.0, 48.5, 0.6667)
 
 
-def test_link_dropped_mid_call_then_restored(engine: Engine, agents: dict[str, int]) -> None:
+def test_link_dropped_mid_call_then_restored(
+    engine: Engine, agents: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
     ids: dict[str, str] = {}
 
     async def scenario(peer: AmiPeer, service: TelephonyService) -> None:
@@ -367,7 +370,17 @@ def test_link_dropped_mid_call_then_restored(engine: Engine, agents: dict[str, i
         peer.advance(30)
         peer.hangup(second)
 
-    run(engine, scenario)
+    with caplog.at_level(logging.INFO, logger="telephony"):
+        run(engine, scenario)
+    link = [r for r in caplog.records if r.name == "telephony.service" and r.msg.startswith("AMI")]
+    said = [r.msg for r in link]
+    assert said[:3] == ["AMI connected", "AMI resynchronised", "AMI link lost"]
+    assert said.index("AMI reconnected") > said.index("AMI link lost")
+    assert said[said.index("AMI reconnected") + 1] == "AMI resynchronised"
+    lost = link[said.index("AMI link lost")]
+    assert lost.reconnect_in_seconds >= 1 and lost.ami_host  # type: ignore[attr-defined]
+    assert [r.logins for r in link if r.msg.startswith("AMI reconnected")][0] >= 2  # type: ignore[attr-defined]
+    assert not any("0905123456" in r.getMessage() + str(vars(r)) for r in caplog.records)
     first = call_of(engine, ids["first"])
     assert (first.outcome, first.agent_interface, first.recovered) == ("answered", "PJSIP/agent101", True)
     assert (first.answered_at, first.ended_at, first.talk_seconds, first.wait_seconds) == (
@@ -479,10 +492,10 @@ def test_after_hours_voicemail_becomes_a_ticket(
     assert queued == [call.id]
     assert call_of(engine, ids["hung_up"]).outcome == "after_hours"
     words = {"msg0000.wav": "đèn đường hẻm 5 Ngô Gia Tự phường Thanh Sơn bị tắt cả tuần nay"}
+    ticket = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser(words), engine)
+    again = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser(words), engine)
+    assert again.id == ticket.id
     with unit_of_work(engine) as session:
-        ticket = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser(words))
-        again = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser(words))
-        assert again.id == ticket.id
         assert (ticket.description, ticket.origin_channel) == (words["msg0000.wav"], "voicemail")
         audio_rows = session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
         assert [(a.purpose, a.public, a.mime_type) for a in audio_rows] == [
@@ -499,9 +512,11 @@ def test_voicemail_that_cannot_be_transcribed_still_becomes_a_ticket(engine: Eng
         )
         call.voicemail_file = str(tmp_path / "missing.wav")
         session.add(call)
-        session.flush()
-        ticket = voicemail.transcribe_voicemail(session, call.id or 0, ScriptedRecogniser({}))
-        assert ticket.needs_review and ticket.description == voicemail.UNTRANSCRIBED
+    ticket = voicemail.transcribe_voicemail(call.id or 0, ScriptedRecogniser({}), engine)
+    assert ticket.needs_review and ticket.description == voicemail.UNTRANSCRIBED
+    with unit_of_work(engine) as session:
+        call = session.get(Call, call.id)
+        assert call is not None
         assert call.transcription_status == "failed" and "does not exist" in (call.transcription_error or "")
         notes = [
             e.note or "" for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
@@ -533,9 +548,7 @@ def test_recorded_calls_are_transcribed_only_when_enabled(
         assert queued == [] and call.transcription_status is None
         return
     assert queued == [call.id] and call.transcription_status == "pending"
+    done = voicemail.transcribe_recording(call.id or 0, ScriptedRecogniser({"hotline-7.wav": "alo"}), engine)
+    assert (done.transcript, done.transcription_status) == ("alo", "done")
     with unit_of_work(engine) as session:
-        done = voicemail.transcribe_recording(
-            session, call.id or 0, ScriptedRecogniser({"hotline-7.wav": "alo"})
-        )
-        assert (done.transcript, done.transcription_status) == ("alo", "done")
         assert session.exec(select(Ticket).where(Ticket.origin_channel == "voicemail")).all() == []

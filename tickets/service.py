@@ -207,9 +207,17 @@ def create_ticket(session: Session, draft: NewTicket, *, actor: Actor = CITIZEN)
         session, ticket, EventKind.CREATED, actor=actor, public=True, at=created_at, channel=draft.channel
     )
     life.follower().opened(session, ticket)
-    log.info(
+    log.info(  # codes and flags only: never the citizen's words or contact details
         "ticket created",
-        extra={"ticket": ticket.code, "channel": draft.channel, "category": ticket.category_code},
+        extra={
+            "ticket": ticket.code,
+            "channel": draft.channel,
+            "category": ticket.category_code,
+            "ward": ticket.ward_code,
+            "priority": ticket.priority,
+            "citizen_known": ticket.citizen_id is not None,
+            "located": ticket.latitude is not None,
+        },
     )
     return ticket
 

@@ -21,6 +21,10 @@ def close_undisputed_resolutions() -> list[str]:
         return service.close_resolved_before(session, cutoff)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {
-    "close-undisputed-resolutions": {"task": "tickets.close_undisputed_resolutions", "schedule": 15 * 60.0},
-}
+def beat_schedule() -> dict[str, Any]:
+    return {
+        "close-undisputed-resolutions": {
+            "task": "tickets.close_undisputed_resolutions",
+            "schedule": 15 * 60.0,
+        },
+    }

@@ -30,6 +30,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def end_transaction(session: Session) -> None:
+    """Commit what the request did so far and give the connection back, before slow outside work (a
+    client's server, a remote source): no transaction waits on the network. Used again, the session
+    begins a new transaction, committed when the endpoint returns like any other."""
+    session.commit()
+
+
 StoreDep = Annotated[FileStore, Depends(default_store)]  # where attachment bytes are read from
 
 

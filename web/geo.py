@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from civicdesk.settings import get_settings
-from geo.centres import OLD_UNIT_CENTRES, city_bounds, city_centre
+from geo.centres import city_bounds, city_centre, unit_centres
 from geo.shapes import MultiPolygon
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
@@ -51,9 +51,9 @@ def voronoi_cells() -> dict[str, list[Point]]:
     south, west, north, east = city_bounds()
     box: list[Point] = [(west, south), (east, south), (east, north), (west, north)]
     cells = {}
-    for code, (lat, lon) in OLD_UNIT_CENTRES.items():
+    for code, (lat, lon) in unit_centres().items():
         cell = box
-        for other, (olat, olon) in OLD_UNIT_CENTRES.items():
+        for other, (olat, olon) in unit_centres().items():
             if other != code:
                 cell = _clip(cell, (lon, lat), (olon, olat))
         cells[code] = cell

@@ -24,7 +24,7 @@ from ioc.schemas import (
     SubsystemOut,
 )
 from tickets import permissions
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser, SessionDep, end_transaction
 
 router = APIRouter(prefix="/api/v1/ioc", tags=["ioc"])
 SOURCE_TEST_TIMEOUT = 10.0  # seconds; the same as a scheduled pull
@@ -112,8 +112,10 @@ def configure(code: str, body: ConnectorIn, session: SessionDep, user: CurrentUs
 def test_connector(code: str, session: SessionDep, user: CurrentUser) -> SourceTestOut:
     """Pull once without storing: the parsed readings, or the error and the path at fault."""
     permissions.require_action(user, "manage_ioc")
+    row = admin.connector(session, code)
+    end_transaction(session)  # the source may take its whole timeout to answer
     with httpx.Client(timeout=SOURCE_TEST_TIMEOUT) as http:
-        return SourceTestOut.model_validate(admin.try_source(session, code, http))
+        return SourceTestOut.model_validate(admin.try_source(row, http))
 
 
 class RuleIn(CleanInput):

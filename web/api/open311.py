@@ -15,7 +15,7 @@ from civicdesk.text import CleanInput, RowId
 from open311 import service, xml
 from open311.schemas import ClientOut, NewClientOut
 from tickets import permissions
-from web.deps import CurrentUser, SessionDep, StoreDep
+from web.deps import CurrentUser, SessionDep, StoreDep, end_transaction
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 admin_router = APIRouter(prefix="/api/v1/open311/clients", tags=["open311"])
@@ -125,8 +125,13 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
         media_url=fields.get("media_url"),
         attributes=_attributes(form),
     )
-    # the media_url is fetched over the network: not on the event loop
-    ticket = await run_in_threadpool(service.create_request, session, client, new)
+    await run_in_threadpool(service.check_request, session, new)
+    if new.media_url:
+        # the key's use and its rate-limit hit stand whatever follows; then the photo is fetched over
+        # the network with no transaction open (and not on the event loop), the report filed in a new one
+        await run_in_threadpool(end_transaction, session)
+    photo = await run_in_threadpool(service.fetch_media, new)
+    ticket = await run_in_threadpool(service.create_request, session, client, new, photo)
     notice = "Đã tiếp nhận; thời hạn xử lý theo quy định của thành phố."
     return reply(
         fmt,
