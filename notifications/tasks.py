@@ -53,6 +53,5 @@ def sweep_outbox() -> int:
     return len(due) + len(reclaimed)
 
 
-BEAT_SCHEDULE: dict[str, Any] = {
-    "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0}
-}
+def beat_schedule() -> dict[str, Any]:
+    return {"notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0}}
