@@ -247,8 +247,8 @@ def test_civicdesk_simulate_voicemail_says_words_the_simulated_recogniser_hears(
         call = session.exec(select(Call)).one()
         assert voicemails == [call.id] and call.voicemail_file is not None
         assert Path(call.voicemail_file).parent == tmp_path / "simulated-voicemail"
-        recogniser = recogniser_for(Settings(speech_mode="simulator"))
-        ticket = voicemail.transcribe_voicemail(session, call.id or 0, recogniser)
-        assert (ticket.description, ticket.origin_channel) == ("Cống ở Đạo Long bị tắc", Channel.VOICEMAIL)
+    recogniser = recogniser_for(Settings(speech_mode="simulator"))
+    ticket = voicemail.transcribe_voicemail(call.id or 0, recogniser, engine)
+    assert (ticket.description, ticket.origin_channel) == ("Cống ở Đạo Long bị tắc", Channel.VOICEMAIL)
     missing = CliRunner().invoke(main, ["simulate", "voicemail"], env={"CIVICDESK_AMI_HOST": "127.0.0.1"})
     assert missing.exit_code == 2 and "--say" in missing.output
