@@ -253,12 +253,18 @@ SELECT 'photo', a.purpose, a.id, a.message_id, NULL
    AND a.purpose = ANY(:purposes) AND a.mime_type = ANY(:image_types)
 """
 ).columns(  # a select for the session: the reference tables it holds for this transaction stay held
-    column("kind", String), column("name", String), column("ref", Integer), column("message_id", Integer),
+    column("kind", String),
+    column("name", String),
+    column("ref", Integer),
+    column("message_id", Integer),
     column("ticket_ids", JSON),
 )
 
 
-def _names_and_photos(session: Session, ticket: Ticket) -> tuple[list[str], list[tuple[int, str, int | None]]]:
+Photo = tuple[int, str, int | None]  # attachment id, purpose, the message it came with
+
+
+def _names_and_photos(session: Session, ticket: Ticket) -> tuple[list[str], list[Photo]]:
     """``conversation_names`` of one ticket and its public photos (id, purpose, message id) in one
     statement; one more per step of a merge chain when the report came from a merged record."""
     assert ticket.id is not None
