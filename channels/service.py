@@ -60,13 +60,17 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     if not events:
         return []
     rows = [_event_row(e.channel, e.event_key, e.event_name, e.raw) for e in events]
-    statement = (
-        insert(InboundEvent)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(col(InboundEvent.id))
-    )
-    return list(session.execute(statement).scalars())
+    return list(session.execute(_ACCEPT, rows).scalars())
+
+
+# built once, the rows passed as parameters: a statement built per delivery with ``.values(rows)`` was
+# coerced and compiled again for each (a fifth of the Python calls of a webhook request, issue 22);
+# SQLAlchemy sends several rows as one multi-row INSERT (``insertmanyvalues``), still one round trip
+_ACCEPT = (
+    insert(InboundEvent.__table__)  # type: ignore[attr-defined]  # SQLModel's table, set by the metaclass
+    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    .returning(col(InboundEvent.id))
+)
 
 
 def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
