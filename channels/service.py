@@ -26,7 +26,7 @@ from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
 from tickets.models import (
-    OPEN_STATUSES,
+    OPEN_STATUS_ORDER,
     Channel,
     Citizen,
     Direction,
@@ -226,7 +226,7 @@ def _open_ticket(session: Session, citizen_id: int, channel: str) -> Ticket | No
         .where(
             Ticket.citizen_id == citizen_id,
             Ticket.origin_channel == channel,
-            col(Ticket.status).in_(OPEN_STATUSES),
+            col(Ticket.status).in_(OPEN_STATUS_ORDER),
             col(Ticket.updated_at) >= utcnow() - window,
         )
         .order_by(col(Ticket.updated_at).desc())

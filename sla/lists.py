@@ -18,7 +18,7 @@ from civicdesk.timeutil import utcnow
 from sla.boards import WorkItem, urgency_expression, with_current_clocks, work_item
 from sla.models import SlaClock
 from sla.state import current_resolution_clock
-from tickets.models import OPEN_STATUSES, Priority, Ticket
+from tickets.models import OPEN_STATUS_ORDER, OPEN_STATUSES, Priority, Ticket
 from tickets.search import prefer_index_walks
 from tickets.service import TicketFilter, filter_conditions
 from tickets.staff import User
@@ -73,7 +73,7 @@ def _urgency_rank(now: datetime) -> Any:
     open_rank = case(
         *((urgency_expression(now) == name, rank) for name, rank in URGENCY_RANK.items()), else_=4
     )
-    return case((col(Ticket.status).in_(OPEN_STATUSES), open_rank), else_=len(URGENCY_RANK))
+    return case((col(Ticket.status).in_(OPEN_STATUS_ORDER), open_rank), else_=len(URGENCY_RANK))
 
 
 def _order(sort: str, now: datetime) -> list[Any]:
@@ -97,7 +97,7 @@ def _order(sort: str, now: datetime) -> list[Any]:
 def _conditions(filters: TicketFilter, viewer: User, urgency: str | None, now: datetime) -> list[Any]:
     conditions = filter_conditions(filters, viewer=viewer)
     if urgency:
-        conditions += [col(Ticket.status).in_(OPEN_STATUSES), urgency_expression(now) == urgency]
+        conditions += [col(Ticket.status).in_(OPEN_STATUS_ORDER), urgency_expression(now) == urgency]
     return conditions
 
 
@@ -190,7 +190,7 @@ def _estimated_page(
         open_count = 0 if not open_ else offset + len(ids) if ids else _open_count(session, conditions)
         ids += session.exec(
             select(Ticket.id)
-            .where(*conditions, col(Ticket.status).not_in(OPEN_STATUSES))
+            .where(*conditions, col(Ticket.status).not_in(OPEN_STATUS_ORDER))
             .order_by(col(Ticket.created_at).asc(), col(Ticket.id).asc())
             .offset(max(0, offset - open_count))
             .limit(wanted - offset - len(ids))
@@ -219,7 +219,7 @@ def _open_by_urgency(conditions: list[Any], now: datetime) -> SelectOfScalar[Any
     return (
         select(Ticket.id)
         .outerjoin(clock, true())
-        .where(*conditions, col(Ticket.status).in_(OPEN_STATUSES))
+        .where(*conditions, col(Ticket.status).in_(OPEN_STATUS_ORDER))
         .order_by(*(in_clock(key) for key in _order(DEFAULT_SORT, now)))
     )
 
@@ -235,7 +235,7 @@ def _status_parts(filters: TicketFilter) -> tuple[bool, bool]:
 
 def _open_count(session: Session, conditions: list[Any]) -> int:
     counted = select(func.count()).select_from(Ticket)
-    return session.exec(counted.where(*conditions, col(Ticket.status).in_(OPEN_STATUSES))).one()
+    return session.exec(counted.where(*conditions, col(Ticket.status).in_(OPEN_STATUS_ORDER))).one()
 
 
 def every_item(

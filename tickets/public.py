@@ -22,6 +22,7 @@ from civicdesk.timeutil import utcnow
 from tickets import service
 from tickets.conversation import is_status_page_message
 from tickets.models import (
+    OPEN_STATUS_ORDER,
     OPEN_STATUSES,
     ActorType,
     Attachment,
@@ -355,7 +356,7 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
     if filters.ward:
         conditions.append(col(Ticket.ward_code).in_(ward_and_predecessors(session, filters.ward)))
     if filters.status == "open":
-        conditions.append(col(Ticket.status).in_(OPEN_STATUSES))
+        conditions.append(col(Ticket.status).in_(OPEN_STATUS_ORDER))
     elif filters.status == "resolved":
         conditions.append(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
     elif filters.status:
