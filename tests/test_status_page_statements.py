@@ -1,18 +1,23 @@
-"""The citizen's status page rendered cold (issue 22): its names to mask and its photos are read in one
-statement, so a render costs the same few statements however many people worked on the report, and a
-report whose reporter's record was merged away still masks the first reporter's name."""
+"""Statements per request (issue 22). The citizen's status page rendered cold: its names to mask and
+its photos are read in one statement, so a render costs the same few statements however many people
+worked on the report, and a report whose reporter's record was merged away still masks the first
+reporter's name. A short staff list reads its page and its total in one pass."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 from test_query_counts import counted
+from test_staff_list_scale import mixed  # noqa: F401 - a fixture
 
 from civicdesk.db import unit_of_work
+from sla.lists import staff_list
 from tickets import merges
 from tickets.citizens import Contact
 from tickets.models import ActorType, Channel, Ticket
-from tickets.service import Actor, NewTicket, add_comment, create_ticket
+from tickets.service import Actor, NewTicket, TicketFilter, add_comment, create_ticket
 from tickets.staff import Role, User
 from web import status_cache
 
@@ -94,3 +99,28 @@ def test_a_report_from_a_merged_record_masks_the_first_reporters_name(
     _, page = _cold_statements(client, engine, token)
     assert "vui lòng chờ đội điện" in page
     assert "nobita" not in page and "Cường" not in page
+
+
+@pytest.mark.usefixtures("mixed")
+def test_a_counted_staff_list_reads_its_page_and_total_in_one_pass(engine: Engine) -> None:
+    """The total of a short list comes with its page (a window over the matches), not from a count read
+    before it: the same total and order as counting first, and no count statement unless the page is past
+    the end."""
+    with unit_of_work(engine) as session:
+        viewer = session.exec(select(User).where(col(User.username) == "giamsat")).one()
+        codes = sorted(session.exec(select(Ticket.code)).all())
+    pages = []
+    with counted(engine) as statements:
+        for page in (1, 2, 3):
+            with unit_of_work(engine) as session:
+                pages.append(staff_list(session, TicketFilter(), viewer=viewer, page=page, per_page=4))
+    assert [(p.page, p.total, len(p.items), p.estimated) for p in pages] == [
+        (1, 9, 4, False),
+        (2, 9, 4, False),
+        (3, 9, 1, False),
+    ]
+    assert sorted(item.ticket.code for p in pages for item in p.items) == codes
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")]
+    with unit_of_work(engine) as session:
+        past = staff_list(session, TicketFilter(), viewer=viewer, page=9, per_page=4)
+    assert (past.page, past.total, len(past.items)) == (3, 9, 1)
