@@ -26,7 +26,7 @@ from civicdesk.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
 from tickets.models import (
-    OPEN_STATUSES,
+    OPEN_STATUS_ORDER,
     Channel,
     Citizen,
     Direction,
@@ -60,13 +60,7 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
     if not events:
         return []
     rows = [_event_row(e.channel, e.event_key, e.event_name, e.raw) for e in events]
-    statement = (
-        insert(InboundEvent)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(col(InboundEvent.id))
-    )
-    stored = list(session.execute(statement).scalars())
+    stored = list(session.execute(_ACCEPT, rows).scalars())
     log.info(
         "intake events stored",
         extra={
@@ -77,6 +71,16 @@ def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
         },
     )
     return stored
+
+
+# built once, the rows passed as parameters: a statement built per delivery with ``.values(rows)`` was
+# coerced and compiled again for each (a fifth of the Python calls of a webhook request, issue 22);
+# SQLAlchemy sends several rows as one multi-row INSERT (``insertmanyvalues``), still one round trip
+_ACCEPT = (
+    insert(InboundEvent.__table__)  # type: ignore[attr-defined]  # SQLModel's table, set by the metaclass
+    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    .returning(col(InboundEvent.id))
+)
 
 
 def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
@@ -234,7 +238,7 @@ def _open_ticket(session: Session, citizen_id: int, channel: str) -> Ticket | No
         .where(
             Ticket.citizen_id == citizen_id,
             Ticket.origin_channel == channel,
-            col(Ticket.status).in_(OPEN_STATUSES),
+            col(Ticket.status).in_(OPEN_STATUS_ORDER),
             col(Ticket.updated_at) >= utcnow() - window,
         )
         .order_by(col(Ticket.updated_at).desc())

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from channels.models import OutboundMessage
 from tickets.citizens import PROVIDER, Claim, add_verified
-from tickets.models import OPEN_STATUSES, Citizen, IdentityKind, MessengerThread, Ticket
+from tickets.models import OPEN_STATUS_ORDER, Citizen, IdentityKind, MessengerThread, Ticket
 
 
 def remember_private_reply(session: Session, *, ticket_id: int, comment_id: str, psid: str) -> Ticket | None:
@@ -49,6 +49,6 @@ def thread_ticket(session: Session, psid: str) -> Ticket | None:
     return session.exec(
         select(Ticket)
         .join(MessengerThread, col(MessengerThread.ticket_id) == col(Ticket.id))
-        .where(MessengerThread.psid == psid, col(Ticket.status).in_(OPEN_STATUSES))
+        .where(MessengerThread.psid == psid, col(Ticket.status).in_(OPEN_STATUS_ORDER))
         .order_by(col(MessengerThread.id).desc())
     ).first()

@@ -24,7 +24,7 @@ from geo.centres import ward_centre
 from incidents.models import Incident, IncidentMember, IncidentStatus
 from notifications.service import Notice, notify
 from tickets import service as tickets
-from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
+from tickets.models import OPEN_STATUS_ORDER, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.reference import Category
 from tickets.service import SYSTEM, Actor
 
@@ -115,7 +115,7 @@ def _surge_around(session: Session, ticket: Ticket, point: Point, rule: SurgeRul
     recent = session.exec(
         select(Ticket).where(
             Ticket.category_code == rule.category,
-            col(Ticket.status).in_(OPEN_STATUSES),
+            col(Ticket.status).in_(OPEN_STATUS_ORDER),
             col(Ticket.created_at) >= since,
             col(Ticket.created_at) <= as_utc(ticket.created_at),
             col(Ticket.id).not_in(in_an_incident),
@@ -317,7 +317,7 @@ def scan(session: Session, *, minutes: int = 180) -> int:
         select(Ticket)
         .where(
             col(Ticket.category_code).in_(list(surge_rules())),
-            col(Ticket.status).in_(OPEN_STATUSES),
+            col(Ticket.status).in_(OPEN_STATUS_ORDER),
             col(Ticket.created_at) >= since,
             col(Ticket.id).not_in(select(IncidentMember.ticket_id)),
         )

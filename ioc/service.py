@@ -30,7 +30,7 @@ from sla import state as sla_state
 from sla.boards import urgency_counts
 from telephony import calls
 from tickets import service as tickets
-from tickets.models import OPEN_STATUSES, Channel, Ticket
+from tickets.models import OPEN_STATUS_ORDER, Channel, Ticket
 
 DATA = Path(__file__).parent / "data"
 
@@ -87,7 +87,7 @@ def field_report_readings(session: Session, now: datetime) -> list[Reading]:
         select(func.count()).select_from(Ticket).where(col(Ticket.created_at) >= day_start)
     ).one()
     backlog = session.exec(
-        select(func.count()).select_from(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES))
+        select(func.count()).select_from(Ticket).where(col(Ticket.status).in_(OPEN_STATUS_ORDER))
     ).one()
     rows = sla.compliance(session, "department", now - timedelta(days=30), now)
     finished = sum(r.finished for r in rows)

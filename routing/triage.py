@@ -23,7 +23,7 @@ from routing import flows
 from routing.models import TriageCorrection
 from routing.rules import route
 from tickets import service
-from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent
+from tickets.models import OPEN_STATUS_ORDER, ActorType, EventKind, Status, Ticket, TicketEvent
 from tickets.refcache import reference
 from tickets.reference import Ward
 from tickets.service import SYSTEM
@@ -313,7 +313,7 @@ def find_duplicates(
     ).where(
         col(Ticket.category_code) == decision.category,
         or_(*where),
-        col(Ticket.status).in_(OPEN_STATUSES),
+        col(Ticket.status).in_(OPEN_STATUS_ORDER),
         col(Ticket.created_at) >= as_utc(reported_at) - DUPLICATE_WINDOW,
     )
     if exclude_ticket_id is not None:

@@ -21,7 +21,7 @@ from sla.state import (
     urgency_rank_sql,
     urgency_sql,
 )
-from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.models import OPEN_STATUS_ORDER, OPEN_STATUSES, Status, Ticket
 from tickets.reference import Category
 from tickets.service import visible_to
 from tickets.staff import User
@@ -53,7 +53,7 @@ def urgency_counts(session: Session, *, now: datetime | None = None) -> Counter[
         select(urgency, func.count())
         .select_from(Ticket)
         .outerjoin(SlaClock, current_resolution_clock())
-        .where(col(Ticket.status).in_(OPEN_STATUSES))
+        .where(col(Ticket.status).in_(OPEN_STATUS_ORDER))
         .group_by(urgency)
     )
     counts: Counter[str] = Counter()
@@ -162,7 +162,7 @@ def board(session: Session, viewer: User, *, now: datetime | None = None) -> Sla
         .select_from(Ticket)
         .outerjoin(SlaClock, current_resolution_clock())
         .outerjoin(Category, col(Category.code) == col(Ticket.category_code))
-        .where(col(Ticket.status).in_(OPEN_STATUSES), *visible_to(viewer))
+        .where(col(Ticket.status).in_(OPEN_STATUS_ORDER), *visible_to(viewer))
         .group_by(col(Ticket.department_code), col(Ticket.ward_code), urgency)
     )
     departments: dict[str, BoardRow] = {}

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_
+from sqlalchemy import JSON, Integer, String, column, func, or_, text
 from sqlalchemy import select as select_columns  # sqlmodel's select takes at most four
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,7 @@ from tickets import service
 from tickets.conversation import is_status_page_message
 from tickets.merges import first_owner_of, own_identities
 from tickets.models import (
+    OPEN_STATUS_ORDER,
     OPEN_STATUSES,
     ActorType,
     Attachment,
@@ -226,17 +227,74 @@ def reopen_deadline(ticket: Ticket) -> datetime | None:
     return ticket.resolved_at + timedelta(days=get_settings().reopen_days)
 
 
+# What a status page needs besides the ticket and its timeline, in one round trip (issue 22: it was five
+# to six statements, half of a cold render): the reporter's name and the merges into their record (to
+# know whether the report came from a merged record: rare, then ``first_owners`` walks the chain), the
+# names of the citizens of the reports merged with this one (either way), of the staff who acted on it
+# and of its assignee, and the public photos.
+_STATUS_EXTRAS = text(
+    """
+SELECT 'reporter' AS kind, c.display_name AS name, NULL::int AS ref, NULL::int AS message_id,
+       NULL::json AS ticket_ids
+  FROM citizen c WHERE c.id = :citizen_id
+UNION ALL
+SELECT 'merge', NULL, m.source_id, NULL, m.ticket_ids
+  FROM citizen_merge m WHERE m.target_id = :citizen_id AND m.undone_at IS NULL
+UNION ALL
+SELECT 'other', c.display_name, NULL, NULL, NULL
+  FROM ticket d JOIN citizen c ON c.id = d.citizen_id
+ WHERE d.duplicate_of_id = :ticket_id OR d.id = :duplicate_of_id
+UNION ALL
+SELECT 'other', u.full_name, NULL, NULL, NULL
+  FROM "user" u
+ WHERE u.id = :assignee_id
+    OR u.id IN (SELECT e.actor_user_id FROM ticket_event e WHERE e.ticket_id = :ticket_id)
+UNION ALL
+SELECT 'photo', a.purpose, a.id, a.message_id, NULL
+  FROM attachment a
+ WHERE a.ticket_id = :ticket_id AND a.public IS true
+   AND a.purpose = ANY(:purposes) AND a.mime_type = ANY(:image_types)
+"""
+).columns(  # a select for the session: the reference tables it holds for this transaction stay held
+    column("kind", String),
+    column("name", String),
+    column("ref", Integer),
+    column("message_id", Integer),
+    column("ticket_ids", JSON),
+)
+
+
+Photo = tuple[int, str, int | None]  # attachment id, purpose, the message it came with
+
+
+def _names_and_photos(session: Session, ticket: Ticket) -> tuple[list[str], list[Photo]]:
+    """``conversation_names`` of one ticket and its public photos (id, purpose, message id) in one
+    statement; one more per step of a merge chain when the report came from a merged record."""
+    assert ticket.id is not None
+    rows = session.execute(
+        _STATUS_EXTRAS,
+        {
+            "citizen_id": ticket.citizen_id,
+            "ticket_id": ticket.id,
+            "duplicate_of_id": ticket.duplicate_of_id,
+            "assignee_id": ticket.assignee_id,
+            "purposes": list(PUBLIC_PHOTO_PURPOSES),
+            "image_types": list(IMAGE_TYPES),
+        },
+    ).all()
+    moved = any(kind == "merge" and ticket.id in (ids or []) for kind, _n, _r, _m, ids in rows)
+    if moved:
+        known = names_of_reporters(session, [ticket])[ticket.id]
+    else:  # the reporter's record is the report's first: its name is the only one of the reporter's
+        known = sorted({name for kind, name, *_ in rows if kind == "reporter" and name})
+    others = {name for kind, name, *_ in rows if kind == "other" and name and len(name.split()) >= 2}
+    photos = sorted((ref, name, message_id) for kind, name, ref, message_id, _ids in rows if kind == "photo")
+    return known + sorted(others), photos
+
+
 def public_report(session: Session, ticket: Ticket) -> PublicReport:
     assert ticket.id is not None
-    names = conversation_names(session, ticket)
-    photos = session.exec(
-        select(Attachment.id, Attachment.purpose, Attachment.message_id).where(
-            Attachment.ticket_id == ticket.id,
-            col(Attachment.public).is_(True),
-            col(Attachment.purpose).in_(PUBLIC_PHOTO_PURPOSES),
-            col(Attachment.mime_type).in_(IMAGE_TYPES),
-        )
-    ).all()
+    names, photos = _names_and_photos(session, ticket)
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
     report = _report(reference(session), ticket, names, ticket.public_description or ticket.description)
@@ -300,7 +358,7 @@ def _public_conditions(session: Session, filters: PublicFilter) -> list[Any]:
     if filters.ward:
         conditions.append(col(Ticket.ward_code).in_(ward_and_predecessors(session, filters.ward)))
     if filters.status == "open":
-        conditions.append(col(Ticket.status).in_(OPEN_STATUSES))
+        conditions.append(col(Ticket.status).in_(OPEN_STATUS_ORDER))
     elif filters.status == "resolved":
         conditions.append(col(Ticket.status).in_([Status.RESOLVED, Status.CLOSED]))
     elif filters.status:

@@ -123,11 +123,17 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.readiness = Readiness(app.state.engine, celery_app, settings)
     app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
     app.state.inbound_handoff = Handoff(publish_inbound)  # webhook events to the workers (issue 22)
+    # Routes are tried in order, each router's in turn (~120 routes, ~1.5 ms of a request's CPU when the
+    # status page came last): the citizens' reads and the webhooks, the busiest by far, are tried first.
+    # None of their paths is matched by a route of a later router (checked route by route when the order
+    # was changed), so the order decides nothing but the time.
+    app.include_router(public_pages.router)
+    app.include_router(public.router)
+    app.include_router(webhooks.router)
     for router in (auth.router, tickets.router, tickets.attachments_router, reference.router, health.router):
         app.include_router(router)
     app.include_router(health.probes)
     app.include_router(metrics.router)
-    app.include_router(public.router)
     app.include_router(geo.router)
     app.include_router(sla.router)
     app.include_router(telephony.router)
@@ -137,14 +143,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(ioc_pages.router)
     app.include_router(open311.admin_router)
-    app.include_router(webhooks.router)
     app.include_router(channels.router)
     app.include_router(channels.conversation_router)
     app.include_router(citizen_notifications.router)
     app.include_router(triage.router)
     app.include_router(triage.rules_router)
     app.include_router(sla.notifications_router)
-    app.include_router(public_pages.router)
     app.include_router(notify_pages.router)
     app.include_router(staff_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
