@@ -63,7 +63,7 @@ screenshots: install
 	bash scripts/chromium.sh
 	CIVICDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:xdist tests/test_browser.py tests/test_staff_browser.py tests/test_staff_lists_browser.py tests/test_ioc.py
 
-# refresh civicdesk/locale/messages.pot from the code (Python, Jinja templates, JavaScript) and merge it
+# refresh kernel/locale/messages.pot from the code (Python, Jinja templates, JavaScript) and merge it
 # into the vi and en catalogues; `$(BIN)/python scripts/messages.py from-dicts` first moves any
 # "key": {"vi": ..., "en": ...} entries still in web/i18n*.py into the catalogues
 messages: install

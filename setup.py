@@ -5,7 +5,8 @@ named `alembic` would shadow the library, and pyproject's package discovery cann
 from setuptools import find_namespace_packages, setup
 
 APPLICATION = (
-    "civicdesk tickets telephony channels notifications routing nlp web sla open311 ioc incidents geo flows"
+    "civicdesk kernel tickets telephony channels notifications routing nlp web sla open311 ioc"
+    " incidents geo flows"
 ).split()
 MIGRATIONS = {"civicdesk_migrations": "alembic", "civicdesk_migrations.versions": "alembic/versions"}
 

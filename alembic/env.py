@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
-from civicdesk import embedded
-from civicdesk.db import make_engine
 from civicdesk.models import all_metadata
-from civicdesk.settings import get_settings
+from kernel import embedded
+from kernel.db import make_engine
+from kernel.settings import get_settings
 
 target_metadata = all_metadata()
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 ${imports if imports else ""}
 

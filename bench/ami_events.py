@@ -30,9 +30,10 @@ from sqlmodel import select  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from civicdesk import embedded, wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
-from civicdesk.settings import Settings, get_settings  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from kernel import embedded  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
+from kernel.settings import Settings, get_settings  # noqa: E402
 from telephony.adapters.simulated import SimulatedPbx  # noqa: E402
 from telephony.models import Call, Outcome  # noqa: E402
 from telephony.service import TelephonyService, new_tracker  # noqa: E402

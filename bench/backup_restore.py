@@ -26,7 +26,7 @@ from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
 from civicdesk.backup import restore_backup, write_backup  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.storage import LocalFileStore  # noqa: E402
 

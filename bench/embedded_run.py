@@ -246,7 +246,7 @@ def stop_run(run: subprocess.Popen[bytes], folder: Path, figures: Figures) -> No
 
 def embedded_broker(folder: Path) -> str:
     """The Valkey the run started in its folder (found by the same code, which reuses a running one)."""
-    from civicdesk.embedded import broker_url
+    from kernel.embedded import broker_url
 
     return broker_url(folder / "var")
 

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
-from civicdesk.timeutil import utcnow  # noqa: E402
 from geo.centres import unit_centres  # noqa: E402
 from incidents import service  # noqa: E402
 from incidents.models import Incident  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
+from kernel.timeutil import utcnow  # noqa: E402
 from tickets import service as tickets  # noqa: E402
 from tickets.citizens import Contact  # noqa: E402
 from tickets.models import Channel  # noqa: E402

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
 from bench.search import fill  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from kernel import migrations  # noqa: E402
+from kernel.db import make_engine, unit_of_work  # noqa: E402
 from sla.lists import staff_list  # noqa: E402
 from tickets.models import OPEN_STATUSES  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402

@@ -38,8 +38,9 @@ os.environ.setdefault("CIVICDESK_SECRET_KEY", secrets.token_urlsafe(48))
 
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from civicdesk import live, wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from kernel import live  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
 from tickets.live_updates import TICKETS_TOPIC  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
@@ -61,7 +62,16 @@ def web_workers(url: str, var_dir: str, web_root: Path) -> Iterator[list[tuple[s
     ports = [free_port() for _ in range(WORKERS)]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1", "--port", str(port)]
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "civicdesk.server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
             + ["--log-level", "warning"],
             cwd=web_root,
             env=env,

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.million import BENCH_ADMIN, Built, build, phone_of  # noqa: E402
 from bench.report import write_section  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
+from kernel.db import make_engine, unit_of_work  # noqa: E402
 
 APP_ID = "3600000000000000001"
 OA_SECRET = "bench-load-secret"  # noqa: S105 - the benchmark's own fake Zalo key
@@ -284,7 +284,7 @@ def public_list_plans(engine: Engine) -> list[tuple[str, str, str]]:
     page and API send, served in this process."""
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from civicdesk.asgi import create_app
 
     statements = Statements(engine)
     plans = []
@@ -615,7 +615,7 @@ def _forget_kept_pages(broker: str) -> None:
     """Random tokens must be rendered by this run: no page kept by an earlier one is served."""
     import redis
 
-    from civicdesk.sharedcache import PREFIX, redis_url
+    from kernel.sharedcache import PREFIX, redis_url
 
     url = redis_url("", broker)
     if url is None:

@@ -31,10 +31,10 @@ from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from bench.search import fill  # noqa: E402
 from civicdesk import wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
+from civicdesk.asgi import create_app  # noqa: E402
 from geo.centres import city_bounds  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
-from web.app import create_app  # noqa: E402
 
 RUNS = 30
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from bench.search import vocabulary
-from civicdesk import migrations
-from civicdesk.db import make_engine, unit_of_work
+from kernel import migrations
+from kernel.db import make_engine, unit_of_work
 from tickets.reference import seed_reference
 from tickets.staff import create_user
 
@@ -166,7 +166,7 @@ def phone_of(citizen: int) -> str:
 
 
 def _ward_periods() -> tuple[list[str], list[str], list[str]]:
-    with (ROOT / "civicdesk" / "data" / "wards.csv").open(encoding="utf-8") as handle:
+    with (ROOT / "kernel" / "data" / "wards.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
 
     def held_on(day: date) -> list[str]:
@@ -181,7 +181,7 @@ def _ward_periods() -> tuple[list[str], list[str], list[str]]:
 
 
 def _categories() -> tuple[list[str], list[str]]:
-    with (ROOT / "civicdesk" / "data" / "categories.csv").open(encoding="utf-8") as handle:
+    with (ROOT / "kernel" / "data" / "categories.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [r["code"] for r in rows], [r["department"] for r in rows]
 

@@ -37,14 +37,15 @@ from sqlmodel import select  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from channels.models import OutboundMessage, OutboxState  # noqa: E402
-from civicdesk import migrations, wiring  # noqa: E402
-from civicdesk.db import make_engine, unit_of_work  # noqa: E402
-from civicdesk.timeutil import as_utc, utcnow  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from civicdesk.asgi import create_app  # noqa: E402
+from kernel import migrations  # noqa: E402
+from kernel.db import make_engine, unit_of_work  # noqa: E402
+from kernel.timeutil import as_utc, utcnow  # noqa: E402
 from tickets import service as tickets  # noqa: E402
 from tickets.citizens import Contact  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
-from web.app import create_app  # noqa: E402
 from web.security import issue_token  # noqa: E402
 
 

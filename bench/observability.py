@@ -26,12 +26,12 @@ from bench.scratch import scratch_database  # noqa: E402
 from bench.sla_scan import insert_open_tickets  # noqa: E402
 from civicdesk import wiring  # noqa: E402
 from civicdesk.celery_app import celery_app  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
-from civicdesk.observability import logs  # noqa: E402
-from civicdesk.observability import tasks as task_figures  # noqa: E402
 from civicdesk.observability.asgi import ObservabilityMiddleware  # noqa: E402
 from civicdesk.observability.metrics import build_registry  # noqa: E402
-from civicdesk.settings import Settings, get_settings  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
+from kernel.observability import logs  # noqa: E402
+from kernel.observability import tasks as task_figures  # noqa: E402
+from kernel.settings import Settings, get_settings  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 
 REQUESTS = 20_000

@@ -58,7 +58,7 @@ def main() -> None:
     os.environ["CIVICDESK_DATABASE_URL"] = args.database
 
     from civicdesk import wiring
-    from civicdesk.db import make_engine, unit_of_work
+    from kernel.db import make_engine, unit_of_work
     from web import status_cache
     from web.api import public as api
     from web.pages import public as pages

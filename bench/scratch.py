@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from civicdesk import migrations
-from civicdesk.db import make_engine
+from kernel import migrations
+from kernel.db import make_engine
 
 
 @contextmanager

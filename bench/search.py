@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
 from nlp.text import fold  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.service import TicketFilter, list_tickets  # noqa: E402
@@ -68,7 +68,7 @@ def vocabulary() -> dict[str, Any]:
     with (ROOT / "nlp" / "data" / "reports_base.tsv").open(encoding="utf-8") as handle:
         templates = [row["text"] for row in csv.DictReader(handle, delimiter="\t")]
     streets = (ROOT / "nlp" / "data" / "streets.txt").read_text(encoding="utf-8").split("\n")
-    with (ROOT / "civicdesk" / "data" / "wards.csv").open(encoding="utf-8") as handle:
+    with (ROOT / "kernel" / "data" / "wards.csv").open(encoding="utf-8") as handle:
         wards = [f"{row['kind']} {row['name_vi']}" for row in csv.DictReader(handle)]
     streets = [s for s in streets if s.strip()]
     return {

@@ -24,10 +24,10 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
+from civicdesk.asgi import create_app  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 from tickets.staff import create_user  # noqa: E402
-from web.app import create_app  # noqa: E402
 
 
 def _ms(samples: list[float]) -> tuple[float, float]:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
-from civicdesk.db import unit_of_work  # noqa: E402
-from civicdesk.timeutil import utcnow  # noqa: E402
+from kernel.db import unit_of_work  # noqa: E402
+from kernel.timeutil import utcnow  # noqa: E402
 from sla import service  # noqa: E402
 from tickets.reference import seed_reference  # noqa: E402
 

@@ -28,7 +28,7 @@ from rapidfuzz.distance import Levenshtein
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import write_section  # noqa: E402
-from civicdesk.settings import get_settings  # noqa: E402
+from kernel.settings import get_settings  # noqa: E402
 from nlp.speech import Transcript, VoskRecogniser, _load_model  # noqa: E402
 from telephony.voicemail import check_transcript  # noqa: E402
 

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("CIVICDESK_VAR_DIR", tempfile.mkdtemp(prefix="civicdesk-bench-"))
-CATEGORIES_FILE = Path(__file__).resolve().parents[1] / "civicdesk" / "data" / "categories.csv"
+CATEGORIES_FILE = Path(__file__).resolve().parents[1] / "kernel" / "data" / "categories.csv"
 
 INDEPENDENT_FILE = Path(__file__).resolve().parents[1] / "nlp" / "data" / "reports_independent.tsv"
 PARTS = {
@@ -43,9 +43,10 @@ OPEN_TICKETS = 2000  # open tickets in the database while timing, so the duplica
 
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from civicdesk import city, migrations, wiring  # noqa: E402
-from civicdesk.db import get_engine, unit_of_work  # noqa: E402
-from civicdesk.timeutil import city_tz, utcnow  # noqa: E402
+from civicdesk import wiring  # noqa: E402
+from kernel import city, migrations  # noqa: E402
+from kernel.db import get_engine, unit_of_work  # noqa: E402
+from kernel.timeutil import city_tz, utcnow  # noqa: E402
 from nlp import classifier, duplicates, location  # noqa: E402
 from nlp.category_model import CategoryModel  # noqa: E402
 from nlp.corpus import Example, fill_placeholders, read_examples  # noqa: E402

@@ -34,7 +34,7 @@ from sqlalchemy import text  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from civicdesk import wiring  # noqa: E402
-from web.app import create_app  # noqa: E402
+from civicdesk.asgi import create_app  # noqa: E402
 
 APP_ID = "3600000000000000001"
 

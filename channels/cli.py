@@ -10,8 +10,8 @@ import click
 import httpx
 
 from channels import simulated, simulator
-from civicdesk.clierrors import UsageProblem, domain_call
-from civicdesk.settings import get_settings
+from kernel.clierrors import UsageProblem, domain_call
+from kernel.settings import get_settings
 
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `civicdesk run` listens unless told otherwise
 

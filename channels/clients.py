@@ -15,7 +15,7 @@ from channels import simulated, tokens
 from channels.adapter import ChannelClient, Reply, SendResult
 from channels.facebook import GraphClient
 from channels.zalo import ZaloClient
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 
 def http_client() -> httpx.Client:

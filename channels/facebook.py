@@ -12,7 +12,7 @@ import httpx
 
 from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
 from channels.zalo import parse_body
-from civicdesk.errors import Forbidden
+from kernel.errors import Forbidden
 
 CHANNEL = "facebook"
 STANDARD_WINDOW = timedelta(hours=24)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from channels.adapter import InboundMessage
 from channels.models import OutboundMessage
-from civicdesk.timeutil import as_utc, utcnow
+from kernel.timeutil import as_utc, utcnow
 from tickets.models import Direction, Message, Ticket
 
 PURPOSE = "ask_phone"

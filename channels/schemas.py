@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from civicdesk.schemas import FromRow
+from kernel.schemas import FromRow
 
 
 class InboundEventOut(FromRow):

@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 from channels import phone_question, threads
 from channels.adapter import EventKind, InboundMessage
 from channels.models import EventState, InboundEvent, OutboundMessage
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.text import clean_text
-from civicdesk.timeutil import as_utc, utcnow
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.text import clean_text
+from kernel.timeutil import as_utc, utcnow
 from tickets import service
 from tickets.citizens import ANSWERED, MESSENGER, ZALO_FORM, Contact, find_citizen, resolve_citizen
 from tickets.models import (

@@ -18,7 +18,7 @@ import httpx
 
 from channels import facebook, zalo
 from channels.adapter import ChannelClient
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 BASE = "https://channel-simulator.invalid"
 TOKEN = "simulator"  # noqa: S105 - what the simulated provider is given, not a secret

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from channels import facebook, zalo
-from civicdesk.errors import Invalid
-from civicdesk.settings import Settings
-from civicdesk.timeutil import utcnow
+from kernel.errors import Invalid
+from kernel.settings import Settings
+from kernel.timeutil import utcnow
 
 OA_ID = "2900000000000000001"  # the city's Official Account, as the recipient of a simulated message
 

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 
 from channels import service
 from channels.models import EventState, InboundEvent
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 MAX_ATTEMPTS = 6
 

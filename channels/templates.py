@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from channels.models import ReplyTemplate
-from civicdesk.city import hotline_number
-from civicdesk.errors import Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.timeutil import utcnow
+from kernel.city import hotline_number
+from kernel.errors import Invalid, NotFound
+from kernel.i18n import _
+from kernel.timeutil import utcnow
 
 PLACEHOLDERS = ("code", "link", "note", "status", "hotline")
 

@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from channels import zalo
 from channels.models import ChannelToken
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Conflict
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.errors import Conflict
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 
 EARLY = timedelta(minutes=10)
 

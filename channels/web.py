@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from channels.models import EventState, InboundEvent
-from civicdesk.text import clean_text
-from civicdesk.timeutil import utcnow
+from kernel.text import clean_text
+from kernel.timeutil import utcnow
 from tickets import service
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact

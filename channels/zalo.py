@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from channels.adapter import Attachment, EventKind, InboundMessage, Reply, SendResult, attachment_objects
-from civicdesk.errors import Forbidden, Malformed
+from kernel.errors import Forbidden, Malformed
 
 CHANNEL = "zalo"
 ECHO_PREFIX = "oa_send_"

@@ -38,10 +38,10 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alembic import command
-from civicdesk import migrations
-from civicdesk.errors import DomainError
 from civicdesk.models import all_metadata
-from civicdesk.timeutil import utcnow
+from kernel import migrations
+from kernel.errors import DomainError
+from kernel.timeutil import utcnow
 from tickets.storage import FileStore, MissingFile, checked_key
 
 FORMAT = "civicdesk-backup"

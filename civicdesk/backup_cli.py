@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from civicdesk.backup import Bar, Manifest, read_manifest, restore_backup, write_backup
-from civicdesk.db import get_engine
-from civicdesk.errors import DomainError
+from kernel.db import get_engine
+from kernel.errors import DomainError
 from tickets.storage import default_store
 
 T = TypeVar("T")

@@ -8,10 +8,11 @@ from typing import Any
 
 from celery import Celery
 
-from civicdesk import embedded, wiring
-from civicdesk.city import timezone_name
+from civicdesk import wiring
 from civicdesk.observability import worker as worker_observability
-from civicdesk.settings import get_settings
+from kernel import embedded
+from kernel.city import timezone_name
+from kernel.settings import get_settings
 
 # Each domain package with background work has a tasks module; what its beat_schedule() returns joins
 # the beat (a function, called when the beat is set up: some intervals are settings, read then).
@@ -76,7 +77,7 @@ def create_celery() -> Celery:
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         task_annotations=_time_limit_annotations(),
-        worker_hijack_root_logger=False,  # logging is ours (civicdesk.observability.logs)
+        worker_hijack_root_logger=False,  # logging is ours (kernel.observability.logs)
     )
     return app
 

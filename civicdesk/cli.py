@@ -17,12 +17,13 @@ from urllib.parse import unquote
 import click
 from pydantic import ValidationError
 
-from civicdesk import city, embedded, migrations, preflight, wiring
-from civicdesk.clierrors import UsageProblem, domain_call
-from civicdesk.db import get_engine, unit_of_work
-from civicdesk.observability import logs
+from civicdesk import wiring
 from civicdesk.observability.errors import init_error_tracking
-from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
+from kernel import city, embedded, migrations, preflight
+from kernel.clierrors import UsageProblem, domain_call
+from kernel.db import get_engine, unit_of_work
+from kernel.observability import logs
+from kernel.settings import DEFAULT_PUBLIC_BASE_URL, Settings, get_settings
 
 
 class CivicDeskGroup(click.Group):
@@ -57,7 +58,7 @@ def main() -> None:
 @main.command("check-profile")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 def check_profile(path: Path) -> None:
-    """Check a city profile FILE (the shape of civicdesk/data/city.toml) before CIVICDESK_CITY_PROFILE
+    """Check a city profile FILE (the shape of kernel/data/city.toml) before CIVICDESK_CITY_PROFILE
     names it: exit code 2 and the wrong field named, or a summary of what it says."""
     try:
         profile = city.load_profile(path)
@@ -186,7 +187,7 @@ def web(host: str, port: int, workers: int) -> None:
     click.echo(f"CivicDesk web: {address}")
     # the client address and scheme come from X-Forwarded-* only when the peer is one of these
     uvicorn.run(
-        "web.main:app",
+        "civicdesk.server:app",
         host=host,
         port=port,
         workers=workers,

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 from routing.models import RoutingRule
 from routing.rules import route_of, save_rule
 from tickets import service

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import channels.models
-import civicdesk.live
-import civicdesk.observability.models
-import civicdesk.ratelimit
 import geo.models
 import incidents.models
 import ioc.models
+import kernel.live
+import kernel.observability.models
+import kernel.ratelimit
 import open311.models
 import routing.models
 import sla.models
@@ -19,16 +19,16 @@ import tickets.audit
 import tickets.models
 import tickets.reference
 import tickets.staff
-from civicdesk.db import metadata
+from kernel.db import metadata
 
 MODEL_MODULES = [
     tickets.models,
     tickets.reference,
     tickets.staff,
     tickets.audit,
-    civicdesk.ratelimit,
-    civicdesk.live,
-    civicdesk.observability.models,
+    kernel.ratelimit,
+    kernel.live,
+    kernel.observability.models,
     sla.models,
     routing.models,
     channels.models,

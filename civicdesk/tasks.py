@@ -6,10 +6,10 @@ from typing import Any
 
 from celery import shared_task
 
-from civicdesk import live
-from civicdesk.db import get_engine, unit_of_work
-from civicdesk.observability import heartbeat as heartbeats
-from civicdesk.settings import get_settings
+from kernel import live
+from kernel.db import get_engine, unit_of_work
+from kernel.observability import heartbeat as heartbeats
+from kernel.settings import get_settings
 
 
 @shared_task(name="civicdesk.purge_live_events", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, SQLModel
 
-from civicdesk.db import send_task_after_commit
 from incidents import service as incidents
+from kernel.db import send_task_after_commit
 from notifications import service as notifications
 from routing import flows as routing
 from routing import triage

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, select
 
-from civicdesk.errors import Invalid
-from civicdesk.timeutil import utcnow
 from geo import codes
 from geo.models import WardBoundary
 from geo.shapes import MultiPolygon, ShapeError, as_geojson, multipolygon
+from kernel.errors import Invalid
+from kernel.timeutil import utcnow
 from nlp.location import gazetteer
 from nlp.normalise import normalise
 from tickets.reference import Ward

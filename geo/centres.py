@@ -8,7 +8,7 @@ from functools import cache
 
 from sqlmodel import Session
 
-from civicdesk.city import city_profile
+from kernel.city import city_profile
 from tickets.refcache import reference
 from tickets.reference import read_csv
 
@@ -16,7 +16,7 @@ from tickets.reference import read_csv
 @cache
 def unit_centres() -> dict[str, tuple[float, float]]:
     """Approximate centres (latitude, longitude) of the city's pre-2024 units: city data
-    (civicdesk/data/unit_centres.csv), read once per process; callers never change what they get."""
+    (kernel/data/unit_centres.csv), read once per process; callers never change what they get."""
     return {
         row["code"]: (float(row["latitude"]), float(row["longitude"])) for row in read_csv("unit_centres.csv")
     }

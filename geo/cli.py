@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import httpx
 
-from civicdesk.db import unit_of_work
 from geo import boundaries, codes, overpass
+from kernel.db import unit_of_work
 
 
 class GeoProblem(click.ClickException):

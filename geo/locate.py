@@ -10,11 +10,11 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from civicdesk.city import city_profile
-from civicdesk.i18n import Name, Text, _
 from geo import boundaries
 from geo.centres import in_city_box, unit_centres
 from geo.shapes import contains, metres
+from kernel.city import city_profile
+from kernel.i18n import Name, Text, _
 from tickets.reference import Ward
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, SQLModel
 
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.timeutil import UTCDateTime, utcnow
 
 
 class WardBoundary(SQLModel, table=True):

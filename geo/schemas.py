@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from civicdesk.schemas import FromRow
+from kernel.schemas import FromRow
 
 
 class PinWardOut(BaseModel):

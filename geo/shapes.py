@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicdesk.distance import metres_between
+from kernel.distance import metres_between
 
 Point = tuple[float, float]  # (longitude, latitude), GeoJSON's order
 Ring = list[Point]

@@ -16,12 +16,12 @@ from pathlib import Path
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from civicdesk.distance import Point, metres_between, within_sql
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import ward_centre
 from incidents.models import Incident, IncidentMember, IncidentStatus
+from kernel.distance import Point, metres_between, within_sql
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.i18n import _
+from kernel.timeutil import as_utc, utcnow
 from notifications.service import Notice, notify
 from tickets import service as tickets
 from tickets.models import OPEN_STATUS_ORDER, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent

@@ -6,8 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
-from civicdesk.db import unit_of_work
 from incidents import service
+from kernel.db import unit_of_work
 
 
 @shared_task(name="incidents.scan", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import httpx
 
-from civicdesk.errors import NotFound
 from ioc import sources
 from ioc.ports import Reading, Source, SourceConfig
+from kernel.errors import NotFound
 
 
 class HttpSource:

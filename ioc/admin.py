@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import DomainError, Invalid, NotFound
-from civicdesk.timeutil import utcnow
 from ioc import mapping, sources, vault
 from ioc.adapters import SOURCES, source_for
 from ioc.models import AlertRule, Connector
 from ioc.ports import Auth, SourceConfig
 from ioc.service import _known, describe_connector, metric_specs
+from kernel.errors import DomainError, Invalid, NotFound
+from kernel.timeutil import utcnow
 from tickets.reference import Category
 
 KINDS = (*SOURCES, "computed")  # computed: the reports in our own database (ioc.service)

@@ -10,8 +10,8 @@ from typing import Any
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
 
-from civicdesk.errors import Invalid
 from ioc.ports import Reading
+from kernel.errors import Invalid
 
 MAX_ENTRIES = 64
 

@@ -17,14 +17,14 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import DomainError, Forbidden, NotFound
-from civicdesk.timeutil import city_tz, utcnow
 from incidents import service as incidents
 from ioc import sources
 from ioc.adapters import source_for
 from ioc.models import AlertEpisode, AlertRule, Connector, MetricPoint
 from ioc.ports import Reading, SourceConfig
+from kernel.db import unit_of_work
+from kernel.errors import DomainError, Forbidden, NotFound
+from kernel.timeutil import city_tz, utcnow
 from sla import service as sla
 from sla import state as sla_state
 from sla.boards import urgency_counts

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import httpx
 
-from civicdesk.city import city_profile
-from civicdesk.errors import Invalid
-from civicdesk.timeutil import city_tz
 from ioc.ports import Auth, Reading
+from kernel.city import city_profile
+from kernel.errors import Invalid
+from kernel.timeutil import city_tz
 
 LEVELS = {"%", "µg/m³", "/5", ""}  # units of levels; every other unit counts things, in whole numbers
 

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 from celery import shared_task
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
 from ioc import service
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 
 @shared_task(name="ioc.pull_due", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -9,8 +9,8 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from civicdesk.errors import Invalid
-from civicdesk.settings import get_settings
+from kernel.errors import Invalid
+from kernel.settings import get_settings
 
 PURPOSE = b"civicdesk/ioc-connector-credentials"
 

@@ -35,7 +35,7 @@ class Prediction:
 
 def trained_model_path() -> Path:
     """Where training writes: the configured file, or the install's own under var_dir."""
-    from civicdesk.settings import get_settings
+    from kernel.settings import get_settings
 
     settings = get_settings()
     return Path(settings.nlp_model_path) if settings.nlp_model_path else settings.var_dir / RETRAINED_NAME
@@ -44,7 +44,7 @@ def trained_model_path() -> Path:
 def model_path() -> Path:
     """The model in use: the configured or retrained file, else the one shipped with the package."""
     trained = trained_model_path()
-    from civicdesk.settings import get_settings
+    from kernel.settings import get_settings
 
     return trained if get_settings().nlp_model_path or trained.exists() else MODEL_FILE
 

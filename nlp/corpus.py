@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from civicdesk.timeutil import VN_TZ
+from kernel.timeutil import VN_TZ
 from nlp.text import fold
 
 DATA = Path(__file__).parent / "data"
-WARDS_FILE = Path(__file__).resolve().parents[1] / "civicdesk" / "data" / "wards.csv"
+WARDS_FILE = Path(__file__).resolve().parents[1] / "kernel" / "data" / "wards.csv"
 CORPUS_FILE = DATA / "corpus.jsonl"
 REGISTERS = ("diacritics", "formal", "plain", "viqr", "teencode", "transcript", "short")
 HELD_OUT_BASE = 1000  # held-out reports are numbered from here, so (category, base) never meets training

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from civicdesk.city import Duplicates, city_profile
-from civicdesk.distance import metres_between
+from kernel.city import Duplicates, city_profile
+from kernel.distance import metres_between
 from nlp.location import Address, find_address, find_ward
 from nlp.normalise import normalise, tokens
 
@@ -94,7 +94,7 @@ class Report:
 
     @property
     def point(self) -> tuple[float, float] | None:
-        """(latitude, longitude), the order of civicdesk.distance."""
+        """(latitude, longitude), the order of kernel.distance."""
         if self.latitude is None or self.longitude is None:
             return None
         return self.latitude, self.longitude

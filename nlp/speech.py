@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from civicdesk.settings import Settings
+from kernel.settings import Settings
 
 MODEL_RATE = 16_000
 CHUNK_FRAMES = 4000

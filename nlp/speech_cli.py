@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 from nlp import speech_install
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 
 Progress = Callable[[str], None]
 

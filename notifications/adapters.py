@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from channels import tokens
 from channels.adapter import ChannelClient, Reply, SendResult
 from channels.clients import client_for
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 from notifications import simulators
 from notifications.ports import Notifier, Outgoing, Route
 

@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 from channels.adapter import SendResult
 from channels.models import OutboundMessage, OutboxState
 from channels.service import REPLY_CHANNELS
-from civicdesk.errors import DomainError
-from civicdesk.timeutil import as_utc, utcnow
+from kernel.errors import DomainError
+from kernel.timeutil import as_utc, utcnow
 from notifications.ports import Notifier, Outgoing, Route
 from notifications.service import cost_of, fall_back, last_inbound
 from tickets import service

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from channels.models import OutboundMessage
 from channels.phone_question import PURPOSE
 from channels.service import REPLY_CHANNELS
-from civicdesk.errors import Invalid
+from kernel.errors import Invalid
 from notifications.service import Notice, notify
 from tickets import service as tickets
 from tickets.models import EventKind, Ticket

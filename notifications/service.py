@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 from channels import templates
 from channels.clients import configured
 from channels.models import NotificationSetting, OutboundMessage, OutboxState
-from civicdesk.db import send_task_after_commit
-from civicdesk.errors import Invalid
-from civicdesk.i18n import _, label
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import as_utc, city_tz, utcnow
+from kernel.db import send_task_after_commit
+from kernel.errors import Invalid
+from kernel.i18n import _, label
+from kernel.settings import get_settings
+from kernel.timeutil import as_utc, city_tz, utcnow
 from notifications.adapters import sms_segments, without_diacritics
 from notifications.ports import FALLBACK_ROUTES, OWN_ROUTES, Route
 from tickets import service as tickets

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from channels.simulated import record_line
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 BASE = "https://simulator.invalid"
 _ZALO_PHONE = re.compile(r"^84\d{9,10}$")

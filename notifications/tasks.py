@@ -11,9 +11,9 @@ from celery import Task, shared_task
 
 from channels.clients import http_client
 from channels.models import OutboundMessage
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from notifications import outbox
 from notifications.adapters import notifier_for
 

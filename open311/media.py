@@ -11,8 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from civicdesk.errors import Invalid
-from civicdesk.settings import get_settings
+from kernel.errors import Invalid
+from kernel.settings import get_settings
 from tickets.photos import CleanPhoto, clean_photo, is_photo
 
 MAX_REDIRECTS = 3

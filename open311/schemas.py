@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from civicdesk.schemas import FromRow
+from kernel.schemas import FromRow
 
 
 class ClientOut(FromRow):

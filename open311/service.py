@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from civicdesk import ratelimit
-from civicdesk.city import city_profile
-from civicdesk.errors import Forbidden, Invalid, NotFound
-from civicdesk.text import clean_text
-from civicdesk.timeutil import as_utc, utcnow
 from geo.centres import centre_of_units
+from kernel import ratelimit
+from kernel.city import city_profile
+from kernel.errors import Forbidden, Invalid, NotFound
+from kernel.text import clean_text
+from kernel.timeutil import as_utc, utcnow
 from open311 import media
 from open311.models import ApiClient, Open311Request
 from sla import state as sla_state

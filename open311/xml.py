@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - we only write XML
 
-from civicdesk.text import clean_text
+from kernel.text import clean_text
 
 ITEM_NAMES = {
     "services": "service",

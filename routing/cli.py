@@ -11,8 +11,8 @@ from typing import Any, TextIO
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import city_tz
+from kernel.db import unit_of_work
+from kernel.timeutil import city_tz
 
 
 class SetupProblem(click.ClickException):

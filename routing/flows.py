@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from civicdesk import city
-from civicdesk.errors import Conflict, Invalid
-from civicdesk.i18n import from_data
+from kernel import city
+from kernel.errors import Conflict, Invalid
+from kernel.i18n import from_data
 from routing.rules import Route, route_of
 from tickets import service
 from tickets.models import OPEN_STATUSES, ActorType, EventKind, Status, Ticket, TicketEvent

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, String, Text
 from sqlmodel import Field, SQLModel
 
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.timeutil import UTCDateTime, utcnow
 
 
 class RoutingRule(SQLModel, table=True):

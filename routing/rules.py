@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Invalid, NotFound
-from civicdesk.i18n import _
+from kernel.errors import Invalid, NotFound
+from kernel.i18n import _
 from nlp.normalise import normalise
 from routing.models import RoutingRule
 from tickets import refcache

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from civicdesk.schemas import FromRow
+from kernel.schemas import FromRow
 from tickets.schemas import TicketOut
 
 

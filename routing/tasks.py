@@ -10,9 +10,9 @@ from typing import Any
 from celery import shared_task
 from sqlmodel import col, select
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from routing import learning, triage
 from tickets.models import Status, Ticket
 

@@ -13,11 +13,11 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from civicdesk import city
-from civicdesk.distance import within_sql
-from civicdesk.i18n import Text, _, from_data
-from civicdesk.timeutil import as_utc, local_date, utcnow
 from geo.locate import Method, locate_pin
+from kernel import city
+from kernel.distance import within_sql
+from kernel.i18n import Text, _, from_data
+from kernel.timeutil import as_utc, local_date, utcnow
 from nlp import classifier, duplicates, location
 from routing import flows
 from routing.models import TriageCorrection

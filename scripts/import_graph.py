@@ -1,9 +1,6 @@
 """Draw docs/architecture.svg: the imports between CivicDesk's top-level packages, one row per layer of
-.importlinter's layers contract (the highest on top), so that an arrow pointing up is an import against the
-layering. `civicdesk/` is drawn three times: its kernel (modules that import no domain) at the bottom, its
-entry points (the modules that assemble the domains: CLI, Celery app, table registry, demo…, with web's
-own composition root, web.app and web.main) at the top, and the observability modules that read the
-domains (metrics, health) just below web, which serves them.
+.importlinter's layers contract (the highest on top: civicdesk/, the composition root; the lowest:
+kernel/, the shared kernel), so that an arrow pointing up is an import against the layering.
 
     .venv/bin/python scripts/import_graph.py            # writes docs/architecture.svg
     .venv/bin/python scripts/import_graph.py --text     # the arrows as text, upward ones marked
@@ -22,9 +19,8 @@ from xml.sax.saxutils import escape
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNEL = "civicdesk (kernel)"
-ENTRY = "civicdesk (entry points)"
 WIDTH, ROW, BOX_H, MARGIN = 1000, 78, 34, 24
+ROOT_AND_KERNEL = ("civicdesk", "kernel")  # drawn in another colour: the top and the floor
 
 
 def layers_and_packages() -> tuple[list[list[str]], list[str]]:
@@ -32,45 +28,22 @@ def layers_and_packages() -> tuple[list[list[str]], list[str]]:
     config.read(ROOT / ".importlinter")
     packages = config["importlinter"]["root_packages"].split()
     raw = config["importlinter:contract:domain-layers"]["layers"]
-    rows = [[part.strip() for part in line.replace(":", "|").split("|")] for line in raw.split("\n") if line]
-    below_web = rows.index(["web"]) + 1
-    rows.insert(below_web, [OBSERVABILITY])
-    return [[ENTRY], *rows, [KERNEL]], packages
+    lines = [line for line in raw.split("\n") if line.strip() and not line.strip().startswith(";")]
+    rows = [[part.strip() for part in line.replace(":", "|").split("|")] for line in lines]
+    return rows, packages
 
 
-# the observability modules that read domains' tables (metrics, health, the request middleware, error
-# reports that scrub with tickets.privacy): below the web app that serves them, above the domains; its
-# other modules (logs, heartbeats, task figures) import no domain and are drawn with the kernel
-OBSERVABILITY = "civicdesk.observability"
-# web's own composition root (the ASGI app and its module): drawn with the other entry points, as the
-# entry-points contract in .importlinter treats it
-WEB_ROOT = ("web.app", "web.main")
-
-
-def group_of(module: str, graph: grimp.ImportGraph, assembly: set[str]) -> str:
-    top = module.split(".")[0]
-    if module in WEB_ROOT:
-        return ENTRY
-    if top != "civicdesk":
-        return top
-    if module not in assembly:
-        return KERNEL
-    return OBSERVABILITY if module.startswith(OBSERVABILITY + ".") else ENTRY
+def group_of(module: str) -> str:
+    return module.split(".")[0]
 
 
 def edges(graph: grimp.ImportGraph, packages: list[str]) -> Counter[tuple[str, str]]:
-    """(importer group, imported group) -> number of module-to-module imports."""
-    domains = set(packages) - {"civicdesk"}
-    civicdesk = {m for m in graph.modules if m.split(".")[0] == "civicdesk"}
-    # a civicdesk module that reaches a domain or web, directly or through other modules, assembles
-    assembly = {
-        m for m in civicdesk if any(u.split(".")[0] in domains for u in graph.find_upstream_modules(m))
-    }
+    """(importer package, imported package) -> number of module-to-module imports."""
     counts: Counter[tuple[str, str]] = Counter()
     for importer in graph.modules:
         for imported in graph.find_modules_directly_imported_by(importer):
-            pair = (group_of(importer, graph, assembly), group_of(imported, graph, assembly))
-            if pair[0] != pair[1]:
+            pair = (group_of(importer), group_of(imported))
+            if pair[0] != pair[1] and pair[1] in packages:
                 counts[pair] += 1
     return counts
 
@@ -121,7 +94,7 @@ def svg(rows: list[list[str]], counts: Counter[tuple[str, str]]) -> str:
         )
     for name, (x, y) in where.items():
         w = max(90, 8 * len(name) + 20)
-        fill = "#eaf2f8" if name not in (KERNEL, ENTRY) else "#f4ecf7"
+        fill = "#eaf2f8" if name not in ROOT_AND_KERNEL else "#f4ecf7"
         out.append(
             f'<rect x="{x - w / 2:.0f}" y="{y - BOX_H / 2:.0f}" width="{w}" height="{BOX_H}" rx="6" '
             f'fill="{fill}" stroke="#34495e"/>'

@@ -1,4 +1,4 @@
-"""Keep the gettext catalogues in civicdesk/locale/ up to date.
+"""Keep the gettext catalogues in kernel/locale/ up to date.
 
     python scripts/messages.py extract               # `make messages`: .pot from code, then update vi/en .po
     python scripts/messages.py from-dicts            # move MESSAGES dict entries into the .po files
@@ -32,12 +32,13 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civicdesk.i18n import LANGUAGES, po_path  # noqa: E402
+from kernel.i18n import LANGUAGES, po_path  # noqa: E402
 
-POT = ROOT / "civicdesk" / "locale" / "messages.pot"
+POT = ROOT / "kernel" / "locale" / "messages.pot"
 DICT_FILES = {"web/i18n.py": "MESSAGES", "web/i18n_staff.py": "STAFF_MESSAGES"}
 PACKAGES = (
     "civicdesk",
+    "kernel",
     "tickets",
     "telephony",
     "channels",

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, nulls_last, or_
 from sqlmodel import Session, col, select
 
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 from sla.models import SlaClock
 from sla.state import (
     OPEN_URGENCIES,

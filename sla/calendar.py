@@ -11,8 +11,8 @@ from functools import cache
 
 import holidays
 
-from civicdesk.errors import Invalid
-from civicdesk.timeutil import as_utc, city_tz
+from kernel.errors import Invalid
+from kernel.timeutil import as_utc, city_tz
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS_AHEAD = 3660  # a target never reaches ten years; past that the calendar is misconfigured

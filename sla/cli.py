@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import click
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Invalid
-from civicdesk.timeutil import city_tz
+from kernel.db import unit_of_work
+from kernel.errors import Invalid
+from kernel.timeutil import city_tz
 from sla import service
 from tickets.models import Priority
 
@@ -36,7 +36,7 @@ def _moment(text: str) -> datetime:
 @click.option("--category", default=None, help="Category code, when it overrides its priority's target.")
 def due(start: str, priority: str, category: str | None) -> None:
     """Print the resolution due time a ticket created at --from would get (Asia/Ho_Chi_Minh)."""
-    from civicdesk.clierrors import domain_call
+    from kernel.clierrors import domain_call
 
     def compute() -> datetime | None:
         with unit_of_work() as session:
@@ -67,7 +67,7 @@ def _day(text: str | None) -> date:
 def reschedule(first_day: str | None) -> None:
     """Recompute running deadlines from --from under the calendar in force, e.g. after upgrading the
     `holidays` package when the government has announced new swapped days off and make-up Saturdays."""
-    from civicdesk.clierrors import domain_call
+    from kernel.clierrors import domain_call
 
     def run() -> int:
         with unit_of_work() as session:

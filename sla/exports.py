@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import Session, select
 
-from civicdesk.timeutil import city_tz
+from kernel.timeutil import city_tz
 from sla.boards import WorkItem
 from sla.lists import DEFAULT_SORT, every_item
 from tickets.reference import Category, Department, Ward

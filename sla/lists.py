@@ -14,7 +14,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 from sla.boards import WorkItem, urgency_expression, with_current_clocks, work_item
 from sla.models import SlaClock
 from sla.state import current_resolution_clock

@@ -9,7 +9,7 @@ from sqlalchemy import Date, Index, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.timeutil import UTCDateTime, utcnow
 
 
 class ExceptionKind(StrEnum):

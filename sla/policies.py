@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from civicdesk.errors import Invalid
-from civicdesk.i18n import _
+from kernel.errors import Invalid
+from kernel.i18n import _
 from sla.calendar import WorkingCalendar
 from sla.models import SlaPolicy, TargetUnit
 from tickets.models import Priority

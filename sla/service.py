@@ -12,11 +12,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from civicdesk.city import city_profile
-from civicdesk.errors import Invalid, NotFound
-from civicdesk.i18n import _, label
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import as_utc, city_tz, utcnow
+from kernel.city import city_profile
+from kernel.errors import Invalid, NotFound
+from kernel.i18n import _, label
+from kernel.settings import get_settings
+from kernel.timeutil import as_utc, city_tz, utcnow
 from sla import state as sla_state
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 from sla.models import CalendarException, ClockKind, ClockState, ExceptionKind, Notification, SlaClock

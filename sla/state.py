@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, or_
 from sqlmodel import Session, col, select
 
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 from sla.models import ClockKind, ClockState, SlaClock
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.reference import Category

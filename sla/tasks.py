@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import shared_task
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 from sla import service
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from civicdesk.city import hotline_number
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.settings import Settings
-from civicdesk.timeutil import utcnow
+from kernel.city import hotline_number
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.i18n import _
+from kernel.settings import Settings
+from kernel.timeutil import utcnow
 from telephony.models import PbxAction, PbxActionKind, PbxActionStatus, QueueMember
 from telephony.store import phone_of
 from tickets import permissions

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from civicdesk.errors import Invalid, NotFound
-from civicdesk.i18n import _
+from kernel.errors import Invalid, NotFound
+from kernel.i18n import _
 from telephony.models import QueueMember
 from tickets.staff import User
 

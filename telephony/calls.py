@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import NotFound
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import city_tz, utcnow
+from kernel.errors import NotFound
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.timeutil import city_tz, utcnow
 from telephony.models import AgentState, Call, CallTicket, Outcome, QueueMember
 from telephony.tracker import effective_state
 from tickets.models import Channel, EventKind, Ticket

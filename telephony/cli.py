@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from civicdesk import preflight
-from civicdesk.clierrors import UsageProblem
-from civicdesk.db import get_engine, unit_of_work
-from civicdesk.settings import get_settings
+from kernel import preflight
+from kernel.clierrors import UsageProblem
+from kernel.db import get_engine, unit_of_work
+from kernel.settings import get_settings
 from nlp.speech import SpeechError, VoskRecogniser, add_transcript
 from telephony import agents, service
 from telephony.simulator import AmiPeer, play_call, play_voicemail, wait_for_listener
@@ -50,7 +50,7 @@ def telephony_group(ctx: click.Context) -> None:
 @click.option("--extension", default=None, help="The agent's extension, e.g. 101.")
 def link_agent(interface: str, username: str, extension: str | None) -> None:
     """Tie a queue member's INTERFACE (e.g. PJSIP/agent101) to a CivicDesk USERNAME for screen pops."""
-    from civicdesk.clierrors import domain_call
+    from kernel.clierrors import domain_call
 
     def link() -> str:
         with unit_of_work() as session:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from civicdesk.schemas import FromRow
+from kernel.schemas import FromRow
 
 
 class CallOut(FromRow):

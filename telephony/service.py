@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from civicdesk.city import hotline_number
-from civicdesk.db import unit_of_work
-from civicdesk.observability import heartbeat
-from civicdesk.settings import Settings
-from civicdesk.timeutil import utcnow
+from kernel.city import hotline_number
+from kernel.db import unit_of_work
+from kernel.observability import heartbeat
+from kernel.settings import Settings
+from kernel.timeutil import utcnow
 from telephony import actions, store
 from telephony.adapters import pbx_for
 from telephony.ports import Event, Pbx

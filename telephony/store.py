@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from civicdesk import live
-from civicdesk.errors import Invalid
+from kernel import live
+from kernel.errors import Invalid
 from telephony.models import Call, Outcome, QueueMember, TranscriptionStatus
 from telephony.tracker import CallState, MemberState, Ring
 from tickets.citizens import TicketLine, find_citizen, normalize_phone, tickets_of

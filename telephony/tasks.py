@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from sqlmodel import Session
 
-from civicdesk.db import send_task_after_commit
-from civicdesk.settings import get_settings
+from kernel.db import send_task_after_commit
+from kernel.settings import get_settings
 from nlp.speech import recogniser_for
 from telephony import voicemail
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from civicdesk.db import after_commit, unit_of_work
-from civicdesk.errors import DomainError, NotFound
-from civicdesk.i18n import Text, _, to_data
-from civicdesk.settings import get_settings
+from kernel.db import after_commit, unit_of_work
+from kernel.errors import DomainError, NotFound
+from kernel.i18n import Text, _, to_data
+from kernel.settings import get_settings
 from nlp.speech import Recogniser, SpeechError, Transcript
 from telephony.calls import link_ticket_to_call
 from telephony.models import Call, CallTicket, TranscriptionStatus

@@ -25,11 +25,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from civicdesk import embedded, migrations, wiring
-from civicdesk.db import make_engine, unit_of_work
+from civicdesk import wiring
+from civicdesk.asgi import create_app
+from kernel import embedded, migrations
+from kernel.db import make_engine, unit_of_work
 from tickets.reference import seed_reference
 from tickets.staff import create_user
-from web.app import create_app
 from web.security import issue_token
 
 if TYPE_CHECKING:

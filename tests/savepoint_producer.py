@@ -9,7 +9,7 @@ import json
 import sys
 
 from civicdesk import wiring
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets import service
 from tickets.service import NewTicket
 

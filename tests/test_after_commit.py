@@ -15,7 +15,7 @@ import pytest
 from kombu.connection import Connection
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import send_task_after_commit, unit_of_work
+from kernel.db import send_task_after_commit, unit_of_work
 
 
 class RecordingTask:

@@ -1,8 +1,6 @@
 """The import graph behind docs/architecture.svg (scripts/import_graph.py) has no arrow pointing up: every
-import between the drawn groups — the domain packages, web, the kernel, the entry points and the
-observability modules that read domains — goes down a layer or across one row, so the picture the doc
-shows stays true after a change (lint-imports checks the domain packages; this also checks how
-civicdesk/ is split in the picture)."""
+import between the top-level packages — the composition root civicdesk/, web, the flows, the domains and
+the kernel — goes down a layer or across one row, so the picture the doc shows stays true after a change."""
 
 from __future__ import annotations
 

@@ -20,10 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk import cli, migrations
-from civicdesk.db import engine_for, make_engine, unit_of_work
-from civicdesk.migrations import alembic_config
-from civicdesk.settings import get_settings
+from civicdesk import cli
+from kernel import migrations
+from kernel.db import engine_for, make_engine, unit_of_work
+from kernel.migrations import alembic_config
+from kernel.settings import get_settings
 from tickets import service
 from tickets.attachments import store_attachment
 from tickets.models import Attachment, EventKind, Status, Ticket, TicketEvent

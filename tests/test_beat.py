@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from civicdesk.celery_app import TASK_MODULES, _beat_schedule, celery_app
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 
 def test_every_beat_entry_comes_from_a_beat_schedule_function_and_names_a_real_task() -> None:

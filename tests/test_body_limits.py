@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from webserver import civicdesk_web
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 from web.intake import FORM_FIELDS_ALLOWANCE, body_limit
 
 MB = 1024 * 1024

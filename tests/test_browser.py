@@ -22,9 +22,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from screenshots import shot
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import make_engine, unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import make_engine, unit_of_work
 from tickets.staff import create_user
-from web.app import create_app
 from web.security import issue_token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

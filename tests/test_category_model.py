@@ -17,7 +17,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from civicdesk import cli
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 from nlp import classifier
 from nlp.category_model import CategoryModel, UnreadableModel
 from nlp.corpus import read_examples

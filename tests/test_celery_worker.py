@@ -14,8 +14,8 @@ from celery import Celery
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import make_engine, unit_of_work
+from kernel.timeutil import utcnow
 from tickets import service
 from tickets.models import OPEN_STATUSES, Status, Ticket
 from tickets.reference import seed_reference

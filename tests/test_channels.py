@@ -23,9 +23,9 @@ from sqlmodel import Session, col, select
 
 from channels import service, tokens
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import make_engine, unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from notifications import outbox
 from notifications.adapters import notifier_for
 from routing import triage

@@ -24,8 +24,8 @@ from test_channels import (
 
 from channels.models import EventState, InboundEvent
 from channels.web import WebReport, file_report
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import as_utc, utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import as_utc, utcnow
 from tickets import service as tickets
 from tickets.models import Direction, EventKind, Ticket
 

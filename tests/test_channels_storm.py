@@ -19,11 +19,11 @@ from sqlmodel import select
 
 from channels import service
 from channels.models import EventState, InboundEvent
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.settings import get_settings
+from civicdesk.asgi import create_app
+from kernel.db import make_engine, unit_of_work
+from kernel.settings import get_settings
 from tickets.models import Message, Ticket
 from tickets.reference import seed_reference
-from web.app import create_app
 
 SECRET = "storm-secret"
 DELIVERIES = 1000

@@ -1,4 +1,4 @@
-"""The city profile (civicdesk/city.py): the shipped file holds Phan Rang–Tháp Chàm's facts, another
+"""The city profile (kernel/city.py): the shipped file holds Phan Rang–Tháp Chàm's facts, another
 city's file changes what the pages, routing, Open311, IOC, SLA and duplicates use, and a wrong file is
 refused with its field named, from the CLI with exit code 2."""
 
@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from staff_signin import sign_in
 
-from civicdesk import city
 from civicdesk.cli import main
-from civicdesk.settings import get_settings
 from ioc import sources
+from kernel import city
+from kernel.settings import get_settings
 from nlp import duplicates
 from routing import triage
 from sla.service import escalated

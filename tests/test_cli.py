@@ -15,9 +15,10 @@ from click.testing import CliRunner, Result
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 
-from civicdesk import cli, preflight
-from civicdesk.db import engine_for, get_engine
-from civicdesk.settings import get_settings
+from civicdesk import cli
+from kernel import preflight
+from kernel.db import engine_for, get_engine
+from kernel.settings import get_settings
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import time
 
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Conflict
+from kernel.db import unit_of_work
+from kernel.errors import Conflict
 from tickets import service
 from tickets.models import Status
 from tickets.service import SYSTEM, NewTicket

@@ -27,8 +27,8 @@ from sqlalchemy import text
 from staff_signin import sign_in
 from webserver import civicdesk_web, free_port, wait_until_answering
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.settings import Settings
+from kernel.db import make_engine, unit_of_work
+from kernel.settings import Settings
 from tickets.staff import create_user
 from web.pages.public import MAX_PHOTOS
 

@@ -17,12 +17,12 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from civicdesk.db import make_engine
+from kernel.db import make_engine
 
 HOLD = """
 import sys
 from pathlib import Path
-from civicdesk import embedded
+from kernel import embedded
 var = Path(sys.argv[1])
 print(embedded.postgres_url(var), embedded.broker_url(var), flush=True)
 sys.stdin.read()  # hold the servers until the test closes stdin

@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
-from web.app import create_app
+from civicdesk.asgi import create_app
 from web.deps import get_session
 
 OFF_THE_LOOP = {"run_in_threadpool", "to_thread", "run_sync"}

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from channels.models import OutboundMessage
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from routing import triage
 from sla.models import ClockKind, ClockState, SlaClock
 from tickets import service as tickets
@@ -66,7 +66,7 @@ FOLLOWED = "from tickets.life import follower; print(type(follower()).__name__)"
 
 
 def test_the_web_app_hands_the_flow_to_the_ticket_core() -> None:
-    done = _fresh_process(f"from web.app import create_app; create_app()\n{FOLLOWED}")
+    done = _fresh_process(f"from civicdesk.asgi import create_app; create_app()\n{FOLLOWED}")
     assert done.stdout.strip() == "CityFlows", done.stderr
 
 

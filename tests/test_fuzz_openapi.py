@@ -18,10 +18,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.settings import get_settings
+from civicdesk.asgi import create_app
+from kernel.db import make_engine, unit_of_work
+from kernel.settings import get_settings
 from tickets.staff import User, create_user
-from web.app import create_app
 from web.security import issue_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets.models import Ticket
 from web.pages import ioc as ioc_pages
 from web.pages import public as public_pages

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from channels.models import EventState, InboundEvent
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 
 ZALO_APP_ID = "4300000000000000001"
 OA_SECRET_KEY = "fuzz-oa-secret-key"

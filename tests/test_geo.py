@@ -15,11 +15,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy.engine import Engine
 
 from civicdesk import cli
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
 from geo import boundaries, codes
 from geo.locate import Method, locate_pin, outside_message
 from geo.shapes import contains, multipolygon
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
 from tests.fakes import serve
 from tests.overpass_fake import OverpassState, build_app, relation, way
 from web.geo import voronoi_cells

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from test_query_counts import counted
 
-from civicdesk.observability import health as readiness_checks
+from kernel.observability import health as readiness_checks
 
 
 def test_liveness_does_no_io(engine: Engine, client: TestClient) -> None:

@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.i18n import _, catalogue, label, local_number, local_percent, localize
+from kernel.db import unit_of_work
+from kernel.i18n import _, catalogue, label, local_number, local_percent, localize
 from tickets import service
 from tickets.models import EventKind
 from tickets.service import NewTicket
@@ -40,16 +40,16 @@ def test_no_words_are_left_in_the_old_dicts() -> None:
     from web.i18n_staff import STAFF_MESSAGES
 
     left = sorted({*MESSAGES, *STAFF_MESSAGES})
-    assert left == [], f"move these into civicdesk/locale with `{CONVERTER}`: {left}"
+    assert left == [], f"move these into kernel/locale with `{CONVERTER}`: {left}"
 
 
 def test_every_message_the_code_asks_for_is_translated_and_in_the_template() -> None:
     script = _messages_script()
     extracted = script.template()
-    with (ROOT / "civicdesk" / "locale" / "messages.pot").open("rb") as pot:
+    with (ROOT / "kernel" / "locale" / "messages.pot").open("rb") as pot:
         committed = {message.id for message in read_po(pot) if message.id}
     wanted = {message.id for message in extracted if message.id}
-    assert wanted - committed == set(), "run `make messages` and commit civicdesk/locale"
+    assert wanted - committed == set(), "run `make messages` and commit kernel/locale"
     english, vietnamese = catalogue("en"), catalogue("vi")
     assert sorted(msgid for msgid in wanted if not english.get(msgid)) == []
     assert sorted(msgid for msgid in wanted if script.is_key(msgid) and not vietnamese.get(msgid)) == []

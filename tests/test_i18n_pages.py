@@ -22,14 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from staff_signin import sign_in
 
-from civicdesk.db import make_engine, unit_of_work
+from civicdesk.asgi import create_app
 from civicdesk.demo import DEMO_PASSWORD, seed_demo_tickets, seed_demo_users
-from civicdesk.i18n import catalogue
 from ioc import service as ioc_service
+from kernel.db import make_engine, unit_of_work
+from kernel.i18n import catalogue
 from tickets.models import ActorType, Channel, EventKind, Priority, Status, Ticket
 from tickets.reference import Category, Department, Ward
 from tickets.staff import Role
-from web.app import create_app
 
 ROLES = {"admin": "admin", "supervisor": "giamsat", "agent": "tongdai", "department": "qldt"}
 ROLES["ward_officer"] = "phuong.phanrang"

@@ -28,10 +28,10 @@ from test_channels import (
     zalo_post,
 )
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Conflict
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.errors import Conflict
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from telephony import store
 from telephony.models import Call
 from telephony.tracker import CallState

@@ -20,9 +20,9 @@ from test_channels import providers, zalo_event, zalo_post
 from channels.handoff import Handoff
 from channels.models import EventState, InboundEvent
 from channels.tasks import sweep
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 
 __all__ = ["providers"]  # the fixture, shared with test_channels
 

@@ -16,13 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from channels.models import OutboundMessage
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
 from incidents import service
 from incidents.models import Incident, IncidentMember
 from ioc import service as ioc
 from ioc.ports import Reading
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from tickets import service as tickets
 from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket

@@ -21,13 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from civicdesk.asgi import create_app
 from ioc import service, sources
 from ioc.models import AlertEpisode, Connector, MetricPoint
 from ioc.ports import Reading
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from tickets.models import Ticket
-from web.app import create_app
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_dashboard_api_and_wall_key(
     assert len(detail["cameras"]) == 20 and {"id", "ward", "stream", "online"} <= set(detail["cameras"][0])
     assert client.get("/api/v1/ioc/subsystems/nope").status_code == 404
     assert client.get("/ioc/environment").status_code == 200
-    from civicdesk.settings import get_settings
+    from kernel.settings import get_settings
 
     monkeypatch.setenv("CIVICDESK_IOC_WALL_KEY", "wall-secret")
     get_settings.cache_clear()

@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import city_tz, utcnow
 from ioc import service, sources
 from ioc.models import Connector, MetricPoint
 from ioc.ports import Reading
+from kernel.db import unit_of_work
+from kernel.timeutil import city_tz, utcnow
 from tickets.models import Ticket
 
 TOKEN = "tram-quan-trac-7f3a9c"  # noqa: S105 - the fake source's own credential

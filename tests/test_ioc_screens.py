@@ -15,11 +15,11 @@ from screenshots import shot
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from civicdesk.asgi import create_app
 from ioc import service
 from ioc.models import Connector
-from web.app import create_app
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 PANELS = "[...document.querySelectorAll('.wall-grid > section:not(#cards), .wall-grid .card')]"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
 from ioc import service
 from ioc.models import Connector, MetricPoint
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 WARDS = {"phan-rang": 32.0, "ninh-chu": 45.0, "bao-an-2025": 38.0, "do-vinh-2025": 36.0, "xa-a": 34.0}
 

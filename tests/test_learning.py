@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from civicdesk.celery_app import celery_app
-from civicdesk.db import unit_of_work
 from civicdesk.observability.metrics import ModelCollector
-from civicdesk.settings import get_settings
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 from nlp import classifier
 from nlp.category_model import CategoryModel
 from nlp.corpus import Example, read_examples

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 from tickets.links import tracking_url
 
 BASE = "https://phananh.phanrang.gov.vn/cong-dan/"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from civicdesk import live
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel import live
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 

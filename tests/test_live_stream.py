@@ -23,10 +23,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from civicdesk import live
-from civicdesk.db import unit_of_work
-from civicdesk.live_listener import APPLICATION_NAME
-from web.app import create_app
+from civicdesk.asgi import create_app
+from kernel import live
+from kernel.db import unit_of_work
+from kernel.live_listener import APPLICATION_NAME
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 GIVE_UP_SECONDS = 20.0  # a guard against hanging, not a speed requirement
@@ -206,7 +206,7 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
         "CIVICDESK_RESULT_BACKEND": os.environ["CIVICDESK_TEST_REDIS_URL"],
         "CIVICDESK_VAR_DIR": str(tmp_path),
     }
-    command = [sys.executable, "-m", "uvicorn", "web.main:app", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "uvicorn", "civicdesk.server:app", "--host", "127.0.0.1"]
     server = subprocess.Popen([*command, "--port", base.rsplit(":", 1)[1], "--log-level", "warning"], env=env)
     try:
         _wait_serving(base)
@@ -224,8 +224,8 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
 
 LIFESPAN_UNDER_NO_HANDLER = """
 import asyncio, os, signal, sys
-from civicdesk.db import make_engine
-from web.app import create_app
+from kernel.db import make_engine
+from civicdesk.asgi import create_app
 
 async def main():
     app = create_app(make_engine(sys.argv[1]))

@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 from tickets import service
 from tickets.citizens import Contact
 from tickets.models import Status
 from tickets.service import SYSTEM, NewTicket
-from web.app import create_app
 from web.headers import page_policy, tile_origin
 
 PIN_FIELDS = {

@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.settings import get_settings
+from civicdesk.asgi import create_app
 from geo import boundaries
 from geo.locate import locate_pin
+from kernel.db import make_engine, unit_of_work
+from kernel.settings import get_settings
 from routing import triage
 from tests.fakes import serve
 from tests.test_browser import PHONE, browser  # noqa: F401  (the Chromium fixture)
@@ -35,7 +36,6 @@ from tickets import service
 from tickets.models import Ticket
 from tickets.reference import Ward
 from tickets.service import NewTicket
-from web.app import create_app
 
 # the western half of the city's box is outlined as Phan Rang; the eastern half has no outline
 WEST_HALF = [(108.90, 11.50), (108.99, 11.50), (108.99, 11.66), (108.90, 11.66), (108.90, 11.50)]

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from civicdesk.migrations import alembic_config, script_location
+from kernel.migrations import alembic_config, script_location
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
 from ioc import service as ioc
 from ioc.models import Connector, MetricPoint
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from nlp.speech import Transcript
 from telephony import voicemail
 from telephony.models import Call, CallTicket

@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 from test_channels import authorise_zalo, events_of, fb_post, providers  # noqa: F401 - a fixture
 
 from channels.models import OutboundMessage, OutboxState
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import city_tz, utcnow
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import city_tz, utcnow
 from notifications import outbox
 from notifications import service as notifications
 from notifications.adapters import notifier_for
@@ -546,7 +546,7 @@ def test_the_admin_page_shows_the_fallback_order_costs_and_both_languages(
 
 
 def test_in_production_a_route_is_off_unless_set() -> None:
-    from civicdesk.settings import Settings
+    from kernel.settings import Settings
 
     production = {
         "environment": "production",

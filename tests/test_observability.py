@@ -24,16 +24,17 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from channels.models import ChannelToken, OutboundMessage, OutboxState
+from civicdesk.asgi import create_app
 from civicdesk.celery_app import celery_app
-from civicdesk.db import unit_of_work
-from civicdesk.observability import heartbeat, logs
-from civicdesk.observability import tasks as task_figures
 from civicdesk.observability.errors import init_error_tracking
-from civicdesk.observability.health import CheckResult, Readiness
-from civicdesk.observability.heartbeat import ami_link_up
 from civicdesk.observability.metrics import queue_depth
-from civicdesk.settings import Settings, get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.observability import heartbeat, logs
+from kernel.observability import tasks as task_figures
+from kernel.observability.health import CheckResult, Readiness
+from kernel.observability.heartbeat import ami_link_up
+from kernel.settings import Settings, get_settings
+from kernel.timeutil import utcnow
 from sla import service as sla_service
 from sla.boards import urgency_counts, worklist
 from sla.models import ClockKind, ClockState, SlaClock
@@ -42,7 +43,6 @@ from telephony.simulator import AmiPeer
 from tickets import service
 from tickets.service import NewTicket
 from tickets.staff import Role, User
-from web.app import create_app
 
 POSTGRES_ONLY = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 LOOPBACK = ("127.0.0.1", 50000)

@@ -18,9 +18,9 @@ from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from fastapi.testclient import TestClient
 
+from civicdesk.asgi import create_app
 from civicdesk.celery_app import TIME_LIMITS, celery_app
-from civicdesk.db import make_engine
-from web.app import create_app
+from kernel.db import make_engine
 
 BROKER = "redis://127.0.0.1:6379/0"
 RESULTS = "redis://127.0.0.1:6379/1"

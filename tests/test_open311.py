@@ -22,13 +22,13 @@ from referencing.jsonschema import DRAFT4
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from sla import service as sla
 from tickets import service as tickets
 from tickets.models import Status, Ticket
 from tickets.service import SYSTEM
-from web.app import create_app
 
 SCHEMAS = Path(__file__).parent / "data" / "open311"
 Headers = Callable[..., dict[str, str]]

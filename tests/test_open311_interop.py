@@ -23,9 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from tickets import service as tickets
 from tickets.models import Status, Ticket
 from tickets.service import SYSTEM

@@ -15,9 +15,9 @@ from sqlmodel import col, select
 from test_channels import authorise_zalo, events_of, process_all, providers, send_all, zalo_event, zalo_post
 
 from channels.models import OutboundMessage, OutboxState
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from notifications import outbox
 from notifications.tasks import MAX_ATTEMPTS, sweep_outbox
 from tickets.models import EventKind

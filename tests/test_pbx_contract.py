@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from civicdesk.cli import main
-from civicdesk.db import unit_of_work
-from civicdesk.settings import Settings, get_settings
+from kernel.db import unit_of_work
+from kernel.settings import Settings, get_settings
 from telephony.adapters import pbx_for
 from telephony.adapters.ami import AmiPbx
 from telephony.adapters.simulated import SimulatedPbx

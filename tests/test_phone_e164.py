@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk import migrations
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.errors import Invalid
+from kernel import migrations
+from kernel.db import make_engine, unit_of_work
+from kernel.errors import Invalid
 from tickets.citizens import PBX, Contact, dialable_phone, find_citizen, normalize_phone, resolve_citizen
 from tickets.models import ChannelIdentity, IdentityKind
 

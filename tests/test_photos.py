@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
-from civicdesk.errors import Invalid
-from civicdesk.settings import get_settings
+from kernel.errors import Invalid
+from kernel.settings import get_settings
 from tickets.photos import clean_photo
 
 

@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from civicdesk import cli
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import city_tz
 from geo import boundaries
 from geo.locate import outside_message
 from geo.shapes import multipolygon
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import city_tz
 from nlp.duplicates import Report, compare
 from nlp.location import find_address, ward_from_street
 from routing import triage

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from privacy_cases import EMAILS, IDS, NAMES, PHONES, STREETS, leaked
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets import service
 from tickets.citizens import Contact
 from tickets.models import Status, Ticket

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets import service
 from tickets.models import Attachment, Status, Ticket
 from tickets.service import SYSTEM, NewTicket

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket
 from tickets.service import NewTicket, create_ticket

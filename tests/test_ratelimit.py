@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from civicdesk import ratelimit
-from civicdesk.db import unit_of_work
-from civicdesk.errors import TooManyRequests
+from kernel import ratelimit
+from kernel.db import unit_of_work
+from kernel.errors import TooManyRequests
 
 BOUNDARY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -14,12 +14,12 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
 from tickets.citizens import Contact
 from tickets.models import Channel
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 ALWAYS = ("X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy", "X-Frame-Options")

@@ -17,16 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from staff_signin import login_token, sign_in
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Forbidden
-from civicdesk.settings import DEV_SECRET, Settings, get_settings
-from civicdesk.timeutil import utcnow
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
+from kernel.errors import Forbidden
+from kernel.settings import DEV_SECRET, Settings, get_settings
+from kernel.timeutil import utcnow
 from tickets import permissions, service
 from tickets.citizens import Contact
 from tickets.models import Channel
 from tickets.service import Actor
 from tickets.staff import create_user
-from web.app import create_app
 from web.security import AUDIENCE
 from web.sessions import COOKIE
 
@@ -94,7 +94,7 @@ def test_production_without_a_secret_says_so(mode: pytest.MonkeyPatch) -> None:
 
 def test_an_install_generates_its_secret_once_private_and_shared(tmp_path: Path) -> None:
     var_dir = tmp_path / "var"
-    read_key = "from civicdesk.settings import get_settings; print(get_settings().signing_key)"
+    read_key = "from kernel.settings import get_settings; print(get_settings().signing_key)"
     env = {**os.environ, "CIVICDESK_ENVIRONMENT": "development", "CIVICDESK_VAR_DIR": str(var_dir)}
     env.pop("CIVICDESK_SECRET_KEY", None)
     processes = [

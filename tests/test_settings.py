@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from civicdesk.settings import DEFAULT_PUBLIC_BASE_URL, Settings
+from kernel.settings import DEFAULT_PUBLIC_BASE_URL, Settings
 
 SECRET = "s" * 48
 

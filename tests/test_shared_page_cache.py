@@ -18,15 +18,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from test_public_pages import file_report, resolve, ticket_by_token
 
-from civicdesk import sharedcache
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.sharedcache import PREFIX, shared_cache
+from civicdesk.asgi import create_app
+from kernel import sharedcache
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.sharedcache import PREFIX, shared_cache
 from tickets import service
 from tickets.refcache import reference
 from tickets.service import NewTicket
 from web import status_cache
-from web.app import create_app
 from web.list_cache import list_key
 
 PATHS = {"page": "/t/{}", "json": "/api/v1/public/reports/{}"}

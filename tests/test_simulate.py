@@ -24,8 +24,8 @@ from webserver import civicdesk_web, free_port
 from channels import service, simulated, simulator
 from channels.models import EventState, InboundEvent, OutboundMessage, OutboxState
 from civicdesk.cli import main
-from civicdesk.db import unit_of_work
-from civicdesk.settings import Settings, get_settings
+from kernel.db import unit_of_work
+from kernel.settings import Settings, get_settings
 from nlp.speech import recogniser_for
 from notifications import outbox
 from notifications.adapters import notifier_for

@@ -14,8 +14,9 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import Settings
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
+from kernel.settings import Settings
 from telephony.models import QueueMember
 from telephony.service import TelephonyService
 from tests.fakes import free_port, serve
@@ -25,7 +26,6 @@ from tickets.citizens import ZALO_FORM, Contact
 from tickets.models import Channel
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 CALLER = "0905777888"
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from civicdesk import cli
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
 from sla import service as sla
 from sla.models import ClockKind, ClockState, Notification, SlaClock
 from tickets import service

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from civicdesk.errors import Invalid
-from civicdesk.timeutil import city_tz
+from kernel.errors import Invalid
+from kernel.timeutil import city_tz
 from sla.calendar import WorkingCalendar, parse_office_hours, parse_weekdays
 
 CAL = WorkingCalendar()

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
 from ioc import service as ioc
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from sla import boards
 from sla import service as sla
 from sla import state as sla_state

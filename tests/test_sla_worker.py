@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import make_engine, unit_of_work
+from kernel.timeutil import utcnow
 from sla.models import ClockKind, ClockState, SlaClock
 from tickets import service
 from tickets.models import OPEN_STATUSES, EventKind, Priority, Status, Ticket, TicketEvent

@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 from staff_signin import sign_in
 
 from civicdesk import cli
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
 from nlp.speech import MODEL_RATE, SpeechError, Transcript, VoskRecogniser, read_pcm
 from routing import flows, triage
 from routing.tasks import triage_ticket

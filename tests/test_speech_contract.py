@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from test_speech import KOREAN_MODEL, SPOKEN, speak, write_wav
 
-from civicdesk.settings import Settings
+from kernel.settings import Settings
 from nlp.speech import (
     SIMULATED_CONFIDENCE,
     Recogniser,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets.citizens import Contact
 from tickets.models import Channel
 from tickets.service import NewTicket, create_ticket

@@ -10,13 +10,13 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
 from tickets import audit
 from tickets.citizens import Contact
 from tickets.models import Channel
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 
@@ -117,7 +117,7 @@ def test_the_event_stream_needs_a_sign_in(client: TestClient) -> None:
 
 
 def test_every_timeline_event_and_agent_state_has_words_in_both_languages() -> None:
-    from civicdesk.i18n import catalogue
+    from kernel.i18n import catalogue
     from telephony.models import AgentState
     from tickets.models import EventKind
 

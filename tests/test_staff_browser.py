@@ -20,7 +20,8 @@ from screenshots import shot
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import make_engine, unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import make_engine, unit_of_work
 from routing import triage
 from telephony.models import QueueMember
 from telephony.service import TelephonyService
@@ -32,7 +33,6 @@ from tickets.citizens import ZALO_FORM, Contact
 from tickets.models import Channel, Ticket
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 CALLER = "0905123456"

@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
 from tests.fakes import serve
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 

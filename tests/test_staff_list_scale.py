@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from test_staff_lists import _clock, _ticket
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from sla import lists
 from sla.lists import ListPage, staff_list
 from tickets.models import Status, Ticket

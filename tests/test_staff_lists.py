@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import city_tz, utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import city_tz, utcnow
 from sla.models import ClockKind, SlaClock
 from tickets.attachments import store_attachment
 from tickets.citizens import Contact

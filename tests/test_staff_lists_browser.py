@@ -18,8 +18,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from civicdesk.db import make_engine, unit_of_work
-from civicdesk.timeutil import utcnow
+from civicdesk.asgi import create_app
+from kernel.db import make_engine, unit_of_work
+from kernel.timeutil import utcnow
 from sla.models import ClockKind, SlaClock
 from tests.fakes import serve
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
@@ -28,7 +29,6 @@ from tickets.citizens import Contact
 from tickets.models import Channel, Status, Ticket
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 WIDTHS = [390, 1366]

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 from test_public_pages import file_report, jpeg, resolve, ticket_by_token
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from sla.models import SlaClock
 from tickets import service
 from tickets.models import Attachment, Citizen

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 from sla.models import ClockKind, ClockState, Notification, SlaClock
 from tests.test_public_pages import file_report, jpeg, ticket_by_token
 from tickets import service

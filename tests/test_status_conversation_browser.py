@@ -11,13 +11,13 @@ from playwright.sync_api import Browser, expect
 from screenshots import shot
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
 from tests.fakes import serve
 from tests.test_browser import browser, photo  # noqa: F401  (the Chromium fixture)
 from tickets import service
 from tickets.models import Status
 from tickets.service import SYSTEM, NewTicket
-from web.app import create_app
 
 PHONE_390 = {"width": 390, "height": 844}
 

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from test_query_counts import counted
 from test_staff_list_scale import mixed  # noqa: F401 - a fixture
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from sla.lists import staff_list
 from tickets import merges
 from tickets.citizens import Contact

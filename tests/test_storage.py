@@ -18,8 +18,8 @@ from s3_fake import ACCESS_KEY, REGION, SECRET_KEY, S3Server, store_on
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
 from nlp.speech import SpeechError, Transcript
 from telephony import voicemail
 from telephony.models import Call

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from civicdesk import live
-from civicdesk.db import unit_of_work
-from civicdesk.settings import Settings
+from kernel import live
+from kernel.db import unit_of_work
+from kernel.settings import Settings
 from nlp.speech import SpeechError, Transcript
 from telephony import actions, calls, voicemail
 from telephony.models import Call, PbxAction, QueueMember

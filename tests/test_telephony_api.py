@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from telephony.models import Call, PbxAction, QueueMember
 
 T0 = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam
@@ -199,7 +199,7 @@ def test_one_click_ticket_from_a_call(
 def test_a_phone_ticket_joins_the_callers_recent_call(
     client: TestClient, engine: Engine, make_user: Callable[..., dict[str, str]]
 ) -> None:
-    from civicdesk.timeutil import utcnow
+    from kernel.timeutil import utcnow
 
     with unit_of_work(engine) as session:
         start = utcnow() - timedelta(minutes=5)

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
-from civicdesk.text import INT4_MAX, CleanInput, RowId, SaneDate, clean_text, has_control_characters
-from web.app import create_app
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
+from kernel.text import INT4_MAX, CleanInput, RowId, SaneDate, clean_text, has_control_characters
 
 C0 = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
 C1 = [chr(c) for c in range(0x7F, 0xA0)]

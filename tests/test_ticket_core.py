@@ -5,8 +5,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Conflict, Invalid
+from kernel.db import unit_of_work
+from kernel.errors import Conflict, Invalid
 from tickets import service
 from tickets.citizens import PBX, ZALO_FORM, Contact
 from tickets.models import Channel, Status

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from test_public_pages import file_report, ticket_by_token
 
-from civicdesk import i18n
-from civicdesk.settings import Settings, get_settings
-from civicdesk.timeutil import city_tz, local_date
+from kernel import i18n
+from kernel.settings import Settings, get_settings
+from kernel.timeutil import city_tz, local_date
 from notifications import service as notifications
 from sla import exports
 from sla.calendar import WorkingCalendar

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from civicdesk import cli
-from civicdesk.db import engine_for, unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import city_tz
+from kernel.db import engine_for, unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import city_tz
 from nlp import classifier
 from routing import triage
 from routing.models import RoutingRule, TriageCorrection

@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 from routing import triage
 from tickets import service
 from tickets.service import NewTicket

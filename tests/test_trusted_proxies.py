@@ -20,8 +20,8 @@ from staff_signin import sign_in
 from webserver import civicdesk_web
 
 from civicdesk import cli
-from civicdesk.db import engine_for, make_engine, unit_of_work
-from civicdesk.settings import Settings, get_settings
+from kernel.db import engine_for, make_engine, unit_of_work
+from kernel.settings import Settings, get_settings
 from tickets.staff import create_user
 
 CITIZEN = "203.0.113.7"

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from staff_signin import sign_in
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from routing import triage
 from routing.models import RoutingRule
 from routing.rules import save_rule

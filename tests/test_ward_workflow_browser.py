@@ -7,7 +7,8 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
-from civicdesk.db import unit_of_work
+from civicdesk.asgi import create_app
+from kernel.db import unit_of_work
 from routing import triage
 from routing.models import RoutingRule
 from routing.rules import save_rule
@@ -16,7 +17,6 @@ from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tickets.models import Status, Ticket
 from tickets.service import NewTicket, create_ticket
 from tickets.staff import create_user
-from web.app import create_app
 
 PASSWORD = "secret-pass"
 PHONE = {"width": 390, "height": 844}

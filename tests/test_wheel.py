@@ -20,14 +20,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from civicdesk.db import make_engine
-from civicdesk.migrations import alembic_config
+from kernel.db import make_engine
+from kernel.migrations import alembic_config
 
 pytestmark = [pytest.mark.wheel, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLICATION = (
-    "civicdesk tickets telephony channels notifications routing nlp web sla open311 ioc incidents geo flows"
+    "civicdesk kernel tickets telephony channels notifications routing nlp web sla open311 ioc incidents"
+    " geo flows"
 ).split()
 
 

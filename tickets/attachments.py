@@ -7,9 +7,9 @@ import hashlib
 import filetype
 from sqlmodel import Session
 
-from civicdesk.errors import Invalid
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
+from kernel.errors import Invalid
+from kernel.i18n import _
+from kernel.settings import get_settings
 from tickets.models import Attachment
 from tickets.storage import FileStore, default_store
 

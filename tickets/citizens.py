@@ -16,9 +16,9 @@ import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.timeutil import utcnow
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.i18n import _
+from kernel.timeutil import utcnow
 from tickets.models import ChannelIdentity, Citizen, IdentityKind, Message, Ticket
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

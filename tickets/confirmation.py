@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from civicdesk.errors import NotFound
-from civicdesk.timeutil import as_utc, utcnow
+from kernel.errors import NotFound
+from kernel.timeutil import as_utc, utcnow
 from tickets import merges
 from tickets.citizens import CONFIRMED, find_citizen, get_citizen
 from tickets.links import confirmation_link

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from civicdesk.errors import Conflict, Invalid
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.text import clean_text
+from kernel.errors import Conflict, Invalid
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.text import clean_text
 from tickets import service
 from tickets.attachments import store_attachment
 from tickets.models import OPEN_STATUSES, Channel, Direction, EventKind, Message, Status, Ticket, TicketEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 
 def tracking_url(token: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from civicdesk import live
+from kernel import live
 
 TICKETS_TOPIC = "tickets"
 _PUBLISHED = "tickets_live_published"

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.timeutil import utcnow
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.timeutil import utcnow
 from tickets import audit, life
 from tickets.citizens import get_citizen
 from tickets.models import ChannelIdentity, Citizen, CitizenMerge, Message, Ticket

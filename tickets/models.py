@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, Computed, Index, String, Text, UniqueConstr
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.timeutil import UTCDateTime, utcnow
 
 
 class Status(StrEnum):

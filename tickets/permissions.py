@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from civicdesk.errors import Forbidden
-from civicdesk.i18n import Text, _, label
+from kernel.errors import Forbidden
+from kernel.i18n import Text, _, label
 from tickets.models import Status, Ticket
 from tickets.staff import Role, User
 

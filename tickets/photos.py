@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from civicdesk.errors import Invalid
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
+from kernel.errors import Invalid
+from kernel.i18n import _
+from kernel.settings import get_settings
 
 SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
 # What of the decoder's info the new file may keep: Pillow writes back JPEG and GIF comments, ICC and

@@ -15,10 +15,10 @@ from sqlalchemy import JSON, Integer, String, column, func, or_, text
 from sqlalchemy import select as select_columns  # sqlmodel's select takes at most four
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Invalid
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.errors import Invalid
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from tickets import service
 from tickets.conversation import is_status_page_message
 from tickets.merges import first_owner_of, own_identities

@@ -1,6 +1,6 @@
 """Reference tables — categories, departments and administrative units — and their seed data.
 
-They are data, editable by administrators: the CSV files in ``civicdesk/data`` only seed them.
+They are data, editable by administrators: the CSV files in ``kernel/data`` only seed them.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ SENSITIVE_CATEGORIES = frozenset({"security"})
 
 
 def read_csv(name: str) -> list[dict[str, str]]:
-    text = resources.files("civicdesk.data").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("kernel.data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

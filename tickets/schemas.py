@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civicdesk.schemas import FromRow
-from civicdesk.text import CleanInput, RowId
+from kernel.schemas import FromRow
+from kernel.text import CleanInput, RowId
 from tickets.citizens import Contact
 from tickets.models import Channel, IdentityKind, Priority, Status
 from tickets.service import NewTicket

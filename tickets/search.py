@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, any_, func, literal, or_, text
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Invalid
+from kernel.errors import Invalid
 from tickets.citizens import normalize_phone
 from tickets.models import ChannelIdentity, IdentityKind, Ticket
 

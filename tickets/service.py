@@ -14,11 +14,11 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from civicdesk.errors import Conflict, Invalid, NotFound
-from civicdesk.i18n import Text, _, label, to_data
-from civicdesk.settings import get_settings
-from civicdesk.text import clean_text
-from civicdesk.timeutil import as_utc, city_tz, utcnow
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.i18n import Text, _, label, to_data
+from kernel.settings import get_settings
+from kernel.text import clean_text
+from kernel.timeutil import as_utc, city_tz, utcnow
 from tickets import life, lifecycle, permissions, search
 from tickets.citizens import Contact, resolve_citizen
 from tickets.codes import new_tracking_token, next_ticket_code

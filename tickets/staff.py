@@ -13,9 +13,9 @@ from pwdlib import PasswordHash
 from sqlalchemy import String, delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from civicdesk.errors import Conflict, Invalid, NotFound, Unauthorized
-from civicdesk.i18n import _
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.errors import Conflict, Invalid, NotFound, Unauthorized
+from kernel.i18n import _
+from kernel.timeutil import UTCDateTime, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 

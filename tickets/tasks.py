@@ -7,9 +7,9 @@ from typing import Any
 
 from celery import shared_task
 
-from civicdesk.db import unit_of_work
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.db import unit_of_work
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from tickets import service
 
 

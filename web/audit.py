@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from civicdesk.db import unit_of_work
+from kernel.db import unit_of_work
 from tickets import audit
 from web.deps import Engine
 from web.public_access import client_address

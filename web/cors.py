@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 PREFIX = "/open311/v2/"
 READ_METHODS = ("GET", "HEAD")

@@ -11,9 +11,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
 from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
-from civicdesk.db import unit_of_work
-from civicdesk.errors import Unauthorized
-from civicdesk.i18n import _
+from kernel.db import unit_of_work
+from kernel.errors import Unauthorized
+from kernel.i18n import _
 from tickets.staff import User, signed_in, signed_in_user
 from tickets.storage import FileStore, default_store
 from web.security import read_token

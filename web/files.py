@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi.responses import Response, StreamingResponse
 
-from civicdesk.errors import Invalid
+from kernel.errors import Invalid
 from tickets.models import Attachment
 from tickets.photos import clean_photo, is_photo
 from tickets.storage import FileStore

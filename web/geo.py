@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from civicdesk.settings import get_settings
 from geo.centres import city_bounds, city_centre, unit_centres
 from geo.shapes import MultiPolygon
+from kernel.settings import get_settings
 
 Point = tuple[float, float]  # (x, y) = (longitude, latitude)
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from civicdesk.middleware import HttpMiddleware
-from civicdesk.settings import get_settings
+from kernel.middleware import HttpMiddleware
+from kernel.settings import get_settings
 
 
 def _page_policy(images: str) -> str:

@@ -1,6 +1,6 @@
 """Vietnamese first, with an English switch. The language comes from ?lang=, then the `lang` cookie.
 
-The words themselves are in the gettext catalogues (civicdesk/locale, see civicdesk/i18n.py).
+The words themselves are in the gettext catalogues (kernel/locale, see kernel/i18n.py).
 MESSAGES stays only as the inbox of new ``"key": {"vi": …, "en": …}`` entries written before the
 catalogues existed: `python scripts/messages.py from-dicts` moves them into the .po files, and a test
 fails while any is left here.
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from babel import Locale, negotiate_locale
 from fastapi import Request
 
-from civicdesk.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, gettext
+from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, gettext
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "api_language_of", "language_of", "translator"]
 

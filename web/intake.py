@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from starlette.types import Message, Receive, Scope, Send
 
-from civicdesk.errors import Malformed
-from civicdesk.middleware import HttpMiddleware
-from civicdesk.settings import Settings, get_settings
-from civicdesk.text import has_control_characters
+from kernel.errors import Malformed
+from kernel.middleware import HttpMiddleware
+from kernel.settings import Settings, get_settings
+from kernel.text import has_control_characters
 
 # room for the text fields that travel beside the files of an upload form
 FORM_FIELDS_ALLOWANCE = 256 * 1024

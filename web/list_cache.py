@@ -2,7 +2,7 @@
 
 At a million tickets a list costs ~100-170 ms of SQL and rendering (the capped count, the page, the map's
 points, the reporters' names), and fifty visitors at once queue everybody else. The rendered bytes are kept
-in the shared cache (``civicdesk.sharedcache``) per database, kind, language and query for
+in the shared cache (``kernel.sharedcache``) per database, kind, language and query for
 ``public_list_seconds`` (30 s by default; the page says so): a new report, a change or a renamed category
 shows within that time, and a kept copy costs no SQL at all. When a copy is due, one request renews it
 while the others keep serving the old one for at most ``RENEW_SECONDS`` more; nothing is kept when the
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 
 from sqlmodel import Session
 
-from civicdesk.settings import get_settings
-from civicdesk.sharedcache import shared_cache
+from kernel.settings import get_settings
+from kernel.sharedcache import shared_cache
 
 RENEW_SECONDS = 10  # how long one request has to render a due copy before another may try
 KEPT_AFTER_DUE_SECONDS = 300  # an old copy stays to be served while a new one is rendered

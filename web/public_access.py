@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from civicdesk import ratelimit
-from civicdesk.errors import NotFound
-from civicdesk.i18n import _
+from kernel import ratelimit
+from kernel.errors import NotFound
+from kernel.i18n import _
 from tickets import service
 from tickets.models import Ticket
 from web.deps import Session

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import jwt
 
-from civicdesk.errors import Unauthorized
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.timeutil import utcnow
+from kernel.errors import Unauthorized
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.timeutil import utcnow
 from tickets.staff import User
 
 ALGORITHM = "HS256"

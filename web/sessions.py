@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 
-from civicdesk.errors import Forbidden, Unauthorized
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
+from kernel.errors import Forbidden, Unauthorized
+from kernel.i18n import _
+from kernel.settings import get_settings
 from tickets.staff import LiveSignIn
 
 COOKIE = "civicdesk_staff"

@@ -12,9 +12,9 @@ import ipaddress
 
 from fastapi import Request
 
-from civicdesk import ratelimit
-from civicdesk.errors import DomainError
-from civicdesk.i18n import _
+from kernel import ratelimit
+from kernel.errors import DomainError
+from kernel.i18n import _
 from tickets import audit
 from tickets.staff import User, authenticate
 from web.deps import Session

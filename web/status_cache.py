@@ -11,7 +11,7 @@ so its ETag holds across them.
 
 Kept entries are keyed by a digest of the token, the version and the language: a page is never served
 for another link or in another language. They are kept twice: in the process (the newest few thousand)
-and in Redis/Valkey (``civicdesk.sharedcache``) for a day, so a page rendered by one web worker is served
+and in Redis/Valkey (``kernel.sharedcache``) for a day, so a page rendered by one web worker is served
 by every other at the cost of one GET; without a cache server the process's copy is all there is.
 Tracking links are secrets: answers are ``private, no-cache`` (the browser may keep the page but asks us
 each time; no shared cache may keep it), and the shared cache's keys hold a digest of the token, never the
@@ -32,11 +32,11 @@ from fastapi import Request
 from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
-from civicdesk.errors import NotFound
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.sharedcache import shared_cache
-from civicdesk.timeutil import utcnow
+from kernel.errors import NotFound
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.sharedcache import shared_cache
+from kernel.timeutil import utcnow
 from tickets.refcache import fingerprint_expression, remember
 from web.public_access import ticket_or_404
 

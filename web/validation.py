@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicdesk.i18n import Text, _
+from kernel.i18n import Text, _
 from web.i18n import translator
 
 _REASONS: dict[str, Text] = {

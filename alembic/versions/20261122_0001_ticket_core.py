@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 revision: str = '0001'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table('citizen',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_citizen'))
     )
     op.create_table('department',
@@ -67,8 +67,8 @@ def upgrade() -> None:
     sa.Column('citizen_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_channel_identity_citizen_id_citizen')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_identity')),
     sa.UniqueConstraint('kind', 'value', name=op.f('uq_channel_identity_kind_value'))
@@ -87,8 +87,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('token_version', sa.Integer(), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department_code'], ['department.code'], name=op.f('fk_user_department_code_department')),
     sa.ForeignKeyConstraint(['ward_code'], ['ward.code'], name=op.f('fk_user_ward_code_ward')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
@@ -118,10 +118,10 @@ def upgrade() -> None:
     sa.Column('hidden_from_public', sa.Boolean(), nullable=False),
     sa.Column('city_level', sa.Boolean(), nullable=False),
     sa.Column('rating', sa.Integer(), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['user.id'], name=op.f('fk_ticket_assignee_id_user')),
     sa.ForeignKeyConstraint(['category_code'], ['category.code'], name=op.f('fk_ticket_category_code_category')),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_ticket_citizen_id_citizen')),
@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('direction', sa.String(length=8), nullable=False),
     sa.Column('provider_message_id', sa.String(length=200), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_user_id'], ['user.id'], name=op.f('fk_message_author_user_id_user')),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_message_citizen_id_citizen')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_message_ticket_id_ticket')),
@@ -171,7 +171,7 @@ def upgrade() -> None:
     sa.Column('public', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_user_id'], ['user.id'], name=op.f('fk_ticket_event_actor_user_id_user')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_event_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_event'))
@@ -190,7 +190,7 @@ def upgrade() -> None:
     sa.Column('storage_key', sa.String(length=300), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_attachment_message_id_message')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_attachment_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_sla_calendar_exception'))
     )
     op.create_table('sla_policy',
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('response_unit', sa.String(length=8), nullable=False),
     sa.Column('resolution_amount', sa.Float(), nullable=True),
     sa.Column('resolution_unit', sa.String(length=8), nullable=False),
-    sa.Column('updated_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_policy')),
     sa.UniqueConstraint('scope', 'code', name=op.f('uq_sla_policy_scope_code'))
     )
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_notification_ticket_id_ticket')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
@@ -63,13 +63,13 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('target_minutes', sa.Float(), nullable=False),
     sa.Column('consumed_minutes', sa.Float(), nullable=False),
-    sa.Column('started_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('segment_started_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('due_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('warn_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('segment_started_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('warn_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('warned', sa.Boolean(), nullable=False),
-    sa.Column('breached_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('met_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('breached_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('met_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_sla_clock_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_clock')),
     sa.UniqueConstraint('ticket_id', 'kind', 'cycle', name=op.f('uq_sla_clock_ticket_id_kind_cycle'))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.String(length=16), nullable=True),
     sa.Column('ward_officer', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['category_code'], ['category.code'], name=op.f('fk_routing_rule_category_code_category')),
     sa.ForeignKeyConstraint(['department_code'], ['department.code'], name=op.f('fk_routing_rule_department_code_department')),
     sa.ForeignKeyConstraint(['ward_code'], ['ward.code'], name=op.f('fk_routing_rule_ward_code_ward')),
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('new_value', sa.String(length=48), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_triage_correction_ticket_id_ticket')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_triage_correction_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_triage_correction'))
@@ -61,7 +61,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('needs_review', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('triaged_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('triaged_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_ticket_needs_review'), ['needs_review'], unique=False)
 
     # ### end Alembic commands ###

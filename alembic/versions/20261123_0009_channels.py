@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -25,15 +25,15 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('access_token', sa.Text(), nullable=False),
     sa.Column('refresh_token', sa.Text(), nullable=False),
-    sa.Column('expires_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('channel', name=op.f('pk_channel_token'))
     )
     op.create_table('reply_template',
     sa.Column('key', sa.String(length=48), nullable=False),
     sa.Column('text_vi', sa.Text(), nullable=False),
     sa.Column('text_en', sa.Text(), nullable=False),
-    sa.Column('updated_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_reply_template'))
     )
     op.create_table('inbound_event',
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_inbound_event_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_event')),
     sa.UniqueConstraint('channel', 'event_key', name=op.f('uq_inbound_event_channel_event_key'))
@@ -69,8 +69,8 @@ def upgrade() -> None:
     sa.Column('route', sa.String(length=32), nullable=True),
     sa.Column('provider_message_id', sa.String(length=200), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_outbound_message_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_message'))
     )

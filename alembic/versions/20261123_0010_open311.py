@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('key_prefix', sa.String(length=8), nullable=False),
     sa.Column('requests_per_minute', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_open311_client')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_open311_client_key_hash'))
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -28,10 +28,10 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=500), nullable=True),
     sa.Column('push_key_hash', sa.String(length=64), nullable=True),
     sa.Column('interval_seconds', sa.Integer(), nullable=False),
-    sa.Column('last_attempt_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_success_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('last_error_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_ioc_connector'))
     )
     op.create_table('ioc_metric_point',
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('subsystem', sa.String(length=32), nullable=False),
     sa.Column('metric', sa.String(length=48), nullable=False),
     sa.Column('dimension', sa.String(length=64), nullable=False),
-    sa.Column('at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ioc_metric_point'))
     )
@@ -63,8 +63,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('rule_id', sa.Integer(), nullable=False),
     sa.Column('dimension', sa.String(length=64), nullable=False),
-    sa.Column('started_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('peak', sa.Float(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),

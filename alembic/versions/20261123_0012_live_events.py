@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('topic', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_event'))
     )
     with op.batch_alter_table('live_event', schema=None) as batch_op:

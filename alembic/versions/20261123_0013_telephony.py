@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 
@@ -37,11 +37,11 @@ def upgrade() -> None:
     sa.Column('agents_rung', sa.Integer(), nullable=False),
     sa.Column('transferred_to', sa.String(length=80), nullable=True),
     sa.Column('ended_by', sa.String(length=16), nullable=True),
-    sa.Column('started_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('entered_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_ring_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('entered_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_ring_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('wait_seconds', sa.Integer(), nullable=True),
     sa.Column('ring_seconds', sa.Integer(), nullable=True),
     sa.Column('talk_seconds', sa.Integer(), nullable=True),
@@ -73,9 +73,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('paused_reason', sa.String(length=120), nullable=True),
-    sa.Column('wrap_up_until', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('wrap_up_until', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('current_call', sa.String(length=64), nullable=True),
-    sa.Column('state_since', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state_since', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_queue_member_user_id_user')),
     sa.PrimaryKeyConstraint('interface', name=op.f('pk_queue_member')),
     sa.UniqueConstraint('user_id', name=op.f('uq_queue_member_user_id'))
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_call_ticket_call_id_call')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_call_ticket_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_ticket')),
@@ -105,9 +105,9 @@ def upgrade() -> None:
     sa.Column('requested_by', sa.Integer(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('result', sa.Text(), nullable=True),
-    sa.Column('created_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['requested_by'], ['user.id'], name=op.f('fk_pbx_action_requested_by_user')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_pbx_action_ticket_id_ticket')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pbx_action'))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 revision: str = "0015_observability"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "service_heartbeat",
         sa.Column("component", sa.String(length=32), nullable=False),
-        sa.Column("beat_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("beat_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("node", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("component", name=op.f("pk_service_heartbeat")),
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("le", sa.String(length=16), nullable=False),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.Column("seconds_sum", sa.Float(), nullable=False),
-        sa.Column("updated_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("task", "outcome", "le", name=op.f("pk_task_stat")),
     )
 

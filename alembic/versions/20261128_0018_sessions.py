@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import civicdesk.timeutil
+import kernel.timeutil
 from alembic import op
 
 revision: str = "0018_sessions"
@@ -23,9 +23,9 @@ def upgrade() -> None:
         "staff_session",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_staff_session_user_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_session")),
@@ -35,8 +35,8 @@ def upgrade() -> None:
         "rate_limit_backoff",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failure_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_until", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_until", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limit_backoff")),
     )
     # accounts are no longer locked by wrong passwords (anyone could lock anyone out)
@@ -46,7 +46,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.add_column("user", sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
-    op.add_column("user", sa.Column("locked_until", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True))
+    op.add_column("user", sa.Column("locked_until", kernel.timeutil.UTCDateTime(timezone=True), nullable=True))
     op.drop_table("rate_limit_backoff")
     op.drop_index(op.f("ix_staff_session_user_id"), table_name="staff_session")
     op.drop_table("staff_session")

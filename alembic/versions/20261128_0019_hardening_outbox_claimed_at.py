@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import civicdesk.timeutil
+import kernel.timeutil
 
 revision: str = "0019_hardening"
 down_revision: str | None = "0018_sessions"
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "outbound_message",
-        sa.Column("claimed_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import civicdesk.timeutil
+import kernel.timeutil
 
 revision: str = "0022_incidents"
 down_revision: str | None = "0021_ioc_connectors"
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("radius_m", sa.Integer(), nullable=False),
         sa.Column("public_notice", sa.Text(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=True),
-        sa.Column("opened_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
         sa.Column("opened_by_user_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=True),
     )
     op.create_index("ix_incident_open", "incident", ["status", "category_code"])
@@ -40,7 +40,7 @@ def upgrade() -> None:
         "incident_member",
         sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("ticket.id"), primary_key=True),
         sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incident.id"), nullable=False),
-        sa.Column("joined_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_incident_member_incident_id", "incident_member", ["incident_id"])
 

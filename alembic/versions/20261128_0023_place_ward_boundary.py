@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import civicdesk.timeutil
+import kernel.timeutil
 
 revision: str = "0023_place"
 down_revision: str | None = "0022_incidents"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=500), nullable=False),
         sa.Column("licence", sa.Text(), nullable=False),
         sa.Column("attribution", sa.Text(), nullable=False),
-        sa.Column("imported_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["ward_code"], ["ward.code"], name=op.f("fk_ward_boundary_ward_code_ward")),
         sa.PrimaryKeyConstraint("ward_code", name=op.f("pk_ward_boundary")),
     )

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import civicdesk.timeutil
+import kernel.timeutil
 
 revision: str = "0024_identity"
 down_revision: str | None = "0023_place"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC = civicdesk.timeutil.UTCDateTime(timezone=True)
+UTC = kernel.timeutil.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

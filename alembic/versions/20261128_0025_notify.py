@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import civicdesk.timeutil
+import kernel.timeutil
 
 revision: str = "0025_notify"
 down_revision: str | None = "0024_identity"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.add_column("outbound_message", sa.Column("event_key", sa.String(length=80), nullable=True))
     op.add_column(
         "outbound_message",
-        sa.Column("not_before", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("not_before", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     )
     op.add_column(
         "outbound_message", sa.Column("fallbacks", sa.String(length=100), nullable=False, server_default="")
@@ -36,13 +36,13 @@ def upgrade() -> None:
     op.add_column("citizen", sa.Column("language", sa.String(length=8), nullable=True))
     op.add_column(
         "citizen",
-        sa.Column("updates_stopped_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updates_stopped_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=True),
     )
     op.create_table(
         "notification_setting",
         sa.Column("key", sa.String(length=48), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("updated_at", civicdesk.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kernel.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
 

@@ -1,7 +1,7 @@
 """staff search: the open tickets of a ward, and the open tickets with a word, indexed apart from the
 done ones, so the staff list sorts only the open matches by urgency (sla.lists)
 
-Plain CREATE INDEX: civicdesk.migrations.upgrade runs every migration in one transaction, where
+Plain CREATE INDEX: kernel.migrations.upgrade runs every migration in one transaction, where
 CREATE INDEX CONCURRENTLY is refused. On a live database of a million tickets, make them first without
 locking the table (the migration then finds them and skips them):
 

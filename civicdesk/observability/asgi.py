@@ -11,9 +11,9 @@ import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from civicdesk.middleware import HttpMiddleware
-from civicdesk.observability.logs import get_logger
 from civicdesk.observability.metrics import HTTP_LATENCY
+from kernel.middleware import HttpMiddleware
+from kernel.observability.logs import get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An id a proxy or client sends is kept only if it is short and plain: it ends up in every log line.

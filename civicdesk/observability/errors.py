@@ -13,7 +13,7 @@ from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 from tickets.privacy import mask_personal_data
 
 _DROPPED_REQUEST_PARTS = ("data", "cookies", "query_string", "env")

@@ -27,10 +27,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from channels.models import ChannelToken, OutboundMessage, OutboxState
-from civicdesk.observability import heartbeat
-from civicdesk.observability import tasks as task_figures
-from civicdesk.settings import Settings
-from civicdesk.timeutil import utcnow
+from kernel.observability import heartbeat
+from kernel.observability import tasks as task_figures
+from kernel.settings import Settings
+from kernel.timeutil import utcnow
 from sla.boards import URGENCIES, urgency_counts
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
 
-from civicdesk.db import get_engine
-from civicdesk.observability import heartbeat, logs
-from civicdesk.observability import tasks as task_figures
 from civicdesk.observability.errors import init_error_tracking
-from civicdesk.settings import get_settings
+from kernel.db import get_engine
+from kernel.observability import heartbeat, logs
+from kernel.observability import tasks as task_figures
+from kernel.settings import get_settings
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from civicdesk.settings import Settings
+from kernel.settings import Settings
 from telephony.adapters.ami import AmiPbx
 from telephony.adapters.simulated import SimulatedPbx
 from telephony.ports import Pbx

@@ -22,7 +22,7 @@ from channels.cli import simulate_group
 from channels.clients import Off, client_for, configured
 from channels.facebook import GraphClient
 from channels.zalo import ZaloClient
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 NOW = datetime.now(UTC)
 

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from civicdesk.errors import NotFound
 from ioc import sources
 from ioc.adapters import SOURCES, HttpSource, PushedSource, SimulatedSource, source_for
 from ioc.ports import Auth, Reading, SourceConfig
 from ioc.service import metric_specs
+from kernel.errors import NotFound
 
 AT = datetime(2026, 11, 28, 3, 40, tzinfo=UTC)
 TOKEN = "so-lieu-thanh-pho-42"  # noqa: S105 - the fake city system's own credential

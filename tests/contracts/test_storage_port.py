@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 from s3_fake import S3Server, store_on
 
-from civicdesk.errors import Invalid
-from civicdesk.settings import Settings
+from kernel.errors import Invalid
+from kernel.settings import Settings
 from tickets.storage import FileStore, LocalFileStore, MissingFile, store_for
 from tickets.storage.ports import CHUNK_BYTES
 from tickets.storage.s3 import S3FileStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 from tickets.storage.local import LocalFileStore
 from tickets.storage.ports import FileStore, MissingFile, StorageUnavailable, checked_key
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from civicdesk.errors import DomainError, Invalid, NotFound
+from kernel.errors import DomainError, Invalid, NotFound
 
 CHUNK_BYTES = 64 * 1024
 MAX_KEY_CHARS = 300  # Attachment.storage_key

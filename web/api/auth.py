@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicdesk.errors import DomainError, Invalid, NotFound
-from civicdesk.i18n import localize
-from civicdesk.text import CleanInput, RowId
+from kernel.errors import DomainError, Invalid, NotFound
+from kernel.i18n import localize
+from kernel.text import CleanInput, RowId
 from tickets import permissions
 from tickets.schemas import UserCreate, UserOut
 from tickets.staff import User, create_user, set_active, set_head, sign_out_everywhere

@@ -9,10 +9,10 @@ from pydantic import ConfigDict, Field
 from channels import service, templates, tokens
 from channels.schemas import InboundEventOut, MessageOut, OutboundMessageOut, ReplyTemplateOut, SplitOut
 from channels.tasks import process_inbound
-from civicdesk.db import send_task_after_commit
-from civicdesk.errors import Forbidden
-from civicdesk.i18n import _
-from civicdesk.text import CleanInput, RowId
+from kernel.db import send_task_after_commit
+from kernel.errors import Forbidden
+from kernel.i18n import _
+from kernel.text import CleanInput, RowId
 from tickets import permissions
 from tickets import service as tickets
 from tickets.staff import Role, User

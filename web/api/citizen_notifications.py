@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicdesk.text import CleanInput, SaneDateTime
-from civicdesk.timeutil import utcnow
+from kernel.text import CleanInput, SaneDateTime
+from kernel.timeutil import utcnow
 from notifications import service
 from tickets import permissions
 from web.deps import CurrentUser, SessionDep

@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from civicdesk.errors import Invalid
-from civicdesk.text import RowId
+from kernel.errors import Invalid
+from kernel.text import RowId
 from notifications import phone_question
 from tickets import audit, merges, permissions, service
 from tickets.citizens import get_citizen, identities_of, link_identity, tickets_of

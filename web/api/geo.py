@@ -7,11 +7,11 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
-from civicdesk.timeutil import local_date
 from geo import boundaries
 from geo.locate import centres_in_force, locate_pin, ward_name
 from geo.schemas import BoundariesOut, CentreOut, CentresOut, FeatureCollectionOut, FeatureOut, PinWardOut
 from geo.shapes import as_geojson
+from kernel.timeutil import local_date
 from web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/geo", tags=["geo"])

@@ -1,6 +1,6 @@
 """Health: ``/health/live`` (the process answers), ``/health/ready`` (what it relies on works), the same two
 under ``/api/v1/health/``, and the older ``/api/v1/health`` (database and broker). Every dependency is
-checked at most once per ``CHECK_SECONDS`` (``civicdesk.observability.health``): a load balancer polling
+checked at most once per ``CHECK_SECONDS`` (``kernel.observability.health``): a load balancer polling
 each second costs the database nothing, and a probe never waits on a slow dependency more than once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from civicdesk.observability.health import CheckResult, Readiness
+from kernel.observability.health import CheckResult, Readiness
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 probes = APIRouter(prefix="/health", tags=["health"])

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from civicdesk.text import CleanInput, RowId
 from incidents import service
 from incidents.models import Incident
 from incidents.schemas import IncidentOut
+from kernel.text import CleanInput, RowId
 from tickets import permissions
 from tickets.service import Actor
 from tickets.staff import User

@@ -10,9 +10,6 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ConfigDict, Field
 
-from civicdesk.errors import Forbidden, Invalid
-from civicdesk.settings import get_settings
-from civicdesk.text import CleanInput, RowId
 from ioc import admin, service
 from ioc.schemas import (
     AlertRuleOut,
@@ -23,6 +20,9 @@ from ioc.schemas import (
     StoredOut,
     SubsystemOut,
 )
+from kernel.errors import Forbidden, Invalid
+from kernel.settings import get_settings
+from kernel.text import CleanInput, RowId
 from tickets import permissions
 from web.deps import CurrentUser, SessionDep, end_transaction
 

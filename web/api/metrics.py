@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 router = APIRouter(tags=["observability"])
 

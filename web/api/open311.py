@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from civicdesk.city import hotline_display
-from civicdesk.errors import DomainError, NotFound
-from civicdesk.text import CleanInput, RowId
+from kernel.city import hotline_display
+from kernel.errors import DomainError, NotFound
+from kernel.text import CleanInput, RowId
 from open311 import service, xml
 from open311.schemas import ClientOut, NewClientOut
 from tickets import permissions

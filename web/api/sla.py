@@ -10,8 +10,8 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
-from civicdesk.text import CleanInput, RowId, SaneDate, SaneDateTime
-from civicdesk.timeutil import utcnow
+from kernel.text import CleanInput, RowId, SaneDate, SaneDateTime
+from kernel.timeutil import utcnow
 from sla import policies, service
 from sla.models import TargetUnit
 from sla.schemas import (

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
-from civicdesk.errors import Invalid
-from civicdesk.text import CleanInput, RowId, SaneDate
+from kernel.errors import Invalid
+from kernel.text import CleanInput, RowId, SaneDate
 from telephony import actions, calls
 from telephony.agents import link_agent as link_agent_to_user
 from telephony.agents import queue_members

@@ -9,8 +9,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from civicdesk.settings import get_settings
-from civicdesk.text import RowId, SaneDateTime
+from kernel.settings import get_settings
+from kernel.text import RowId, SaneDateTime
 from sla import service as sla_service
 from sla import state as sla_state
 from sla.state import SlaState

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from civicdesk.text import CleanInput, RowId
+from kernel.text import CleanInput, RowId
 from routing import flows, rules, triage
 from routing.models import RoutingRule
 from routing.schemas import CorrectionOut, QueueItemOut, RuleOut, SuggestionOut

@@ -13,9 +13,9 @@ from fastapi.responses import PlainTextResponse
 
 from channels import facebook, service, zalo
 from channels.handoff import Handoff
-from civicdesk.db import after_commit
-from civicdesk.errors import DomainError, Forbidden
-from civicdesk.settings import get_settings
+from kernel.db import after_commit
+from kernel.errors import DomainError, Forbidden
+from kernel.settings import get_settings
 from web.deps import SessionDep
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from civicdesk import city, i18n
-from civicdesk.timeutil import city_tz
+from kernel import city, i18n
+from kernel.timeutil import city_tz
 from web.geo import map_frame
 from web.i18n import language_of, translator
 
@@ -65,7 +65,7 @@ def _percent(context: Context, value: Any, digits: int = 1) -> str:
 
 @pass_context
 def _localized(context: Context, value: Any) -> Any:
-    """A message made in Python with civicdesk.i18n._, in the page's language."""
+    """A message made in Python with kernel.i18n._, in the page's language."""
     return i18n.localize(value, context.get("lang", i18n.DEFAULT_LANGUAGE))
 
 

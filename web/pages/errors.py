@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 
-from civicdesk.i18n import localize
+from kernel.i18n import localize
 from web.i18n import language_of, translator
 from web.pages.common import render
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from civicdesk.i18n import _
 from incidents.service import open_incidents
 from ioc import admin, service
+from kernel.i18n import _
 from tickets import public
 from tickets.refcache import reference
 from web.api.ioc import WallAccess

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from civicdesk.text import CleanStr
+from kernel.text import CleanStr
 from notifications import service as notifications
 from web.deps import SessionDep
 from web.public_access import ticket_or_404

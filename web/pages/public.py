@@ -16,15 +16,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from channels import web as web_channel
-from civicdesk.errors import Conflict, DomainError, Invalid, NotFound
-from civicdesk.i18n import _, localize
-from civicdesk.settings import get_settings
-from civicdesk.text import CleanStr, RowId
-from civicdesk.timeutil import local_date
 from geo import boundaries
 from geo.centres import centre_of
 from geo.locate import locate_pin
 from incidents.models import Incident
+from kernel.errors import Conflict, DomainError, Invalid, NotFound
+from kernel.i18n import _, localize
+from kernel.settings import get_settings
+from kernel.text import CleanStr, RowId
+from kernel.timeutil import local_date
 from sla import service as sla_service
 from tickets import confirmation, conversation, public, service
 from tickets.links import tracking_url

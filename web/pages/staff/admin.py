@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from channels import service as channel_service
 from channels import templates
-from civicdesk.timeutil import utcnow
+from kernel.timeutil import utcnow
 from notifications import service as notifications
 from routing import rules as routing_rules
 from sla import policies

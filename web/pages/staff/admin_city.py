@@ -1,4 +1,4 @@
-"""/staff/admin/city: the city profile in force (civicdesk/city.py) and the file it was read from, so an
+"""/staff/admin/city: the city profile in force (kernel/city.py) and the file it was read from, so an
 administrator can see what the system believes about the city without reading TOML. Read-only: the
 profile is a file the operator deploys (checked by `civicdesk check-profile`), not a table."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from civicdesk import city
+from kernel import city
 from web.deps import CredentialsDep, SessionDep
 from web.i18n import language_of
 from web.pages.staff.common import AdminUser, render_staff

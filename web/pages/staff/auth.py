@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from civicdesk.errors import DomainError, TooManyRequests
-from civicdesk.i18n import localize
+from kernel.errors import DomainError, TooManyRequests
+from kernel.i18n import localize
 from tickets import audit, permissions
 from tickets.staff import Role, end_sign_in, sign_out_everywhere, start_sign_in
 from web.deps import CredentialsDep, CurrentUser, SessionDep

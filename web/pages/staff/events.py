@@ -1,6 +1,6 @@
 """/staff/events: server-sent events for the staff pages (screen pops, queue and ticket changes).
 
-Events come from the process's one LISTEN connection (civicdesk/live_listener.py) as they commit. A
+Events come from the process's one LISTEN connection (kernel/live_listener.py) as they commit. A
 browser that reconnects sends Last-Event-ID and first gets what it missed, read from the live-event
 table; an event read there and then also notified is sent once.
 """
@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from civicdesk import live, live_listener
-from civicdesk.live_listener import Listener
+from kernel import live, live_listener
+from kernel.live_listener import Listener
 from tickets import permissions
 from tickets.live_updates import TICKETS_TOPIC
 from tickets.staff import User

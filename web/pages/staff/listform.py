@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from fastapi import Request
 
-from civicdesk.timeutil import city_tz
+from kernel.timeutil import city_tz
 from sla.lists import DEFAULT_SORT, SORTS, URGENCY_RANK
 from tickets.models import Channel, Status
 from tickets.service import TicketFilter

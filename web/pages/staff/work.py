@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from channels.templates import canned_replies
-from civicdesk.errors import Invalid, NotFound
-from civicdesk.i18n import _
-from civicdesk.settings import get_settings
-from civicdesk.text import RowId
-from civicdesk.timeutil import city_tz
+from kernel.errors import Invalid, NotFound
+from kernel.i18n import _
+from kernel.settings import get_settings
+from kernel.text import RowId
+from kernel.timeutil import city_tz
 from routing import flows
 from sla import service as sla_service
 from sla import state as sla_state

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from civicdesk.observability.models import TaskStat
-from civicdesk.timeutil import utcnow
+from kernel.observability.models import TaskStat
+from kernel.timeutil import utcnow
 
 # Seconds. Triage takes tens of milliseconds, channel sends up to the HTTP timeout, transcription minutes.
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)

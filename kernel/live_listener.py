@@ -1,6 +1,6 @@
 """One LISTEN connection per web process, fanning live events out to its server-sent-event streams.
 
-Producers only write a ``live_event`` row (civicdesk/live.py); its trigger sends NOTIFY on commit.
+Producers only write a ``live_event`` row (kernel/live.py); its trigger sends NOTIFY on commit.
 The listener starts with the first subscriber, keeps an asyncio queue per subscriber and hands each
 event to the subscribers of its topic. When the connection drops it reconnects with backoff and reads
 what it missed from the table, so no committed event is lost to a dropped link.
@@ -22,9 +22,9 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import Engine
 
-from civicdesk import live
-from civicdesk.db import unit_of_work
-from civicdesk.timeutil import utcnow
+from kernel import live
+from kernel.db import unit_of_work
+from kernel.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

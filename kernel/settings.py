@@ -1,7 +1,7 @@
 """Settings from the environment (prefix ``CIVICDESK_``) and an optional ``.env`` file.
 
 An empty ``database_url`` / ``broker_url`` / ``result_backend`` means "embedded": PostgreSQL and Valkey
-started from their wheels with their data under ``var_dir`` (see civicdesk/embedded.py), so
+started from their wheels with their data under ``var_dir`` (see kernel/embedded.py), so
 ``civicdesk run`` needs no server. Production points them at PostgreSQL and Redis or RabbitMQ.
 """
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     )
     city_code: str = Field("PR", pattern=r"^[A-Z]{2,5}$", description="prefix of human ticket codes")
     city_profile: Path | None = Field(
-        None, description="the city's facts (civicdesk/data/city.toml's shape); empty: the shipped one"
+        None, description="the city's facts (kernel/data/city.toml's shape); empty: the shipped one"
     )
     timezone: str = Field("", description="IANA time zone; empty: the city profile's")
     access_token_minutes: int = 8 * 60

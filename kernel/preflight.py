@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 
-from civicdesk import embedded
-from civicdesk.city import ProfileError
-from civicdesk.settings import get_settings
+from kernel import embedded
+from kernel.city import ProfileError
+from kernel.settings import get_settings
 
 NO_SCHEMA = (
     "Cơ sở dữ liệu chưa có bảng (the database has no schema yet):"
@@ -123,7 +123,7 @@ def broker_unreachable(exc: BaseException) -> str:
 
 def check_database(engine: Engine) -> None:
     """Refuse to start a long-running process on a database it cannot use."""
-    from civicdesk import migrations
+    from kernel import migrations
 
     if not migrations.current_heads(engine):
         raise EngineProblem(NO_SCHEMA)

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, create_engine
 
-from civicdesk import embedded
-from civicdesk.settings import get_settings
+from kernel import embedded
+from kernel.settings import get_settings
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from civicdesk.observability.models import ServiceHeartbeat
-from civicdesk.settings import Settings
-from civicdesk.timeutil import utcnow
+from kernel.observability.models import ServiceHeartbeat
+from kernel.settings import Settings
+from kernel.timeutil import utcnow
 
 WORKER = "worker"
 BEAT = "beat"

@@ -9,7 +9,6 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import quote
@@ -26,15 +25,15 @@ from channels.handoff import Handoff
 from channels.tasks import publish_inbound
 from civicdesk import wiring
 from civicdesk.celery_app import celery_app
-from civicdesk.city import hotline_number
-from civicdesk.db import get_engine
-from civicdesk.errors import DomainError, Invalid, NotFound
-from civicdesk.i18n import _, localize
-from civicdesk.live_listener import Listener
 from civicdesk.observability.asgi import ObservabilityMiddleware
-from civicdesk.observability.health import Readiness
 from civicdesk.observability.metrics import build_registry
-from civicdesk.settings import get_settings
+from kernel.city import hotline_number
+from kernel.db import get_engine
+from kernel.errors import DomainError, Invalid, NotFound
+from kernel.i18n import _, localize
+from kernel.live_listener import Listener
+from kernel.observability.health import Readiness
+from kernel.settings import get_settings
 from web import audit as staff_audit
 from web import intake, validation
 from web.api import (
@@ -64,6 +63,7 @@ from web.pages import ioc as ioc_pages
 from web.pages import notify as notify_pages
 from web.pages import public as public_pages
 from web.pages import staff as staff_pages
+from web.pages.common import STATIC
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(sla.notifications_router)
     app.include_router(notify_pages.router)
     app.include_router(staff_pages.router)
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
     # innermost: raised inside an outer middleware's task group the 413 would reach the app's
     # handlers as an ExceptionGroup (a 500)

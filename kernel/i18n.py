@@ -1,4 +1,4 @@
-"""Every word people read comes from the gettext catalogues in ``civicdesk/locale/{vi,en}``.
+"""Every word people read comes from the gettext catalogues in ``kernel/locale/{vi,en}``.
 
 Two kinds of msgid live there: the short keys the templates have always used (``t("home_title")``)
 and Vietnamese source text for messages written in Python (``_("Không tìm thấy phản ánh {code}",
@@ -21,7 +21,7 @@ from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-from civicdesk.timeutil import city_tz
+from kernel.timeutil import city_tz
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"

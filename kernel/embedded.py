@@ -26,7 +26,7 @@ import psycopg
 from filelock import FileLock
 
 if TYPE_CHECKING:
-    from civicdesk.settings import Settings
+    from kernel.settings import Settings
 
 DATABASE = "civicdesk"
 START_TIMEOUT_SECONDS = 30.0

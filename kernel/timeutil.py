@@ -10,7 +10,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from civicdesk.city import timezone_name
+from kernel.city import timezone_name
 
 # Vietnam's zone, for data Vietnamese by nature (the synthetic training corpus); the city's time is city_tz()
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import redis
 
-from civicdesk.settings import get_settings
+from kernel.settings import get_settings
 
 log = logging.getLogger(__name__)
 

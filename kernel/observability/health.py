@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from civicdesk.observability import heartbeat
-from civicdesk.settings import Settings
+from kernel.observability import heartbeat
+from kernel.settings import Settings
 
 CHECK_SECONDS = 5.0
 BROKER_TIMEOUT_SECONDS = 2.0

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, String, delete, func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.timeutil import UTCDateTime, utcnow
 
 KEEP_FOR = timedelta(hours=1)
 

@@ -2,7 +2,7 @@
 map frame, sensitive departments, Open311 groups, the IOC's wards and cameras, SLA and duplicate
 thresholds), read from one TOML file.
 
-The shipped file (civicdesk/data/city.toml) is Phan Rang–Tháp Chàm's; another city points
+The shipped file (kernel/data/city.toml) is Phan Rang–Tháp Chàm's; another city points
 ``CIVICDESK_CITY_PROFILE`` at its own copy. A wrong file is refused as a whole, with a message that names
 the field, before anything runs on it (`civicdesk check-profile FILE`, and every command's start).
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from civicdesk.settings import get_settings, zone_exists
+from kernel.settings import get_settings, zone_exists
 
 SHIPPED_PROFILE = Path(__file__).parent / "data" / "city.toml"
 PriorityName = Literal["low", "normal", "high", "urgent"]

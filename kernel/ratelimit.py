@@ -15,8 +15,8 @@ from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from civicdesk.errors import TooManyRequests
-from civicdesk.timeutil import UTCDateTime, utcnow
+from kernel.errors import TooManyRequests
+from kernel.timeutil import UTCDateTime, utcnow
 
 
 class RateLimitWindow(SQLModel, table=True):

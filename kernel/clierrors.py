@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from civicdesk.errors import DomainError
+from kernel.errors import DomainError
 
 
 class UsageProblem(click.ClickException):

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from civicdesk.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 # Our own middleware writes one structured line per request; uvicorn's access line would repeat it.
 QUIET_LOGGERS = {"uvicorn.access": logging.WARNING}
