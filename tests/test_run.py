@@ -94,14 +94,14 @@ def _wait_until_classified(base: str, ticket_id: int, headers: dict[str, str]) -
     pytest.fail("the run's worker never triaged the report")
 
 
-def _start_run(folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+def _start_run(folder: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = _free_port()
     log = folder / "run.log"
     with open(log, "wb") as out:
         run = subprocess.Popen(
             [sys.executable, "-m", "civicdesk.cli", "run", "--port", str(port), "--no-demo"],
             cwd=folder,
-            env=_embedded_env(folder),
+            env=env or _embedded_env(folder),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
