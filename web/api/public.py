@@ -24,8 +24,9 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
 
 
-class PinOut(BaseModel):
-    """One report on the public map: a rounded point, never an address or a person."""
+class ReportHeading(BaseModel):
+    """What names a report in public: its code, its status and its category; the map's pins and the
+    public list's rows start with these fields, in this order."""
 
     code: str = Field(description="the report's public code", examples=["PR-2026-000123"])
     status: str = Field(description="the report's status", examples=["in_progress"])
@@ -36,6 +37,11 @@ class PinOut(BaseModel):
     category_en: str | None = Field(
         description="the category's name in English", examples=["Street lighting"]
     )
+
+
+class PinOut(ReportHeading):
+    """One report on the public map: a rounded point, never an address or a person."""
+
     ward_name: str | None = Field(description="the ward's name", examples=["Phan Rang"])
     latitude: float = Field(description="WGS84, rounded to about 100 m", examples=[11.565])
     longitude: float = Field(description="WGS84, rounded to about 100 m", examples=[108.988])
@@ -78,19 +84,10 @@ class PhotoOut(BaseModel):
     purpose: str = Field(description="evidence, before or after", examples=["after"])
 
 
-class PublicSummaryOut(BaseModel):
+class PublicSummaryOut(ReportHeading):
     """One report of the public list: what anyone may see, never a phone, an e-mail, a channel id, a
     name or the report's tracking token."""
 
-    code: str = Field(description="the report's public code", examples=["PR-2026-000123"])
-    status: str = Field(description="the report's status", examples=["in_progress"])
-    category_code: str | None = Field(description="the category's code", examples=["street_lighting"])
-    category_vi: str | None = Field(
-        description="the category's name in Vietnamese", examples=["Chiếu sáng công cộng"]
-    )
-    category_en: str | None = Field(
-        description="the category's name in English", examples=["Street lighting"]
-    )
     ward_code: str | None = Field(description="the ward's code")
     ward_name: str | None = Field(description="the ward's name", examples=["Phan Rang"])
     text: str = Field(description="the report's public wording (or title), personal data masked")
