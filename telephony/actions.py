@@ -13,6 +13,7 @@ from kernel.errors import Conflict, Invalid, NotFound
 from kernel.i18n import _
 from kernel.settings import Settings
 from kernel.timeutil import utcnow
+from telephony import agents
 from telephony.models import PbxAction, PbxActionKind, PbxActionStatus, QueueMember
 from telephony.store import phone_of
 from tickets import permissions
@@ -40,7 +41,8 @@ class Result:
 
 
 def member_of(session: Session, user: User) -> QueueMember:
-    member = session.exec(select(QueueMember).where(QueueMember.user_id == user.id)).first()
+    """The agent's queue member, or a Conflict saying to ask for a link (an action needs one)."""
+    member = agents.member_of(session, user.id)
     if member is None:
         raise Conflict(
             _("Tài khoản của bạn chưa gắn với máy lẻ trong hàng đợi; hãy đề nghị quản trị viên gắn máy lẻ.")
