@@ -78,9 +78,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def refuse_control_characters(request: Request) -> None:
+async def refuse_control_characters(request: Request) -> None:
     """A NUL or control character in the path or the query names nothing we serve (a dependency of
-    every route, so each surface answers its own 400)."""
+    every route, so each surface answers its own 400). Async: a plain function would cost every request
+    a trip to the thread pool."""
     parts = [request.scope["path"], *request.query_params.keys(), *request.query_params.values()]
     if any(has_control_characters(part) for part in parts):
         raise Malformed(
