@@ -100,9 +100,7 @@ def worklist(
     return items
 
 
-def with_current_clocks(
-    session: Session, ids: Sequence[int | None]
-) -> list[tuple[Ticket, SlaClock | None]]:
+def with_current_clocks(session: Session, ids: Sequence[int | None]) -> list[tuple[Ticket, SlaClock | None]]:
     """These tickets, each with its current resolution clock, in the order of ``ids`` (one statement):
     the lists choose their page over ids and sort keys alone, then read the page's rows here."""
     rows = session.exec(

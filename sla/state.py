@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, case, or_
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from kernel.timeutil import utcnow
@@ -134,6 +136,18 @@ def current_resolution_clock() -> ColumnElement[bool]:
             and_(col(SlaClock.state) == ClockState.BREACHED, col(SlaClock.met_at).is_(None)),
         ),
     )
+
+
+@lru_cache(maxsize=1)
+def citizen_deadline_sql() -> str:
+    """``deadline_of`` as an SQL expression over a row of the ``ticket`` table (for a statement that
+    reads the deadline beside the ticket's other columns, as the status page's does): the current
+    resolution clock's due time while the ticket is open."""
+    condition = and_(current_resolution_clock(), col(Ticket.status).in_(sorted(OPEN_STATUSES)))
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    where = condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    # our own condition, its values our own enumerations
+    return f"(SELECT sla_clock.due_at FROM sla_clock WHERE {where} ORDER BY sla_clock.id LIMIT 1)"  # noqa: S608
 
 
 def state_from(session: Session, ticket: Ticket, clocks: Sequence[SlaClock], now: datetime) -> SlaState:

@@ -1,6 +1,6 @@
-"""Statements per request (issue 22). The citizen's status page rendered cold: its names to mask and
-its photos are read in one statement, so a render costs the same few statements however many people
-worked on the report, and a report whose reporter's record was merged away still masks the first
+"""Statements per request (issue 22). The citizen's status page rendered cold: the ticket, its timeline,
+its names to mask, its photos and its deadline are read in one statement (``flows.status_page``), so a
+render costs one statement however many people worked on the report, and a report whose reporter's record was merged away still masks the first
 reporter's name. A short staff list reads its page and its total in one pass."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tickets.service import Actor, NewTicket, TicketFilter, add_comment, create_
 from tickets.staff import Role, User
 from web import status_cache
 
-COLD_STATEMENTS = 6  # version, ticket, names and photos, timeline, SLA clocks (+ the session's own)
+COLD_STATEMENTS = 1  # flows.status_page: the ticket, its timeline, names, photos and deadline at once
 
 
 def _report(engine: Engine, name: str, phone: str) -> tuple[int, int, str]:

@@ -3,6 +3,8 @@ information while the report is open. One submission id makes one message, howev
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from sqlmodel import Session, select
 
 from kernel.errors import Conflict, Invalid
@@ -11,7 +13,7 @@ from kernel.settings import get_settings
 from kernel.text import clean_text
 from tickets import service
 from tickets.attachments import store_attachment
-from tickets.models import OPEN_STATUSES, Channel, Direction, EventKind, Message, Status, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Channel, Direction, EventKind, Message, Status, Ticket
 from tickets.photos import clean_photo
 from tickets.service import CITIZEN
 
@@ -109,5 +111,14 @@ def _validate(body: str, photos: list[tuple[str | None, bytes]]) -> None:
         )
 
 
-def is_status_page_message(event: TicketEvent) -> bool:
+class KindAndData(Protocol):
+    """An event as far as telling its kind goes: the ORM's row or the status page's ``TimelineEntry``."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def is_status_page_message(event: KindAndData) -> bool:
     return event.kind == EventKind.MESSAGE_RECEIVED and event.data.get("via") == VIA_STATUS_PAGE

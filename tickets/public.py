@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Integer, String, column, func, or_, text
+from sqlalchemy import func, or_
 from sqlalchemy import select as select_columns  # sqlmodel's select takes at most four
 from sqlmodel import Session, col, select
 
@@ -19,8 +19,7 @@ from kernel.errors import Invalid
 from kernel.i18n import _
 from kernel.settings import get_settings
 from kernel.timeutil import utcnow
-from tickets import service
-from tickets.conversation import is_status_page_message
+from tickets.conversation import KindAndData, is_status_page_message
 from tickets.merges import first_owner_of, own_identities
 from tickets.models import (
     OPEN_STATUS_ORDER,
@@ -171,7 +170,20 @@ def _masked(text: str, names: tuple[str, ...]) -> str:
 NOTE_FOR_CITIZEN = (Status.WAITING_CITIZEN, Status.RESOLVED, Status.REJECTED)
 
 
-def public_note(event: TicketEvent) -> str | None:
+class EventFacts(KindAndData, Protocol):
+    """An event as far as its public face goes: the ORM's row or the status page's ``TimelineEntry``."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def actor_type(self) -> str: ...
+
+
+def public_note(event: EventFacts) -> str | None:
     """What was written for the public: a public comment, the city's question, its resolution summary,
     the reason a report was refused (owed to the citizen), and the citizen's own words (a message through
     the status page, a reopening reason, a rating comment). Staff's reasons for an assignment or any
@@ -185,7 +197,7 @@ def public_note(event: TicketEvent) -> str | None:
     return None
 
 
-def public_event(event: TicketEvent, names: list[str], photos: list[int] | None = None) -> PublicEvent:
+def public_event(event: EventFacts, names: list[str], photos: list[int] | None = None) -> PublicEvent:
     status = event.data.get("new") if event.kind in (EventKind.STATUS_CHANGED, EventKind.REOPENED) else None
     merged_into = event.data.get("into") if event.kind == EventKind.MERGED else None
     return PublicEvent(
@@ -201,100 +213,127 @@ def public_event(event: TicketEvent, names: list[str], photos: list[int] | None 
     )
 
 
-def public_events(
-    session: Session,
-    ticket: Ticket,
-    photos_by_message: dict[int, list[int]] | None = None,
-    names: list[str] | None = None,
-) -> list[PublicEvent]:
-    """The public timeline; ``names`` when the caller has the conversation's names already (they cost
-    four to six statements, half of a status page's render when read twice)."""
-    assert ticket.id is not None
-    names = conversation_names(session, ticket) if names is None else names
-    by_message = photos_by_message or {}
-
-    def photos_of(event: TicketEvent) -> list[int]:
-        return by_message.get(event.data.get("message_id") or 0, []) if is_status_page_message(event) else []
-
-    return [
-        public_event(e, names, photos_of(e)) for e in service.timeline(session, ticket.id, public_only=True)
-    ]
-
-
-def reopen_deadline(ticket: Ticket) -> datetime | None:
+def reopen_deadline(ticket: ReportFacts) -> datetime | None:
     if ticket.resolved_at is None:
         return None
     return ticket.resolved_at + timedelta(days=get_settings().reopen_days)
 
 
-# What a status page needs besides the ticket and its timeline, in one round trip (issue 22: it was five
-# to six statements, half of a cold render): the reporter's name and the merges into their record (to
-# know whether the report came from a merged record: rare, then ``first_owners`` walks the chain), the
-# names of the citizens of the reports merged with this one (either way), of the staff who acted on it
-# and of its assignee, and the public photos.
-_STATUS_EXTRAS = text(
-    """
+class ReportFacts(Protocol):
+    """What a public report is made of, from a ticket row (the ORM's, or the status page's statement)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def category_code(self) -> str | None: ...
+    @property
+    def ward_code(self) -> str | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """The ticket's columns a status page shows or needs, as ``flows.status_page`` reads them."""
+
+    id: int
+    code: str
+    status: str
+    category_code: str | None
+    ward_code: str | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    resolved_at: datetime | None
+    description: str
+    public_description: str | None
+    address_text: str | None
+    rating: int | None
+    citizen_id: int | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A public event of the timeline as the status page's statement reads it (``EventFacts``)."""
+
+    id: int
+    kind: str
+    created_at: datetime
+    actor_type: str
+    note: str | None
+    data: dict[str, Any]
+
+
+# What a status page needs besides the ticket and its timeline, as SQL over a row of the ``ticket``
+# table (issue 22: ``flows.status_page`` reads it inside its one statement): the reporter's name and the
+# merges into their record (to know whether the report came from a merged record: rare, then
+# ``first_owners`` walks the chain), the names of the citizens of the reports merged with this one
+# (either way), of the staff who acted on it and of its assignee, and the public photos. Rows: kind,
+# name, ref, message id, ids.
+STATUS_EXTRAS_SQL = """
 SELECT 'reporter' AS kind, c.display_name AS name, NULL::int AS ref, NULL::int AS message_id,
        NULL::json AS ticket_ids
-  FROM citizen c WHERE c.id = :citizen_id
+  FROM citizen c WHERE c.id = ticket.citizen_id
 UNION ALL
 SELECT 'merge', NULL, m.source_id, NULL, m.ticket_ids
-  FROM citizen_merge m WHERE m.target_id = :citizen_id AND m.undone_at IS NULL
+  FROM citizen_merge m WHERE m.target_id = ticket.citizen_id AND m.undone_at IS NULL
 UNION ALL
 SELECT 'other', c.display_name, NULL, NULL, NULL
   FROM ticket d JOIN citizen c ON c.id = d.citizen_id
- WHERE d.duplicate_of_id = :ticket_id OR d.id = :duplicate_of_id
+ WHERE d.duplicate_of_id = ticket.id OR d.id = ticket.duplicate_of_id
 UNION ALL
 SELECT 'other', u.full_name, NULL, NULL, NULL
   FROM "user" u
- WHERE u.id = :assignee_id
-    OR u.id IN (SELECT e.actor_user_id FROM ticket_event e WHERE e.ticket_id = :ticket_id)
+ WHERE u.id = ticket.assignee_id
+    OR u.id IN (SELECT e.actor_user_id FROM ticket_event e WHERE e.ticket_id = ticket.id)
 UNION ALL
 SELECT 'photo', a.purpose, a.id, a.message_id, NULL
   FROM attachment a
- WHERE a.ticket_id = :ticket_id AND a.public IS true
+ WHERE a.ticket_id = ticket.id AND a.public IS true
    AND a.purpose = ANY(:purposes) AND a.mime_type = ANY(:image_types)
 """
-).columns(  # a select for the session: the reference tables it holds for this transaction stay held
-    column("kind", String),
-    column("name", String),
-    column("ref", Integer),
-    column("message_id", Integer),
-    column("ticket_ids", JSON),
-)
-
+STATUS_EXTRAS_PARAMETERS = {"purposes": list(PUBLIC_PHOTO_PURPOSES), "image_types": list(IMAGE_TYPES)}
 
 Photo = tuple[int, str, int | None]  # attachment id, purpose, the message it came with
 
 
-def _names_and_photos(session: Session, ticket: Ticket) -> tuple[list[str], list[Photo]]:
-    """``conversation_names`` of one ticket and its public photos (id, purpose, message id) in one
-    statement; one more per step of a merge chain when the report came from a merged record."""
-    assert ticket.id is not None
-    rows = session.execute(
-        _STATUS_EXTRAS,
-        {
-            "citizen_id": ticket.citizen_id,
-            "ticket_id": ticket.id,
-            "duplicate_of_id": ticket.duplicate_of_id,
-            "assignee_id": ticket.assignee_id,
-            "purposes": list(PUBLIC_PHOTO_PURPOSES),
-            "image_types": list(IMAGE_TYPES),
-        },
-    ).all()
-    moved = any(kind == "merge" and ticket.id in (ids or []) for kind, _n, _r, _m, ids in rows)
+def _names_and_photos(
+    session: Session, ticket: StatusFacts, extras: Sequence[Sequence[Any]]
+) -> tuple[list[str], list[Photo]]:
+    """``conversation_names`` of one ticket and its public photos (id, purpose, message id) from the rows
+    of ``STATUS_EXTRAS_SQL``; a statement per step of a merge chain when the report came from a merged
+    record."""
+    moved = any(kind == "merge" and ticket.id in (ids or []) for kind, _n, _r, _m, ids in extras)
     if moved:
-        known = names_of_reporters(session, [ticket])[ticket.id]
+        known = names_of_reporters(session, [session.get_one(Ticket, ticket.id)])[ticket.id]
     else:  # the reporter's record is the report's first: its name is the only one of the reporter's
-        known = sorted({name for kind, name, *_ in rows if kind == "reporter" and name})
-    others = {name for kind, name, *_ in rows if kind == "other" and name and len(name.split()) >= 2}
-    photos = sorted((ref, name, message_id) for kind, name, ref, message_id, _ids in rows if kind == "photo")
+        known = sorted({name for kind, name, *_ in extras if kind == "reporter" and name})
+    others = {name for kind, name, *_ in extras if kind == "other" and name and len(name.split()) >= 2}
+    photos = sorted(
+        (ref, name, message_id) for kind, name, ref, message_id, _ids in extras if kind == "photo"
+    )
     return known + sorted(others), photos
 
 
-def public_report(session: Session, ticket: Ticket) -> PublicReport:
-    assert ticket.id is not None
-    names, photos = _names_and_photos(session, ticket)
+def status_report(
+    session: Session,
+    ticket: StatusFacts,
+    timeline: Sequence[TimelineEntry],
+    extras: Sequence[Sequence[Any]],
+) -> PublicReport:
+    """The status page's report from what ``flows.status_page`` read: the ticket, its public timeline
+    (oldest first) and the rows of ``STATUS_EXTRAS_SQL``."""
+    names, photos = _names_and_photos(session, ticket, extras)
     deadline = reopen_deadline(ticket)
     resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
     report = _report(reference(session), ticket, names, ticket.public_description or ticket.description)
@@ -304,7 +343,11 @@ def public_report(session: Session, ticket: Ticket) -> PublicReport:
     for photo_id, _purpose, message_id in photos:
         if photo_id is not None and message_id is not None:
             by_message.setdefault(message_id, []).append(photo_id)
-    report.events = public_events(session, ticket, by_message, names)
+
+    def photos_of(event: TimelineEntry) -> list[int]:
+        return by_message.get(event.data.get("message_id") or 0, []) if is_status_page_message(event) else []
+
+    report.events = [public_event(e, names, photos_of(e)) for e in timeline]
     beside_a_message = {photo_id for event in report.events for photo_id in event.photos}
     report.photos = [
         (photo_id, purpose)
@@ -428,7 +471,7 @@ def ward_and_predecessors(session: Session, code: str) -> set[str]:
     return set(reference(session).ward_and_predecessors(code))
 
 
-def _report(ref: Reference, ticket: Ticket, names: list[str], text: str) -> PublicReport:
+def _report(ref: Reference, ticket: ReportFacts, names: list[str], text: str) -> PublicReport:
     """What the list and the status page both show; the status page adds its details."""
     category = ref.categories.get(ticket.category_code) if ticket.category_code else None
     ward = ref.wards.get(ticket.ward_code) if ticket.ward_code else None

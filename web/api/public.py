@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
-from sla import service as sla_service
-from tickets import public, service
+from tickets import public
 from web import list_cache, status_cache
-from web.deps import SessionDep
+from web.deps import SessionDep, request_session
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
@@ -174,23 +174,28 @@ def map_pins(
     response_model=PublicReportOut,
     responses={304: {"description": "the caller's copy (If-None-Match / If-Modified-Since) is current"}},
 )
-def report_by_token(request: Request, token: str, session: SessionDep) -> Response:
+async def report_by_token(request: Request, token: str) -> Response:
     """The status page's data, rendered once per version of the ticket (``web.status_cache``), with
-    ETag/Last-Modified and 304 when the caller's copy is current."""
-    version = status_cache.version_or_404(session, request, token)
-    headers = version.headers("json")
-    if status_cache.not_modified(request, version, "json"):
-        return Response(status_code=304, headers=headers)
-    key = status_cache.PAGES.key(token, version, "json")
-    body = status_cache.PAGES.get(key)
-    if body is None:
-        ticket = service.get_ticket(session, version.ticket_id)
-        view = public.public_report(session, ticket)
-        view.due_at = sla_service.deadline_of(session, ticket)
-        report = asdict(view)
-        report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-        body = PublicReportOut.model_validate(report).model_dump_json().encode()
-        status_cache.PAGES.put(key, body)
+    ETag/Last-Modified and 304 when the caller's copy is current; the whole answer in one trip to the
+    thread pool."""
+    return await run_in_threadpool(_report_answer, request, token)
+
+
+def _report_answer(request: Request, token: str) -> Response:
+    with request_session(request) as session:
+        read = status_cache.read_or_404(session, request, token)
+        headers = status_cache.headers(read, "json")
+        if status_cache.not_modified(request, read, "json"):
+            return Response(status_code=304, headers=headers)
+        key = status_cache.PAGES.key(token, read, "json")
+        body = status_cache.PAGES.get(key)
+        if body is None:
+            report = asdict(read.report(session))
+            report["photos"] = [
+                {"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]
+            ]
+            body = PublicReportOut.model_validate(report).model_dump_json().encode()
+            status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from channels import web as web_channel
+from flows.status_page import StatusRead
 from geo import boundaries
 from geo.centres import centre_of
 from geo.locate import locate_pin
@@ -25,7 +26,6 @@ from kernel.i18n import _, localize
 from kernel.settings import get_settings
 from kernel.text import CleanStr, RowId
 from kernel.timeutil import local_date
-from sla import service as sla_service
 from tickets import confirmation, conversation, public, service
 from tickets.links import tracking_url
 from tickets.models import Status, Ticket
@@ -33,7 +33,7 @@ from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
 from web import list_cache, status_cache
-from web.deps import Session, SessionDep, StoreDep
+from web.deps import Session, SessionDep, StoreDep, request_session
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
@@ -169,25 +169,31 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 
 
 @router.get("/t/{token}", response_class=HTMLResponse)
-def status_page(request: Request, token: str, session: SessionDep) -> Response:
+async def status_page(request: Request, token: str) -> Response:
     """Rendered once per version of the ticket and language (``web.status_cache``), answered with 304
-    when the browser's copy is current."""
-    version = status_cache.version_or_404(session, request, token)
-    kind = f"html-{language_of(request)}"
-    headers = version.headers(kind)
-    if status_cache.not_modified(request, version, kind):
-        return Response(status_code=304, headers=headers)
-    # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
-    plain = set(request.query_params) <= {"lang"}
-    key = status_cache.PAGES.key(token, version, kind)
-    kept = status_cache.PAGES.get(key) if plain else None
-    if kept is not None:
-        page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
-        if request.query_params.get("lang") == language_of(request):
-            page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
-        return page
-    ticket = service.get_ticket(session, version.ticket_id)
-    page = _status_page(request, session, ticket, token, submission_id=FORM_ID if plain else None)
+    when the browser's copy is current; the whole answer in one trip to the thread pool."""
+    return await run_in_threadpool(_status_answer, request, token)
+
+
+def _status_answer(request: Request, token: str) -> Response:
+    with request_session(request) as session:
+        read = status_cache.read_or_404(session, request, token)
+        kind = f"html-{language_of(request)}"
+        headers = status_cache.headers(read, kind)
+        if status_cache.not_modified(request, read, kind):
+            return Response(status_code=304, headers=headers)
+        # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
+        plain = set(request.query_params) <= {"lang"}
+        key = status_cache.PAGES.key(token, read, kind)
+        kept = status_cache.PAGES.get(key) if plain else None
+        if kept is not None:
+            page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
+            if request.query_params.get("lang") == language_of(request):
+                page.set_cookie(
+                    "lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True
+                )
+            return page
+        page = _status_page(request, session, read, token, submission_id=FORM_ID if plain else None)
     if plain:
         status_cache.PAGES.put(key, bytes(page.body))
         page.body = bytes(page.body).replace(FORM_ID, uuid.uuid4().hex.encode())  # the same length
@@ -202,7 +208,7 @@ FORM_ID = uuid.uuid4().hex.encode()
 def _status_page(
     request: Request,
     session: Session,
-    ticket: Ticket,
+    read: StatusRead,
     token: str,
     *,
     status_code: int = 200,
@@ -210,18 +216,16 @@ def _status_page(
     reply_text: str = "",
     submission_id: bytes | None = None,
 ) -> HTMLResponse:
-    report = public.public_report(session, ticket)
-    report.due_at = sla_service.deadline_of(session, ticket)
     form_id = submission_id.decode() if submission_id else uuid.uuid4().hex
     return render(
         request,
         "public/status.html",
         status_code=status_code,
-        report=report,
+        report=read.report(session),
         token=token,
         is_new=request.query_params.get("new") == "1",
         tracking_url=tracking_url(token),
-        reopen_until=public.reopen_deadline(ticket),
+        reopen_until=public.reopen_deadline(read.ticket),
         message=request.query_params.get("m"),
         reply={"errors": reply_errors or [], "text": reply_text, "submission_id": form_id},
     )
@@ -262,18 +266,17 @@ async def reply(
     except Invalid as problem:
         await run_in_threadpool(session.rollback)
         return await run_in_threadpool(
-            partial(
-                _status_page,
-                request,
-                session,
-                ticket,
-                token,
-                status_code=422,
-                reply_errors=[_explain(request, problem)],
-                reply_text=text,
-            )
+            partial(_refused_reply_page, request, session, token, [_explain(request, problem)], text)
         )
     return RedirectResponse(f"/t/{token}?m=replied#conversation", status_code=303)
+
+
+def _refused_reply_page(
+    request: Request, session: Session, token: str, errors: list[str], text: str
+) -> HTMLResponse:
+    """The status page again, with what was wrong with the reply and the typed words kept."""
+    read = status_cache.read_or_404(session, request, token)
+    return _status_page(request, session, read, token, status_code=422, reply_errors=errors, reply_text=text)
 
 
 def _reply_refused(request: Request, status_code: int, message: str, text: str) -> HTMLResponse:
