@@ -60,16 +60,18 @@ class SharedCache:
         self._down = False
         return found if isinstance(found, bytes) else None
 
-    def put(self, key: str, value: bytes, seconds: int) -> None:
+    def put(self, key: str, value: bytes, seconds: int) -> bool:
+        """Keep ``value``; whether the server took it."""
         client = self._usable()
         if client is None:
-            return
+            return False
         try:
             client.set(PREFIX + key, value, ex=seconds)
         except redis.RedisError as problem:
             self._failed(problem)
-            return
+            return False
         self._down = False
+        return True
 
     def claim(self, key: str, seconds: int) -> bool:
         """Whether this caller is the one to renew ``key`` (for ``seconds``): the others keep serving the

@@ -1,7 +1,8 @@
 """Statements per request (issue 22). The citizen's status page rendered cold: the ticket, its timeline,
 its names to mask, its photos and its deadline are read in one statement (``flows.status_page``), so a
-render costs one statement however many people worked on the report, and a report whose reporter's record was merged away still masks the first
-reporter's name. A short staff list reads its page and its total in one pass."""
+render costs one statement however many people worked on the report, and a report whose reporter's
+record was merged away still masks the first reporter's name. A short staff list reads its page and
+its total in one pass."""
 
 from __future__ import annotations
 

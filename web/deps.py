@@ -33,6 +33,12 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def database_of(request: Request) -> str:
+    """The application's database by its address, password hidden (to key what is kept per database)."""
+    engine: Engine = request.app.state.engine
+    return engine.url.render_as_string(hide_password=True)
+
+
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
     """``get_session`` for a route that does all its database work in one trip to the thread pool (the

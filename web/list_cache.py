@@ -7,48 +7,85 @@ in the shared cache (``kernel.sharedcache``) per database, kind, language and qu
 shows within that time, and a kept copy costs no SQL at all. When a copy is due, one request renews it
 while the others keep serving the old one for at most ``RENEW_SECONDS`` more; nothing is kept when the
 setting is 0 or no cache server is reachable.
+
+Each process also keeps what it last took from the shared cache for ``LOCAL_SECONDS`` (never past the
+copy's own due time): the busiest public page is then answered from memory on the event loop, without a
+trip to the thread pool or to the cache server.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable
-
-from sqlmodel import Session
 
 from kernel.settings import get_settings
 from kernel.sharedcache import shared_cache
 
 RENEW_SECONDS = 10  # how long one request has to render a due copy before another may try
 KEPT_AFTER_DUE_SECONDS = 300  # an old copy stays to be served while a new one is rendered
+LOCAL_SECONDS = 1.0  # a process serves its own copy this long before asking the shared cache again
+LOCAL_ENTRIES = 256  # lists by kind, language and query: the few that visitors share
 
 
 def list_seconds() -> int:
     return get_settings().public_list_seconds
 
 
-def kept_list(session: Session, kind: str, parts: Iterable[str], render: Callable[[], bytes]) -> bytes:
-    """The rendered list for this kind and these parts (language, query), from the shared cache while
-    it is fresh, else rendered (and kept)."""
+class _LocalCopies:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and time.time() < entry[0] else None
+
+    def keep(self, key: str, until: float, body: bytes) -> None:
+        with self._lock:
+            if len(self._entries) >= LOCAL_ENTRIES:
+                self._entries.clear()  # rare (many distinct queries): start again rather than track age
+            self._entries[key] = (until, body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+LOCAL = _LocalCopies()
+
+
+def fresh_here(key: str) -> bytes | None:
+    """This process's copy of the list while it is fresh, else None; no I/O (for the event loop)."""
+    return LOCAL.fresh(key) if list_seconds() > 0 else None
+
+
+def kept_list(key: str, render: Callable[[], bytes]) -> bytes:
+    """The rendered list under this key, from the shared cache while it is fresh, else rendered (and
+    kept)."""
     seconds = list_seconds()
     if seconds <= 0:
         return render()
-    key = list_key(session, kind, parts)
     cache = shared_cache()
     entry = cache.get(key)
     if entry is not None:
         due, body = _unpacked(entry)
-        if time.time() < due or not cache.claim(key, RENEW_SECONDS):
+        if time.time() < due:
+            LOCAL.keep(key, min(due, time.time() + LOCAL_SECONDS), body)
+            return body
+        if not cache.claim(key, RENEW_SECONDS):
             return body
     body = render()
-    cache.put(key, _packed(time.time() + seconds, body), seconds + KEPT_AFTER_DUE_SECONDS)
+    due = time.time() + seconds
+    if cache.put(key, _packed(due, body), seconds + KEPT_AFTER_DUE_SECONDS):
+        LOCAL.keep(key, min(due, time.time() + LOCAL_SECONDS), body)
     return body
 
 
-def list_key(session: Session, kind: str, parts: Iterable[str]) -> str:
-    """The shared key of a list: the database by its address (no statement), kind, language and query."""
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+def list_key(database: str, kind: str, parts: Iterable[str]) -> str:
+    """The shared key of a list: the database by its address (password hidden), kind, language and
+    query."""
     return "list:" + hashlib.sha256("|".join([database, kind, *parts]).encode()).hexdigest()
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from tickets import public
 from web import list_cache, status_cache
-from web.deps import SessionDep, request_session
+from web.deps import SessionDep, database_of, request_session
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
@@ -128,8 +128,8 @@ class PublicReportOut(BaseModel):
 
 
 @router.get("/reports", response_model=list[PublicSummaryOut])
-def list_reports(
-    session: SessionDep,
+async def list_reports(
+    request: Request,
     category: str | None = Query(default=None, max_length=48),
     ward: str | None = Query(default=None, max_length=48),
     status: str | None = Query(default=None, max_length=24),
@@ -138,14 +138,22 @@ def list_reports(
     """The newest listed reports; served as encoded for every caller of the same query for a few seconds
     (``web.list_cache``: ``public_list_seconds``)."""
     filters = public.PublicFilter(category=category, ward=ward, status=status)
-
-    def encoded() -> bytes:
-        reports = [_summary(report) for report in public.public_list(session, filters, limit=limit)]
-        return json.dumps(jsonable_encoder(reports), ensure_ascii=False, separators=(",", ":")).encode()
-
     query = urlencode({"category": category or "", "ward": ward or "", "status": status or "", "n": limit})
-    body = list_cache.kept_list(session, "reports-json", [query], encoded)
+    key = list_cache.list_key(database_of(request), "reports-json", [query])
+    body = list_cache.fresh_here(key)
+    if body is None:
+        body = await run_in_threadpool(_kept_list, request, key, filters, limit)
     return Response(body, media_type="application/json")
+
+
+def _kept_list(request: Request, key: str, filters: public.PublicFilter, limit: int) -> bytes:
+    with request_session(request) as session:
+
+        def encoded() -> bytes:
+            reports = [_summary(report) for report in public.public_list(session, filters, limit=limit)]
+            return json.dumps(jsonable_encoder(reports), ensure_ascii=False, separators=(",", ":")).encode()
+
+        return list_cache.kept_list(key, encoded)
 
 
 @router.get("/pins", response_model=PinsOut)

@@ -33,7 +33,7 @@ from tickets.refcache import reference
 from tickets.reference import Category, Ward
 from tickets.service import CITIZEN
 from web import list_cache, status_cache
-from web.deps import Session, SessionDep, StoreDep, request_session
+from web.deps import Session, SessionDep, StoreDep, database_of, request_session
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import render
@@ -373,9 +373,8 @@ def lookup(
 
 
 @router.get("/reports", response_class=HTMLResponse)
-def public_reports(
+async def public_reports(
     request: Request,
-    session: SessionDep,
     category: str | None = None,
     ward: str | None = None,
     status: str | None = None,
@@ -386,16 +385,19 @@ def public_reports(
     filters = public.PublicFilter(category=category or None, ward=ward or None, status=status or None)
     language = language_of(request)
     query = sorted((k, v) for k, v in request.query_params.multi_items() if k != "lang")
-    body = list_cache.kept_list(
-        session,
-        "reports-html",
-        [language, urlencode(query)],
-        lambda: bytes(_reports_page(request, session, filters, page).body),
-    )
+    key = list_cache.list_key(database_of(request), "reports-html", [language, urlencode(query)])
+    body = list_cache.fresh_here(key)
+    if body is None:
+        body = await run_in_threadpool(_kept_reports_page, request, key, filters, page)
     answer = HTMLResponse(body)
     if request.query_params.get("lang") == language:
         answer.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
     return answer
+
+
+def _kept_reports_page(request: Request, key: str, filters: public.PublicFilter, page: int) -> bytes:
+    with request_session(request) as session:
+        return list_cache.kept_list(key, lambda: bytes(_reports_page(request, session, filters, page).body))
 
 
 def _reports_page(
