@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -71,6 +72,7 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     listener: Listener = app.state.live_listener
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
     restore = _end_streams_on_exit_signal(listener)
     try:
         yield

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from kernel.settings import get_settings
@@ -72,13 +73,16 @@ class StatusRead:
     last_modified: datetime
     timeline: str | None  # JSON, parsed only for a render
     extras: str | None
+    reference_fingerprint: str  # of the category and ward tables, read beside the rest
 
     @property
     def ticket_id(self) -> int:
         return self.ticket.id
 
     def report(self, session: Session) -> PublicReport:
-        """What the page and its JSON show (masked), from what was read."""
+        """What the page and its JSON show (masked), from what was read; the session reads the reference
+        tables only if this process does not hold the ones read beside the ticket."""
+        remember(session, self.reference_fingerprint)
         entries = [
             TimelineEntry(event_id, kind, datetime.fromisoformat(at), actor_type, note, data or {})
             for event_id, kind, at, actor_type, note, data in _parsed(self.timeline)
@@ -92,20 +96,22 @@ def _parsed(document: str | None) -> list[list[Any]]:
     return json.loads(document) if document else []
 
 
-def read_status(session: Session, token: str) -> StatusRead | None:
-    """The ticket behind a tracking link with what its page shows, or None."""
+def read_status(connection: Connection, token: str) -> StatusRead | None:
+    """The ticket behind a tracking link with what its page shows, or None (one statement: on
+    ``kernel.db.single_reads`` it is the request's only round trip)."""
     if not token:
         return None
     parameters = {"token": token, **STATUS_EXTRAS_PARAMETERS}
-    row = session.execute(_statement(fingerprint_expression()), parameters).first()
+    row = connection.execute(_statement(fingerprint_expression()), parameters).first()
     if row is None:
         return None
     *columns, due_at, timeline, extras, changed, reference_fingerprint = row
-    remember(session, reference_fingerprint)  # a page rendered next reads the reference tables from here
     ticket = StatusFacts(*columns)
     reopen_until = reopen_deadline(ticket)
     reopen_open = reopen_until is not None and utcnow() <= reopen_until
     base_url = get_settings().public_base_url
     shown = (columns, due_at, timeline, extras, reference_fingerprint, reopen_open, base_url)
     tag = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
-    return StatusRead(ticket, due_at, tag, changed.replace(microsecond=0), timeline, extras)
+    return StatusRead(
+        ticket, due_at, tag, changed.replace(microsecond=0), timeline, extras, reference_fingerprint
+    )

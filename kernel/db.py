@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -58,6 +58,20 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def single_reads(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection on which every statement is its own transaction (autocommit): a read of one
+    statement then costs one round trip, without the BEGIN and COMMIT of a unit of work (the busiest
+    public reads, issue 22). Nothing done through it can be rolled back: it is for reads only."""
+    with _autocommitting(engine or get_engine()).connect() as connection:
+        yield connection
+
+
+@lru_cache(maxsize=8)
+def _autocommitting(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")  # the same pool, in autocommit
 
 
 AfterCommit = Callable[[], None]

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         description="how long the public list page and API are served as rendered, by every web worker,"
         " before a new report or a change shows there (the page says so); 0: rendered for each request",
     )
+    web_threads: int = Field(
+        40,
+        ge=1,
+        le=1000,
+        description="threads of each web worker for the routes' blocking work (database, files); fewer"
+        " threads queue requests fairly instead of sharing one interpreter lock among many",
+    )
     public_base_url: str = Field(
         "", description="base of citizens' links; empty: the address `civicdesk run` serves (not production)"
     )

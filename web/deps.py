@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Connection as Connection  # re-exported, as Engine and Session
 from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
 from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
-from kernel.db import unit_of_work
+from kernel.db import single_reads, unit_of_work
 from kernel.errors import Unauthorized
 from kernel.i18n import _
 from tickets.staff import User, signed_in, signed_in_user
@@ -37,6 +38,13 @@ def database_of(request: Request) -> str:
     """The application's database by its address, password hidden (to key what is kept per database)."""
     engine: Engine = request.app.state.engine
     return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def request_reads(request: Request) -> Iterator[Connection]:
+    """``kernel.db.single_reads`` on the application's database: one round trip per statement."""
+    with single_reads(request.app.state.engine) as connection:
+        yield connection
 
 
 @contextmanager

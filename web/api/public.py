@@ -190,20 +190,18 @@ async def report_by_token(request: Request, token: str) -> Response:
 
 
 def _report_answer(request: Request, token: str) -> Response:
-    with request_session(request) as session:
-        read = status_cache.read_or_404(session, request, token)
-        headers = status_cache.headers(read, "json")
-        if status_cache.not_modified(request, read, "json"):
-            return Response(status_code=304, headers=headers)
-        key = status_cache.PAGES.key(token, read, "json")
-        body = status_cache.PAGES.get(key)
-        if body is None:
+    read = status_cache.read_or_404(request, token)
+    headers = status_cache.headers(read, "json")
+    if status_cache.not_modified(request, read, "json"):
+        return Response(status_code=304, headers=headers)
+    key = status_cache.PAGES.key(token, read, "json")
+    body = status_cache.PAGES.get(key)
+    if body is None:
+        with request_session(request) as session:
             report = asdict(read.report(session))
-            report["photos"] = [
-                {"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]
-            ]
-            body = PublicReportOut.model_validate(report).model_dump_json().encode()
-            status_cache.PAGES.put(key, body)
+        report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
+        body = PublicReportOut.model_validate(report).model_dump_json().encode()
+        status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -176,23 +176,21 @@ async def status_page(request: Request, token: str) -> Response:
 
 
 def _status_answer(request: Request, token: str) -> Response:
+    read = status_cache.read_or_404(request, token)
+    kind = f"html-{language_of(request)}"
+    headers = status_cache.headers(read, kind)
+    if status_cache.not_modified(request, read, kind):
+        return Response(status_code=304, headers=headers)
+    # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
+    plain = set(request.query_params) <= {"lang"}
+    key = status_cache.PAGES.key(token, read, kind)
+    kept = status_cache.PAGES.get(key) if plain else None
+    if kept is not None:
+        page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
+        if request.query_params.get("lang") == language_of(request):
+            page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
+        return page
     with request_session(request) as session:
-        read = status_cache.read_or_404(session, request, token)
-        kind = f"html-{language_of(request)}"
-        headers = status_cache.headers(read, kind)
-        if status_cache.not_modified(request, read, kind):
-            return Response(status_code=304, headers=headers)
-        # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
-        plain = set(request.query_params) <= {"lang"}
-        key = status_cache.PAGES.key(token, read, kind)
-        kept = status_cache.PAGES.get(key) if plain else None
-        if kept is not None:
-            page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
-            if request.query_params.get("lang") == language_of(request):
-                page.set_cookie(
-                    "lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True
-                )
-            return page
         page = _status_page(request, session, read, token, submission_id=FORM_ID if plain else None)
     if plain:
         status_cache.PAGES.put(key, bytes(page.body))
@@ -275,7 +273,7 @@ def _refused_reply_page(
     request: Request, session: Session, token: str, errors: list[str], text: str
 ) -> HTMLResponse:
     """The status page again, with what was wrong with the reply and the typed words kept."""
-    read = status_cache.read_or_404(session, request, token)
+    read = status_cache.read_or_404(request, token)
     return _status_page(request, session, read, token, status_code=422, reply_errors=errors, reply_text=text)
 
 
