@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import phonenumbers
@@ -155,6 +155,7 @@ class _Word:
         return self.style in ("title", "upper")
 
 
+@cache  # a text's few distinct characters, folded once per process rather than once per character
 def _fold_char(char: str) -> str:
     if char in "đĐ":
         return "d"
@@ -193,7 +194,10 @@ def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _words(text: str) -> list[_Word]:
-    return [_Word(m.group(0), fold(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [_Word(m.group(0), _fold_word(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+_fold_word = lru_cache(maxsize=32_768)(fold)  # words recur across texts: a status page masks several
 
 
 def _adjacent(text: str, left: _Word, right: _Word) -> bool:
