@@ -19,6 +19,9 @@ from web.geo import map_frame
 from web.i18n import language_of, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+# The templates ship with the code and change only with it: no stat() of each template file on every page
+# (Jinja's default), a new version is a restart like any other code change.
+TEMPLATES.env.auto_reload = False
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
