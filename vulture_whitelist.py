@@ -37,3 +37,6 @@ confirmation_url  # the receipt link for whoever sends the receipt (tests/test_i
 MODEL_MODULES  # every table module, imported for its side effect on the metadata
 GSO_ATTRIBUTION  # the statistics office's credit for the ward codes (geo/codes.py)
 short_name  # the city profile's short name, shown on the admin page (web/templates/staff/admin_city.html)
+total_tokens  # anyio's thread limiter: the web worker's pool size, set at start-up (civicdesk/asgi.py)
+auto_reload  # Jinja's: templates are not checked on disk before each render (web/pages/common.py)
+resolution_due_at  # the SLA view's deadline: the staff ticket page (template) and the API schema read it

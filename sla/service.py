@@ -299,11 +299,6 @@ def view(session: Session, ticket: Ticket, *, now: datetime | None = None) -> Sl
     )
 
 
-def deadline_of(session: Session, ticket: Ticket) -> datetime | None:
-    """The processing deadline promised to the citizen: the running resolution clock's due time."""
-    return view(session, ticket).resolution_due_at
-
-
 # --- the scan: warnings and breaches ----------------------------------------------------------------
 
 

@@ -140,9 +140,9 @@ def current_resolution_clock() -> ColumnElement[bool]:
 
 @lru_cache(maxsize=1)
 def citizen_deadline_sql() -> str:
-    """``deadline_of`` as an SQL expression over a row of the ``ticket`` table (for a statement that
-    reads the deadline beside the ticket's other columns, as the status page's does): the current
-    resolution clock's due time while the ticket is open."""
+    """The deadline promised to the citizen (``view(...).resolution_due_at``) as an SQL expression over a
+    row of the ``ticket`` table, for a statement that reads it beside the ticket's other columns (the
+    status page's): the current resolution clock's due time while the ticket is open."""
     condition = and_(current_resolution_clock(), col(Ticket.status).in_(sorted(OPEN_STATUSES)))
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     where = condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True})

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from kernel.db import engine_for, unit_of_work
 from kernel.settings import get_settings
 from sla import service as sla
 from sla.models import ClockKind, ClockState, Notification, SlaClock
+from sla.state import citizen_deadline_sql
 from tickets import service
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.service import CITIZEN, SYSTEM, Actor, NewTicket
@@ -24,6 +26,13 @@ from tickets.staff import create_user
 
 Headers = Callable[..., dict[str, str]]
 
+
+
+def deadline_in_sql(session: Session, ticket_id: int) -> datetime | None:
+    """The deadline as the status page reads it (``sla.state.citizen_deadline_sql``)."""
+    statement = text(f"SELECT {citizen_deadline_sql()} FROM ticket WHERE ticket.id = :id")  # noqa: S608
+    due: datetime | None = session.execute(statement, {"id": ticket_id}).scalar()
+    return due
 
 def clocks(session: Session, ticket_id: int) -> dict[tuple[str, int], SlaClock]:
     rows = session.exec(select(SlaClock).where(SlaClock.ticket_id == ticket_id)).all()
@@ -97,12 +106,14 @@ def test_status_moves_drive_the_clocks(engine: Engine) -> None:
         service.transition(session, tid, Status.RESOLVED, actor=SYSTEM)
         first = clocks(session, tid)[(ClockKind.RESOLUTION, 1)]
         assert first.state == ClockState.MET and first.due_at is None
-        assert sla.deadline_of(session, ticket) is None
+        assert sla.view(session, ticket).resolution_due_at is None
+        assert deadline_in_sql(session, tid) is None
         service.transition(session, tid, Status.REOPENED, actor=CITIZEN, reason="vẫn hỏng")
         second = clocks(session, tid)[(ClockKind.RESOLUTION, 2)]
         assert second.state == ClockState.RUNNING and first.state == ClockState.MET
         assert second.due_at == sla.calendar_for(session).add(second.started_at, 5 * 480)
-        assert sla.deadline_of(session, ticket) == second.due_at
+        assert sla.view(session, ticket).resolution_due_at == second.due_at
+        assert deadline_in_sql(session, tid) == second.due_at  # the status page's expression agrees
 
 
 def test_reclassification_retargets_and_a_legal_process_stops_the_clock(engine: Engine) -> None:
@@ -244,7 +255,7 @@ def test_status_page_shows_the_deadline(client: TestClient, engine: Engine) -> N
     with unit_of_work(engine) as session:
         ticket = new_ticket(session)
         token = ticket.tracking_token
-        due: datetime | None = sla.deadline_of(session, ticket)
+        due: datetime | None = sla.view(session, ticket).resolution_due_at
     page = client.get(f"/t/{token}").text
     assert due is not None and 'data-testid="deadline"' in page
     public = client.get(f"/api/v1/public/reports/{token}").json()
