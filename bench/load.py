@@ -136,6 +136,7 @@ def _environment(server: str, name: str, var_dir: Path) -> dict[str, str]:
         "CIVICDESK_VAR_DIR": str(var_dir),
         "CIVICDESK_ZALO_OA_SECRET_KEY": OA_SECRET,
         "CIVICDESK_ZALO_APP_ID": APP_ID,
+        "CIVICDESK_LOG_FORMAT": "json",  # a request's log line as production writes it
     }
 
 
