@@ -698,7 +698,8 @@ def report(
 ({built.sizes.get("events")} timeline events, {built.sizes.get("photos")} photos; tables: ticket
 {built.sizes.get("ticket")}, ticket_event {built.sizes.get("ticket_event")}{built_in}),
 on {os.cpu_count()} cores shared by wrk, the servers and PostgreSQL; load average (1 min) at the start,
-after each run and at the end: {load_text}."""
+after each run and at the end: {load_text}. The application: `civicdesk web`, one worker,
+{os.environ.get("CIVICDESK_WEB_THREADS", "40")} threads (`CIVICDESK_WEB_THREADS`), JSON logs."""
     ]
     if results:
         parts.append(_load_table(results, pgbench, args))
