@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.million import BENCH_ADMIN, Built, build, phone_of  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from kernel.db import make_engine, unit_of_work  # noqa: E402
+from kernel.settings import get_settings  # noqa: E402
 
 APP_ID = "3600000000000000001"
 OA_SECRET = "bench-load-secret"  # noqa: S105 - the benchmark's own fake Zalo key
@@ -699,7 +700,7 @@ def report(
 {built.sizes.get("ticket")}, ticket_event {built.sizes.get("ticket_event")}{built_in}),
 on {os.cpu_count()} cores shared by wrk, the servers and PostgreSQL; load average (1 min) at the start,
 after each run and at the end: {load_text}. The application: `civicdesk web`, one worker,
-{os.environ.get("CIVICDESK_WEB_THREADS", "40")} threads (`CIVICDESK_WEB_THREADS`), JSON logs."""
+{get_settings().web_threads} threads (`CIVICDESK_WEB_THREADS`), JSON logs."""
     ]
     if results:
         parts.append(_load_table(results, pgbench, args))
