@@ -254,8 +254,16 @@ def _overdue_first(
         .limit(1)  # keeps the lookup a LATERAL one: joined, PostgreSQL would scan the matches instead
         .lateral("match")
     )
+    last_walked = (
+        sa_select(col(SlaClock.due_at))
+        .where(_overdue_clock(now))
+        .order_by(col(SlaClock.due_at))
+        .offset(OVERDUE_WALK - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
     rows = session.exec(
-        select(match.c.id, walked.c.due_at)
+        select(match.c.id, walked.c.due_at, last_walked)
         .select_from(walked)
         .join(match, true())
         .order_by(walked.c.due_at, match.c.created_at, match.c.id)
@@ -263,16 +271,10 @@ def _overdue_first(
     ).all()
     if len(rows) < wanted:
         return None
-    last_walked = session.exec(
-        select(col(SlaClock.due_at))
-        .where(_overdue_clock(now))
-        .order_by(col(SlaClock.due_at))
-        .offset(OVERDUE_WALK - 1)
-        .limit(1)
-    ).first()
-    if last_walked is not None and rows[-1][1] >= last_walked:
+    _, due_at, last_due = rows[-1]
+    if last_due is not None and due_at >= last_due:  # None: every breached clock was walked
         return None
-    ids = [ticket_id for ticket_id, _ in rows]
+    ids = [ticket_id for ticket_id, _, _ in rows]
     return ids if len(set(ids)) == len(ids) else None  # a ticket with two current clocks: sort instead
 
 
