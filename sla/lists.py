@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, nulls_last, or_, text, true
+from sqlalchemy import Select, case, func, nulls_last, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from kernel.timeutil import utcnow
-from sla.boards import WorkItem, urgency_expression, with_current_clocks, work_item
-from sla.models import TIMED_CLOCK_SQL, SlaClock
+from sla.boards import WorkItem, overdue_first, urgency_expression, with_current_clocks, work_item
+from sla.models import SlaClock
 from sla.state import OPEN_URGENCIES, current_resolution_clock, urgency_rank_sql
 from tickets.models import OPEN_STATUS_ORDER, OPEN_STATUSES, Priority, Ticket
 from tickets.search import prefer_index_walks
@@ -42,10 +42,7 @@ PER_PAGE = 50
 # past this many matches (the planner's estimate) a list is not counted, and its total says "about":
 # counting 36,000 matches of a common word costs PostgreSQL 100–450 ms at a million tickets
 ESTIMATE_OVER = 2_000
-# a long list's first pages in urgency order are looked for among this many breached clocks, longest
-# overdue first, before every open match is sorted (_overdue_first): ~2-5 µs a clock at a million tickets
-OVERDUE_WALK = 2_000
-OVERDUE_PAGE = 3 * PER_PAGE + 1  # deeper pages are sorted
+OVERDUE_PAGE = 3 * PER_PAGE + 1  # deeper pages are sorted, not read from the longest overdue down
 
 
 @dataclass(frozen=True)
@@ -201,7 +198,7 @@ def _estimated_page(
         # a ward's tickets are of one period (a current ward's all recent, so none among the longest
         # overdue: the walk would find nothing); its open tickets are sorted from its own index
         walk = wanted <= OVERDUE_PAGE and filters.ward is None
-        overdue = _overdue_first(session, conditions, now, wanted) if walk else None
+        overdue = overdue_first(session, conditions, now, wanted) if walk else None
         if overdue is not None:
             ids = overdue[offset:]
         else:
@@ -220,62 +217,6 @@ def _estimated_page(
         return _page(session, shown, offset + len(shown), page, per_page, now)
     total = max(estimate, offset + len(ids))
     return _page(session, shown, total, page, per_page, now, estimated=True, more=True)
-
-
-def _overdue_clock(now: datetime) -> ColumnElement[bool]:
-    """A current resolution clock that ``sla.state`` calls breached (within ``ix_sla_clock_timed_due``)."""
-    return and_(
-        text(TIMED_CLOCK_SQL),
-        or_(col(SlaClock.breached_at).is_not(None), col(SlaClock.due_at) <= now),
-    )
-
-
-def _overdue_first(
-    session: Session, conditions: list[Any], now: datetime, wanted: int
-) -> list[int | None] | None:
-    """The first ``wanted`` open matches in urgency order when they are all breached, found by walking
-    the breached clocks from the longest overdue (``ix_sla_clock_timed_due``) and looking each one's
-    ticket up by id against the filter, over at most ``OVERDUE_WALK`` clocks. Breached is the first
-    urgency and is ordered by due time, then by creation and id: the walk's order. None when the walk
-    cannot tell: fewer matches than wanted among the walked clocks, or a page ending on the due time of
-    the last clock walked (the clocks due at that time were not all walked). The open matches are
-    then sorted whole. Sorting them read 5,000-8,500 current clocks for "đèn đường" or a ward's open
-    tickets (10-17 ms at a million tickets); the walk finds 51 "đèn đường" in ~1,400 clocks."""
-    walked = (
-        sa_select(col(SlaClock.ticket_id), col(SlaClock.due_at))
-        .where(_overdue_clock(now))
-        .order_by(col(SlaClock.due_at))
-        .limit(OVERDUE_WALK)
-        .subquery("walked")
-    )
-    match = (
-        sa_select(col(Ticket.id), col(Ticket.created_at))
-        .where(col(Ticket.id) == walked.c.ticket_id, *conditions, col(Ticket.status).in_(OPEN_STATUS_ORDER))
-        .limit(1)  # keeps the lookup a LATERAL one: joined, PostgreSQL would scan the matches instead
-        .lateral("match")
-    )
-    last_walked = (
-        sa_select(col(SlaClock.due_at))
-        .where(_overdue_clock(now))
-        .order_by(col(SlaClock.due_at))
-        .offset(OVERDUE_WALK - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.exec(
-        select(match.c.id, walked.c.due_at, last_walked)
-        .select_from(walked)
-        .join(match, true())
-        .order_by(walked.c.due_at, match.c.created_at, match.c.id)
-        .limit(wanted)
-    ).all()
-    if len(rows) < wanted:
-        return None
-    _, due_at, last_due = rows[-1]
-    if last_due is not None and due_at >= last_due:  # None: every breached clock was walked
-        return None
-    ids = [ticket_id for ticket_id, _, _ in rows]
-    return ids if len(set(ids)) == len(ids) else None  # a ticket with two current clocks: sort instead
 
 
 def _open_by_urgency(conditions: list[Any], now: datetime) -> SelectOfScalar[Any]:

@@ -87,7 +87,7 @@ class SlaClock(SQLModel, table=True):
             postgresql_where=sql_text(CURRENT_CLOCK_SQL),
         ),
         # the staff list's first pages by urgency: the breached clocks, longest overdue first, read from
-        # the top until a page of matching tickets is found (sla.lists._overdue_first; migration 0029)
+        # the top until a page of matching tickets is found (sla.boards.overdue_first; migration 0029)
         Index(
             "ix_sla_clock_timed_due",
             "due_at",

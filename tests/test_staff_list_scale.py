@@ -15,7 +15,7 @@ from test_staff_lists import _clock, _ticket
 
 from kernel.db import unit_of_work
 from kernel.timeutil import utcnow
-from sla import lists
+from sla import boards, lists
 from sla.lists import ListPage, staff_list
 from tickets.models import Status, Ticket
 from tickets.service import TicketFilter
@@ -179,16 +179,16 @@ def test_the_longest_overdue_read_first_keep_the_order_of_the_single_sort(
 
     counted = pages()
     monkeypatch.setattr(lists, "ESTIMATE_OVER", 0)
-    monkeypatch.setattr(lists, "OVERDUE_WALK", walk)
+    monkeypatch.setattr(boards, "OVERDUE_WALK", walk)
     answered = []
-    walk_first = lists._overdue_first
+    walk_first = boards.overdue_first
 
     def spy(*args: object, **kwargs: object) -> object:
         found = walk_first(*args, **kwargs)  # type: ignore[arg-type]
         answered.append(found is not None)
         return found
 
-    monkeypatch.setattr(lists, "_overdue_first", spy)
+    monkeypatch.setattr(lists, "overdue_first", spy)
     walked = pages()
     assert _codes(walked) == _codes(counted) and _codes(counted)
     assert [(p.page, p.more) for p in walked] == [(p.page, p.page < p.pages) for p in counted]
@@ -196,3 +196,25 @@ def test_the_longest_overdue_read_first_keep_the_order_of_the_single_sort(
         assert any(answered)  # the walk read the first pages itself
     if walk == 1:
         assert not any(answered)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 6, 50])
+def test_the_worklist_read_from_the_longest_overdue_is_the_sorted_one(
+    engine: Engine, overdue: None, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """The SLA board's worklist takes its first tickets from the walk when they are all breached, and
+    lists the same tickets as the sort, for every viewer and department."""
+
+    def listed(walk: int) -> list[list[str]]:
+        monkeypatch.setattr(boards, "OVERDUE_WALK", walk)
+        with unit_of_work(engine) as session:
+            lists_ = []
+            for username in ("giamsat", "minh"):
+                viewer = session.exec(select(User).where(col(User.username) == username)).one()
+                for department in (None, "tnmt"):
+                    items = boards.worklist(session, viewer, department=department, limit=limit)
+                    lists_.append([item.ticket.code for item in items])
+            return lists_
+
+    sorted_ = listed(0)  # no clock walked: every list is sorted
+    assert any(sorted_) and listed(3) == sorted_ and listed(100) == sorted_

@@ -1,5 +1,5 @@
 """overdue walk: the current, running or breached resolution clocks by due time, so the staff list's
-first page in urgency order is read from the longest overdue down (sla.lists._overdue_first) instead
+first page in urgency order is read from the longest overdue down (sla.boards.overdue_first) instead
 of sorting every open match
 
 Plain CREATE INDEX (the migrations run in one transaction); on a live database make it first without
