@@ -57,6 +57,12 @@ CURRENT_CLOCK_SQL = (
     "kind = 'resolution' AND (state IN ('running', 'paused') OR (state = 'breached' AND met_at IS NULL))"
 )
 
+# the current clocks that are not paused and have a deadline: the ones sla.state can call breached
+TIMED_CLOCK_SQL = (
+    "kind = 'resolution' AND due_at IS NOT NULL"
+    " AND (state = 'running' OR (state = 'breached' AND met_at IS NULL))"
+)
+
 
 class ClockState(StrEnum):
     RUNNING = "running"
@@ -79,6 +85,14 @@ class SlaClock(SQLModel, table=True):
             "ticket_id",
             postgresql_include=["id", "state", "due_at", "warn_at", "warned", "breached_at"],
             postgresql_where=sql_text(CURRENT_CLOCK_SQL),
+        ),
+        # the staff list's first pages by urgency: the breached clocks, longest overdue first, read from
+        # the top until a page of matching tickets is found (sla.boards.overdue_first; migration 0029)
+        Index(
+            "ix_sla_clock_timed_due",
+            "due_at",
+            postgresql_include=["ticket_id", "breached_at"],
+            postgresql_where=sql_text(TIMED_CLOCK_SQL),
         ),
     )
 

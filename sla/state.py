@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.dialects import postgresql
@@ -98,14 +99,15 @@ def urgency_of(clock: SlaClock | None, now: datetime) -> str:
     return "on_track"
 
 
-def _urgency_rules(now: datetime) -> list[tuple[ColumnElement[bool], str]]:
-    """``urgency_of`` as SQL conditions over an outer join on the current resolution clock."""
+def _urgency_rules(now: datetime, clock: Any = SlaClock) -> list[tuple[ColumnElement[bool], str]]:
+    """``urgency_of`` as SQL conditions over an outer join on the current resolution clock (``clock``:
+    the table, or the columns of a subquery that reads it)."""
     return [
-        (col(SlaClock.id).is_(None), "no_deadline"),
-        (col(SlaClock.state) == ClockState.PAUSED, "paused"),
-        (col(SlaClock.due_at).is_(None), "no_deadline"),
-        (or_(col(SlaClock.breached_at).is_not(None), col(SlaClock.due_at) <= now), "breached"),
-        (or_(col(SlaClock.warned), col(SlaClock.warn_at) <= now), "at_risk"),
+        (col(clock.id).is_(None), "no_deadline"),
+        (col(clock.state) == ClockState.PAUSED, "paused"),
+        (col(clock.due_at).is_(None), "no_deadline"),
+        (or_(col(clock.breached_at).is_not(None), col(clock.due_at) <= now), "breached"),
+        (or_(col(clock.warned), col(clock.warn_at) <= now), "at_risk"),
     ]
 
 
@@ -114,9 +116,9 @@ def urgency_sql(now: datetime) -> ColumnElement[str]:
     return case(*_urgency_rules(now), else_="on_track")
 
 
-def urgency_rank_sql(now: datetime) -> ColumnElement[int]:
+def urgency_rank_sql(now: datetime, clock: Any = SlaClock) -> ColumnElement[int]:
     """The urgency's place in ``OPEN_URGENCIES`` (breached first), for ordering a worklist."""
-    ranks = [(condition, OPEN_URGENCIES.index(name)) for condition, name in _urgency_rules(now)]
+    ranks = [(condition, OPEN_URGENCIES.index(name)) for condition, name in _urgency_rules(now, clock)]
     return case(*ranks, else_=OPEN_URGENCIES.index("on_track"))
 
 

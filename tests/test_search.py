@@ -67,3 +67,19 @@ def test_the_trigram_index_serves_the_search(engine: Engine) -> None:
     assert "ix_ticket_search_text_trgm" in plan
     assert "'%duong%'" in plan  # folded once, at planning time
     assert folded == "den duong dak lak"
+
+
+def test_a_search_is_planned_for_its_own_words_within_its_transaction_only(engine: Engine) -> None:
+    """psycopg prepares a statement run five times on a connection, and PostgreSQL may then keep one
+    generic plan for every word, which cannot use the trigram index: the lists plan each run anew."""
+    from kernel.db import unit_of_work
+    from tickets.search import prefer_index_walks
+
+    settings = text("SELECT current_setting('plan_cache_mode'), current_setting('random_page_cost')")
+    with unit_of_work(engine) as session:
+        before = session.execute(settings).one()
+        prefer_index_walks(session)
+        assert tuple(session.execute(settings).one()) == ("force_custom_plan", "1.1")
+    with unit_of_work(engine) as session:
+        assert session.execute(settings).one() == before  # the pooled connection is left as it was
+    assert before[0] == "auto"

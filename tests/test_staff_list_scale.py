@@ -15,7 +15,7 @@ from test_staff_lists import _clock, _ticket
 
 from kernel.db import unit_of_work
 from kernel.timeutil import utcnow
-from sla import lists
+from sla import boards, lists
 from sla.lists import ListPage, staff_list
 from tickets.models import Status, Ticket
 from tickets.service import TicketFilter
@@ -124,3 +124,97 @@ def test_an_old_link_past_the_end_of_a_long_list_shows_its_last_page(
         viewer = session.exec(select(User).where(col(User.username) == "giamsat")).one()
         past = staff_list(session, TicketFilter(), viewer=viewer, page=9, per_page=4)
     assert (past.page, past.total, len(past.items), past.estimated) == (3, 9, 1, False)
+
+
+@pytest.fixture
+def overdue(engine: Engine, mixed: list[str]) -> None:
+    """More breached work beside ``mixed``'s: marked breached by the scan or only past due; three due at
+    the same time, whose clocks were changed in the reverse order of the tickets' creation (an index
+    holds them in that order, the list in the order of creation); one of another department; a
+    breached clock already met (not current: that ticket has no deadline); a paused clock past its
+    due time (paused, not breached); a reopened ticket."""
+    now = utcnow()
+    tied = now - timedelta(days=2)
+    clocks: list[dict[str, object]] = [
+        {"state": "breached", "due_at": tied - timedelta(days=7), "breached_at": now},
+        {"due_at": tied},
+        {"state": "breached", "due_at": tied, "breached_at": tied},
+        {"due_at": tied},
+        {"due_at": now - timedelta(days=1)},
+        {"state": "breached", "due_at": now - timedelta(days=20), "met_at": now},
+        {"state": "paused", "due_at": now - timedelta(days=30)},
+        {"due_at": now - timedelta(minutes=30)},
+    ]
+    ids = [_ticket(engine, f"Đèn đường quá hạn {n}")[0] for n in range(len(clocks))]
+    for ticket_id, clock in reversed(list(zip(ids, clocks, strict=True))):
+        _clock(engine, ticket_id, **clock)
+    with unit_of_work(engine) as session:
+        session.execute(update(Ticket).where(col(Ticket.id) == ids[4]).values(department_code="tnmt"))
+        session.execute(update(Ticket).where(col(Ticket.id) == ids[7]).values(status=Status.REOPENED))
+        create_user(session, username="minh", password=PASSWORD, role="department_staff", department="qldt")
+
+
+@pytest.mark.parametrize("walk", [1, 2, 3, 4, 100])
+@pytest.mark.parametrize(
+    "filters",
+    [TicketFilter(), TicketFilter(text="qua han"), TicketFilter(status=["assigned", "closed"])],
+)
+@pytest.mark.parametrize("username", ["giamsat", "minh"])
+def test_the_longest_overdue_read_first_keep_the_order_of_the_single_sort(
+    engine: Engine,
+    overdue: None,
+    monkeypatch: pytest.MonkeyPatch,
+    filters: TicketFilter,
+    walk: int,
+    username: str,
+) -> None:
+    """A long list's first pages are looked for among the breached clocks, longest overdue first, a
+    bounded number of them: whether the walk finds the page, stops on a due time it has not read whole,
+    or finds too few, the pages are those of the single sort, for every viewer."""
+
+    def pages() -> list[ListPage]:
+        with unit_of_work(engine) as session:
+            viewer = session.exec(select(User).where(col(User.username) == username)).one()
+            return [staff_list(session, filters, viewer=viewer, page=n, per_page=1) for n in range(1, 20)]
+
+    counted = pages()
+    monkeypatch.setattr(lists, "ESTIMATE_OVER", 0)
+    monkeypatch.setattr(boards, "OVERDUE_WALK", walk)
+    answered = []
+    walk_first = boards.overdue_first
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = walk_first(*args, **kwargs)  # type: ignore[arg-type]
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(lists, "overdue_first", spy)
+    walked = pages()
+    assert _codes(walked) == _codes(counted) and _codes(counted)
+    assert [(p.page, p.more) for p in walked] == [(p.page, p.page < p.pages) for p in counted]
+    if walk == 100:
+        assert any(answered)  # the walk read the first pages itself
+    if walk == 1:
+        assert not any(answered)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 6, 50])
+def test_the_worklist_read_from_the_longest_overdue_is_the_sorted_one(
+    engine: Engine, overdue: None, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """The SLA board's worklist takes its first tickets from the walk when they are all breached, and
+    lists the same tickets as the sort, for every viewer and department."""
+
+    def listed(walk: int) -> list[list[str]]:
+        monkeypatch.setattr(boards, "OVERDUE_WALK", walk)
+        with unit_of_work(engine) as session:
+            lists_ = []
+            for username in ("giamsat", "minh"):
+                viewer = session.exec(select(User).where(col(User.username) == username)).one()
+                for department in (None, "tnmt"):
+                    items = boards.worklist(session, viewer, department=department, limit=limit)
+                    lists_.append([item.ticket.code for item in items])
+            return lists_
+
+    sorted_ = listed(0)  # no clock walked: every list is sorted
+    assert any(sorted_) and listed(3) == sorted_ and listed(100) == sorted_

@@ -66,5 +66,15 @@ def prefer_index_walks(session: Session) -> None:
     """Cost a page read from the (cached) ticket table as what it is, for this transaction: with
     PostgreSQL's default ``random_page_cost`` of 4 (spinning disks) the staff list walked ``created_at``
     over 480,000 tickets for an old ward's newest matches of a word (0.5–1.7 s at a million tickets)
-    rather than the ward's own index ``ix_ticket_ward_created`` (4 ms)."""
-    session.execute(text("SET LOCAL random_page_cost = 1.1"))
+    rather than the ward's own index ``ix_ticket_ward_created`` (4 ms).
+
+    And plan each statement for its own values: psycopg prepares a statement run five times on a
+    connection, and PostgreSQL then settles on one generic plan for every search word, which cannot use
+    the trigram index (the list page's "den duong" went from 20 to 200 ms from its eleventh run on a
+    pooled connection at a million tickets)."""
+    session.execute(
+        text(
+            "SELECT set_config('random_page_cost', '1.1', true),"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    )
