@@ -28,7 +28,6 @@ n_steps  # the progress bar protocol's parameter
 
 # read by tests, benchmarks and operators: counters of the AMI listener, the metrics state, test hooks
 _.logins, _.resyncs, _.metrics_state, _.forget, clear_cache, similarity, measure
-deadline_of  # sla.service: the tests' oracle for the status page's one-statement deadline (sla.state)
 fill_placeholders  # bench/triage.py fills the independent test set's {street} the way the corpus does
 # the PBX simulator's scenarios the AMI tests and bench/ami_events.py play (telephony/simulator.py)
 _.recording, _.finish_silently, _.abandon, _.blind_transfer, _.end_after_transfer, _.after_hours_voicemail
