@@ -1,6 +1,6 @@
 """What a webhook delivery costs the web process, counted rather than timed (issue 22): each delivery,
-stored or kept as a dead letter, makes one trip to the thread pool, and its SQL runs there, never on the
-event loop."""
+stored or kept as a dead letter, makes one trip to the thread pool, where its one statement runs (never on
+the event loop) as a transaction of its own: no BEGIN or COMMIT round trips around it."""
 
 from __future__ import annotations
 
@@ -33,30 +33,36 @@ def _trips_to_the_pool(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., An
     return trips
 
 
-def _on_the_loop(engine: Engine) -> list[bool]:
-    """For each statement the engine sends, whether it was sent from a thread running an event loop."""
-    seen: list[bool] = []
+def _statements(engine: Engine, connections: list[Any]) -> list[tuple[str, bool, bool]]:
+    """Each statement the engine sends: its verb, whether it was sent from a thread running an event
+    loop, and whether the driver connection was in autocommit (the statement its own transaction);
+    the driver connections used go in ``connections``."""
+    seen: list[tuple[str, bool, bool]] = []
 
-    def where(*_: Any) -> None:
+    def where(connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            seen.append(False)
+            on_the_loop = False
         else:
-            seen.append(True)
+            on_the_loop = True
+        connections.append(connection.connection.driver_connection)
+        autocommit = bool(connections[-1].autocommit)
+        seen.append((sql.split()[0], on_the_loop, autocommit))
 
     event.listen(engine, "before_cursor_execute", where)
     return seen
 
 
-def test_each_delivery_is_one_trip_to_the_thread_pool_where_its_sql_runs(
+def test_each_delivery_is_one_trip_to_the_thread_pool_and_one_statement_committed_as_it_runs(
     client: TestClient,
     engine: Engine,
     providers: tuple[ZaloState, GraphState],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     trips = _trips_to_the_pool(monkeypatch)
-    on_the_loop = _on_the_loop(engine)
+    used: list[Any] = []
+    statements = _statements(engine, used)
     zalo = zalo_post(client, zalo_event("cost-1", "4100000000000000091", "Ngập ở đường 21 tháng 8"))
     assert zalo.json() == {"received": 1, "stored": 1}
     facebook = fb_post(client, messenger("m-cost-1", "6500000000000091", "Đèn đường hỏng"))
@@ -64,4 +70,5 @@ def test_each_delivery_is_one_trip_to_the_thread_pool_where_its_sql_runs(
     unreadable = fb_post(client, {"object": "page", "entry": 5})  # authentic: kept as a dead letter
     assert unreadable.json() == {"received": 0, "stored": 0, "dead_letters": 1}
     assert len(trips) == 3
-    assert on_the_loop == [False, False, False]
+    assert statements == [("INSERT", False, True)] * 3
+    assert [c.autocommit for c in used] == [False] * 3  # back in the pool, for transactions again
