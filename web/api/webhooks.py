@@ -72,7 +72,7 @@ async def _intake(request: Request, channel: str, raw: bytes, parse: Callable[[]
     acknowledges it, because the provider would otherwise repeat it for days.
 
     The route is ``async``: checking and parsing are a little CPU on the loop, and the unit of work is
-    the request's one trip to the thread pool (a sync route with the session dependency made three, a
+    the request's one trip to the thread pool (a sync route with the session dependency made four, a
     third of the CPU of a delivery; issue 22). The answer is built here, not validated against the
     declared model."""
     engine: Engine = request.app.state.engine
