@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from channels import phone_question, threads
@@ -53,10 +54,11 @@ TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 # --- inbound ----------------------------------------------------------------------------------------
 
 
-def accept(session: Session, events: Sequence[InboundMessage]) -> list[int]:
+def accept(session: Session | Connection, events: Sequence[InboundMessage]) -> list[int]:
     """Store each event once (a redelivery is a no-op); return the ids of the ones new to us. The events
     of one delivery (Facebook batches them) go in one INSERT … ON CONFLICT DO NOTHING: one round trip
-    before the answer, however many there are; an event repeated within the delivery is stored once."""
+    before the answer, however many there are; an event repeated within the delivery is stored once.
+    One statement, so the webhook runs it on an autocommit connection: it is its own transaction."""
     if not events:
         return []
     rows = [_event_row(e.channel, e.event_key, e.event_name, e.raw) for e in events]
@@ -83,9 +85,12 @@ _ACCEPT = (
 )
 
 
-def park_unreadable(session: Session, *, channel: str, raw_body: bytes, reason: str) -> int | None:
+def park_unreadable(
+    session: Session | Connection, *, channel: str, raw_body: bytes, reason: str
+) -> int | None:
     """An authentic delivery whose shape we cannot read is kept whole as a dead letter with the reason
-    (stored once however often the provider repeats it), for an administrator to look at."""
+    (stored once however often the provider repeats it), for an administrator to look at. One
+    statement, like ``accept``."""
     digest = hashlib.sha256(raw_body).hexdigest()
     payload = {"raw": raw_body.decode("utf-8", errors="replace")}
     key = f"unreadable:{digest}"
