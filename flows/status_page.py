@@ -98,7 +98,7 @@ def _parsed(document: str | None) -> list[list[Any]]:
 
 def read_status(connection: Connection, token: str) -> StatusRead | None:
     """The ticket behind a tracking link with what its page shows, or None (one statement: on
-    ``kernel.db.single_reads`` it is the request's only round trip)."""
+    ``kernel.db.single_statements`` it is the request's only round trip)."""
     if not token:
         return None
     parameters = {"token": token, **STATUS_EXTRAS_PARAMETERS}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, create_engine
@@ -32,7 +33,18 @@ metadata: MetaData = SQLModel.metadata
 
 
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine, "checkout", _closed_by_the_server)
+    return engine
+
+
+def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (a restart, an idle timeout, ``pg_terminate_backend``)
+    is replaced before use. Instead of a round trip per checkout (``pool_pre_ping``: one more per request
+    on the busiest routes, issue 22) the socket is asked: an idle connection has nothing to read unless
+    the server closed it. The pool then makes a new connection."""
+    if dbapi_connection.closed or select.select([dbapi_connection.fileno()], [], [], 0)[0]:
+        raise exc.DisconnectionError("the database server closed this pooled connection")
 
 
 @lru_cache
@@ -61,10 +73,12 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
-def single_reads(engine: Engine | None = None) -> Iterator[Connection]:
-    """A connection on which every statement is its own transaction (autocommit): a read of one
-    statement then costs one round trip, without the BEGIN and COMMIT of a unit of work (the busiest
-    public reads, issue 22). Nothing done through it can be rolled back: it is for reads only."""
+def single_statements(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection on which every statement is its own transaction (autocommit), for a unit of work of
+    one statement: it costs one round trip, without a transaction's BEGIN and COMMIT (issue 22: the
+    status page's read, a webhook's INSERT … ON CONFLICT … RETURNING, committed by PostgreSQL before its
+    answer comes back). Nothing done through it can be rolled back: never for two statements that must
+    stand or fall together."""
     with _autocommitting(engine or get_engine()).connect() as connection:
         yield connection
 

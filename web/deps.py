@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection as Connection  # re-exported, as Engine
 from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
 from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
-from kernel.db import single_reads, unit_of_work
+from kernel.db import single_statements, unit_of_work
 from kernel.errors import Unauthorized
 from kernel.i18n import _
 from tickets.staff import User, signed_in, signed_in_user
@@ -41,9 +41,9 @@ def database_of(request: Request) -> str:
 
 
 @contextmanager
-def request_reads(request: Request) -> Iterator[Connection]:
-    """``kernel.db.single_reads`` on the application's database: one round trip per statement."""
-    with single_reads(request.app.state.engine) as connection:
+def request_statements(request: Request) -> Iterator[Connection]:
+    """``kernel.db.single_statements`` on the application's database: one round trip per statement."""
+    with single_statements(request.app.state.engine) as connection:
         yield connection
 
 

@@ -24,7 +24,7 @@ from flows.status_page import StatusRead, read_status
 from kernel.errors import NotFound
 from kernel.i18n import _
 from kernel.sharedcache import shared_cache
-from web.deps import request_reads, request_session
+from web.deps import request_session, request_statements
 from web.public_access import ticket_or_404
 
 CACHE_CONTROL = "private, no-cache"
@@ -50,7 +50,7 @@ def headers(read: StatusRead, kind: str) -> dict[str, str]:
 def read_or_404(request: Request, token: str) -> StatusRead:
     """``flows.status_page.read_status`` in one round trip; a wrong link counts against the caller's
     address and answers 404."""
-    with request_reads(request) as connection:
+    with request_statements(request) as connection:
         read = read_status(connection, token)
     if read is None:
         with request_session(request) as session:

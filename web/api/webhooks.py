@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from channels import facebook, service, zalo
 from channels.handoff import Handoff
+from kernel.db import single_statements
 from kernel.errors import DomainError, Forbidden
 from kernel.settings import get_settings
 from web.deps import Engine
@@ -44,25 +44,15 @@ def facebook_challenge(
 UNREADABLE_SHAPE = (TypeError, AttributeError, KeyError, ValueError, OverflowError, OSError)
 
 
-@lru_cache(maxsize=8)
-def _each_statement_committed(engine: Engine) -> Engine:
-    """The same pool, each statement its own transaction (autocommit).
-
-    A delivery's unit of work is one INSERT … ON CONFLICT … RETURNING (``channels.service.accept``,
-    ``park_unreadable``): committed by PostgreSQL before its answer comes back, without the BEGIN and
-    COMMIT round trips (and the ORM session) of a transaction around it (issue 22)."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 def _store(engine: Engine, handoff: Handoff, events: list[Any]) -> dict[str, int]:
-    with _each_statement_committed(engine).connect() as connection:
+    with single_statements(engine) as connection:
         stored = service.accept(connection, events)
     handoff.put(stored)  # committed: the workers may look for them now
     return {"received": len(events), "stored": len(stored)}
 
 
 def _park(engine: Engine, channel: str, raw: bytes, reason: str) -> dict[str, int]:
-    with _each_statement_committed(engine).connect() as connection:
+    with single_statements(engine) as connection:
         parked = service.park_unreadable(connection, channel=channel, raw_body=raw, reason=reason)
     return {"received": 0, "stored": 0, "dead_letters": int(parked is not None)}
 
