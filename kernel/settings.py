@@ -50,11 +50,13 @@ class Settings(BaseSettings):
         " before a new report or a change shows there (the page says so); 0: rendered for each request",
     )
     web_threads: int = Field(
-        40,
+        3,
         ge=1,
         le=1000,
-        description="threads of each web worker for the routes' blocking work (database, files); fewer"
-        " threads queue requests fairly instead of sharing one interpreter lock among many",
+        description="threads of each web worker for the routes' blocking work (database, files): a few"
+        " threads queue requests fairly instead of sharing one interpreter lock among many (the load"
+        " benchmark measured 2-4 ahead of 8 and 40); raise it when long staff requests are common, or run"
+        " more workers",
     )
     public_base_url: str = Field(
         "", description="base of citizens' links; empty: the address `civicdesk run` serves (not production)"
