@@ -204,3 +204,21 @@ def test_a_fresh_render_reads_the_reference_tables_once(
     assert client.get(PATHS[kind].format(token)).status_code == 200
     fingerprints = [sql for sql in seen if "ORDER BY code) FROM category)" in sql]
     assert len(fingerprints) == 1  # beside the version; the render takes it from there
+
+
+def test_a_due_copy_is_renewed_by_one_request_while_the_others_get_it_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copies = list_cache._LocalCopies()
+    now = [1000.0]
+    monkeypatch.setattr(list_cache.time, "time", lambda: now[0])
+    copies.keep("k", 1030.0, b"old")
+    assert copies.serve("k") == b"old"  # fresh
+    now[0] = 1031.0
+    assert copies.serve("k") is None  # due: this request renews it
+    assert copies.serve("k") == b"old"  # the others meanwhile get the old copy
+    now[0] = 1031.0 + list_cache.RENEW_SECONDS
+    assert copies.serve("k") is None  # the renewal took too long: another request tries
+    copies.keep("k", 1100.0, b"new")
+    copies.done("k")
+    assert copies.serve("k") == b"new"

@@ -8,9 +8,11 @@ shows within that time, and a kept copy costs no SQL at all. When a copy is due,
 while the others keep serving the old one for at most ``RENEW_SECONDS`` more; nothing is kept when the
 setting is 0 or no cache server is reachable.
 
-Each process also keeps what it last took from the shared cache for ``LOCAL_SECONDS`` (never past the
-copy's own due time): the busiest public page is then answered from memory on the event loop, without a
-trip to the thread pool or to the cache server.
+Each process also keeps what it last took from the shared cache, until that copy's own due time: the
+busiest public page is then answered from memory on the event loop, without a trip to the thread pool or
+to the cache server. When it is due, one request of the process asks the shared cache (where another
+worker may have renewed it already) or renders it; the process's other requests meanwhile keep being
+answered with the old copy, for at most ``RENEW_SECONDS``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from kernel.sharedcache import shared_cache
 
 RENEW_SECONDS = 10  # how long one request has to render a due copy before another may try
 KEPT_AFTER_DUE_SECONDS = 300  # an old copy stays to be served while a new one is rendered
-LOCAL_SECONDS = 1.0  # a process serves its own copy this long before asking the shared cache again
 LOCAL_ENTRIES = 256  # lists by kind, language and query: the few that visitors share
 
 
@@ -36,29 +37,48 @@ def list_seconds() -> int:
 class _LocalCopies:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, bytes]] = {}
+        self._renewing: set[str] = set()
         self._lock = threading.Lock()
 
-    def fresh(self, key: str) -> bytes | None:
+    def serve(self, key: str) -> bytes | None:
+        """The kept copy while it is fresh, or while another request of this process renews it; None
+        when the caller is to renew it (then ``done`` when it has)."""
         entry = self._entries.get(key)
-        return entry[1] if entry is not None and time.time() < entry[0] else None
+        if entry is None:
+            return None
+        due, body = entry
+        now = time.time()
+        if now < due:
+            return body
+        with self._lock:
+            if key in self._renewing and now < due + RENEW_SECONDS:
+                return body
+            self._renewing.add(key)
+        return None
 
-    def keep(self, key: str, until: float, body: bytes) -> None:
+    def keep(self, key: str, due: float, body: bytes) -> None:
         with self._lock:
             if len(self._entries) >= LOCAL_ENTRIES:
                 self._entries.clear()  # rare (many distinct queries): start again rather than track age
-            self._entries[key] = (until, body)
+            self._entries[key] = (due, body)
+
+    def done(self, key: str) -> None:
+        with self._lock:
+            self._renewing.discard(key)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._renewing.clear()
 
 
 LOCAL = _LocalCopies()
 
 
 def fresh_here(key: str) -> bytes | None:
-    """This process's copy of the list while it is fresh, else None; no I/O (for the event loop)."""
-    return LOCAL.fresh(key) if list_seconds() > 0 else None
+    """This process's copy of the list while it is fresh (or being renewed by another of its requests),
+    else None: the caller then calls ``kept_list``. No I/O (for the event loop)."""
+    return LOCAL.serve(key) if list_seconds() > 0 else None
 
 
 def kept_list(key: str, render: Callable[[], bytes]) -> bytes:
@@ -67,19 +87,26 @@ def kept_list(key: str, render: Callable[[], bytes]) -> bytes:
     seconds = list_seconds()
     if seconds <= 0:
         return render()
+    try:
+        return _shared_or_rendered(key, seconds, render)
+    finally:
+        LOCAL.done(key)
+
+
+def _shared_or_rendered(key: str, seconds: int, render: Callable[[], bytes]) -> bytes:
     cache = shared_cache()
     entry = cache.get(key)
     if entry is not None:
         due, body = _unpacked(entry)
         if time.time() < due:
-            LOCAL.keep(key, min(due, time.time() + LOCAL_SECONDS), body)
+            LOCAL.keep(key, due, body)
             return body
         if not cache.claim(key, RENEW_SECONDS):
             return body
     body = render()
     due = time.time() + seconds
     if cache.put(key, _packed(due, body), seconds + KEPT_AFTER_DUE_SECONDS):
-        LOCAL.keep(key, min(due, time.time() + LOCAL_SECONDS), body)
+        LOCAL.keep(key, due, body)
     return body
 
 
