@@ -198,9 +198,9 @@ def _report_answer(request: Request, token: str) -> Response:
     body = status_cache.PAGES.get(key)
     if body is None:
         with request_session(request) as session:
-            report = asdict(read.report(session))
+            report = dict(vars(read.report(session)))  # shallow: dataclasses.asdict copied every event deeply
         report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
-        body = PublicReportOut.model_validate(report).model_dump_json().encode()
+        body = PublicReportOut.model_validate(report, from_attributes=True).model_dump_json().encode()
         status_cache.PAGES.put(key, body)
     return Response(body, media_type="application/json", headers=headers)
 
