@@ -75,10 +75,6 @@ class StatusRead:
     extras: str | None
     reference_fingerprint: str  # of the category and ward tables, read beside the rest
 
-    @property
-    def ticket_id(self) -> int:
-        return self.ticket.id
-
     def report(self, session: Session) -> PublicReport:
         """What the page and its JSON show (masked), from what was read; the session reads the reference
         tables only if this process does not hold the ones read beside the ticket."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.messages.extract import extract_javascript
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -114,6 +114,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     t = translator(language)
     words = {"t": t, "lang": language, "js_messages": js_messages(language), **city_words(language)}
     response = TEMPLATES.TemplateResponse(request, template, {**words, **context}, status_code=status_code)
+    keep_language(request, response)
+    return response
+
+
+def keep_language(request: Request, response: Response) -> None:
+    """A page asked for in a language (``?lang=``) remembers it for the visitor's next pages."""
+    language = language_of(request)
     if request.query_params.get("lang") == language:
         response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
-    return response

@@ -36,7 +36,7 @@ from web import list_cache, status_cache
 from web.deps import Session, SessionDep, StoreDep, database_of, request_session
 from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
-from web.pages.common import render
+from web.pages.common import keep_language, render
 from web.public_access import AttemptLimit, count_attempt, ticket_or_404
 
 router = APIRouter(include_in_schema=False)
@@ -187,8 +187,7 @@ def _status_answer(request: Request, token: str) -> Response:
     kept = status_cache.PAGES.get(key) if plain else None
     if kept is not None:
         page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
-        if request.query_params.get("lang") == language_of(request):
-            page.set_cookie("lang", language_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
+        keep_language(request, page)
         return page
     with request_session(request) as session:
         page = _status_page(request, session, read, token, submission_id=FORM_ID if plain else None)
@@ -388,8 +387,7 @@ async def public_reports(
     if body is None:
         body = await run_in_threadpool(_kept_reports_page, request, key, filters, page)
     answer = HTMLResponse(body)
-    if request.query_params.get("lang") == language:
-        answer.set_cookie("lang", language, max_age=365 * 86400, samesite="lax", httponly=True)
+    keep_language(request, answer)
     return answer
 
 
