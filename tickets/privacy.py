@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -92,6 +92,7 @@ STOP_WORDS = frozenset(
     phuong xa khu thon cmnd cccd zalo facebook fb hotline lh sinh ngay nhe ah voi cua khong on ma toi
     """.split()
 )
+_ALL_CUE_ENDS = frozenset(cue.split()[-1] for cue in LABEL_CUES + NAMING_CUES + SELF_CUES + HONORIFIC_CUES)
 MAX_NAME_WORDS = 5
 STRONG_MIDDLES = {"van", "thi"}  # "Nguyễn Văn ...", "Trần Thị ...": the next word is a given name
 
@@ -135,8 +136,7 @@ def _replace(text: str, spans: list[tuple[int, int]], label: str) -> str:
 # --- names ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):  # a tuple: a long report has hundreds of words, each made on every masking
     text: str
     folded: str
     start: int
@@ -155,7 +155,6 @@ class _Word:
         return self.style in ("title", "upper")
 
 
-@cache  # a text's few distinct characters, folded once per process rather than once per character
 def _fold_char(char: str) -> str:
     if char in "đĐ":
         return "d"
@@ -163,18 +162,40 @@ def _fold_char(char: str) -> str:
     return base if len(base) == 1 else char
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate``'s table for ``_fold_char``, filled in as characters are first met."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold_same_length(text: str) -> str:
     """Folded text whose offsets are the original's, so a match on it masks the original."""
-    return "".join(_fold_char(char) for char in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _mask_known_names(text: str, names: list[str]) -> str:
+    patterns = _known_name_patterns(tuple(names))
+    if not patterns:
+        return text
     folded = _fold_same_length(text)
-    spans: list[tuple[int, int]] = []
-    for name in sorted({order for n in names for order in _name_orders(fold(n))}, key=len, reverse=True):
-        pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)"
-        spans += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    spans = [(m.start(), m.end()) for pattern in patterns for m in pattern.finditer(folded)]
     return _replace(text, _disjoint(spans), NAME_MASK)
+
+
+@lru_cache(maxsize=4096)
+def _known_name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """A pattern per spelling of the names, longest first; built once per set of names, since a status
+    page masks each of its texts with the same names."""
+    orders = sorted({order for n in names for order in _name_orders(fold(n))}, key=len, reverse=True)
+    return tuple(
+        re.compile(r"(?<!\w)" + r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)")
+        for name in orders
+    )
 
 
 def _name_orders(name: str) -> set[str]:
@@ -211,6 +232,9 @@ def _mask_detected_names(text: str) -> str:
     spans: list[tuple[int, int]] = []
     index = 0
     while index < len(words):
+        if not _may_start_name(words, index):
+            index += 1
+            continue
         found = _cued_name(text, words, index) or _detected_name(text, words, index)
         if found:
             first, last = found
@@ -219,6 +243,14 @@ def _mask_detected_names(text: str) -> str:
         else:
             index += 1
     return _replace(text, spans, NAME_MASK)
+
+
+def _may_start_name(words: list[_Word], index: int) -> bool:
+    """Whether a name can start here at all: a cue ends right before the word (every cued name needs
+    one) or the word is a family name (every name found without a cue starts with one). Most words are
+    neither, and are passed over without the closer look."""
+    after_cue = index > 0 and words[index - 1].folded in _ALL_CUE_ENDS
+    return after_cue or _is_surname(words[index])
 
 
 def _cue_before(
