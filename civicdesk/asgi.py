@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +36,7 @@ from kernel.i18n import _, localize
 from kernel.live_listener import Listener
 from kernel.observability.health import Readiness
 from kernel.settings import get_settings
+from kernel.statement_pool import StatementPool
 from web import audit as staff_audit
 from web import intake, validation
 from web.api import (
@@ -72,13 +74,16 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     listener: Listener = app.state.live_listener
+    statements: StatementPool = app.state.statements
     to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
     restore = _end_streams_on_exit_signal(listener)
+    await statements.open()
     try:
         yield
     finally:
         restore()
         await listener.close()
+        await statements.close()
 
 
 def _end_streams_on_exit_signal(listener: Listener) -> Callable[[], None]:
@@ -124,6 +129,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.metrics_registry = registry
     app.state.readiness = Readiness(app.state.engine, celery_app, settings)
     app.state.live_listener = Listener(app.state.engine)  # connects with the first staff page
+    app.state.statements = StatementPool(app.state.engine)  # the status page's read, on the event loop
     app.state.inbound_handoff = Handoff(publish_inbound)  # webhook events to the workers (issue 22)
     # Routes are tried in order, each router's in turn (~120 routes, ~1.5 ms of a request's CPU when the
     # status page came last): the citizens' reads and the webhooks, the busiest by far, are tried first.
@@ -246,8 +252,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def busy(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.orig)
+    @app.exception_handler(psycopg.OperationalError)  # kernel.statement_pool's, outside SQLAlchemy
+    async def busy(request: Request, exc: OperationalError | psycopg.OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc))
         message = _("Cơ sở dữ liệu đang bận hoặc không kết nối được; xin thử lại sau giây lát.")
         return JSONResponse(
             {"detail": message.in_language(api_language_of(request))},

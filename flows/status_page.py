@@ -20,10 +20,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import TextClause, text
-from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from kernel.settings import get_settings
+from kernel.statement_pool import StatementPool
 from kernel.timeutil import utcnow
 from sla.state import citizen_deadline_sql
 from tickets.public import (
@@ -92,13 +92,13 @@ def _parsed(document: str | None) -> list[list[Any]]:
     return json.loads(document) if document else []
 
 
-def read_status(connection: Connection, token: str) -> StatusRead | None:
-    """The ticket behind a tracking link with what its page shows, or None (one statement: on
-    ``kernel.db.single_statements`` it is the request's only round trip)."""
+async def read_status(statements: StatementPool, token: str) -> StatusRead | None:
+    """The ticket behind a tracking link with what its page shows, or None: one statement, the request's
+    only round trip, sent from the event loop (``kernel.statement_pool``)."""
     if not token:
         return None
     parameters = {"token": token, **STATUS_EXTRAS_PARAMETERS}
-    row = connection.execute(_statement(fingerprint_expression()), parameters).first()
+    row = await statements.fetch_one(_statement(fingerprint_expression()), parameters)
     if row is None:
         return None
     *columns, due_at, timeline, extras, changed, reference_fingerprint = row

@@ -47,6 +47,12 @@ def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> N
         raise exc.DisconnectionError("the database server closed this pooled connection")
 
 
+def conninfo_of(engine: Engine) -> str:
+    """The engine's database as libpq names it (the same server, database, user and socket), for the
+    driver's own connections beside the engine's."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
     return make_engine(url)

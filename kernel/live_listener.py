@@ -23,7 +23,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from kernel import live
-from kernel.db import unit_of_work
+from kernel.db import conninfo_of, unit_of_work
 from kernel.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,6 @@ class Subscription:
         while not self.queue.empty() and len(batch) < BATCH:
             batch.append(self.queue.get_nowait())
         return [message for message in batch if message is not None]
-
-
-def conninfo_of(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Listener:

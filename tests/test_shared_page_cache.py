@@ -69,6 +69,12 @@ def other_worker(engine: Engine) -> Iterator[TestClient]:
         yield worker
 
 
+def _pool_sent(client: TestClient) -> int:
+    """Statements sent by the worker's event-loop pool (``kernel.statement_pool``)."""
+    sent: int = client.app.state.statements.sent  # type: ignore[attr-defined]
+    return sent
+
+
 def _statements(engine: Engine) -> list[str]:
     seen: list[str] = []
 
@@ -88,12 +94,14 @@ def test_another_worker_serves_the_kept_page_without_rendering_it(
     first = client.get(path)
     assert first.status_code == 200
     status_cache.PAGES.clear()  # the other worker's process has nothing of its own
-    seen = _statements(engine)
+    seen, sent_before = _statements(engine), _pool_sent(other_worker)
     second = other_worker.get(path)
     assert second.status_code == 200 and second.headers["etag"] == first.headers["etag"]
     assert "Thống Nhất" in second.text and "0905123456" not in second.text
-    # one statement: the version, with the reference tables' fingerprint; no timeline, names or clocks
-    assert len([sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]) == 1, seen
+    # one statement, on the event loop: the version, with the reference tables' fingerprint; nothing
+    # through the engine (no timeline, names or clocks read again for a render)
+    assert _pool_sent(other_worker) - sent_before == 1
+    assert not [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")], seen
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
@@ -200,10 +208,10 @@ def test_a_fresh_render_reads_the_reference_tables_once(
     with unit_of_work(engine) as session:
         reference(session)  # the process holds this database's tables, as it does after its first page
     status_cache.PAGES.clear()
-    seen = _statements(engine)
+    seen, sent_before = _statements(engine), _pool_sent(client)
     assert client.get(PATHS[kind].format(token)).status_code == 200
-    fingerprints = [sql for sql in seen if "ORDER BY code) FROM category)" in sql]
-    assert len(fingerprints) == 1  # beside the version; the render takes it from there
+    assert _pool_sent(client) - sent_before == 1  # the version, and beside it the tables' fingerprint
+    assert not [sql for sql in seen if "ORDER BY code) FROM category)" in sql]  # the render takes it
 
 
 def test_a_due_copy_is_renewed_by_one_request_while_the_others_get_it_as_it_was(

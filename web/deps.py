@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection as Connection  # re-exported, as Engine
 from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
 from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
-from kernel.db import single_statements, unit_of_work
+from kernel.db import unit_of_work
 from kernel.errors import Unauthorized
 from kernel.i18n import _
+from kernel.statement_pool import StatementPool
 from tickets.staff import User, signed_in, signed_in_user
 from tickets.storage import FileStore, default_store
 from web.security import read_token
@@ -40,11 +41,10 @@ def database_of(request: Request) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-@contextmanager
-def request_statements(request: Request) -> Iterator[Connection]:
-    """``kernel.db.single_statements`` on the application's database: one round trip per statement."""
-    with single_statements(request.app.state.engine) as connection:
-        yield connection
+def statement_pool(request: Request) -> StatementPool:
+    """The web process's connections for one-statement reads on the event loop (``kernel.statement_pool``)."""
+    pool: StatementPool = request.app.state.statements
+    return pool
 
 
 @contextmanager

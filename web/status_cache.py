@@ -19,18 +19,20 @@ from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from flows.status_page import StatusRead, read_status
 from kernel.errors import NotFound
 from kernel.i18n import _
 from kernel.sharedcache import shared_cache
-from web.deps import request_session, request_statements
+from web.deps import request_session, statement_pool
 from web.public_access import ticket_or_404
 
 CACHE_CONTROL = "private, no-cache"
 VARY = "Cookie, Accept-Language"
 MAX_ENTRIES = 2048  # ~10-20 MB of pages and JSON: the tickets citizens are looking at now
 SHARED_SECONDS = 86_400  # in Redis: a citizen who comes back tomorrow finds a new version anyway
+PageKey = tuple[str, str, str]  # a digest of the token, the version, the kind (JSON, page and language)
 
 
 def etag(read: StatusRead, kind: str) -> str:
@@ -47,16 +49,19 @@ def headers(read: StatusRead, kind: str) -> dict[str, str]:
     }
 
 
-def read_or_404(request: Request, token: str) -> StatusRead:
-    """``flows.status_page.read_status`` in one round trip; a wrong link counts against the caller's
-    address and answers 404."""
-    with request_statements(request) as connection:
-        read = read_status(connection, token)
+async def read_or_404(request: Request, token: str) -> StatusRead:
+    """``flows.status_page.read_status``: one round trip from the event loop; a wrong link counts
+    against the caller's address and answers 404."""
+    read = await read_status(statement_pool(request), token)
     if read is None:
-        with request_session(request) as session:
-            ticket_or_404(session, request, token)  # counts the wrong link and raises NotFound
+        await run_in_threadpool(_wrong_link, request, token)
         raise NotFound(_("Không tìm thấy phản ánh."))  # created since: rare enough to be asked again
     return read
+
+
+def _wrong_link(request: Request, token: str) -> None:
+    with request_session(request) as session:
+        ticket_or_404(session, request, token)  # counts the wrong link and raises NotFound
 
 
 def not_modified(request: Request, read: StatusRead, kind: str) -> bool:
@@ -83,30 +88,37 @@ class PageCache:
     by every web worker."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._entries: OrderedDict[PageKey, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
     @staticmethod
-    def key(token: str, read: StatusRead, kind: str) -> tuple[str, str, str]:
+    def key(token: str, read: StatusRead, kind: str) -> PageKey:
         return hashlib.sha256(token.encode()).hexdigest(), read.tag, kind
 
-    def get(self, key: tuple[str, str, str]) -> bytes | None:
+    def local(self, key: PageKey) -> bytes | None:
+        """This process's copy: no round trip, so it may be asked on the event loop."""
         with self._lock:
             body = self._entries.get(key)
             if body is not None:
                 self._entries.move_to_end(key)
-                return body
+            return body
+
+    def get(self, key: PageKey) -> bytes | None:
+        """This process's copy, else the one another web worker kept (a round trip to the cache)."""
+        body = self.local(key)
+        if body is not None:
+            return body
         body = shared_cache().get(_shared_key(key))
         if body is not None:
             self._keep(key, body)
         return body
 
-    def put(self, key: tuple[str, str, str], body: bytes) -> None:
+    def put(self, key: PageKey, body: bytes) -> None:
         self._keep(key, body)
         shared_cache().put(_shared_key(key), body, SHARED_SECONDS)
 
-    def _keep(self, key: tuple[str, str, str], body: bytes) -> None:
+    def _keep(self, key: PageKey, body: bytes) -> None:
         with self._lock:
             self._entries[key] = body
             self._entries.move_to_end(key)
@@ -119,7 +131,7 @@ class PageCache:
             self._entries.clear()
 
 
-def _shared_key(key: tuple[str, str, str]) -> str:
+def _shared_key(key: PageKey) -> str:
     token_digest, tag, kind = key
     return f"status:{token_digest}:{tag}:{kind}"
 

@@ -16,9 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
+from flows.status_page import StatusRead
 from tickets import public
 from web import list_cache, status_cache
 from web.deps import SessionDep, database_of, request_session
+from web.status_cache import PageKey
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 MAX_PINS = 500
@@ -184,17 +186,20 @@ def map_pins(
 )
 async def report_by_token(request: Request, token: str) -> Response:
     """The status page's data, rendered once per version of the ticket (``web.status_cache``), with
-    ETag/Last-Modified and 304 when the caller's copy is current; the whole answer in one trip to the
+    ETag/Last-Modified and 304 when the caller's copy is current. The read, the 304 and this process's
+    kept copy are done on the event loop; only a report this process does not hold takes a trip to the
     thread pool."""
-    return await run_in_threadpool(_report_answer, request, token)
-
-
-def _report_answer(request: Request, token: str) -> Response:
-    read = status_cache.read_or_404(request, token)
+    read = await status_cache.read_or_404(request, token)
     headers = status_cache.headers(read, "json")
     if status_cache.not_modified(request, read, "json"):
         return Response(status_code=304, headers=headers)
     key = status_cache.PAGES.key(token, read, "json")
+    body = status_cache.PAGES.local(key) or await run_in_threadpool(_report_body, request, read, key)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _report_body(request: Request, read: StatusRead, key: PageKey) -> bytes:
+    """Another worker's copy from the shared cache, or the report rendered and kept."""
     body = status_cache.PAGES.get(key)
     if body is None:
         with request_session(request) as session:
@@ -202,7 +207,7 @@ def _report_answer(request: Request, token: str) -> Response:
         report["photos"] = [{"id": photo_id, "purpose": purpose} for photo_id, purpose in report["photos"]]
         body = PublicReportOut.model_validate(report, from_attributes=True).model_dump_json().encode()
         status_cache.PAGES.put(key, body)
-    return Response(body, media_type="application/json", headers=headers)
+    return body
 
 
 def _summary(report: public.PublicReport) -> dict[str, Any]:

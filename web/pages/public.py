@@ -38,6 +38,7 @@ from web.geo import SvgMap, voronoi_cells
 from web.i18n import language_of, translator
 from web.pages.common import keep_language, render
 from web.public_access import AttemptLimit, count_attempt, ticket_or_404
+from web.status_cache import PageKey
 
 router = APIRouter(include_in_schema=False)
 
@@ -171,12 +172,9 @@ async def _read_uploads(uploads: list[UploadFile]) -> list[tuple[str | None, byt
 @router.get("/t/{token}", response_class=HTMLResponse)
 async def status_page(request: Request, token: str) -> Response:
     """Rendered once per version of the ticket and language (``web.status_cache``), answered with 304
-    when the browser's copy is current; the whole answer in one trip to the thread pool."""
-    return await run_in_threadpool(_status_answer, request, token)
-
-
-def _status_answer(request: Request, token: str) -> Response:
-    read = status_cache.read_or_404(request, token)
+    when the browser's copy is current. The read, the 304 and this process's kept copy are done on the
+    event loop; only a page this process does not hold takes a trip to the thread pool."""
+    read = await status_cache.read_or_404(request, token)
     kind = f"html-{language_of(request)}"
     headers = status_cache.headers(read, kind)
     if status_cache.not_modified(request, read, kind):
@@ -184,17 +182,32 @@ def _status_answer(request: Request, token: str) -> Response:
     # the plain link (or its language switch) is kept; ?new=1 and ?m=… notices are rendered each time
     plain = set(request.query_params) <= {"lang"}
     key = status_cache.PAGES.key(token, read, kind)
-    kept = status_cache.PAGES.get(key) if plain else None
+    kept = status_cache.PAGES.local(key) if plain else None
     if kept is not None:
-        page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
-        keep_language(request, page)
-        return page
+        return _kept_page(request, kept, headers)
+    return await run_in_threadpool(_status_answer, request, read, token, key if plain else None, headers)
+
+
+def _status_answer(
+    request: Request, read: StatusRead, token: str, key: PageKey | None, headers: dict[str, str]
+) -> Response:
+    """Another worker's copy from the shared cache, or the page rendered and kept (``key``: the plain
+    link's, None for a page with a notice, rendered each time)."""
+    kept = status_cache.PAGES.get(key) if key else None
+    if kept is not None:
+        return _kept_page(request, kept, headers)
     with request_session(request) as session:
-        page = _status_page(request, session, read, token, submission_id=FORM_ID if plain else None)
-    if plain:
+        page = _status_page(request, session, read, token, submission_id=FORM_ID if key else None)
+    if key:
         status_cache.PAGES.put(key, bytes(page.body))
         page.body = bytes(page.body).replace(FORM_ID, uuid.uuid4().hex.encode())  # the same length
     page.headers.update(headers)
+    return page
+
+
+def _kept_page(request: Request, kept: bytes, headers: dict[str, str]) -> HTMLResponse:
+    page = HTMLResponse(kept.replace(FORM_ID, uuid.uuid4().hex.encode()), headers=headers)
+    keep_language(request, page)
     return page
 
 
@@ -262,17 +275,17 @@ async def reply(
         return _reply_refused(request, 409, t("reply_closed"), text)
     except Invalid as problem:
         await run_in_threadpool(session.rollback)
+        read = await status_cache.read_or_404(request, token)
         return await run_in_threadpool(
-            partial(_refused_reply_page, request, session, token, [_explain(request, problem)], text)
+            partial(_refused_reply_page, request, session, read, token, [_explain(request, problem)], text)
         )
     return RedirectResponse(f"/t/{token}?m=replied#conversation", status_code=303)
 
 
 def _refused_reply_page(
-    request: Request, session: Session, token: str, errors: list[str], text: str
+    request: Request, session: Session, read: StatusRead, token: str, errors: list[str], text: str
 ) -> HTMLResponse:
     """The status page again, with what was wrong with the reply and the typed words kept."""
-    read = status_cache.read_or_404(request, token)
     return _status_page(request, session, read, token, status_code=422, reply_errors=errors, reply_text=text)
 
 
