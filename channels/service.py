@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.types.json import Json
 from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
@@ -22,6 +23,7 @@ from channels.models import EventState, InboundEvent, OutboundMessage
 from kernel.errors import Conflict, Invalid, NotFound
 from kernel.i18n import _
 from kernel.settings import get_settings
+from kernel.statement_pool import StatementPool
 from kernel.text import clean_text
 from kernel.timeutil import as_utc, utcnow
 from tickets import service
@@ -54,15 +56,19 @@ TRIMMED_MARK = "… [còn tiếp — toàn văn trong hội thoại]"
 # --- inbound ----------------------------------------------------------------------------------------
 
 
-def accept(session: Session | Connection, events: Sequence[InboundMessage]) -> list[int]:
+async def accept(statements: StatementPool, events: Sequence[InboundMessage]) -> list[int]:
     """Store each event once (a redelivery is a no-op); return the ids of the ones new to us. The events
-    of one delivery (Facebook batches them) go in one INSERT … ON CONFLICT DO NOTHING: one round trip
-    before the answer, however many there are; an event repeated within the delivery is stored once.
-    One statement, so the webhook runs it on an autocommit connection: it is its own transaction."""
+    of one delivery (Facebook batches them) go in one INSERT … ON CONFLICT DO NOTHING, its own
+    transaction, sent from the web process's event loop (``kernel.statement_pool``): one round trip
+    before the answer, however many there are, and no thread; an event repeated within the delivery is
+    stored once."""
     if not events:
         return []
     rows = [_event_row(e.channel, e.event_key, e.event_name, e.raw) for e in events]
-    stored = list(session.execute(_ACCEPT, rows).scalars())
+    columns = {name: [row[name] for row in rows] for name in ("channel", "event_key", "event_name", "state")}
+    payloads = [Json(row["payload"]) for row in rows]
+    found = await statements.fetch_all(_ACCEPT, {**columns, "payload": payloads, "received_at": utcnow()})
+    stored = [row[0] for row in found]
     log.info(
         "intake events stored",
         extra={
@@ -75,13 +81,19 @@ def accept(session: Session | Connection, events: Sequence[InboundMessage]) -> l
     return stored
 
 
-# built once, the rows passed as parameters: a statement built per delivery with ``.values(rows)`` was
-# coerced and compiled again for each (a fifth of the Python calls of a webhook request, issue 22);
-# SQLAlchemy sends several rows as one multi-row INSERT (``insertmanyvalues``), still one round trip
-_ACCEPT = (
-    insert(InboundEvent.__table__)  # type: ignore[attr-defined]  # SQLModel's table, set by the metaclass
-    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-    .returning(col(InboundEvent.id))
+# one statement for any number of rows, passed as one array a column: the same text each time, so psycopg
+# prepares it once per connection (issue 22); the payloads stay JSON all the way (a text column would
+# refuse the escaped NUL a payload may hold)
+_ACCEPT = text(
+    """
+INSERT INTO inbound_event (channel, event_key, event_name, payload, state, attempts, received_at)
+SELECT r.channel, r.event_key, r.event_name, r.payload, r.state, 0, :received_at
+  FROM unnest(CAST(:channel AS varchar[]), CAST(:event_key AS varchar[]), CAST(:event_name AS varchar[]),
+              CAST(:payload AS json[]), CAST(:state AS varchar[]))
+       AS r(channel, event_key, event_name, payload, state)
+ON CONFLICT (channel, event_key) DO NOTHING
+RETURNING id
+"""
 )
 
 

@@ -9,8 +9,8 @@ shutdown. Only single statements belong here: nothing sent through it can be rol
 with its unit of work stays on the engine.
 
 A pooled connection that the server closed (a restart, ``pg_terminate_backend``) is found when it is
-used; the statement is then sent once more on a new connection. Reads are safe to repeat; so is an
-``INSERT … ON CONFLICT DO NOTHING``. When the database cannot be reached the driver's
+used; the statement is then sent once more on a new connection. Reads are safe to repeat; so is the
+webhooks' ``INSERT … ON CONFLICT DO NOTHING``. When the database cannot be reached the driver's
 ``OperationalError`` reaches the application's handler, which answers 503.
 """
 
@@ -69,24 +69,34 @@ class StatementPool:
             await pool.close()
 
     async def fetch_one(self, statement: TextClause, parameters: Mapping[str, Any]) -> Sequence[Any] | None:
-        """The statement's first row, or None; sent again on a new connection if the server had closed
-        the pooled one."""
+        """The statement's first row, or None."""
+        rows = await self.fetch_all(statement, parameters, first_only=True)
+        return rows[0] if rows else None
+
+    async def fetch_all(
+        self, statement: TextClause, parameters: Mapping[str, Any], *, first_only: bool = False
+    ) -> list[Sequence[Any]]:
+        """The statement's rows (its first only if ``first_only``); sent again on a new connection if the
+        server had closed the pooled one."""
         sql = in_psycopg_style(statement)
         try:
-            return await self._fetch_one(sql, parameters)
+            return await self._fetch(sql, parameters, first_only)
         except PoolTimeout:
             raise  # no connection could be had: the database is away or every connection is busy
         except psycopg.OperationalError:
             # a connection closed by the server is discarded by the pool when given back; a database
             # that is really down fails again here, and the caller gets the error
-            return await self._fetch_one(sql, parameters)
+            return await self._fetch(sql, parameters, first_only)
 
-    async def _fetch_one(self, sql: str, parameters: Mapping[str, Any]) -> Sequence[Any] | None:
+    async def _fetch(self, sql: str, parameters: Mapping[str, Any], first_only: bool) -> list[Sequence[Any]]:
         pool = await self._pool()
         async with pool.connection() as connection:
             self.sent += 1
             cursor = await connection.execute(sql, parameters)
-            return await cursor.fetchone()
+            if first_only:
+                row = await cursor.fetchone()
+                return [row] if row is not None else []
+            return list(await cursor.fetchall())
 
     async def _pool(self) -> AsyncConnectionPool:
         loop = asyncio.get_running_loop()

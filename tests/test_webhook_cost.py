@@ -1,6 +1,8 @@
-"""What a webhook delivery costs the web process, counted rather than timed (issue 22): each delivery,
-stored or kept as a dead letter, makes one trip to the thread pool, where its one statement runs (never on
-the event loop) as a transaction of its own: no BEGIN or COMMIT round trips around it."""
+"""What a webhook delivery costs the web process, counted rather than timed (issue 22): a readable
+delivery is stored by one statement sent from the event loop through its own connections
+(``kernel.statement_pool``), with no trip to the thread pool; a delivery kept as a dead letter (rare)
+makes one trip, where its one statement runs (never on the event loop). Either statement is a
+transaction of its own: no BEGIN or COMMIT round trips around it."""
 
 from __future__ import annotations
 
@@ -63,12 +65,15 @@ def test_each_delivery_is_one_trip_to_the_thread_pool_and_one_statement_committe
     trips = _trips_to_the_pool(monkeypatch)
     used: list[Any] = []
     statements = _statements(engine, used)
+    pool = client.app.state.statements  # type: ignore[attr-defined]
+    sent_before = pool.sent
     zalo = zalo_post(client, zalo_event("cost-1", "4100000000000000091", "Ngập ở đường 21 tháng 8"))
     assert zalo.json() == {"received": 1, "stored": 1}
     facebook = fb_post(client, messenger("m-cost-1", "6500000000000091", "Đèn đường hỏng"))
     assert facebook.json() == {"received": 1, "stored": 1}
+    assert (trips, statements, pool.sent - sent_before) == ([], [], 2)
     unreadable = fb_post(client, {"object": "page", "entry": 5})  # authentic: kept as a dead letter
     assert unreadable.json() == {"received": 0, "stored": 0, "dead_letters": 1}
-    assert len(trips) == 3
-    assert statements == [("INSERT", False, True)] * 3
-    assert [c.autocommit for c in used] == [False] * 3  # back in the pool, for transactions again
+    assert len(trips) == 1
+    assert statements == [("INSERT", False, True)]
+    assert [c.autocommit for c in used] == [False]  # back in the pool, for transactions again
