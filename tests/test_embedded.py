@@ -5,6 +5,7 @@ stops them, and their data survives a restart. Each server is held by a separate
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from kernel.db import make_engine
+from kernel.statement_pool import StatementPool
 
 HOLD = """
 import sys
@@ -69,6 +72,18 @@ def _database_answers(database: str) -> bool:
         engine.dispose()
 
 
+def _read_from_the_event_loop(engine: Engine) -> object:
+    async def read() -> object:
+        pool = StatementPool(engine, connections=1)
+        try:
+            row = await pool.fetch_one(text("SELECT note FROM kept"), {})
+        finally:
+            await pool.close()
+        return row[0] if row else None
+
+    return asyncio.run(read())
+
+
 def test_embedded_engines_are_reused_stopped_by_their_starter_and_keep_their_data(var_dir: Path) -> None:
     holder, database, broker = _holder(var_dir)
     assert "host=" in database and broker.startswith("redis+socket://")  # unix sockets, no TCP port
@@ -99,6 +114,7 @@ def test_embedded_engines_are_reused_stopped_by_their_starter_and_keep_their_dat
         engine = make_engine(database)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT note FROM kept")).scalar() == "còn đây"
+        assert _read_from_the_event_loop(engine) == "còn đây"  # the status page's way, over the socket
         engine.dispose()
         assert _valkey(broker, "GET", "kept") == "còn đây".encode()
     finally:
