@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.engine import Connection as Connection  # re-exported, as Engine and Session
 from sqlalchemy.engine import Engine as Engine  # re-exported, as Session: the rest of web/ types from here
 from sqlmodel import Session as Session  # re-exported: no other web module imports sqlmodel or sqlalchemy
 
