@@ -56,7 +56,7 @@ def _statements(engine: Engine, connections: list[Any]) -> list[tuple[str, bool,
     return seen
 
 
-def test_each_delivery_is_one_trip_to_the_thread_pool_and_one_statement_committed_as_it_runs(
+def test_a_delivery_is_one_statement_committed_as_it_runs_and_only_a_dead_letter_goes_to_a_thread(
     client: TestClient,
     engine: Engine,
     providers: tuple[ZaloState, GraphState],
